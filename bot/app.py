@@ -1,0 +1,188 @@
+"""Builds the bot (aiogram Bot + Dispatcher, outbox, maintenance) and runs it polling or webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from datetime import timedelta
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.types import (
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeDefault,
+)
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.fsm_storage import SqlStorage
+from bot.i18n import use_locale
+from bot.middlewares import Activity, UpdateMiddleware
+from bot.outbox import OutboxWorker
+from bot.services import updates
+from bot.telegram_requests import CommitBeforeSend, RetryFlood
+from bot.views.commands import menu
+from handlers import build_router
+from storage import migrate
+from storage.db import create_engine, session_factory
+
+log = logging.getLogger(__name__)
+
+# setMyCommands takes a two-letter language code, so Chinese gets one menu: Simplified, the
+# larger audience; Traditional readers still get everything else in zh_Hant.
+MENU_LANGUAGES = {None: "en", "zh": "zh_Hans"}
+
+
+class AllianceApp:
+    def __init__(self, config: Config, *, clock: Clock | None = None,
+                 outbox_poll_interval: float = 1.0) -> None:
+        config.require_runnable()
+        assert config.telegram.token is not None
+        self.config = config
+        self.clock = clock or Clock()
+        self.engine = create_engine(config.database.url, echo=config.database.echo)
+        self.sessions = session_factory(self.engine)
+        session = AiohttpSession(api=TelegramAPIServer.from_base(config.telegram.api_base))
+        session.middleware(RetryFlood())
+        session.middleware(CommitBeforeSend())
+        self.bot = Bot(config.telegram.token, session=session,
+                       default=DefaultBotProperties(parse_mode=ParseMode.HTML,
+                                                    link_preview_is_disabled=True))
+        self.activity = Activity()
+        self.dispatcher = Dispatcher(storage=SqlStorage(self.sessions))
+        self.dispatcher.update.outer_middleware(UpdateMiddleware(
+            self.sessions, self.clock, config.defaults.locale, config.defaults.timezone,
+            self.activity))
+        self.dispatcher.include_router(build_router())
+        self.outbox = OutboxWorker(self.bot, self.sessions, self.clock, config.outbox,
+                                   poll_interval=outbox_poll_interval)
+        self.dispatcher["outbox"] = self.outbox
+        self._background: list[asyncio.Task[None]] = []
+        self._stop = asyncio.Event()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def prepare(self) -> None:
+        """Migrate, learn who we are, publish the menus, start background work."""
+        before, after = await migrate.upgrade(self.config.database.url)
+        if before != after:
+            log.info("database upgraded from %s to %s", before or "empty", after)
+        me = await self.bot.me()
+        log.info("running as @%s (%s)", me.username, me.id)
+        await self.publish_menus()
+        await self.outbox.start()
+        self._background.append(asyncio.create_task(self._maintenance(), name="maintenance"))
+
+    async def publish_menus(self) -> None:
+        scopes = {
+            "private": BotCommandScopeAllPrivateChats(),
+            "group": BotCommandScopeAllGroupChats(),
+            "group_admin": BotCommandScopeAllChatAdministrators(),
+        }
+        await self.bot.set_my_commands(menu("private"), scope=BotCommandScopeDefault())
+        for language, locale in MENU_LANGUAGES.items():
+            with use_locale(locale):
+                for name, scope in scopes.items():
+                    await self.bot.set_my_commands(menu(name), scope=scope, language_code=language)
+
+    def is_idle(self) -> bool:
+        return self.activity.busy == 0 and self.outbox.is_idle()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def close(self) -> None:
+        for task in self._background:
+            task.cancel()
+        for task in self._background:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._background.clear()
+        await self.outbox.stop()
+        await self.dispatcher.storage.close()
+        await self.bot.session.close()
+        await self.engine.dispose()
+
+    async def _maintenance(self) -> None:
+        while True:
+            try:
+                async with self.sessions() as session:
+                    await updates.prune(session, self.clock.now())
+            except Exception as error:
+                log.error("maintenance failed: %s", type(error).__name__, exc_info=error)
+            await asyncio.sleep(timedelta(hours=1).total_seconds())
+
+    # -- runners -----------------------------------------------------------------------------
+
+    def allowed_updates(self) -> list[str]:
+        return self.dispatcher.resolve_used_update_types()
+
+    async def run_polling(self) -> None:
+        """Until stop(): handle updates as they come; finish the ones under way on the way out."""
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        polling = asyncio.create_task(self.dispatcher.start_polling(
+            self.bot, handle_signals=False, close_bot_session=False,
+            allowed_updates=self.allowed_updates()))
+        stopper = asyncio.create_task(self._stop.wait())
+        done, _ = await asyncio.wait({polling, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if stopper in done:
+            with contextlib.suppress(RuntimeError):
+                await self.dispatcher.stop_polling()
+        else:
+            stopper.cancel()
+        await polling
+
+    def webhook_app(self) -> web.Application:
+        """aiohttp app: the update is handled before Telegram gets its 200, so none is lost."""
+        app = web.Application()
+        SimpleRequestHandler(dispatcher=self.dispatcher, bot=self.bot,
+                             secret_token=self.config.webhook.secret_token,
+                             handle_in_background=False).register(app, path=self.config.webhook.path)
+
+        async def health(_request: web.Request) -> web.Response:
+            return web.json_response({"ok": True})
+
+        app.router.add_get("/healthz", health)
+        return app
+
+    async def run_webhook(self) -> None:
+        webhook = self.config.webhook
+        runner = web.AppRunner(self.webhook_app())
+        await runner.setup()
+        site = web.TCPSite(runner, webhook.listen_host, webhook.listen_port)
+        await site.start()
+        await self.bot.set_webhook(f"{webhook.base_url}{webhook.path}",
+                                   secret_token=webhook.secret_token,
+                                   allowed_updates=self.allowed_updates())
+        log.info("webhook listening on %s:%s%s", webhook.listen_host, webhook.listen_port,
+                 webhook.path)
+        try:
+            await self._stop.wait()
+        finally:
+            await runner.cleanup()
+
+
+async def run(config: Config) -> None:
+    """The production entry point: SIGINT/SIGTERM stop it gracefully."""
+    app = AllianceApp(config)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, app.stop)
+    try:
+        await app.prepare()
+        if config.telegram.mode == "webhook":
+            await app.run_webhook()
+        else:
+            await app.run_polling()
+    finally:
+        await app.close()

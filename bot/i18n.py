@@ -1,0 +1,182 @@
+"""Locale negotiation, translations and Babel formatting.
+
+aiogram's stock i18n keeps only the language part of Telegram's ``language_code`` ("zh"), which
+would show Chinese users English, and it needs compiled ``.mo`` files a fresh clone lacks. So the
+catalogs are read from the ``.po`` files with Babel at start-up and the locale travels in a
+context variable: handlers set it per update, scheduled jobs and the outbox per recipient.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import gettext as _gettext
+import io
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, tzinfo
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date as _format_date
+from babel.dates import format_time as _format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency as _format_currency
+from babel.numbers import format_decimal as _format_decimal
+
+LOCALES: tuple[str, ...] = ("en", "zh_Hans", "zh_Hant")
+DEFAULT_LOCALE = "en"
+DOMAIN = "messages"
+LOCALES_DIR = Path(os.environ.get("ALLIANCE_LOCALES_DIR", Path(__file__).resolve().parent.parent / "locales"))
+
+# Telegram sends IETF-ish tags in any case and with scripts or regions; these decide the script.
+_HANS = {"zh-hans", "zh-cn", "zh-sg", "zh", "zh-hans-cn", "zh-hans-sg", "zh-my"}
+_HANT = {"zh-hant", "zh-tw", "zh-hk", "zh-mo", "zh-hant-tw", "zh-hant-hk", "zh-hant-mo"}
+
+_current: contextvars.ContextVar[str] = contextvars.ContextVar("alliance_locale", default=DEFAULT_LOCALE)
+
+
+def resolve_locale(language_code: str | None) -> str:
+    """Map Telegram's ``language_code`` onto one of our three locales."""
+    if not language_code:
+        return DEFAULT_LOCALE
+    tag = language_code.strip().lower().replace("_", "-")
+    if tag in _HANT or tag.startswith("zh-hant"):
+        return "zh_Hant"
+    if tag in _HANS or tag.startswith("zh-hans") or tag.startswith("zh-"):
+        return "zh_Hans"
+    if tag in ("zh_hans", "zh_hant"):
+        return "zh_Hans" if tag.endswith("hans") else "zh_Hant"
+    return DEFAULT_LOCALE
+
+
+def normalize_locale(value: str | None) -> str:
+    """Our own stored value, or anything Telegram-shaped, to a supported locale."""
+    if value in LOCALES:
+        return value  # type: ignore[return-value]
+    return resolve_locale(value)
+
+
+@cache
+def babel_locale(locale: str) -> Locale:
+    """Babel raises ValueError as well as UnknownLocaleError for odd tags: fall back to English."""
+    try:
+        return Locale.parse(locale)
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(DEFAULT_LOCALE)
+
+
+def _load(locale: str, directory: Path) -> _gettext.NullTranslations:
+    po_path = directory / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not po_path.exists():
+        return _gettext.NullTranslations()
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle, locale=str(babel_locale(locale)))
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return _gettext.GNUTranslations(buffer)
+
+
+class Catalogs:
+    """All translations, read once from the .po files (never from possibly stale .mo files)."""
+
+    def __init__(self, directory: Path = LOCALES_DIR) -> None:
+        self.directory = directory
+        self._translations = {locale: _load(locale, directory) for locale in LOCALES}
+
+    def get(self, locale: str) -> _gettext.NullTranslations:
+        return self._translations.get(locale) or self._translations[DEFAULT_LOCALE]
+
+
+_catalogs: Catalogs | None = None
+
+
+def catalogs() -> Catalogs:
+    global _catalogs
+    if _catalogs is None:
+        _catalogs = Catalogs()
+    return _catalogs
+
+
+def current_locale() -> str:
+    return _current.get()
+
+
+@contextmanager
+def use_locale(locale: str | None) -> Iterator[str]:
+    """Speak ``locale`` inside the block — how jobs and the outbox address each recipient."""
+    token = _current.set(normalize_locale(locale))
+    try:
+        yield _current.get()
+    finally:
+        _current.reset(token)
+
+
+def set_locale(locale: str | None) -> None:
+    """For the per-update middleware, whose context ends with the update's task."""
+    _current.set(normalize_locale(locale))
+
+
+def gettext(message: str) -> str:
+    return catalogs().get(_current.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return catalogs().get(_current.get()).ngettext(singular, plural, n)
+
+
+_ = gettext
+
+
+class LazyString:
+    """A message translated when shown, for module-level tables (button labels, categories)."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __str__(self) -> str:
+        return gettext(self.message)
+
+    def __repr__(self) -> str:
+        return f"LazyString({self.message!r})"
+
+
+def lazy_gettext(message: str) -> LazyString:
+    return LazyString(message)
+
+
+__ = lazy_gettext
+
+
+def zone(name: str | None) -> tzinfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ValueError, KeyError):
+        return ZoneInfo("UTC")
+
+
+def format_datetime(moment: datetime, timezone: str | None) -> str:
+    """A stored UTC instant, shown in the alliance's zone and the reader's locale (no seconds)."""
+    local = moment.astimezone(zone(timezone))
+    locale = babel_locale(_current.get())
+    return f"{_format_date(local, 'medium', locale=locale)} {_format_time(local, 'short', locale=locale)}"
+
+
+def format_number(value: int | Decimal | float) -> str:
+    return _format_decimal(value, locale=babel_locale(_current.get()))
+
+
+def format_money(amount: Decimal, currency: str) -> str:
+    return _format_currency(amount, currency, locale=babel_locale(_current.get()))
+
+
+def locale_name(locale: str) -> str:
+    """Each language named in itself, as language pickers do."""
+    return {"en": "English", "zh_Hans": "简体中文", "zh_Hant": "繁體中文"}[locale]

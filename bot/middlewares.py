@@ -1,0 +1,135 @@
+"""Per-update plumbing: one database session, the update claimed once, who speaks, which locale.
+
+A failing handler must not take the bot down nor leave the user wondering: it is logged
+(type and traceback, never the update's text) and answered with a short localized apology.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.types import Chat, TelegramObject, Update, User
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.context import Ctx, update_session
+from bot.i18n import gettext as _
+from bot.i18n import normalize_locale, set_locale
+from bot.services import alliances, people, updates
+from bot.services.people import Speaker
+
+log = logging.getLogger(__name__)
+
+# Telegram's stand-ins: anonymous admins, channel posts, linked channels. Never persons.
+SERVICE_USERS = {1087968824, 777000, 136817688}
+GROUP_KINDS = ("group", "supergroup")
+
+
+@dataclass
+class Activity:
+    """How many updates are being handled now — the test harness waits for zero."""
+
+    busy: int = 0
+    failures: int = 0
+    duplicates: int = 0
+    recent_failures: list[str] = field(default_factory=list)
+
+
+class UpdateMiddleware(BaseMiddleware):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
+                 default_locale: str, default_timezone: str, activity: Activity) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.default_locale = default_locale
+        self.default_timezone = default_timezone
+        self.activity = activity
+
+    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+                       event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        bot: Bot = data["bot"]
+        self.activity.busy += 1
+        try:
+            async with self.sessions() as session:
+                token = update_session.set(session)
+                try:
+                    return await self._handle(handler, event, data, session, bot)
+                finally:
+                    update_session.reset(token)
+        finally:
+            self.activity.busy -= 1
+
+    async def _handle(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+                      update: Update, data: dict[str, Any], session: AsyncSession, bot: Bot) -> Any:
+        now = self.clock.now()
+        if not await updates.claim(session, bot.id, update.update_id, now):
+            await session.rollback()
+            self.activity.duplicates += 1
+            log.info("update %s already processed; skipped", update.update_id)
+            return UNHANDLED
+        ctx = await self._context(session, data, now)
+        set_locale(ctx.locale)
+        data["ctx"] = ctx
+        try:
+            result = await handler(update, data)
+            await session.commit()
+            return result
+        except Exception as error:  # the bot keeps serving whatever one handler did
+            await session.rollback()
+            self.activity.failures += 1
+            self.activity.recent_failures.append(f"{update.event_type}: {type(error).__name__}")
+            log.error("update %s (%s) failed: %s", update.update_id, update.event_type,
+                      type(error).__name__, exc_info=error)
+            await self._remember_failed(bot.id, update.update_id)
+            await self._apologize(update)
+            return None
+
+    async def _context(self, session: AsyncSession, data: dict[str, Any], now: Any) -> Ctx:
+        user: User | None = data.get("event_from_user")
+        chat: Chat | None = data.get("event_chat")
+        anonymous = user is not None and user.id in SERVICE_USERS
+        person = None
+        if user is not None and not user.is_bot and not anonymous:
+            speaker = Speaker(id=user.id, first_name=user.first_name, last_name=user.last_name,
+                              username=user.username, language_code=user.language_code)
+            person = await people.touch(session, speaker, now,
+                                        private=chat is not None and chat.type == "private")
+        place = None
+        if chat is not None and chat.type in GROUP_KINDS:
+            place = await alliances.place_of(session, chat.id)
+        role = None
+        if place is not None and place.alliance is not None and person is not None:
+            role = await alliances.role_of(session, place.alliance.id, person.id)
+        if place is not None and place.alliance is not None:
+            locale = place.alliance.locale
+        elif person is not None:
+            locale = people.locale_of(person)
+        else:
+            locale = normalize_locale(self.default_locale)
+        return Ctx(session=session, now=now, locale=locale, person=person, place=place,
+                   role=role, anonymous=anonymous, default_timezone=self.default_timezone)
+
+    async def _remember_failed(self, bot_id: int, update_id: int) -> None:
+        """A handler that fails for a bug would fail again: do not let a re-delivery loop."""
+        try:
+            async with self.sessions() as session:
+                await updates.claim(session, bot_id, update_id, self.clock.now())
+                await session.commit()
+        except Exception as error:
+            log.error("could not record failed update %s: %s", update_id, type(error).__name__)
+
+    async def _apologize(self, update: Update) -> None:
+        text = _("Sorry, something went wrong on my side. Please try again in a moment.")
+        try:
+            if update.callback_query is not None:
+                await update.callback_query.answer(text, show_alert=True)
+            elif update.message is not None:
+                await update.message.answer(text)
+        except Exception as error:
+            log.warning("could not apologize for update %s: %s", update.update_id,
+                        type(error).__name__)

@@ -1,0 +1,223 @@
+"""Delivery of what the outbox holds, within Telegram's limits.
+
+Telegram allows about 30 messages a second overall, one a second per private chat and twenty a
+minute per group; going over earns 429s and, repeated, a longer ban. The limits are enforced
+here with aiolimiter's leaky buckets (a little under Telegram's), one item per chat in flight so
+each chat gets its messages in order. Every attempt's outcome is committed: a restart resumes
+where the last one stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from datetime import timedelta
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
+from aiolimiter import AsyncLimiter
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.config import OutboxConfig
+from bot.services import outbox as store
+from bot.services import people
+from bot.telegram_requests import no_retry
+from storage.models import OutboxItem
+
+log = logging.getLogger(__name__)
+
+MAX_IN_FLIGHT = 32
+_LIMITER_CACHE = 10_000
+
+
+class OutboxWorker:
+    def __init__(self, bot: Bot, sessions: async_sessionmaker[AsyncSession], clock: Clock,
+                 config: OutboxConfig, *, poll_interval: float = 1.0) -> None:
+        self.bot = bot
+        self.sessions = sessions
+        self.clock = clock
+        self.config = config
+        self.poll_interval = poll_interval
+        self.global_limiter = AsyncLimiter(config.global_per_second, 1)
+        self._chat_limiters: OrderedDict[int, AsyncLimiter] = OrderedDict()
+        self._busy_chats: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._runner: asyncio.Task[None] | None = None
+        self._has_due = True
+        self.sent = 0
+        self.failed = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        async with self.sessions() as session:
+            recovered = await store.recover_interrupted(session, self.clock.now())
+        if recovered:
+            log.warning("outbox: %d item(s) interrupted by a crash will be sent again", recovered)
+        self._runner = asyncio.create_task(self._run(), name="outbox")
+
+    async def stop(self) -> None:
+        """Finish the attempts under way (their outcome is saved), start no new ones."""
+        self._stopping = True
+        self._wake.set()
+        if self._runner is not None:
+            await self._runner
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def wake(self) -> None:
+        """Something was enqueued: look now rather than at the next poll."""
+        self._has_due = True
+        self._wake.set()
+
+    def is_idle(self) -> bool:
+        return not self._tasks and not self._has_due
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                wait = await self._dispatch_due()
+            except Exception as error:
+                log.error("outbox: poll failed: %s", type(error).__name__, exc_info=error)
+                wait = self.poll_interval
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+
+    async def _dispatch_due(self) -> float:
+        room = MAX_IN_FLIGHT - len(self._tasks)
+        if room <= 0:
+            return self.poll_interval
+        now = self.clock.now()
+        async with self.sessions() as session:
+            items = await store.due(session, now, room, self._busy_chats)
+            next_at = None if items else await store.next_due_at(session)
+            await session.commit()
+        for item in items:
+            self._busy_chats.add(item.chat_id)
+            task = asyncio.create_task(self._deliver(item), name=f"outbox-{item.id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        if items:
+            self._has_due = True
+            return 0.05 if len(items) == room else self.poll_interval
+        if next_at is None:
+            self._has_due = False
+            return self.poll_interval
+        delay = (next_at - now).total_seconds()
+        self._has_due = delay < 30
+        return max(0.05, min(self.poll_interval, delay))
+
+    def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
+        limiter = self._chat_limiters.get(chat_id)
+        if limiter is None:
+            if chat_id > 0:
+                limiter = AsyncLimiter(self.config.private_per_second, 1)
+            else:
+                limiter = AsyncLimiter(self.config.group_per_minute, 60)
+            self._chat_limiters[chat_id] = limiter
+            if len(self._chat_limiters) > _LIMITER_CACHE:
+                self._chat_limiters.popitem(last=False)
+        else:
+            self._chat_limiters.move_to_end(chat_id)
+        return limiter
+
+    async def _deliver(self, item: OutboxItem) -> None:
+        try:
+            async with self._chat_limiter(item.chat_id), self.global_limiter:
+                async with self.sessions() as session:
+                    if not await store.claim(session, item.id):
+                        return
+                await self._attempt(item)
+        except Exception as error:
+            log.error("outbox: item %s: %s", item.id, type(error).__name__, exc_info=error)
+        finally:
+            self._busy_chats.discard(item.chat_id)
+            self._wake.set()
+
+    async def _attempt(self, item: OutboxItem) -> None:
+        token = no_retry.set(True)
+        try:
+            message_id = await self._send(item)
+        except TelegramRetryAfter as error:
+            await self._retry(item, timedelta(seconds=error.retry_after), f"429: {error.message}",
+                              count_attempt=False)
+        except TelegramMigrateToChat as error:
+            async with self.sessions() as session:
+                await session.execute(update(OutboxItem).where(OutboxItem.chat_id == item.chat_id)
+                                      .values(chat_id=error.migrate_to_chat_id))
+                await session.commit()
+            await self._retry(item, timedelta(0), "chat migrated", count_attempt=False)
+        except (TelegramForbiddenError, TelegramBadRequest) as error:
+            await self._give_up(item, f"{type(error).__name__}: {error.message}")
+            if isinstance(error, TelegramForbiddenError) and item.chat_id > 0:
+                async with self.sessions() as session:
+                    await people.mark_blocked(session, item.chat_id, self.clock.now())
+                    await session.commit()
+        except (TelegramServerError, TelegramNetworkError, TelegramUnauthorizedError) as error:
+            await self._retry(item, store.retry_delay(item.attempts + 1),
+                              f"{type(error).__name__}: {error}", count_attempt=True)
+        else:
+            async with self.sessions() as session:
+                await store.mark_sent(session, item.id, message_id, self.clock.now())
+            self.sent += 1
+        finally:
+            no_retry.reset(token)
+
+    async def _retry(self, item: OutboxItem, delay: timedelta, reason: str,
+                     *, count_attempt: bool) -> None:
+        attempts = item.attempts + 1
+        if count_attempt and attempts >= self.config.max_attempts:
+            await self._give_up(item, f"gave up after {attempts} attempts: {reason}")
+            return
+        async with self.sessions() as session:
+            if not count_attempt:
+                # A 429 or a migration is Telegram asking to wait, not a failed attempt.
+                await session.execute(update(OutboxItem).where(OutboxItem.id == item.id)
+                                      .values(attempts=OutboxItem.attempts - 1))
+            await store.mark_retry(session, item.id, self.clock.now() + delay, reason)
+        log.info("outbox: item %s retried in %.0fs (%s)", item.id, delay.total_seconds(), reason)
+
+    async def _give_up(self, item: OutboxItem, reason: str) -> None:
+        async with self.sessions() as session:
+            await store.mark_failed(session, item.id, reason, self.clock.now())
+        self.failed += 1
+        log.warning("outbox: item %s to chat %s failed: %s", item.id, item.chat_id, reason)
+
+    async def _send(self, item: OutboxItem) -> int:
+        markup = item.payload.get("reply_markup")
+        keyboard = InlineKeyboardMarkup.model_validate(markup) if markup else None
+        silent = bool(item.payload.get("disable_notification"))
+        if item.kind == "document":
+            sent = await self.bot.send_document(
+                item.chat_id, BufferedInputFile(item.document or b"", item.document_name or "file"),
+                caption=item.text or None, message_thread_id=item.thread_id,
+                reply_markup=keyboard, disable_notification=silent)
+        else:
+            sent = await self.bot.send_message(
+                item.chat_id, item.text, message_thread_id=item.thread_id,
+                reply_markup=keyboard, disable_notification=silent)
+        if item.payload.get("pin"):
+            try:
+                await self.bot.pin_chat_message(item.chat_id, sent.message_id,
+                                                disable_notification=True)
+            except (TelegramBadRequest, TelegramForbiddenError) as error:
+                log.info("outbox: could not pin in %s: %s", item.chat_id, error.message)
+        return sent.message_id

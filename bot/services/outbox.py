@@ -1,0 +1,165 @@
+"""The outbox's storage side: what is owed to which chat, and each attempt's outcome.
+
+Services enqueue here (plain values, no messenger types); ``bot.outbox`` delivers. Every state
+change is committed before and after the attempt, so a restart neither loses nor repeats a
+message that was confirmed sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxItem
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    chat_id: int
+    text: str = ""
+    thread_id: int | None = None
+    reply_markup: dict[str, Any] | None = None
+    document: bytes | None = None
+    document_name: str | None = None
+    pin: bool = False
+    disable_notification: bool = False
+
+
+async def enqueue(
+    session: AsyncSession,
+    message: Outgoing,
+    *,
+    now: datetime,
+    alliance_id: int | None = None,
+    not_before: datetime | None = None,
+    dedup_key: str | None = None,
+    purpose: str | None = None,
+) -> OutboxItem | None:
+    """Store a message to be sent. With ``dedup_key``, a second enqueue of the same is ignored."""
+    if dedup_key is not None:
+        existing = await session.scalar(select(OutboxItem).where(OutboxItem.dedup_key == dedup_key))
+        if existing is not None:
+            return None
+    payload: dict[str, Any] = {}
+    if message.reply_markup:
+        payload["reply_markup"] = message.reply_markup
+    if message.pin:
+        payload["pin"] = True
+    if message.disable_notification:
+        payload["disable_notification"] = True
+    item = OutboxItem(
+        alliance_id=alliance_id, chat_id=message.chat_id, thread_id=message.thread_id,
+        kind="document" if message.document is not None else "message", text=message.text,
+        payload=payload, document=message.document, document_name=message.document_name,
+        dedup_key=dedup_key, purpose=purpose, status=PENDING, attempts=0,
+        not_before=not_before or now, created_at=now,
+    )
+    session.add(item)
+    await session.flush()
+    return item
+
+
+async def due(session: AsyncSession, now: datetime, limit: int, exclude_chats: set[int]) -> list[OutboxItem]:
+    """The oldest due item of each chat not already being served, oldest chats first.
+
+    One item per chat keeps every chat's messages in the order they were enqueued.
+    """
+    oldest = (
+        select(func.min(OutboxItem.id).label("id"))
+        .where(OutboxItem.status == PENDING)
+        .group_by(OutboxItem.chat_id)
+        .subquery()
+    )
+    query = (
+        select(OutboxItem).join(oldest, OutboxItem.id == oldest.c.id)
+        .where(OutboxItem.not_before <= now)
+        .order_by(OutboxItem.id).limit(limit)
+    )
+    if exclude_chats:
+        query = query.where(OutboxItem.chat_id.not_in(exclude_chats))
+    return list(await session.scalars(query))
+
+
+async def next_due_at(session: AsyncSession) -> datetime | None:
+    return await session.scalar(
+        select(func.min(OutboxItem.not_before)).where(OutboxItem.status == PENDING)
+    )
+
+
+async def claim(session: AsyncSession, item_id: int) -> bool:
+    """Pending → sending, atomically, so two workers never send the same item."""
+    result = await session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.id == item_id, OutboxItem.status == PENDING)
+        .values(status=SENDING, attempts=OutboxItem.attempts + 1)
+    )
+    await session.commit()
+    return bool(result.rowcount)
+
+
+async def mark_sent(session: AsyncSession, item_id: int, message_id: int | None, now: datetime) -> None:
+    await session.execute(
+        update(OutboxItem).where(OutboxItem.id == item_id)
+        .values(status=SENT, sent_at=now, message_id=message_id, last_error=None)
+    )
+    await session.commit()
+
+
+async def mark_retry(session: AsyncSession, item_id: int, at: datetime, error: str) -> None:
+    await session.execute(
+        update(OutboxItem).where(OutboxItem.id == item_id)
+        .values(status=PENDING, not_before=at, last_error=error[:512])
+    )
+    await session.commit()
+
+
+async def mark_failed(session: AsyncSession, item_id: int, error: str, now: datetime) -> None:
+    await session.execute(
+        update(OutboxItem).where(OutboxItem.id == item_id)
+        .values(status=FAILED, last_error=error[:512], sent_at=None, not_before=now)
+    )
+    await session.commit()
+
+
+async def recover_interrupted(session: AsyncSession, now: datetime) -> int:
+    """Items left 'sending' by a crash go back to pending.
+
+    Telegram has no idempotency key, so an item whose answer was lost is sent again rather than
+    lost: an announcement twice is better than none. A graceful stop finishes its attempts first,
+    so this only happens after a crash.
+    """
+    result = await session.execute(
+        update(OutboxItem).where(OutboxItem.status == SENDING)
+        .values(status=PENDING, not_before=now)
+    )
+    await session.commit()
+    return result.rowcount or 0
+
+
+async def counts(session: AsyncSession, *, purpose: str | None = None) -> dict[str, int]:
+    query = select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
+    if purpose is not None:
+        query = query.where(OutboxItem.purpose == purpose)
+    return {status: count for status, count in (await session.execute(query)).tuples()}
+
+
+async def pending_soon(session: AsyncSession, before: datetime) -> bool:
+    """Whether anything is pending or in flight that falls due before ``before``."""
+    found = await session.scalar(
+        select(OutboxItem.id).where(
+            or_(OutboxItem.status == SENDING,
+                (OutboxItem.status == PENDING) & (OutboxItem.not_before <= before))
+        ).limit(1)
+    )
+    return found is not None
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff for 5xx and network errors: 2, 4, 8 … seconds, at most 5 minutes."""
+    return timedelta(seconds=min(2 ** max(attempts, 1), 300))

@@ -1,0 +1,62 @@
+"""Request middlewares on the bot's HTTP session: what happens around every Bot API call."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.methods import GetUpdates, TelegramMethod
+from aiogram.methods.base import Response
+
+from bot.context import update_session
+
+log = logging.getLogger(__name__)
+
+# The outbox reschedules on its own terms; its calls must fail fast instead of sleeping here.
+no_retry: contextvars.ContextVar[bool] = contextvars.ContextVar("no_retry", default=False)
+
+
+class CommitBeforeSend(BaseRequestMiddleware):
+    """Commit the update's transaction before the bot tells anyone anything.
+
+    The user is never told of an effect that could still be rolled back, and SQLite's write
+    lock is never held across a network round trip.
+    """
+
+    async def __call__(self, make_request: NextRequestMiddlewareType[Any], bot: Bot,
+                       method: TelegramMethod[Any]) -> Response[Any]:
+        session = update_session.get()
+        if session is not None and session.in_transaction() and not isinstance(method, GetUpdates):
+            await session.commit()
+        return await make_request(bot, method)
+
+
+class RetryFlood(BaseRequestMiddleware):
+    """Direct replies wait out a 429 and retry a 5xx or a dropped connection a few times."""
+
+    def __init__(self, max_attempts: int = 4, max_wait: float = 30.0) -> None:
+        self.max_attempts = max_attempts
+        self.max_wait = max_wait
+
+    async def __call__(self, make_request: NextRequestMiddlewareType[Any], bot: Bot,
+                       method: TelegramMethod[Any]) -> Response[Any]:
+        attempt = 1
+        while True:
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as error:
+                if no_retry.get() or attempt >= self.max_attempts or error.retry_after > self.max_wait:
+                    raise
+                log.info("429 on %s: waiting %ss", type(method).__name__, error.retry_after)
+                await asyncio.sleep(error.retry_after)
+            except (TelegramServerError, TelegramNetworkError) as error:
+                if no_retry.get() or attempt >= self.max_attempts or isinstance(method, GetUpdates):
+                    raise
+                log.info("%s on %s: retrying", type(error).__name__, type(method).__name__)
+                await asyncio.sleep(0.2 * 2**attempt)
+            attempt += 1

@@ -1,0 +1,1 @@
+"""Cards and keyboards: localized, HTML-escaped, within Telegram's size limits."""

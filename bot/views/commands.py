@@ -1,0 +1,87 @@
+"""The command list: one table feeds /help and Telegram's command menus, so they never disagree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiogram.types import BotCommand
+
+from bot.i18n import LazyString
+from bot.i18n import gettext as _
+from bot.i18n import lazy_gettext as __
+from bot.services.help import Audience
+from bot.views.html import esc
+
+
+@dataclass(frozen=True, slots=True)
+class CommandInfo:
+    name: str
+    description: LazyString
+    private: bool
+    group: bool
+    audience: str  # anyone | member | coordinator | setup | forum_coordinator
+
+
+COMMANDS: tuple[CommandInfo, ...] = (
+    CommandInfo("start", __("Start talking to me"), True, False, "anyone"),
+    CommandInfo("help", __("What I can do for you here"), True, True, "anyone"),
+    CommandInfo("lang", __("Choose your language"), True, True, "anyone"),
+    CommandInfo("charter", __("Show the alliance's charter"), True, True, "anyone"),
+    CommandInfo("setup", __("Make this group an alliance's home (group admins)"),
+                False, True, "setup"),
+    CommandInfo("link", __("Link this group to your alliance (coordinators)"),
+                False, True, "link"),
+    CommandInfo("here", __("Post my cards in this topic (coordinators)"),
+                False, True, "forum_coordinator"),
+    CommandInfo("timezone", __("Set the alliance's time zone (coordinators)"),
+                False, True, "coordinator"),
+)
+
+
+def applies(command: CommandInfo, who: Audience) -> bool:
+    if not (command.private if who.private else command.group):
+        return False
+    match command.audience:
+        case "anyone":
+            return True
+        case "member":
+            return who.in_alliance
+        case "coordinator":
+            return who.coordinator
+        case "setup":
+            return not who.chat_set_up or (who.home_chat and who.coordinator)
+        case "link":
+            return who.coordinates_any and not who.home_chat
+        case "forum_coordinator":
+            return who.coordinator and who.home_chat and who.forum
+    return False
+
+
+def help_text(who: Audience) -> str:
+    title = _("What I can do for you here")
+    lines = [f"<b>{esc(title)}</b>", ""]
+    for command in COMMANDS:
+        if applies(command, who):
+            lines.append(f"/{command.name} — {esc(command.description)}")
+    if not who.private and not who.chat_set_up:
+        lines += ["", esc(_("This group is not an alliance's home yet. A group admin can send "
+                            "/setup to make it one."))]
+    if who.private and not who.in_alliance:
+        lines += ["", esc(_("You are not in an alliance yet. A member can send you an "
+                            "invitation link."))]
+    if who.coordinator:
+        lines += ["", esc(_("You are a coordinator: coordinator commands are shown too."))]
+    return "\n".join(lines)
+
+
+def menu(scope: str) -> list[BotCommand]:
+    """Commands for one menu scope: private, group or group_admin; in the current locale."""
+    chosen = []
+    for command in COMMANDS:
+        if scope == "private" and command.private:
+            chosen.append(command)
+        elif scope == "group" and command.group and command.audience == "anyone":
+            chosen.append(command)
+        elif scope == "group_admin" and command.group:
+            chosen.append(command)
+    return [BotCommand(command=c.name, description=str(c.description)[:256]) for c in chosen]

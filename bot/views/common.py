@@ -1,0 +1,43 @@
+"""Greetings and the language picker."""
+
+from __future__ import annotations
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.i18n import LOCALES, locale_name
+from bot.i18n import gettext as _
+from bot.views.callbacks import LangCb
+from bot.views.html import esc
+
+
+def start_text(first_name: str | None, in_alliance: bool) -> str:
+    greeting = _("Hello, {name}!").format(name=esc(first_name or "")).replace(", !", "!")
+    body = _("I coordinate business alliances: members, referrals, shared resources, votes "
+             "and meetings, right here in Telegram.")
+    if in_alliance:
+        tail = _("Send /help to see what you can do.")
+    else:
+        tail = _("You are not in an alliance yet. A member can send you an invitation link; "
+                 "/help shows what you can do meanwhile.")
+    return f"{greeting}\n\n{esc(body)}\n\n{esc(tail)}"
+
+
+def language_keyboard(current: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text=("✓ " if locale == current else "") + locale_name(locale),
+                             callback_data=LangCb(locale=locale).pack())
+        for locale in LOCALES
+    ]])
+
+
+def language_prompt(in_group: bool) -> str:
+    text = _("Choose the language I use with you:")
+    if in_group:
+        text += "\n" + _("(This group sees the alliance's language; coordinators change it "
+                         "with /setup.)")
+    return esc(text)
+
+
+def language_chosen(locale: str) -> str:
+    return esc(_("Done: I will speak {language} with you.").format(language=locale_name(locale)))
+

@@ -1,0 +1,62 @@
+"""Every DomainError code, in words the person can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.i18n import gettext as _
+from bot.services.errors import DomainError
+from bot.views.html import esc
+
+
+def _messages() -> dict[str, Callable[[dict], str]]:
+    return {
+        "coordinators_only": lambda p: _("Only the alliance's coordinators can do that."),
+        "setup_in_group": lambda p: _(
+            "Send /setup in the group that should become the alliance's home, after adding me "
+            "there."),
+        "setup_needs_chat_admin": lambda p: _(
+            "Only an administrator of this group can set it up as an alliance's home."),
+        "chat_is_linked": lambda p: _(
+            "This group is linked to the alliance “{alliance}”; it cannot be another alliance's "
+            "home.").format(alliance=esc(p["alliance"])),
+        "unknown_alliance": lambda p: _("That alliance no longer exists."),
+        "unknown_locale": lambda p: _("That language is not available."),
+        "unknown_person": lambda p: _("Please send me /start in a private chat first."),
+        "unknown_timezone": lambda p: _(
+            "“{zone}” is not a time zone I know. Use a name like Asia/Taipei, Asia/Shanghai or "
+            "Europe/Berlin.").format(zone=esc(p["zone"])),
+        "not_home_chat": lambda p: _(
+            "This is not an alliance's home group. A group admin can make it one with /setup."),
+        "here_needs_topic": lambda p: _(
+            "Send /here inside the topic where my cards should go (the group must use topics)."),
+        "link_in_group": lambda p: _("Send /link in the group you want to link."),
+        "already_home": lambda p: _(
+            "This group is already the home of “{alliance}”.").format(alliance=esc(p["alliance"])),
+        "already_linked": lambda p: _(
+            "This group is already linked to “{alliance}”.").format(alliance=esc(p["alliance"])),
+        "linked_elsewhere": lambda p: _(
+            "This group already belongs to another alliance (“{alliance}”).").format(
+                alliance=esc(p["alliance"])),
+        "charter_empty": lambda p: _(
+            "The charter cannot be empty. Send /charter followed by its text, or reply /charter "
+            "to the message that holds it."),
+        "charter_too_long": lambda p: _(
+            "The charter is {length} characters long; the limit is {limit}. Please shorten it."
+        ).format(length=p["length"], limit=p["limit"]),
+        "not_in_alliance": lambda p: _(
+            "You are not in an alliance yet. Ask a member for an invitation link."),
+        "pick_alliance_in_group": lambda p: _(
+            "You belong to several alliances: please do this in the alliance's group."),
+        "anonymous": lambda p: _(
+            "You are writing as the group (anonymous admin), so I cannot tell who you are. "
+            "Please send this again as yourself."),
+        "bad_link": lambda p: _("This link is not valid or has expired."),
+    }
+
+
+def error_text(error: DomainError) -> str:
+    render = _messages().get(error.code)
+    if render is None:
+        return _("That did not work. Please try again.")
+    return render(error.params)

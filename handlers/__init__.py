@@ -1,0 +1,13 @@
+"""aiogram Routers, one module per feature: parse, call a service, render, send."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from handlers import chats, setup, start
+
+
+def build_router() -> Router:
+    root = Router(name="alliance")
+    root.include_routers(chats.router, setup.router, start.router)
+    return root

@@ -1,0 +1,184 @@
+"""/setup, /timezone, /here, /link and /charter (PRODUCT.md §1)."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Chat, Message
+
+from bot.context import Ctx
+from bot.i18n import set_locale
+from bot.services import alliances
+from bot.services.alliances import ChatFacts
+from bot.services.errors import DomainError
+from bot.views import setup as views
+from bot.views.callbacks import LinkCb, SetupLangCb, SetupZoneCb
+from handlers.replies import refuse
+from storage.models import Alliance
+
+router = Router(name="setup")
+GROUPS = F.chat.type.in_({"group", "supergroup"})
+
+
+def facts(chat: Chat) -> ChatFacts:
+    return ChatFacts(tg_chat_id=chat.id, kind=chat.type, title=chat.title,
+                     is_forum=bool(chat.is_forum))
+
+
+def _speaker(ctx: Ctx) -> int:
+    if ctx.anonymous or ctx.person is None:
+        raise DomainError("anonymous")
+    return ctx.person.id
+
+
+async def _bot_rights(bot: Bot, chat_id: int) -> tuple[list[str], bool]:
+    member = await bot.get_chat_member(chat_id, bot.id)
+    rights = {name: bool(getattr(member, name, False)) for name in alliances.NEEDED_RIGHTS}
+    return alliances.missing_rights(rights, member.status), member.status in ("administrator",
+                                                                              "creator")
+
+
+@router.message(Command("setup"), F.chat.type == "private")
+async def setup_in_private(message: Message) -> None:
+    await message.answer(views.setup_in_private())
+
+
+@router.message(Command("setup"), GROUPS)
+async def setup(message: Message, bot: Bot, ctx: Ctx) -> None:
+    try:
+        person_id = _speaker(ctx)
+        sender = await bot.get_chat_member(message.chat.id, person_id)
+        alliance, created = await alliances.setup(
+            ctx.session, chat=facts(message.chat), person_id=person_id,
+            sender_is_chat_admin=sender.status in ("creator", "administrator"),
+            locale=ctx.locale, timezone=ctx.default_timezone, now=ctx.now)
+    except DomainError as error:
+        await refuse(message, error)
+        return
+    text, keyboard = views.setup_language_card(alliance, created)
+    await message.answer(text, reply_markup=keyboard)
+
+
+@router.callback_query(SetupLangCb.filter())
+async def setup_language(query: CallbackQuery, callback_data: SetupLangCb, ctx: Ctx) -> None:
+    try:
+        alliance = await alliances.choose_language(ctx.session, callback_data.alliance_id,
+                                                   _speaker(ctx), callback_data.locale, ctx.now)
+    except DomainError as error:
+        await refuse(query, error)
+        return
+    set_locale(alliance.locale)
+    text, keyboard = views.setup_zone_card(alliance, ctx.default_timezone)
+    await query.answer()
+    if query.message is not None:
+        await query.message.edit_text(text, reply_markup=keyboard)
+
+
+@router.callback_query(SetupZoneCb.filter())
+async def setup_zone(query: CallbackQuery, callback_data: SetupZoneCb, bot: Bot, ctx: Ctx) -> None:
+    try:
+        alliance = await alliances.choose_timezone(ctx.session, callback_data.alliance_id,
+                                                   _speaker(ctx), callback_data.zone, ctx.now)
+    except DomainError as error:
+        await refuse(query, error)
+        return
+    await query.answer()
+    if query.message is not None:
+        missing, is_admin = await _bot_rights(bot, query.message.chat.id)
+        await query.message.edit_text(views.setup_done_card(alliance, missing, is_admin))
+
+
+@router.message(Command("timezone"), GROUPS)
+async def timezone(message: Message, command: CommandObject, ctx: Ctx) -> None:
+    try:
+        if ctx.alliance_id is None or ctx.place is None or ctx.place.chat.role != "home":
+            raise DomainError("not_home_chat")
+        alliance = await alliances.choose_timezone(ctx.session, ctx.alliance_id, _speaker(ctx),
+                                                   command.args or "", ctx.now)
+    except DomainError as error:
+        await refuse(message, error)
+        return
+    await message.reply(views.timezone_saved(alliance))
+
+
+@router.message(Command("here"), GROUPS)
+async def here(message: Message, ctx: Ctx) -> None:
+    thread = message.message_thread_id if message.is_topic_message else None
+    try:
+        await alliances.set_card_topic(ctx.session, message.chat.id, thread, _speaker(ctx), ctx.now)
+    except DomainError as error:
+        await refuse(message, error)
+        return
+    await message.reply(views.topic_saved())
+
+
+@router.message(Command("link"), GROUPS)
+async def link(message: Message, ctx: Ctx) -> None:
+    try:
+        person_id = _speaker(ctx)
+        mine = await alliances.coordinated_alliances(ctx.session, person_id)
+        if not mine:
+            raise DomainError("coordinators_only")
+        if len(mine) == 1:
+            alliance = await alliances.link_chat(ctx.session, facts(message.chat), mine[0].id,
+                                                 person_id, ctx.now)
+            set_locale(alliance.locale)
+            await message.reply(views.linked(alliance))
+            return
+    except DomainError as error:
+        await refuse(message, error)
+        return
+    text, keyboard = views.link_choice(mine)
+    await message.reply(text, reply_markup=keyboard)
+
+
+@router.callback_query(LinkCb.filter(), F.message.chat.type.in_({"group", "supergroup"}))
+async def link_chosen(query: CallbackQuery, callback_data: LinkCb, ctx: Ctx) -> None:
+    assert query.message is not None
+    try:
+        alliance = await alliances.link_chat(ctx.session, facts(query.message.chat),
+                                             callback_data.alliance_id, _speaker(ctx), ctx.now)
+    except DomainError as error:
+        await refuse(query, error)
+        return
+    set_locale(alliance.locale)
+    await query.answer()
+    await query.message.edit_text(views.linked(alliance))
+
+
+@router.message(Command("charter"))
+async def charter(message: Message, command: CommandObject, ctx: Ctx) -> None:
+    text = command.args
+    if not text and message.reply_to_message is not None:
+        text = message.reply_to_message.text or message.reply_to_message.caption
+    try:
+        alliance = await _charter_alliance(message, ctx, setting=bool(text))
+        if alliance is None:
+            raise DomainError("not_in_alliance")
+        if text:
+            alliance = await alliances.set_charter(ctx.session, alliance.id, _speaker(ctx), text,
+                                                   ctx.now)
+            await message.reply(views.charter_saved(alliance))
+            return
+    except DomainError as error:
+        await refuse(message, error)
+        return
+    await message.answer(views.charter_card(alliance))
+
+
+async def _charter_alliance(message: Message, ctx: Ctx, *, setting: bool) -> Alliance | None:
+    """In a group, its alliance; in private, the one alliance the person belongs to."""
+    if message.chat.type != "private":
+        if ctx.place is None or ctx.place.alliance is None:
+            raise DomainError("not_home_chat")
+        return ctx.place.alliance
+    if ctx.person is None:
+        return None
+    memberships = await alliances.alliances_of(ctx.session, ctx.person.id)
+    if setting:
+        memberships = [(a, r) for a, r in memberships if r.role == "coordinator"]
+        if not memberships:
+            raise DomainError("coordinators_only")
+    if len(memberships) > 1:
+        raise DomainError("pick_alliance_in_group")
+    return memberships[0][0] if memberships else None

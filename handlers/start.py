@@ -1,0 +1,86 @@
+"""/start (with deep-link payloads), /help and /lang."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.types import CallbackQuery, Message
+
+from bot.context import Ctx
+from bot.i18n import set_locale, use_locale
+from bot.services import alliances, people
+from bot.services.errors import DomainError
+from bot.services.help import audience
+from bot.views import common
+from bot.views.callbacks import LangCb
+from bot.views.commands import help_text
+from handlers.replies import plain, refuse
+
+router = Router(name="start")
+
+DeepLinkHandler = Callable[[Message, Ctx, str], Awaitable[None]]
+_deep_links: dict[str, DeepLinkHandler] = {}
+
+
+def deep_link(kind: str) -> Callable[[DeepLinkHandler], DeepLinkHandler]:
+    """Features register ``t.me/<bot>?start=<kind>-<arg>`` handlers here."""
+
+    def register(handler: DeepLinkHandler) -> DeepLinkHandler:
+        _deep_links[kind] = handler
+        return handler
+
+    return register
+
+
+@router.message(CommandStart(deep_link=True), F.chat.type == "private")
+async def start_with_payload(message: Message, command: CommandObject, ctx: Ctx) -> None:
+    kind, _, argument = (command.args or "").partition("-")
+    handler = _deep_links.get(kind)
+    if handler is None:
+        await refuse(message, DomainError("bad_link"))
+        await start(message, ctx)
+        return
+    await handler(message, ctx, argument)
+
+
+@router.message(CommandStart(), F.chat.type == "private")
+async def start(message: Message, ctx: Ctx) -> None:
+    memberships = await alliances.alliances_of(ctx.session, ctx.person.id) if ctx.person else []
+    await message.answer(common.start_text(message.from_user.first_name if message.from_user
+                                           else None, bool(memberships)))
+
+
+@router.message(Command("help"))
+async def help_command(message: Message, ctx: Ctx) -> None:
+    who = await audience(ctx.session, ctx.person.id if ctx.person else None, ctx.place,
+                         private=message.chat.type == "private")
+    await message.answer(help_text(who))
+
+
+@router.message(Command("lang"))
+async def lang(message: Message, ctx: Ctx) -> None:
+    current = people.locale_of(ctx.person)
+    await message.reply(common.language_prompt(message.chat.type != "private"),
+                        reply_markup=common.language_keyboard(current))
+
+
+@router.callback_query(LangCb.filter())
+async def lang_chosen(query: CallbackQuery, callback_data: LangCb, ctx: Ctx) -> None:
+    if ctx.person is None:
+        await refuse(query, DomainError("unknown_person"))
+        return
+    try:
+        person = await people.set_locale(ctx.session, ctx.person.id, callback_data.locale, ctx.now)
+    except DomainError as error:
+        await refuse(query, error)
+        return
+    if query.message is not None and query.message.chat.type == "private":
+        set_locale(person.locale)
+        await query.answer()
+        await query.message.edit_text(common.language_chosen(callback_data.locale))
+    else:
+        # In a group the picker stays for others; the chooser alone sees the confirmation.
+        with use_locale(person.locale):
+            await query.answer(plain(common.language_chosen(callback_data.locale)))

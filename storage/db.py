@@ -1,0 +1,73 @@
+"""Engine and sessions: one code path for SQLite (embedded default) and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    """SQLite gets WAL and ``BEGIN IMMEDIATE``.
+
+    In WAL mode a deferred transaction that read first and then writes fails at once with
+    SQLITE_BUSY when another writer committed meanwhile; taking the write lock at BEGIN makes
+    concurrent updates wait their turn (busy timeout) instead of erroring. Transactions are kept
+    short — services commit before the bot talks to Telegram — so the wait is brief.
+    """
+    kwargs: dict[str, Any] = {"echo": echo}
+    sqlite = is_sqlite(url)
+    if sqlite:
+        database = make_url(url).database
+        if not database or database == ":memory:":
+            # One in-memory database must be one connection, or every session sees a new one.
+            from sqlalchemy.pool import StaticPool
+
+            kwargs["poolclass"] = StaticPool
+            kwargs["connect_args"] = {"check_same_thread": False}
+        else:
+            kwargs["connect_args"] = {"timeout": 30}
+    else:
+        kwargs["pool_pre_ping"] = True
+    engine = create_async_engine(url, **kwargs)
+    if sqlite:
+        _sqlite_tuning(engine)
+    return engine
+
+
+def create_unpooled_engine(url: str) -> AsyncEngine:
+    """For migrations and one-shot commands, which must not keep connections open."""
+    return create_async_engine(url, poolclass=NullPool)
+
+
+def _sqlite_tuning(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the driver so that BEGIN is ours.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,75 @@
+"""Shared fixtures: a migrated database on SQLite, and on PostgreSQL when CI provides one."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from storage.db import create_engine, session_factory
+from storage.migrate import upgrade
+
+PG_ENV = "ALLIANCE_TEST_DATABASE_URL"
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def pg_url() -> str | None:
+    return os.environ.get(PG_ENV) or None
+
+
+needs_pg = pytest.mark.skipif(pg_url() is None,
+                              reason=f"{PG_ENV} is not set: no PostgreSQL to test against")
+
+
+async def _fresh_pg_database() -> tuple[str, str]:
+    """A new empty database per test: tests never see each other's rows."""
+    base = make_url(pg_url())
+    name = f"alliance_t_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(base, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False), name
+
+
+async def _drop_pg_database(name: str) -> None:
+    admin = create_async_engine(make_url(pg_url()), poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=needs_pg)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
+    url, name = await _fresh_pg_database()
+    try:
+        yield url
+    finally:
+        await _drop_pg_database(name)
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    await upgrade(database_url)
+    engine = create_engine(database_url)
+    try:
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with sessions() as session:
+        yield session

@@ -1,0 +1,117 @@
+"""Catalog completeness and freshness, locale negotiation, and formatting."""
+
+from __future__ import annotations
+
+import ast
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from bot.i18n import Catalogs, format_datetime, format_money, resolve_locale, use_locale
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = ("bot", "handlers", "storage")
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "__": None, "lazy_gettext": None}
+PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+# Characters that exist in only one script: a zh_Hant string must not contain the first kind.
+SIMPLIFIED_ONLY = set("们这来说为对时会发个过还没后请设联权释译转则员视频关议账户应选项务"
+                      "开启动态类网络页级载线总间认证签删复归当书单价审")
+TRADITIONAL_ONLY = set("們這來說為對時會發個過還沒後請設聯權釋譯轉則員視頻關議賬帳戶應選項務"
+                       "開啟動態類網絡頁級載線總間認證簽刪複歸當書單價審")
+
+
+def extracted() -> dict[str, tuple[int, str]]:
+    found: dict[str, tuple[int, str]] = {}
+    for source in SOURCES:
+        for filename, lineno, message, _comments, _context in extract_from_dir(
+                ROOT / source, keywords=KEYWORDS, method_map=[("**.py", "python")]):
+            msgid = message if isinstance(message, str) else message[0]
+            found[msgid] = (lineno, f"{source}/{filename}")
+    return found
+
+
+def catalog(locale: str) -> dict[str, str]:
+    with (ROOT / "locales" / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        po = read_po(handle, locale=locale)
+    return {(m.id if isinstance(m.id, str) else m.id[0]):
+            (m.string if isinstance(m.string, str) else m.string[0]) if "fuzzy" not in m.flags else ""
+            for m in po if m.id}
+
+
+def test_source_has_messages() -> None:
+    assert len(extracted()) > 50
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans", "zh_Hant"])
+def test_every_message_is_translated(locale: str) -> None:
+    translations = catalog(locale)
+    missing = [f"{where}:{line}: {msgid!r}" for msgid, (line, where) in extracted().items()
+               if not translations.get(msgid)]
+    assert not missing, f"{len(missing)} message(s) lack a {locale} translation " \
+                        f"(run `make locales`, then translate):\n" + "\n".join(missing)
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans", "zh_Hant"])
+def test_translations_keep_placeholders_and_script(locale: str) -> None:
+    wrong_script = SIMPLIFIED_ONLY if locale == "zh_Hant" else TRADITIONAL_ONLY
+    problems = []
+    for msgid, text in catalog(locale).items():
+        if not text:
+            continue
+        if sorted(PLACEHOLDER.findall(msgid)) != sorted(PLACEHOLDER.findall(text)):
+            problems.append(f"placeholders differ: {msgid!r} -> {text!r}")
+        if set(text) & wrong_script:
+            problems.append(f"wrong script {sorted(set(text) & wrong_script)}: {text!r}")
+        if "<" in text and "<" not in msgid:
+            problems.append(f"markup added: {text!r}")
+    assert not problems, "\n".join(problems)
+
+
+def test_what_the_bot_loads_matches_the_po_files() -> None:
+    catalogs = Catalogs(ROOT / "locales")
+    for locale in ("zh_Hans", "zh_Hant"):
+        for msgid, text in catalog(locale).items():
+            if text:
+                assert catalogs.get(locale).gettext(msgid) == text
+
+
+def test_no_gettext_inside_fstrings() -> None:
+    """Babel cannot see a call inside an f-string on Python 3.11: it would never be translated."""
+    offenders = []
+    for source in SOURCES:
+        for path in (ROOT / source).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.JoinedStr):
+                    for inner in ast.walk(node):
+                        if (isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name)
+                                and inner.func.id in KEYWORDS):
+                            offenders.append(f"{path.relative_to(ROOT)}:{inner.lineno}")
+    assert not offenders, offenders
+
+
+@pytest.mark.parametrize(("code", "locale"), [
+    ("zh-hans", "zh_Hans"), ("zh-CN", "zh_Hans"), ("zh-sg", "zh_Hans"), ("zh", "zh_Hans"),
+    ("zh-hant", "zh_Hant"), ("zh-TW", "zh_Hant"), ("zh-hk", "zh_Hant"), ("zh-mo", "zh_Hant"),
+    ("zh-hans-raw", "zh_Hans"), ("zh-hant-raw", "zh_Hant"), ("en", "en"), ("en-GB", "en"),
+    ("de", "en"), ("", "en"), (None, "en"), ("???", "en"),
+])
+def test_language_code_mapping(code: str | None, locale: str) -> None:
+    assert resolve_locale(code) == locale
+
+
+def test_formatting_follows_locale_and_zone() -> None:
+    moment = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+    with use_locale("en"):
+        assert format_datetime(moment, "Europe/Berlin") == "Mar 29, 2026 3:30\u202fAM"
+        assert format_money(Decimal("1234.50"), "EUR") == "€1,234.50"
+    with use_locale("zh_Hans"):
+        assert format_datetime(moment, "Asia/Shanghai") == "2026年3月29日 09:30"
+        assert format_money(Decimal("1234.5"), "CNY") == "¥1,234.50"
+    with use_locale("zh_Hant"):
+        assert format_datetime(moment, "Asia/Taipei") == "2026年3月29日 上午9:30"

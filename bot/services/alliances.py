@@ -86,7 +86,7 @@ async def alliances_of(session: AsyncSession, person_id: int) -> list[tuple[Alli
         select(Alliance, Role).join(Role, Role.alliance_id == Alliance.id)
         .where(Role.person_id == person_id).order_by(Alliance.id)
     )
-    return [(alliance, role) for alliance, role in rows.tuples()]
+    return [(alliance, role) for alliance, role in rows]
 
 
 async def home_chat(session: AsyncSession, alliance_id: int) -> Chat | None:

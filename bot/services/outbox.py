@@ -70,12 +70,7 @@ async def due(session: AsyncSession, now: datetime, limit: int, exclude_chats: s
 
     One item per chat keeps every chat's messages in the order they were enqueued.
     """
-    oldest = (
-        select(func.min(OutboxItem.id).label("id"))
-        .where(OutboxItem.status == PENDING)
-        .group_by(OutboxItem.chat_id)
-        .subquery()
-    )
+    oldest = _chat_heads()
     query = (
         select(OutboxItem).join(oldest, OutboxItem.id == oldest.c.id)
         .where(OutboxItem.not_before <= now)
@@ -87,8 +82,21 @@ async def due(session: AsyncSession, now: datetime, limit: int, exclude_chats: s
 
 
 async def next_due_at(session: AsyncSession) -> datetime | None:
+    """When the next chat's first pending item falls due (later items wait behind it)."""
+    oldest = _chat_heads()
     return await session.scalar(
-        select(func.min(OutboxItem.not_before)).where(OutboxItem.status == PENDING)
+        select(func.min(OutboxItem.not_before)).select_from(OutboxItem)
+        .join(oldest, OutboxItem.id == oldest.c.id)
+    )
+
+
+def _chat_heads() -> Any:
+    """The oldest pending item of each chat."""
+    return (
+        select(func.min(OutboxItem.id).label("id"))
+        .where(OutboxItem.status == PENDING)
+        .group_by(OutboxItem.chat_id)
+        .subquery()
     )
 
 
@@ -146,7 +154,7 @@ async def counts(session: AsyncSession, *, purpose: str | None = None) -> dict[s
     query = select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
     if purpose is not None:
         query = query.where(OutboxItem.purpose == purpose)
-    return {status: count for status, count in (await session.execute(query)).tuples()}
+    return {status: count for status, count in await session.execute(query)}
 
 
 async def pending_soon(session: AsyncSession, before: datetime) -> bool:

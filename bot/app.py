@@ -13,6 +13,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import (
     BotCommandScopeAllChatAdministrators,
     BotCommandScopeAllGroupChats,
@@ -58,7 +59,9 @@ class AllianceApp:
                        default=DefaultBotProperties(parse_mode=ParseMode.HTML,
                                                     link_preview_is_disabled=True))
         self.activity = Activity()
-        self.dispatcher = Dispatcher(storage=SqlStorage(self.sessions))
+        # One person's updates in one chat are handled in the order they were sent.
+        self.dispatcher = Dispatcher(storage=SqlStorage(self.sessions),
+                                     events_isolation=SimpleEventIsolation())
         self.dispatcher.update.outer_middleware(UpdateMiddleware(
             self.sessions, self.clock, config.defaults.locale, config.defaults.timezone,
             self.activity))

@@ -9,5 +9,5 @@ from handlers import chats, setup, start
 
 def build_router() -> Router:
     root = Router(name="alliance")
-    root.include_routers(chats.router, setup.router, start.router)
+    root.include_routers(chats.setup_router(), setup.setup_router(), start.setup_router())
     return root

@@ -16,8 +16,8 @@ from bot.views.callbacks import LinkCb, SetupLangCb, SetupZoneCb
 from handlers.replies import refuse
 from storage.models import Alliance
 
-router = Router(name="setup")
-GROUPS = F.chat.type.in_({"group", "supergroup"})
+GROUP_TYPES = {"group", "supergroup"}
+GROUPS = F.chat.type.in_(GROUP_TYPES)
 
 
 def facts(chat: Chat) -> ChatFacts:
@@ -38,12 +38,10 @@ async def _bot_rights(bot: Bot, chat_id: int) -> tuple[list[str], bool]:
                                                                               "creator")
 
 
-@router.message(Command("setup"), F.chat.type == "private")
 async def setup_in_private(message: Message) -> None:
     await message.answer(views.setup_in_private())
 
 
-@router.message(Command("setup"), GROUPS)
 async def setup(message: Message, bot: Bot, ctx: Ctx) -> None:
     try:
         person_id = _speaker(ctx)
@@ -59,7 +57,6 @@ async def setup(message: Message, bot: Bot, ctx: Ctx) -> None:
     await message.answer(text, reply_markup=keyboard)
 
 
-@router.callback_query(SetupLangCb.filter())
 async def setup_language(query: CallbackQuery, callback_data: SetupLangCb, ctx: Ctx) -> None:
     try:
         alliance = await alliances.choose_language(ctx.session, callback_data.alliance_id,
@@ -74,7 +71,6 @@ async def setup_language(query: CallbackQuery, callback_data: SetupLangCb, ctx: 
         await query.message.edit_text(text, reply_markup=keyboard)
 
 
-@router.callback_query(SetupZoneCb.filter())
 async def setup_zone(query: CallbackQuery, callback_data: SetupZoneCb, bot: Bot, ctx: Ctx) -> None:
     try:
         alliance = await alliances.choose_timezone(ctx.session, callback_data.alliance_id,
@@ -88,7 +84,6 @@ async def setup_zone(query: CallbackQuery, callback_data: SetupZoneCb, bot: Bot,
         await query.message.edit_text(views.setup_done_card(alliance, missing, is_admin))
 
 
-@router.message(Command("timezone"), GROUPS)
 async def timezone(message: Message, command: CommandObject, ctx: Ctx) -> None:
     try:
         if ctx.alliance_id is None or ctx.place is None or ctx.place.chat.role != "home":
@@ -101,7 +96,6 @@ async def timezone(message: Message, command: CommandObject, ctx: Ctx) -> None:
     await message.reply(views.timezone_saved(alliance))
 
 
-@router.message(Command("here"), GROUPS)
 async def here(message: Message, ctx: Ctx) -> None:
     thread = message.message_thread_id if message.is_topic_message else None
     try:
@@ -112,7 +106,6 @@ async def here(message: Message, ctx: Ctx) -> None:
     await message.reply(views.topic_saved())
 
 
-@router.message(Command("link"), GROUPS)
 async def link(message: Message, ctx: Ctx) -> None:
     try:
         person_id = _speaker(ctx)
@@ -132,7 +125,6 @@ async def link(message: Message, ctx: Ctx) -> None:
     await message.reply(text, reply_markup=keyboard)
 
 
-@router.callback_query(LinkCb.filter(), F.message.chat.type.in_({"group", "supergroup"}))
 async def link_chosen(query: CallbackQuery, callback_data: LinkCb, ctx: Ctx) -> None:
     assert query.message is not None
     try:
@@ -146,7 +138,6 @@ async def link_chosen(query: CallbackQuery, callback_data: LinkCb, ctx: Ctx) -> 
     await query.message.edit_text(views.linked(alliance))
 
 
-@router.message(Command("charter"))
 async def charter(message: Message, command: CommandObject, ctx: Ctx) -> None:
     text = command.args
     if not text and message.reply_to_message is not None:
@@ -182,3 +173,18 @@ async def _charter_alliance(message: Message, ctx: Ctx, *, setting: bool) -> All
     if len(memberships) > 1:
         raise DomainError("pick_alliance_in_group")
     return memberships[0][0] if memberships else None
+
+
+def setup_router() -> Router:
+    """A fresh Router each time: a router can belong to one dispatcher only."""
+    router = Router(name="setup")
+    router.message.register(setup_in_private, Command("setup"), F.chat.type == "private")
+    router.message.register(setup, Command("setup"), GROUPS)
+    router.callback_query.register(setup_language, SetupLangCb.filter())
+    router.callback_query.register(setup_zone, SetupZoneCb.filter())
+    router.message.register(timezone, Command("timezone"), GROUPS)
+    router.message.register(here, Command("here"), GROUPS)
+    router.message.register(link, Command("link"), GROUPS)
+    router.callback_query.register(link_chosen, LinkCb.filter(), F.message.chat.type.in_(GROUP_TYPES))
+    router.message.register(charter, Command("charter"))
+    return router

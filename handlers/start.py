@@ -18,8 +18,6 @@ from bot.views.callbacks import LangCb
 from bot.views.commands import help_text
 from handlers.replies import plain, refuse
 
-router = Router(name="start")
-
 DeepLinkHandler = Callable[[Message, Ctx, str], Awaitable[None]]
 _deep_links: dict[str, DeepLinkHandler] = {}
 
@@ -34,7 +32,6 @@ def deep_link(kind: str) -> Callable[[DeepLinkHandler], DeepLinkHandler]:
     return register
 
 
-@router.message(CommandStart(deep_link=True), F.chat.type == "private")
 async def start_with_payload(message: Message, command: CommandObject, ctx: Ctx) -> None:
     kind, _, argument = (command.args or "").partition("-")
     handler = _deep_links.get(kind)
@@ -45,28 +42,24 @@ async def start_with_payload(message: Message, command: CommandObject, ctx: Ctx)
     await handler(message, ctx, argument)
 
 
-@router.message(CommandStart(), F.chat.type == "private")
 async def start(message: Message, ctx: Ctx) -> None:
     memberships = await alliances.alliances_of(ctx.session, ctx.person.id) if ctx.person else []
     await message.answer(common.start_text(message.from_user.first_name if message.from_user
                                            else None, bool(memberships)))
 
 
-@router.message(Command("help"))
 async def help_command(message: Message, ctx: Ctx) -> None:
     who = await audience(ctx.session, ctx.person.id if ctx.person else None, ctx.place,
                          private=message.chat.type == "private")
     await message.answer(help_text(who))
 
 
-@router.message(Command("lang"))
 async def lang(message: Message, ctx: Ctx) -> None:
     current = people.locale_of(ctx.person)
     await message.reply(common.language_prompt(message.chat.type != "private"),
                         reply_markup=common.language_keyboard(current))
 
 
-@router.callback_query(LangCb.filter())
 async def lang_chosen(query: CallbackQuery, callback_data: LangCb, ctx: Ctx) -> None:
     if ctx.person is None:
         await refuse(query, DomainError("unknown_person"))
@@ -84,3 +77,14 @@ async def lang_chosen(query: CallbackQuery, callback_data: LangCb, ctx: Ctx) -> 
         # In a group the picker stays for others; the chooser alone sees the confirmation.
         with use_locale(person.locale):
             await query.answer(plain(common.language_chosen(callback_data.locale)))
+
+
+def setup_router() -> Router:
+    """A fresh Router each time: a router can belong to one dispatcher only."""
+    router = Router(name="start")
+    router.message.register(start_with_payload, CommandStart(deep_link=True), F.chat.type == "private")
+    router.message.register(start, CommandStart(), F.chat.type == "private")
+    router.message.register(help_command, Command("help"))
+    router.message.register(lang, Command("lang"))
+    router.callback_query.register(lang_chosen, LangCb.filter())
+    return router

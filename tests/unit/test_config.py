@@ -67,14 +67,14 @@ def test_bad_values_name_the_key(tmp_path: Path, text: str, expected: str) -> No
 
 
 def test_missing_token_and_webhook_settings() -> None:
-    with pytest.raises(ConfigError, match="telegram.token: is required"):
+    with pytest.raises(ConfigError, match=r"telegram\.token: is required"):
         parse_config({}, environ={}).require_runnable()
     webhook = parse_config({"telegram": {"token": "1234:abcdefgh", "mode": "webhook"}}, environ={})
-    with pytest.raises(ConfigError, match="webhook.base_url: is required"):
+    with pytest.raises(ConfigError, match=r"webhook\.base_url: is required"):
         webhook.require_runnable()
     webhook = parse_config({"telegram": {"token": "1234:abcdefgh", "mode": "webhook"},
                             "webhook": {"base_url": "https://bot.example.org"}}, environ={})
-    with pytest.raises(ConfigError, match="webhook.secret_token: is required"):
+    with pytest.raises(ConfigError, match=r"webhook\.secret_token: is required"):
         webhook.require_runnable()
 
 

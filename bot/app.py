@@ -59,12 +59,14 @@ class AllianceApp:
                        default=DefaultBotProperties(parse_mode=ParseMode.HTML,
                                                     link_preview_is_disabled=True))
         self.activity = Activity()
-        # One person's updates in one chat are handled in the order they were sent.
-        self.dispatcher = Dispatcher(storage=SqlStorage(self.sessions),
-                                     events_isolation=SimpleEventIsolation())
+        # Our middleware runs before the FSM's, so that the FSM reads its state inside the
+        # update's own session and transaction; it also keeps one person's updates in one chat
+        # in the order they were sent (the isolation aiogram's FSM middleware would give).
+        self.dispatcher = Dispatcher(storage=SqlStorage(self.sessions), disable_fsm=True)
         self.dispatcher.update.outer_middleware(UpdateMiddleware(
             self.sessions, self.clock, config.defaults.locale, config.defaults.timezone,
-            self.activity))
+            self.activity, fsm=self.dispatcher.fsm, isolation=SimpleEventIsolation()))
+        self.dispatcher.update.outer_middleware(self.dispatcher.fsm)
         self.dispatcher.include_router(build_router())
         self.outbox = OutboxWorker(self.bot, self.sessions, self.clock, config.outbox,
                                    poll_interval=outbox_poll_interval)

@@ -7,12 +7,15 @@ A failing handler must not take the bot down nor leave the user wondering: it is
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.fsm.middleware import FSMContextMiddleware
+from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.types import Chat, TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -42,7 +45,10 @@ class Activity:
 
 class UpdateMiddleware(BaseMiddleware):
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
-                 default_locale: str, default_timezone: str, activity: Activity) -> None:
+                 default_locale: str, default_timezone: str, activity: Activity, *,
+                 fsm: FSMContextMiddleware, isolation: BaseEventIsolation) -> None:
+        self.fsm = fsm
+        self.isolation = isolation
         self.sessions = sessions
         self.clock = clock
         self.default_locale = default_locale
@@ -54,13 +60,15 @@ class UpdateMiddleware(BaseMiddleware):
         assert isinstance(event, Update)
         bot: Bot = data["bot"]
         self.activity.busy += 1
+        context = self.fsm.resolve_event_context(bot, data)
         try:
-            async with self.sessions() as session:
-                token = update_session.set(session)
-                try:
-                    return await self._handle(handler, event, data, session, bot)
-                finally:
-                    update_session.reset(token)
+            async with (self.isolation.lock(context.key) if context else nullcontext()):
+                async with self.sessions() as session:
+                    token = update_session.set(session)
+                    try:
+                        return await self._handle(handler, event, data, session, bot)
+                    finally:
+                        update_session.reset(token)
         finally:
             self.activity.busy -= 1
 

@@ -38,7 +38,13 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             kwargs["poolclass"] = StaticPool
             kwargs["connect_args"] = {"check_same_thread": False}
         else:
+            # SQLite has one writer at a time. Its busy handler waits by sleeping in growing
+            # steps, which under a burst of updates wastes most of the time; one pooled
+            # connection makes sessions queue in asyncio instead, first come first served.
             kwargs["connect_args"] = {"timeout": 30}
+            kwargs["pool_size"] = 1
+            kwargs["max_overflow"] = 0
+            kwargs["pool_timeout"] = 60
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_async_engine(url, **kwargs)

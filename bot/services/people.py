@@ -30,15 +30,18 @@ async def touch(session: AsyncSession, speaker: Speaker, now: datetime,
     if person is None:
         person = Person(id=speaker.id, created_at=now, updated_at=now, started=False)
         session.add(person)
+    wanted: dict[str, object] = {"language_code": speaker.language_code}
     if person.forgotten_at is None:
-        person.first_name = speaker.first_name
-        person.last_name = speaker.last_name
-        person.username = speaker.username
-    person.language_code = speaker.language_code
+        wanted |= {"first_name": speaker.first_name, "last_name": speaker.last_name,
+                   "username": speaker.username}
     if private:
-        person.started = True
-        person.blocked_at = None
-    person.updated_at = now
+        wanted |= {"started": True, "blocked_at": None}
+    # Most updates change nothing: writing only on change keeps them read-only here.
+    changed = {name: value for name, value in wanted.items() if getattr(person, name) != value}
+    if changed:
+        for name, value in changed.items():
+            setattr(person, name, value)
+        person.updated_at = now
     return person
 
 

@@ -27,7 +27,7 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("help", __("What I can do for you here"), True, True, "anyone"),
     CommandInfo("lang", __("Choose your language"), True, True, "anyone"),
     CommandInfo("charter", __("Show the alliance's charter"), True, True, "anyone"),
-    CommandInfo("setup", __("Make this group an alliance's home (group admins)"),
+    CommandInfo("setup", __("Set up this group as an alliance's home, or change its settings"),
                 False, True, "setup"),
     CommandInfo("link", __("Link this group to your alliance (coordinators)"),
                 False, True, "link"),

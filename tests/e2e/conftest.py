@@ -1,0 +1,33 @@
+"""``bot`` gives each test an emulator, a world of simulated people and the real bot running."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import Harness, make_harness, spec_violations
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "allow_handler_failures: the test makes a handler fail")
+    config.addinivalue_line("markers", "no_autostart: the test starts the bot itself")
+
+
+@pytest.fixture
+async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
+    harness = await make_harness(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    try:
+        if request.node.get_closest_marker("no_autostart") is None:
+            await harness.start_bot()
+        yield harness
+        await harness.world.settle()
+        violations = spec_violations(harness.emulator.calls)
+        assert not violations, f"the bot sent requests the Bot API refuses: {violations}"
+        assert not harness.emulator.internal_errors, harness.emulator.internal_errors
+        if request.node.get_closest_marker("allow_handler_failures") is None:
+            assert not harness.failures, f"handlers failed: {harness.failures}"
+    finally:
+        await harness.stop_bot()
+        await harness.emulator.stop()

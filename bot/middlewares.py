@@ -7,8 +7,8 @@ A failing handler must not take the bot down nor leave the user wondering: it is
 from __future__ import annotations
 
 import logging
-from contextlib import nullcontext
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 

@@ -13,7 +13,7 @@ from storage.models import OutboxItem
 from tests.e2e.harness import Harness
 
 
-async def wait_until_delivered(harness: Harness, total: int, timeout: float = 60) -> None:
+async def wait_until_delivered(harness: Harness, total: int, within: float = 60) -> None:
     async def done() -> bool:
         assert harness.app is not None
         async with harness.app.sessions() as session:
@@ -21,7 +21,7 @@ async def wait_until_delivered(harness: Harness, total: int, timeout: float = 60
         return counts.get("sent", 0) + counts.get("failed", 0) >= total
 
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while not await done():
         assert loop.time() < deadline, "the outbox did not finish in time"
         await asyncio.sleep(0.1)
@@ -84,7 +84,7 @@ async def test_retry_after_429_and_5xx_and_give_up_on_403(harness: Harness) -> N
             await store.enqueue(session, Outgoing(chat_id=chat_id, text=text), now=harness.clock.now())
         await session.commit()
     harness.app.outbox.wake()
-    await wait_until_delivered(harness, 4, timeout=30)
+    await wait_until_delivered(harness, 4, within=30)
     async with harness.app.sessions() as session:
         items = {item.text: item for item in await session.scalars(select(OutboxItem))}
     assert [m.text for m in world.messages_in(group)] == ["g1", "g2"]

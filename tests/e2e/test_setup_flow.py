@@ -27,7 +27,7 @@ async def setup_group(h: Harness, lang: str = "en", *, rights: BotRights | None 
 
 
 async def test_setup_in_english_with_all_rights(harness: Harness) -> None:
-    lin, chen, group = await setup_group(harness)
+    _lin, _chen, group = await setup_group(harness)
     texts = [m.text for m in harness.world.messages_in(group)]
     assert "A group admin can send /setup" in texts[0]  # the hello when added
     done = harness.world.last(group)
@@ -38,7 +38,7 @@ async def test_setup_in_english_with_all_rights(harness: Harness) -> None:
 
 
 async def test_setup_in_traditional_chinese_reports_missing_rights(harness: Harness) -> None:
-    lin, chen, group = await setup_group(harness, "zh-hant", rights=None,
+    _lin, _chen, group = await setup_group(harness, "zh-hant", rights=None,
                                          language_button="繁體中文", zone_button="Asia/Taipei")
     done = harness.world.last(group)
     assert "「Taipei Auto <Repair> Alliance」已準備就緒。語言：繁體中文；時區：Asia/Taipei。" in done.text
@@ -48,7 +48,7 @@ async def test_setup_in_traditional_chinese_reports_missing_rights(harness: Harn
 
 
 async def test_missing_pin_right_only(harness: Harness) -> None:
-    lin, chen, group = await setup_group(harness, rights=BotRights(can_invite_users=True))
+    _lin, _chen, group = await setup_group(harness, rights=BotRights(can_invite_users=True))
     done = harness.world.last(group).text
     assert "Pin messages: without it" in done
     assert "Invite users via link" not in done
@@ -255,7 +255,7 @@ async def test_lang_is_stored_per_person_and_wins_over_telegram(harness: Harness
 
 
 async def test_lang_in_a_group_answers_the_chooser_only(harness: Harness) -> None:
-    lin, chen, group = await setup_group(harness)
+    _lin, chen, group = await setup_group(harness)
     world = harness.world
     await chen.send(group, "/lang")
     await world.settle()

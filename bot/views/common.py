@@ -41,3 +41,11 @@ def language_prompt(in_group: bool) -> str:
 def language_chosen(locale: str) -> str:
     return esc(_("Done: I will speak {language} with you.").format(language=locale_name(locale)))
 
+
+
+def stale_button() -> str:
+    return esc(_("This button is no longer valid. Please start again from a new message."))
+
+
+def unknown_command() -> str:
+    return esc(_("I don't know that command. Send /help to see what I can do for you."))

@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 from bot.app import AllianceApp
 from bot.clock import FakeClock
 from bot.config import Config, parse_config
-from bot.emulator import Call, Emulator, FloodLimits, World
+from bot.emulator import CallbackAnswer, Call, ChatMessage, Emulator, FloodLimits, SimUser, World
+from bot.emulator.events import deliver
+from bot.emulator.wire import message_json, user_json
 
 TOKEN = "7000001:TEST-alliance-bot-token"
 BOT_USERNAME = "alliance_test_bot"
@@ -96,3 +98,17 @@ async def make_harness(database_url: str, *, flood: FloodLimits | None = None,
     harness = Harness(emulator=emulator, world=world, database_url=database_url, clock=clock)
     world.add_idle_probe(harness.idle)
     return harness
+
+
+async def press_forged(harness: Harness, user: SimUser, message: ChatMessage, data: str) -> CallbackAnswer:
+    """A client sending callback data of its own making, on a real bot message: never trusted."""
+    emulator = harness.emulator
+    record = message.record
+    answer = CallbackAnswer(query_id=emulator.store.new_query_id(), user=user.user, message=record,
+                            data=data, created=emulator.clock.monotonic())
+    emulator.store.callbacks[answer.query_id] = answer
+    deliver(emulator, "callback_query", {
+        "id": answer.query_id, "from": user_json(user.user), "message": message_json(record),
+        "chat_instance": record.chat.chat_instance, "data": data})
+    await harness.world.settle()
+    return answer

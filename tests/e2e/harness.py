@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from bot.app import AllianceApp
 from bot.clock import FakeClock
 from bot.config import Config, parse_config
-from bot.emulator import CallbackAnswer, Call, ChatMessage, Emulator, FloodLimits, SimUser, World
+from bot.emulator import Call, CallbackAnswer, ChatMessage, Emulator, FloodLimits, SimUser, World
 from bot.emulator.events import deliver
 from bot.emulator.wire import message_json, user_json
 

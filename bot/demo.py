@@ -52,7 +52,7 @@ async def play(lang: str = "en") -> int:
                 await runner
             await app.close()
             await emulator.stop()
-        failures = app.activity.recent_failures
+        failures = list(app.activity.recent_failures)
         _heading("the end")
         print(f"{len(emulator.calls)} Bot API calls, all accepted by the spec check; "
               f"{len(failures)} handler failures.")

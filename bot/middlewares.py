@@ -7,6 +7,7 @@ A failing handler must not take the bot down nor leave the user wondering: it is
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ class Activity:
     busy: int = 0
     failures: int = 0
     duplicates: int = 0
-    recent_failures: list[str] = field(default_factory=list)
+    recent_failures: deque[str] = field(default_factory=lambda: deque(maxlen=100))
 
 
 class UpdateMiddleware(BaseMiddleware):

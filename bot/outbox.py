@@ -27,7 +27,6 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from aiolimiter import AsyncLimiter
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -161,9 +160,7 @@ class OutboxWorker:
                               count_attempt=False)
         except TelegramMigrateToChat as error:
             async with self.sessions() as session:
-                await session.execute(update(OutboxItem).where(OutboxItem.chat_id == item.chat_id)
-                                      .values(chat_id=error.migrate_to_chat_id))
-                await session.commit()
+                await store.retarget_chat(session, item.chat_id, error.migrate_to_chat_id)
             await self._retry(item, timedelta(0), "chat migrated", count_attempt=False)
         except (TelegramForbiddenError, TelegramBadRequest) as error:
             await self._give_up(item, f"{type(error).__name__}: {error.message}")
@@ -188,11 +185,8 @@ class OutboxWorker:
             await self._give_up(item, f"gave up after {attempts} attempts: {reason}")
             return
         async with self.sessions() as session:
-            if not count_attempt:
-                # A 429 or a migration is Telegram asking to wait, not a failed attempt.
-                await session.execute(update(OutboxItem).where(OutboxItem.id == item.id)
-                                      .values(attempts=OutboxItem.attempts - 1))
-            await store.mark_retry(session, item.id, self.clock.now() + delay, reason)
+            await store.mark_retry(session, item.id, self.clock.now() + delay, reason,
+                                   count_attempt=count_attempt)
         log.info("outbox: item %s retried in %.0fs (%s)", item.id, delay.total_seconds(), reason)
 
     async def _give_up(self, item: OutboxItem, reason: str) -> None:

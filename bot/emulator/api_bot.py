@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .access import resolve_chat, resolve_user
@@ -72,7 +73,7 @@ def delete_my_commands(emu: Emulator, p: dict[str, Any]) -> bool:
     return True
 
 
-def _setter(kind: str, limit: int) -> Any:
+def _setter(kind: str, limit: int) -> Callable[[Emulator, dict[str, Any]], bool]:
     def handler(emu: Emulator, p: dict[str, Any]) -> bool:
         value = p.get(kind, "")
         if len(value) > limit:
@@ -87,7 +88,7 @@ def _setter(kind: str, limit: int) -> Any:
     return handler
 
 
-def _getter(kind: str) -> Any:
+def _getter(kind: str) -> Callable[[Emulator, dict[str, Any]], dict[str, str]]:
     def handler(emu: Emulator, p: dict[str, Any]) -> dict[str, str]:
         language = _language(p)
         texts = emu.store.bot_texts

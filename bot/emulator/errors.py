@@ -12,7 +12,9 @@ from typing import Any
 class ApiError(Exception):
     """A Bot API error answer: HTTP status, description and optional ``parameters``."""
 
-    def __init__(self, code: int, description: str, parameters: dict[str, Any] | None = None):
+    def __init__(
+        self, code: int, description: str, parameters: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
@@ -35,7 +37,7 @@ class UnsupportedMethod(ApiError):
     It must fail loudly: a silent success would let a test pass against behaviour nobody wrote.
     """
 
-    def __init__(self, method: str):
+    def __init__(self, method: str) -> None:
         super().__init__(400, f"Bad Request: method {method} is not supported by the emulator")
         self.method = method
 

@@ -47,7 +47,7 @@ class FloodLimits:
 class _Bucket:
     __slots__ = ("burst", "last", "rate", "tokens")
 
-    def __init__(self, rate: float, burst: int, now: float):
+    def __init__(self, rate: float, burst: int, now: float) -> None:
         self.rate = rate
         self.burst = burst
         self.tokens = float(burst)
@@ -61,7 +61,7 @@ class _Bucket:
 
 
 class FloodControl:
-    def __init__(self, limits: FloodLimits, clock: Clock):
+    def __init__(self, limits: FloodLimits, clock: Clock) -> None:
         self.limits = limits
         self.clock = clock
         self._overall = _Bucket(limits.overall_per_second, limits.overall_burst, clock.monotonic())

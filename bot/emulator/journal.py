@@ -54,7 +54,7 @@ def _size(size: int) -> str:
 
 
 class Journal:
-    def __init__(self, clock: Callable[[], float]):
+    def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
         self.entries: list[Entry] = []
         self._listeners: list[Callable[[Entry], None]] = []

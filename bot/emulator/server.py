@@ -83,7 +83,7 @@ class Emulator:
         host: str = "127.0.0.1",
         port: int = 0,
         webhook_retry_delays: tuple[float, ...] = (0.05, 0.1, 0.2, 0.5, 1.0),
-    ):
+    ) -> None:
         prefix = token.split(":", 1)[0]
         if not prefix.isdigit() or ":" not in token:
             raise ValueError("a bot token looks like '123456:SECRET'")

@@ -39,7 +39,7 @@ class UploadedFile:
 class Invalid(Exception):
     """A value that does not fit its type; ``path`` points inside the JSON value."""
 
-    def __init__(self, path: str, problem: str):
+    def __init__(self, path: str, problem: str) -> None:
         super().__init__(problem)
         self.path = path
         self.problem = problem

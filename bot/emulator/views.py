@@ -66,7 +66,7 @@ class ChatMessage:
 
     __slots__ = ("record",)
 
-    def __init__(self, record: Message):
+    def __init__(self, record: Message) -> None:
         self.record = record
 
     @property

@@ -38,7 +38,7 @@ class WebhookInfo:
 
 
 class WebhookDelivery:
-    def __init__(self, emu: Emulator, retry_delays: tuple[float, ...]):
+    def __init__(self, emu: Emulator, retry_delays: tuple[float, ...]) -> None:
         self.emu = emu
         self.info = WebhookInfo()
         self.retry_delays = retry_delays

@@ -35,7 +35,7 @@ _PRUNE_CALLBACKS_AT = 5000
 class SimChat:
     """A handle on a chat; it follows a group into the supergroup it migrates to."""
 
-    def __init__(self, world: World, chat: Chat):
+    def __init__(self, world: World, chat: Chat) -> None:
         self.world = world
         self._chat = chat
 
@@ -65,7 +65,7 @@ class SimChat:
 class SimUser:
     """A person. ``started=False`` means they never pressed Start in the bot's chat."""
 
-    def __init__(self, world: World, user: User):
+    def __init__(self, world: World, user: User) -> None:
         self.world = world
         self.user = user
         self.private = SimChat(world, world.emu.store.private_chat(user))
@@ -356,7 +356,7 @@ def _prune_callbacks(emu: Emulator) -> None:
 
 
 class World:
-    def __init__(self, emu: Emulator):
+    def __init__(self, emu: Emulator) -> None:
         self.emu = emu
         self.users: list[SimUser] = []
         self.chats: list[SimChat] = []

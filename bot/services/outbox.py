@@ -119,11 +119,22 @@ async def mark_sent(session: AsyncSession, item_id: int, message_id: int | None,
     await session.commit()
 
 
-async def mark_retry(session: AsyncSession, item_id: int, at: datetime, error: str) -> None:
-    await session.execute(
-        update(OutboxItem).where(OutboxItem.id == item_id)
-        .values(status=PENDING, not_before=at, last_error=error[:512])
-    )
+async def mark_retry(session: AsyncSession, item_id: int, at: datetime, error: str,
+                     *, count_attempt: bool = True) -> None:
+    """Back to pending until ``at``. A 429 or a migration is Telegram asking to wait, not a
+    failed attempt: the claim's increment is taken back."""
+    values: dict[str, Any] = {"status": PENDING, "not_before": at, "last_error": error[:512]}
+    if not count_attempt:
+        values["attempts"] = OutboxItem.attempts - 1
+    await session.execute(update(OutboxItem).where(OutboxItem.id == item_id).values(**values))
+    await session.commit()
+
+
+async def retarget_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> None:
+    """A group became a supergroup: what was owed to the old id goes to the new one."""
+    await session.execute(update(OutboxItem).where(OutboxItem.chat_id == old_chat_id,
+                                                   OutboxItem.status.in_((PENDING, SENDING)))
+                          .values(chat_id=new_chat_id))
     await session.commit()
 
 

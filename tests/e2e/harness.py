@@ -71,7 +71,7 @@ class Harness:
             return
         app.stop()
         await runner
-        self.failures_seen += app.activity.recent_failures
+        self.failures_seen += list(app.activity.recent_failures)
         await app.close()
         self.app, self._runner = None, None
 
@@ -84,14 +84,14 @@ class Harness:
 
     @property
     def failures(self) -> list[str]:
-        current = self.app.activity.recent_failures if self.app else []
+        current = list(self.app.activity.recent_failures) if self.app else []
         return [*self.failures_seen, *current]
 
 
 async def make_harness(database_url: str, *, flood: FloodLimits | None = None,
                        start: datetime | None = None) -> Harness:
     emulator = Emulator(token=TOKEN, bot_username=BOT_USERNAME,
-                        flood=flood or FloodLimits.telegram())
+                        flood=flood or FloodLimits.telegram(), check_results=True)
     await emulator.start()
     world = World(emulator)
     clock = FakeClock(start or datetime.now(UTC), ticking=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 from bot.app import AllianceApp
 from bot.config import parse_config
 from bot.emulator import BotRights, Emulator, FloodLimits, World
+from bot.emulator.calls import spec_refusals
 
 TOKEN = "7000001:DEMO-alliance-bot-token"
 PEOPLE_LANG = {"en": "en", "zh_Hans": "zh-hans", "zh_Hant": "zh-hant"}
@@ -53,10 +54,13 @@ async def play(lang: str = "en") -> int:
             await app.close()
             await emulator.stop()
         failures = list(app.activity.recent_failures)
+        refused = spec_refusals(emulator.calls)
         _heading("the end")
-        print(f"{len(emulator.calls)} Bot API calls, all accepted by the spec check; "
+        print(f"{len(emulator.calls)} Bot API calls, {len(refused)} refused by the spec check; "
               f"{len(failures)} handler failures.")
-        return 1 if failures else 0
+        for call in refused:
+            print(f"  refused: {call.method}: {call.description}")
+        return 1 if failures or refused else 0
 
 
 async def _story(world: World, code: str, lang: str) -> None:

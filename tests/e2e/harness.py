@@ -7,7 +7,6 @@ aiogram's HTTP session, the dispatcher, middlewares, handlers, services, the out
 from __future__ import annotations
 
 import asyncio
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -15,22 +14,15 @@ from bot.app import AllianceApp
 from bot.clock import FakeClock
 from bot.config import Config, parse_config
 from bot.emulator import Call, CallbackAnswer, ChatMessage, Emulator, FloodLimits, SimUser, World
+from bot.emulator.calls import spec_refusals
 from bot.emulator.events import deliver
 from bot.emulator.wire import message_json, user_json
 
 TOKEN = "7000001:TEST-alliance-bot-token"
 BOT_USERNAME = "alliance_test_bot"
-# A request the Bot API does not allow is a bug in the bot, whatever it was for.
-SPEC_VIOLATION = re.compile(
-    r"unknown parameter|is required|must be|can't parse|not supported by the emulator|"
-    r"is not a field|Not Found|BUTTON_DATA_INVALID|message is too long|message text is empty|"
-    r"refers to a missing file")
-
-
 def spec_violations(calls: list[Call]) -> list[Call]:
-    return [call for call in calls
-            if call.unsupported or (call.error_code in (400, 404)
-                                    and SPEC_VIOLATION.search(call.description or ""))]
+    """A request the Bot API does not allow is a bug in the bot, whatever it was for."""
+    return spec_refusals(calls)
 
 
 @dataclass

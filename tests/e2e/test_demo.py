@@ -17,4 +17,4 @@ async def test_demo_story(lang: str, expected: str, capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert expected in out
     assert "Lin: /setup" in out and "Mei pressed" in out
-    assert "0 handler failures" in out
+    assert "0 refused by the spec check; 0 handler failures" in out

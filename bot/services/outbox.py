@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxItem
@@ -166,17 +166,6 @@ async def counts(session: AsyncSession, *, purpose: str | None = None) -> dict[s
     if purpose is not None:
         query = query.where(OutboxItem.purpose == purpose)
     return {status: count for status, count in await session.execute(query)}
-
-
-async def pending_soon(session: AsyncSession, before: datetime) -> bool:
-    """Whether anything is pending or in flight that falls due before ``before``."""
-    found = await session.scalar(
-        select(OutboxItem.id).where(
-            or_(OutboxItem.status == SENDING,
-                (OutboxItem.status == PENDING) & (OutboxItem.not_before <= before))
-        ).limit(1)
-    )
-    return found is not None
 
 
 def retry_delay(attempts: int) -> timedelta:

@@ -70,9 +70,3 @@ async def mark_blocked(session: AsyncSession, person_id: int, now: datetime) -> 
         person.blocked_at = now
         person.started = False
 
-
-def display_name(person: Person | None) -> str:
-    if person is None or person.forgotten_at is not None:
-        return ""
-    name = " ".join(part for part in (person.first_name, person.last_name) if part)
-    return name or (f"@{person.username}" if person.username else str(person.id))

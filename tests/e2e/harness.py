@@ -9,17 +9,29 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from bot.app import AllianceApp
 from bot.clock import FakeClock
 from bot.config import Config, parse_config
-from bot.emulator import Call, CallbackAnswer, ChatMessage, Emulator, FloodLimits, SimUser, World
+from bot.emulator import (
+    Call,
+    CallbackAnswer,
+    ChatMessage,
+    Emulator,
+    FloodLimits,
+    SimChat,
+    SimUser,
+    World,
+)
 from bot.emulator.calls import spec_refusals
 from bot.emulator.events import deliver
 from bot.emulator.wire import message_json, user_json
 
-TOKEN = "7000001:TEST-alliance-bot-token"
 BOT_USERNAME = "alliance_test_bot"
+TOKEN = "7000001:TEST-alliance-bot-token"
+
+
 def spec_violations(calls: list[Call]) -> list[Call]:
     """A request the Bot API does not allow is a bug in the bot, whatever it was for."""
     return spec_refusals(calls)
@@ -70,6 +82,15 @@ class Harness:
     async def restart(self) -> AllianceApp:
         await self.stop_bot()
         return await self.start_bot()
+
+    async def say(self, user: SimUser, chat: SimChat | SimUser, text: str, **how: Any) -> ChatMessage | None:
+        """``user`` writes in ``chat`` (a user: their private chat); returns the bot's last
+        message there once the bot has handled everything."""
+        target = chat.private if isinstance(chat, SimUser) else chat
+        await user.send(target, text, **how)
+        await self.world.settle()
+        messages = self.world.messages_in(chat)
+        return messages[-1] if messages else None
 
     def idle(self) -> bool:
         return self.app is None or self.app.is_idle()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.emulator import BotRights
 from storage.models import Alliance
 from tests.e2e.harness import Harness, press_forged
+from tests.e2e.stories import setup_group
 
 NASTY = [
     "<b>bold</b> & <script>alert(1)</script>",
@@ -19,22 +19,10 @@ NASTY = [
 ]
 
 
-async def alliance_with_group(harness: Harness, lang: str = "en"):
-    world = harness.world
-    lin = world.user("Lin", lang=lang)
-    chen = world.user("Chen", lang=lang)
-    group = world.group("Alliance", admins=[lin], members=[chen])
-    await world.add_bot(group, by=lin, rights=BotRights(can_invite_users=True, can_pin_messages=True))
-    await world.settle()
-    await lin.send(group, "/setup")
-    await world.settle()
-    return lin, chen, group
-
-
 @pytest.mark.parametrize("data", ["sl:1:fr", "sl:999:en", "sz:1:Mars/Olympus", "sl:abc:en",
                                   "lk:1", "totally-unknown", "sz:1:" + "A" * 58])
 async def test_forged_buttons_change_nothing(harness: Harness, data: str) -> None:
-    lin, chen, group = await alliance_with_group(harness)
+    lin, chen, group = await setup_group(harness)
     card = harness.world.last(group)
     for presser in (chen, lin):
         answer = await press_forged(harness, presser, card, data)
@@ -48,18 +36,16 @@ async def test_forged_buttons_change_nothing(harness: Harness, data: str) -> Non
 
 @pytest.mark.parametrize("lang", ["en", "zh-hant"])
 async def test_nasty_charters_are_saved_escaped_or_refused_clearly(harness: Harness, lang: str) -> None:
-    lin, chen, group = await alliance_with_group(harness, lang)
+    lin, chen, group = await setup_group(harness, lang)
     world = harness.world
     for text in NASTY:
-        await lin.send(group, f"/charter {text}")
-        await world.settle()
+        await harness.say(lin, group, f"/charter {text}")
         answer = world.last(group).text
         if len(text) > 3500:
             assert "3500" in answer
             continue
         assert "/charter" in answer  # "saved. Members see it with /charter"
-        await chen.send(group, "/charter")
-        await world.settle()
+        await harness.say(chen, group, "/charter")
         shown = world.last(group)
         assert text.strip().replace("\u0000", "") in shown.text.replace("\u0000", "")
     assert not harness.failures
@@ -68,6 +54,5 @@ async def test_nasty_charters_are_saved_escaped_or_refused_clearly(harness: Harn
 async def test_unknown_command_in_private_gets_a_pointer(harness: Harness) -> None:
     world = harness.world
     mei = world.user("Mei", lang="zh-hans")
-    await mei.dm("/frobnicate now")
-    await world.settle()
+    await harness.say(mei, mei, "/frobnicate now")
     assert world.last(mei).text == "我不认识这个命令。发送 /help 查看我能为你做什么。"

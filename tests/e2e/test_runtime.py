@@ -23,8 +23,7 @@ async def test_a_429_on_a_reply_is_retried_after_retry_after_and_delivered_once(
     world = harness.world
     mei = world.user("Mei", lang="en")
     harness.emulator.faults.add("sendMessage", 429, retry_after=1, times=1)
-    await mei.dm("/help")
-    await world.settle()
+    await harness.say(mei, mei, "/help")
     sends = harness.emulator.calls_to("sendMessage")
     assert [call.error_code for call in sends] == [429, None]
     assert sends[1].time - sends[0].time >= 1.0, "retried before retry_after"
@@ -49,8 +48,7 @@ async def test_a_failing_handler_apologizes_and_the_bot_keeps_serving(
     assert "secret-looking-argument" not in caplog.text
     assert TOKEN not in caplog.text and TOKEN.split(":")[1] not in caplog.text
     harness.emulator.faults.clear()
-    await lin.send(group, "/setup")
-    await world.settle()
+    await harness.say(lin, group, "/setup")
     assert "聯盟「Alliance」已建立" in world.last(group).text
 
 
@@ -60,14 +58,12 @@ async def test_group_becoming_a_supergroup_keeps_its_alliance(harness: Harness) 
     group = world.group("Small Alliance", admins=[lin], supergroup=False)
     await world.add_bot(group, by=lin, rights=FULL)
     await world.settle()
-    await lin.send(group, "/setup")
-    await world.settle()
+    await harness.say(lin, group, "/setup")
     old_id = group.id
     await world.migrate_to_supergroup(group, by=lin)
     await world.settle()
     assert group.id != old_id
-    await lin.send(group, "/charter Refer fairly.")
-    await world.settle()
+    await harness.say(lin, group, "/charter Refer fairly.")
     assert "The charter of “Small Alliance” is saved." in world.last(group).text
     assert harness.app is not None
     async with harness.app.sessions() as session:
@@ -82,8 +78,7 @@ async def test_removing_the_bot_marks_the_chat_inactive(harness: Harness) -> Non
     group = world.group("Alliance", admins=[lin])
     await world.add_bot(group, by=lin, rights=FULL)
     await world.settle()
-    await lin.send(group, "/setup")
-    await world.settle()
+    await harness.say(lin, group, "/setup")
     await world.remove_bot(group, by=lin)
     await world.settle()
     assert harness.app is not None
@@ -132,8 +127,7 @@ async def test_webhook_mode_secret_and_duplicates(harness: Harness) -> None:
                 break
             await asyncio.sleep(0.02)
         mei = world.user("Mei", lang="zh-hans")
-        await mei.dm("/help")
-        await world.settle()
+        await harness.say(mei, mei, "/help")
         assert world.last(mei).text.startswith("我在这里能为你做的事")
         assert harness.emulator.calls_to("setWebhook")[0].params["secret_token"] == "s3cret-token"
 

@@ -6,24 +6,7 @@ import pytest
 
 from bot.emulator import BotRights
 from tests.e2e.harness import Harness
-
-FULL = BotRights(can_invite_users=True, can_pin_messages=True)
-
-
-async def setup_group(h: Harness, lang: str = "en", *, rights: BotRights | None = FULL,
-                      language_button: str = "English", zone_button: str = "Asia/Taipei"):
-    world = h.world
-    lin = world.user("Lin", lang=lang, username="lin")
-    chen = world.user("Chen", lang=lang)
-    group = world.group("Taipei Auto <Repair> Alliance", admins=[lin], members=[chen])
-    await world.add_bot(group, by=lin, rights=rights)
-    await world.settle()
-    await lin.send(group, "/setup")
-    await world.settle()
-    card = world.last(group)
-    await lin.press(card, language_button)
-    await lin.press(world.last(group), zone_button)
-    return lin, chen, group
+from tests.e2e.stories import FULL, setup_group
 
 
 async def test_setup_in_english_with_all_rights(harness: Harness) -> None:
@@ -62,12 +45,10 @@ async def test_non_admin_cannot_setup_and_nothing_is_created(harness: Harness) -
     group = world.group("Alliance", admins=[lin], members=[chen])
     await world.add_bot(group, by=lin, rights=FULL)
     await world.settle()
-    await chen.send(group, "/setup")
-    await world.settle()
+    await harness.say(chen, group, "/setup")
     # Not set up, so the group speaks Chen's language.
     assert "只有本群組的管理員才能把本群組設為聯盟主群組" in world.last(group).text
-    await chen.send(group, "/charter")
-    await world.settle()
+    await harness.say(chen, group, "/charter")
     assert "這裡不是聯盟主群組" in world.last(group).text
 
 
@@ -78,8 +59,7 @@ async def test_other_people_cannot_press_the_setup_buttons(harness: Harness) -> 
     group = world.group("Alliance", admins=[lin], members=[chen])
     await world.add_bot(group, by=lin, rights=FULL)
     await world.settle()
-    await lin.send(group, "/setup")
-    await world.settle()
+    await harness.say(lin, group, "/setup")
     card = world.last(group)
     answer = await chen.press(card, "简体中文")
     assert answer.show_alert and answer.text == "Only the alliance's coordinators can do that."
@@ -94,29 +74,23 @@ async def test_anonymous_admin_is_asked_to_speak_as_themselves(harness: Harness)
     group = world.group("Alliance", admins=[lin])
     await world.add_bot(group, by=lin, rights=FULL)
     await world.settle()
-    await lin.send(group, "/setup", anonymous=True)
-    await world.settle()
+    await harness.say(lin, group, "/setup", anonymous=True)
     assert "You are writing as the group (anonymous admin)" in world.last(group).text
 
 
 async def test_rerun_setup_changes_language_and_timezone_command(harness: Harness) -> None:
     lin, chen, group = await setup_group(harness)
     world = harness.world
-    await lin.send(group, "/timezone Mars/Olympus")
-    await world.settle()
+    await harness.say(lin, group, "/timezone Mars/Olympus")
     assert "“Mars/Olympus” is not a time zone I know" in world.last(group).text
-    await lin.send(group, "/timezone Europe/Berlin")
-    await world.settle()
-    await chen.send(group, "/timezone Asia/Tokyo")
-    await world.settle()
+    await harness.say(lin, group, "/timezone Europe/Berlin")
+    await harness.say(chen, group, "/timezone Asia/Tokyo")
     texts = [m.text for m in world.messages_in(group)]
     assert "Time zone of “Taipei Auto <Repair> Alliance”: Europe/Berlin." in texts
     assert texts[-1] == "Only the alliance's coordinators can do that."
-    await chen.send(group, "/setup")
-    await world.settle()
+    await harness.say(chen, group, "/setup")
     assert world.last(group).text == "Only the alliance's coordinators can do that."
-    await lin.send(group, "/setup")
-    await world.settle()
+    await harness.say(lin, group, "/setup")
     assert world.last(group).text.startswith("Settings of “Taipei Auto <Repair> Alliance”.")
     await lin.press(world.last(group), "简体中文")
     await lin.press(world.last(group), "Asia/Shanghai")
@@ -126,23 +100,18 @@ async def test_rerun_setup_changes_language_and_timezone_command(harness: Harnes
 async def test_charter_set_shown_and_limits(harness: Harness) -> None:
     lin, chen, group = await setup_group(harness)
     world = harness.world
-    await chen.send(group, "/charter")
-    await world.settle()
+    await harness.say(chen, group, "/charter")
     assert "has no charter yet" in world.last(group).text
-    await chen.send(group, "/charter We do whatever Chen says")
-    await world.settle()
+    await harness.say(chen, group, "/charter We do whatever Chen says")
     assert world.last(group).text == "Only the alliance's coordinators can do that."
     source = await lin.send(group, "1. Refer fairly.\n2. Answer within a day.\n<b>no tags</b>")
     await lin.reply(source, "/charter")
     await world.settle()
     assert "The charter of “Taipei Auto <Repair> Alliance” is saved." in world.last(group).text
-    await lin.send(group, "/charter " + "x" * 3600)
-    await world.settle()
+    await harness.say(lin, group, "/charter " + "x" * 3600)
     assert "is 3600 characters long; the limit is 3500" in world.last(group).text
-    await chen.dm("/charter")
-    await world.settle()
-    await chen.send(group, "/charter")
-    await world.settle()
+    await harness.say(chen, chen, "/charter")
+    await harness.say(chen, group, "/charter")
     shown = world.last(group)
     assert "1. Refer fairly.\n2. Answer within a day.\n<b>no tags</b>" in shown.text
     assert "&lt;b&gt;no tags&lt;/b&gt;" in shown.html
@@ -154,20 +123,15 @@ async def test_link_another_group(harness: Harness) -> None:
     suppliers = world.group("Suppliers", admins=[lin], members=[chen])
     await world.add_bot(suppliers, by=lin)
     await world.settle()
-    await chen.send(suppliers, "/link")
-    await world.settle()
+    await harness.say(chen, suppliers, "/link")
     assert world.last(suppliers).text == "Only the alliance's coordinators can do that."
-    await lin.send(suppliers, "/link")
-    await world.settle()
+    await harness.say(lin, suppliers, "/link")
     assert "This group is now linked to “Taipei Auto <Repair> Alliance”." in world.last(suppliers).text
-    await lin.send(suppliers, "/link")
-    await world.settle()
-    await lin.send(group, "/link")
-    await world.settle()
+    await harness.say(lin, suppliers, "/link")
+    await harness.say(lin, group, "/link")
     assert "already linked" in world.last(suppliers).text
     assert "already the home" in world.last(group).text
-    await lin.send(suppliers, "/setup")
-    await world.settle()
+    await harness.say(lin, suppliers, "/setup")
     assert "it cannot be another alliance's home" in world.last(suppliers).text
 
 
@@ -181,10 +145,8 @@ async def test_link_when_coordinating_two_alliances_asks_which(harness: Harness)
         await world.add_bot(group, by=lin, rights=FULL)
         await world.settle()
     for group in (first, second):
-        await lin.send(group, "/setup")
-        await world.settle()
-    await lin.send(third, "/link")
-    await world.settle()
+        await harness.say(lin, group, "/setup")
+    await harness.say(lin, third, "/link")
     choice = world.last(third)
     assert choice.buttons == [["Repairers"], ["Designers"]]
     await lin.press(choice, "Designers")
@@ -197,14 +159,11 @@ async def test_here_puts_cards_in_a_topic(harness: Harness) -> None:
     group = world.group("Forum Alliance", admins=[lin], forum=True)
     await world.add_bot(group, by=lin, rights=FULL)
     await world.settle()
-    await lin.send(group, "/setup")
-    await world.settle()
-    await lin.send(group, "/here")
-    await world.settle()
+    await harness.say(lin, group, "/setup")
+    await harness.say(lin, group, "/here")
     assert "Send /here inside the topic" in world.last(group).text
     topic = await world.create_topic(group, "Bot cards", by=lin)
-    await lin.send(group, "/here", topic=topic)
-    await world.settle()
+    await harness.say(lin, group, "/here", topic=topic)
     last = world.last(group)
     assert last.text == "From now on my cards go to this topic."
     assert last.thread_id == topic.thread_id
@@ -216,8 +175,7 @@ async def test_here_puts_cards_in_a_topic(harness: Harness) -> None:
 async def test_help_in_private_depends_on_language(harness: Harness, lang: str, expected: str) -> None:
     world = harness.world
     mei = world.user("Mei", lang=lang)
-    await mei.dm("/help")
-    await world.settle()
+    await harness.say(mei, mei, "/help")
     text = world.last(mei).text
     assert text.startswith(expected)
     assert "/lang" in text and "/setup" not in text and "/link" not in text
@@ -226,11 +184,9 @@ async def test_help_in_private_depends_on_language(harness: Harness, lang: str, 
 async def test_help_in_group_shows_what_applies(harness: Harness) -> None:
     lin, chen, group = await setup_group(harness)
     world = harness.world
-    await chen.send(group, "/help")
-    await world.settle()
+    await harness.say(chen, group, "/help")
     member_help = world.last(group).text
-    await lin.send(group, "/help")
-    await world.settle()
+    await harness.say(lin, group, "/help")
     coordinator_help = world.last(group).text
     assert "/timezone" not in member_help and "/setup" not in member_help
     assert "/timezone" in coordinator_help and "/setup" in coordinator_help
@@ -241,30 +197,25 @@ async def test_help_in_group_shows_what_applies(harness: Harness) -> None:
 async def test_lang_is_stored_per_person_and_wins_over_telegram(harness: Harness) -> None:
     world = harness.world
     mei = world.user("Mei", lang="en")
-    await mei.dm("/lang")
-    await world.settle()
+    await harness.say(mei, mei, "/lang")
     await mei.press(world.last(mei), "繁體中文")
     assert world.last(mei).text == "好的，之後我會用繁體中文和你溝通。"
-    await mei.dm("/help")
-    await world.settle()
+    await harness.say(mei, mei, "/help")
     assert world.last(mei).text.startswith("我在這裡能為你做的事")
     await harness.restart()
-    await mei.dm("/start")
-    await world.settle()
+    await harness.say(mei, mei, "/start")
     assert world.last(mei).text.startswith("Mei，你好！")
 
 
 async def test_lang_in_a_group_answers_the_chooser_only(harness: Harness) -> None:
     _lin, chen, group = await setup_group(harness)
     world = harness.world
-    await chen.send(group, "/lang")
-    await world.settle()
+    await harness.say(chen, group, "/lang")
     picker = world.last(group)
     answer = await chen.press(picker, "简体中文")
     assert answer.text == "好的，之后我会用简体中文和你沟通。" and not answer.show_alert
     assert world.last(group).text == picker.text
-    await chen.dm("/help")
-    await world.settle()
+    await harness.say(chen, chen, "/help")
     assert world.last(chen).text.startswith("我在这里能为你做的事")
 
 

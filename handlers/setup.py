@@ -14,7 +14,6 @@ from bot.services.errors import DomainError
 from bot.views import setup as views
 from bot.views.callbacks import LinkCb, SetupLangCb, SetupZoneCb
 from handlers.replies import refuse
-from storage.models import Alliance
 
 GROUP_TYPES = {"group", "supergroup"}
 GROUPS = F.chat.type.in_(GROUP_TYPES)
@@ -143,9 +142,9 @@ async def charter(message: Message, command: CommandObject, ctx: Ctx) -> None:
     if not text and message.reply_to_message is not None:
         text = message.reply_to_message.text or message.reply_to_message.caption
     try:
-        alliance = await _charter_alliance(message, ctx, setting=bool(text))
-        if alliance is None:
-            raise DomainError("not_in_alliance")
+        alliance = await alliances.alliance_in_context(
+            ctx.session, ctx.place, ctx.person.id if ctx.person else None,
+            private=message.chat.type == "private", coordinating=bool(text))
         if text:
             alliance = await alliances.set_charter(ctx.session, alliance.id, _speaker(ctx), text,
                                                    ctx.now)
@@ -155,24 +154,6 @@ async def charter(message: Message, command: CommandObject, ctx: Ctx) -> None:
         await refuse(message, error)
         return
     await message.answer(views.charter_card(alliance))
-
-
-async def _charter_alliance(message: Message, ctx: Ctx, *, setting: bool) -> Alliance | None:
-    """In a group, its alliance; in private, the one alliance the person belongs to."""
-    if message.chat.type != "private":
-        if ctx.place is None or ctx.place.alliance is None:
-            raise DomainError("not_home_chat")
-        return ctx.place.alliance
-    if ctx.person is None:
-        return None
-    memberships = await alliances.alliances_of(ctx.session, ctx.person.id)
-    if setting:
-        memberships = [(a, r) for a, r in memberships if r.role == "coordinator"]
-        if not memberships:
-            raise DomainError("coordinators_only")
-    if len(memberships) > 1:
-        raise DomainError("pick_alliance_in_group")
-    return memberships[0][0] if memberships else None
 
 
 def setup_router() -> Router:

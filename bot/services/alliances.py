@@ -89,6 +89,26 @@ async def alliances_of(session: AsyncSession, person_id: int) -> list[tuple[Alli
     return [(alliance, role) for alliance, role in rows]
 
 
+async def alliance_in_context(session: AsyncSession, place: Place | None, person_id: int | None,
+                              *, private: bool, coordinating: bool) -> Alliance:
+    """Which alliance a command means: in a group, the group's; in private, the one alliance the
+    person belongs to (or coordinates, for a change)."""
+    if not private:
+        if place is None or place.alliance is None:
+            raise DomainError("not_home_chat")
+        return place.alliance
+    memberships = await alliances_of(session, person_id) if person_id is not None else []
+    if coordinating:
+        memberships = [(a, r) for a, r in memberships if r.role == "coordinator"]
+        if not memberships:
+            raise DomainError("coordinators_only")
+    if not memberships:
+        raise DomainError("not_in_alliance")
+    if len(memberships) > 1:
+        raise DomainError("pick_alliance_in_group")
+    return memberships[0][0]
+
+
 async def home_chat(session: AsyncSession, alliance_id: int) -> Chat | None:
     return await session.scalar(
         select(Chat).where(Chat.alliance_id == alliance_id, Chat.role == "home")

@@ -165,3 +165,19 @@ async def test_roles_are_unique_per_alliance(session: AsyncSession) -> None:
     assert await alliances.coordinator_count(session, alliance.id) == 1
     assert await session.scalar(select(func.count()).select_from(Role)) == 1
     assert await session.scalar(select(func.count()).select_from(AuditEntry)) == 1
+
+
+async def test_alliance_in_context(session: AsyncSession) -> None:
+    alliance = await setup_home(session)
+    place = await alliances.place_of(session, HOME.tg_chat_id)
+    assert (await alliances.alliance_in_context(session, place, 2, private=False,
+                                                coordinating=False)).id == alliance.id
+    assert (await alliances.alliance_in_context(session, None, 1, private=True,
+                                                coordinating=True)).id == alliance.id
+    await person(session, 2)
+    with pytest.raises(DomainError, match="not_in_alliance"):
+        await alliances.alliance_in_context(session, None, 2, private=True, coordinating=False)
+    with pytest.raises(DomainError, match="coordinators_only"):
+        await alliances.alliance_in_context(session, None, 2, private=True, coordinating=True)
+    with pytest.raises(DomainError, match="not_home_chat"):
+        await alliances.alliance_in_context(session, None, 1, private=False, coordinating=False)

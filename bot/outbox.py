@@ -50,7 +50,9 @@ class OutboxWorker:
         self.clock = clock
         self.config = config
         self.poll_interval = poll_interval
-        self.global_limiter = AsyncLimiter(config.global_per_second, 1)
+        # Evenly paced, no burst: after a restart the limiter starts empty while Telegram still
+        # remembers what the previous process sent a moment ago.
+        self.global_limiter = AsyncLimiter(1, 1 / config.global_per_second)
         self._chat_limiters: OrderedDict[int, AsyncLimiter] = OrderedDict()
         self._busy_chats: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()

@@ -33,9 +33,8 @@ DEFAULT_LOCALE = "en"
 DOMAIN = "messages"
 LOCALES_DIR = Path(os.environ.get("ALLIANCE_LOCALES_DIR", Path(__file__).resolve().parent.parent / "locales"))
 
-# Telegram sends IETF-ish tags in any case and with scripts or regions; these decide the script.
-_HANS = {"zh-hans", "zh-cn", "zh-sg", "zh", "zh-hans-cn", "zh-hans-sg", "zh-my"}
-_HANT = {"zh-hant", "zh-tw", "zh-hk", "zh-mo", "zh-hant-tw", "zh-hant-hk", "zh-hant-mo"}
+# Telegram sends IETF-ish tags in any case and with scripts or regions; these mean Traditional.
+_HANT_PREFIXES = ("zh-hant", "zh-tw", "zh-hk", "zh-mo")
 
 _current: contextvars.ContextVar[str] = contextvars.ContextVar("alliance_locale", default=DEFAULT_LOCALE)
 
@@ -45,12 +44,10 @@ def resolve_locale(language_code: str | None) -> str:
     if not language_code:
         return DEFAULT_LOCALE
     tag = language_code.strip().lower().replace("_", "-")
-    if tag in _HANT or tag.startswith("zh-hant"):
+    if tag.startswith(_HANT_PREFIXES):
         return "zh_Hant"
-    if tag in _HANS or tag.startswith("zh-hans") or tag.startswith("zh-"):
+    if tag == "zh" or tag.startswith("zh-"):  # zh-hans, zh-cn, zh-sg and any other Chinese
         return "zh_Hans"
-    if tag in ("zh_hans", "zh_hant"):
-        return "zh_Hans" if tag.endswith("hans") else "zh_Hant"
     return DEFAULT_LOCALE
 
 

@@ -11,7 +11,7 @@ from bot.views.html import esc
 
 
 def start_text(first_name: str | None, in_alliance: bool) -> str:
-    greeting = _("Hello, {name}!").format(name=esc(first_name or "")).replace(", !", "!")
+    greeting = _("Hello, {name}!").format(name=esc(first_name or ""))
     body = _("I coordinate business alliances: members, referrals, shared resources, votes "
              "and meetings, right here in Telegram.")
     if in_alliance:

@@ -14,6 +14,7 @@ from bot.config import parse_config
 from bot.emulator import BotRights
 from storage.models import Chat, ProcessedUpdate
 from tests.e2e.harness import TOKEN, Harness, spec_violations
+from tests.e2e.stories import bot_added
 
 FULL = BotRights(can_invite_users=True, can_pin_messages=True)
 
@@ -36,8 +37,7 @@ async def test_a_failing_handler_apologizes_and_the_bot_keeps_serving(
     world = harness.world
     lin = world.user("Lin", lang="zh-hant")
     group = world.group("Alliance", admins=[lin])
-    await world.add_bot(group, by=lin, rights=FULL)
-    await world.settle()
+    await bot_added(harness, group, by=lin)
     # Telegram keeps failing on the check of the sender's rights: the handler cannot go on.
     harness.emulator.faults.add("getChatMember", 500, times=10)
     with caplog.at_level(logging.INFO):
@@ -56,8 +56,7 @@ async def test_group_becoming_a_supergroup_keeps_its_alliance(harness: Harness) 
     world = harness.world
     lin = world.user("Lin", lang="en")
     group = world.group("Small Alliance", admins=[lin], supergroup=False)
-    await world.add_bot(group, by=lin, rights=FULL)
-    await world.settle()
+    await bot_added(harness, group, by=lin)
     await harness.say(lin, group, "/setup")
     old_id = group.id
     await world.migrate_to_supergroup(group, by=lin)
@@ -76,8 +75,7 @@ async def test_removing_the_bot_marks_the_chat_inactive(harness: Harness) -> Non
     world = harness.world
     lin = world.user("Lin", lang="en")
     group = world.group("Alliance", admins=[lin])
-    await world.add_bot(group, by=lin, rights=FULL)
-    await world.settle()
+    await bot_added(harness, group, by=lin)
     await harness.say(lin, group, "/setup")
     await world.remove_bot(group, by=lin)
     await world.settle()

@@ -6,7 +6,7 @@ import pytest
 
 from bot.emulator import BotRights
 from tests.e2e.harness import Harness
-from tests.e2e.stories import FULL, setup_group
+from tests.e2e.stories import bot_added, setup_group
 
 
 async def test_setup_in_english_with_all_rights(harness: Harness) -> None:
@@ -43,8 +43,7 @@ async def test_non_admin_cannot_setup_and_nothing_is_created(harness: Harness) -
     lin = world.user("Lin", lang="en")
     chen = world.user("Chen", lang="zh-hant")
     group = world.group("Alliance", admins=[lin], members=[chen])
-    await world.add_bot(group, by=lin, rights=FULL)
-    await world.settle()
+    await bot_added(harness, group, by=lin)
     await harness.say(chen, group, "/setup")
     # Not set up, so the group speaks Chen's language.
     assert "只有本群組的管理員才能把本群組設為聯盟主群組" in world.last(group).text
@@ -57,8 +56,7 @@ async def test_other_people_cannot_press_the_setup_buttons(harness: Harness) -> 
     lin = world.user("Lin", lang="en")
     chen = world.user("Chen", lang="en")
     group = world.group("Alliance", admins=[lin], members=[chen])
-    await world.add_bot(group, by=lin, rights=FULL)
-    await world.settle()
+    await bot_added(harness, group, by=lin)
     await harness.say(lin, group, "/setup")
     card = world.last(group)
     answer = await chen.press(card, "简体中文")
@@ -72,8 +70,7 @@ async def test_anonymous_admin_is_asked_to_speak_as_themselves(harness: Harness)
     world = harness.world
     lin = world.user("Lin", lang="en")
     group = world.group("Alliance", admins=[lin])
-    await world.add_bot(group, by=lin, rights=FULL)
-    await world.settle()
+    await bot_added(harness, group, by=lin)
     await harness.say(lin, group, "/setup", anonymous=True)
     assert "You are writing as the group (anonymous admin)" in world.last(group).text
 
@@ -121,8 +118,7 @@ async def test_link_another_group(harness: Harness) -> None:
     lin, chen, group = await setup_group(harness)
     world = harness.world
     suppliers = world.group("Suppliers", admins=[lin], members=[chen])
-    await world.add_bot(suppliers, by=lin)
-    await world.settle()
+    await bot_added(harness, suppliers, by=lin, rights=None)
     await harness.say(chen, suppliers, "/link")
     assert world.last(suppliers).text == "Only the alliance's coordinators can do that."
     await harness.say(lin, suppliers, "/link")
@@ -142,8 +138,7 @@ async def test_link_when_coordinating_two_alliances_asks_which(harness: Harness)
     second = world.group("Designers", admins=[lin])
     third = world.group("Announcements", admins=[lin])
     for group in (first, second, third):
-        await world.add_bot(group, by=lin, rights=FULL)
-        await world.settle()
+        await bot_added(harness, group, by=lin)
     for group in (first, second):
         await harness.say(lin, group, "/setup")
     await harness.say(lin, third, "/link")
@@ -157,8 +152,7 @@ async def test_here_puts_cards_in_a_topic(harness: Harness) -> None:
     world = harness.world
     lin = world.user("Lin", lang="en")
     group = world.group("Forum Alliance", admins=[lin], forum=True)
-    await world.add_bot(group, by=lin, rights=FULL)
-    await world.settle()
+    await bot_added(harness, group, by=lin)
     await harness.say(lin, group, "/setup")
     await harness.say(lin, group, "/here")
     assert "Send /here inside the topic" in world.last(group).text

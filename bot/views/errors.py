@@ -1,4 +1,8 @@
-"""Every DomainError code, in words the person can act on."""
+"""Every DomainError code, in words the person can act on.
+
+Features keep their own codes beside their views and ``register`` them, so that adding a
+feature does not mean editing one ever-growing table.
+"""
 
 from __future__ import annotations
 
@@ -52,11 +56,31 @@ def _messages() -> dict[str, Callable[[dict], str]]:
             "You are writing as the group (anonymous admin), so I cannot tell who you are. "
             "Please send this again as yourself."),
         "bad_link": lambda p: _("This link is not valid or has expired."),
+        "members_only": lambda p: _(
+            "Only active members of the alliance can do that. New here? Ask a member for an "
+            "invitation link."),
+        "member_suspended": lambda p: _(
+            "Your membership is suspended, so you cannot do that now. A coordinator can "
+            "reinstate it."),
     }
+
+
+Messages = dict[str, Callable[[dict], str]]
+_registered: list[Callable[[], Messages]] = []
+
+
+def register(messages: Callable[[], Messages]) -> Callable[[], Messages]:
+    """A feature's own codes; a function, so that each call translates in the current locale."""
+    _registered.append(messages)
+    return messages
 
 
 def error_text(error: DomainError) -> str:
     render = _messages().get(error.code)
+    for messages in _registered:
+        if render is not None:
+            break
+        render = messages().get(error.code)
     if render is None:
         return _("That did not work. Please try again.")
     return render(error.params)

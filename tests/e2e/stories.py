@@ -30,3 +30,47 @@ async def setup_group(
     await lin.press(card, language_button)
     await lin.press(world.last(group), zone_button)
     return lin, chen, group
+
+
+async def seed_member(harness: Harness, group: SimChat, *people: SimUser, name: str,
+                      category: str | None = "repair", region: str | None = "Taipei",
+                      services: str | None = None, contact: str | None = None,
+                      status: str = "active", coordinator: bool = False) -> int:
+    """A business that is already a member of ``group``'s alliance, with ``people`` acting for it.
+
+    For stories about what members do (vote, refer, meet): they start from a roster, as a real
+    alliance does, instead of replaying onboarding every time. Returns the member's id.
+    """
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from storage.models import Chat, Member, Person, Role
+
+    assert harness.app is not None, "the bot must be running"
+    now = datetime.now(UTC)
+    async with harness.app.sessions() as session:
+        chat = await session.scalar(select(Chat).where(Chat.tg_chat_id == group.id))
+        assert chat is not None and chat.alliance_id is not None, "set the group up first"
+        member = Member(alliance_id=chat.alliance_id, name=name, category=category, region=region,
+                        services=services, contact=contact, status=status, created_at=now,
+                        updated_at=now)
+        session.add(member)
+        await session.flush()
+        for user in people:
+            if await session.get(Person, user.id) is None:
+                session.add(Person(id=user.id, first_name=user.name, username=user.username,
+                                   language_code=user.lang, started=True, created_at=now,
+                                   updated_at=now))
+                await session.flush()
+            role = await session.scalar(select(Role).where(Role.alliance_id == chat.alliance_id,
+                                                           Role.person_id == user.id))
+            if role is None:
+                role = Role(alliance_id=chat.alliance_id, person_id=user.id, created_at=now,
+                            role="coordinator" if coordinator else "member")
+                session.add(role)
+            elif coordinator:
+                role.role = "coordinator"
+            role.member_id = member.id
+        await session.commit()
+        return member.id

@@ -1,0 +1,52 @@
+"""Who acts for which business, and whether that business may act now.
+
+Every feature asks the same questions — is this person acting for an active member of this
+alliance, which people act for a member — so they are answered here once. A person acts for at
+most one member per alliance (``Role.member_id``); one member is one vote, however many people
+act for it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.errors import DomainError
+from storage.models import Member, Role
+
+ACTIVE, SUSPENDED, LEFT, REMOVED = "active", "suspended", "left", "removed"
+STATUSES = (ACTIVE, SUSPENDED, LEFT, REMOVED)
+
+
+async def member_of(session: AsyncSession, alliance_id: int, person_id: int) -> Member | None:
+    """The business this person acts for in the alliance, whatever its status."""
+    return await session.scalar(
+        select(Member).join(Role, Role.member_id == Member.id)
+        .where(Role.alliance_id == alliance_id, Role.person_id == person_id)
+    )
+
+
+async def require_active_member(session: AsyncSession, alliance_id: int, person_id: int) -> Member:
+    """For anything only a member in good standing may do: vote, refer, pledge, answer polls."""
+    member = await member_of(session, alliance_id, person_id)
+    if member is None or member.status in (LEFT, REMOVED):
+        raise DomainError("members_only")
+    if member.status == SUSPENDED:
+        raise DomainError("member_suspended")
+    return member
+
+
+async def active_members(session: AsyncSession, alliance_id: int) -> list[Member]:
+    rows = await session.scalars(
+        select(Member).where(Member.alliance_id == alliance_id, Member.status == ACTIVE)
+        .order_by(Member.name, Member.id)
+    )
+    return list(rows)
+
+
+async def people_of(session: AsyncSession, member_id: int) -> list[int]:
+    """Person ids acting for a member: who gets its private messages."""
+    rows = await session.scalars(
+        select(Role.person_id).where(Role.member_id == member_id).order_by(Role.id)
+    )
+    return list(rows)

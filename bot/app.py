@@ -1,4 +1,4 @@
-"""Builds the bot (aiogram Bot + Dispatcher, outbox, maintenance) and runs it polling or webhook."""
+"""Builds the bot (aiogram Bot + Dispatcher, outbox, scheduler, cards) and runs it polling or webhook."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -23,13 +22,16 @@ from aiogram.types import (
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
+import bot.jobs  # noqa: F401  (registers every feature's scheduled jobs)
+from bot.cards import CardEditor
 from bot.clock import Clock
 from bot.config import Config
 from bot.fsm_storage import SqlStorage
 from bot.i18n import use_locale
+from bot.leader import Leader
 from bot.middlewares import Activity, UpdateMiddleware
 from bot.outbox import OutboxWorker
-from bot.services import updates
+from bot.scheduler import Scheduler
 from bot.telegram_requests import CommitBeforeSend, RetryFlood
 from bot.views.commands import menu
 from handlers import build_router
@@ -45,7 +47,7 @@ MENU_LANGUAGES = {None: "en", "zh": "zh_Hans"}
 
 class AllianceApp:
     def __init__(self, config: Config, *, clock: Clock | None = None,
-                 outbox_poll_interval: float = 1.0) -> None:
+                 outbox_poll_interval: float = 1.0, card_interval: float = 3.0) -> None:
         config.require_runnable()
         assert config.telegram.token is not None
         self.config = config
@@ -71,7 +73,12 @@ class AllianceApp:
         self.outbox = OutboxWorker(self.bot, self.sessions, self.clock, config.outbox,
                                    poll_interval=outbox_poll_interval)
         self.dispatcher["outbox"] = self.outbox
-        self._background: list[asyncio.Task[None]] = []
+        self.cards = CardEditor(self.bot, self.sessions, interval=card_interval)
+        self.dispatcher["cards"] = self.cards
+        self.scheduler = Scheduler(self.sessions, self.clock, bot=self.bot, outbox=self.outbox,
+                                   cards=self.cards)
+        self.dispatcher["scheduler"] = self.scheduler
+        self.leader = Leader(self.engine, on_gain=self.scheduler.start, on_lose=self.scheduler.stop)
         self._stop = asyncio.Event()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -85,7 +92,7 @@ class AllianceApp:
         log.info("running as @%s (%s)", me.username, me.id)
         await self.publish_menus()
         await self.outbox.start()
-        self._background.append(asyncio.create_task(self._maintenance(), name="maintenance"))
+        await self.leader.start()
 
     async def publish_menus(self) -> None:
         scopes = {
@@ -100,31 +107,19 @@ class AllianceApp:
                     await self.bot.set_my_commands(menu(name), scope=scope, language_code=language)
 
     def is_idle(self) -> bool:
-        return self.activity.busy == 0 and self.outbox.is_idle()
+        return (self.activity.busy == 0 and self.outbox.is_idle() and self.scheduler.is_idle()
+                and self.cards.is_idle())
 
     def stop(self) -> None:
         self._stop.set()
 
     async def close(self) -> None:
-        for task in self._background:
-            task.cancel()
-        for task in self._background:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._background.clear()
+        await self.leader.stop()
+        await self.cards.close()
         await self.outbox.stop()
         await self.dispatcher.storage.close()
         await self.bot.session.close()
         await self.engine.dispose()
-
-    async def _maintenance(self) -> None:
-        while True:
-            try:
-                async with self.sessions() as session:
-                    await updates.prune(session, self.clock.now())
-            except Exception as error:
-                log.error("maintenance failed: %s", type(error).__name__, exc_info=error)
-            await asyncio.sleep(timedelta(hours=1).total_seconds())
 
     # -- runners -----------------------------------------------------------------------------
 

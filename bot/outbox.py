@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from aiogram import Bot
@@ -40,6 +41,20 @@ log = logging.getLogger(__name__)
 
 MAX_IN_FLIGHT = 32
 _LIMITER_CACHE = 10_000
+
+# purpose "kind:arg" -> what to do once such an item is sent: a feature learns the message id of
+# a card a scheduled job posted (to edit or pin it later). Called with (session, arg, chat_id,
+# message_id) in a session of its own, after the item is marked sent.
+SentHook = Callable[[AsyncSession, str, int, int], Awaitable[None]]
+_sent_hooks: dict[str, SentHook] = {}
+
+
+def on_sent(kind: str) -> Callable[[SentHook], SentHook]:
+    def register(hook: SentHook) -> SentHook:
+        _sent_hooks[kind] = hook
+        return hook
+
+    return register
 
 
 class OutboxWorker:
@@ -177,8 +192,22 @@ class OutboxWorker:
             async with self.sessions() as session:
                 await store.mark_sent(session, item.id, message_id, self.clock.now())
             self.sent += 1
+            await self._after_sent(item, message_id)
         finally:
             no_retry.reset(token)
+
+    async def _after_sent(self, item: OutboxItem, message_id: int) -> None:
+        kind, _, argument = (item.purpose or "").partition(":")
+        hook = _sent_hooks.get(kind)
+        if hook is None:
+            return
+        try:
+            async with self.sessions() as session:
+                await hook(session, argument, item.chat_id, message_id)
+                await session.commit()
+        except Exception as error:
+            log.error("outbox: after-sent hook %s failed: %s", kind, type(error).__name__,
+                      exc_info=error)
 
     async def _retry(self, item: OutboxItem, delay: timedelta, reason: str,
                      *, count_attempt: bool) -> None:

@@ -179,3 +179,13 @@ class FsmRecord(Base):
     state: Mapped[str | None] = mapped_column(String(191))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime]
+
+
+class JobRun(Base):
+    """One row per scheduled run that happened: the second guard against doing a job twice."""
+
+    __tablename__ = "job_runs"
+
+    job_id: Mapped[str] = mapped_column(String(191), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(primary_key=True)
+    ran_at: Mapped[datetime] = mapped_column(index=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.app import AllianceApp
@@ -46,6 +46,7 @@ class Harness:
     locale: str = "en"
     timezone: str = "Asia/Taipei"
     outbox_poll: float = 0.05
+    card_interval: float = 0.3
     app: AllianceApp | None = None
     _runner: asyncio.Task[None] | None = None
     apps_started: int = 0
@@ -60,7 +61,8 @@ class Harness:
 
     async def start_bot(self) -> AllianceApp:
         assert self.app is None, "already running"
-        app = AllianceApp(self.config(), clock=self.clock, outbox_poll_interval=self.outbox_poll)
+        app = AllianceApp(self.config(), clock=self.clock, outbox_poll_interval=self.outbox_poll,
+                          card_interval=self.card_interval)
         await app.prepare()
         self._runner = asyncio.create_task(app.run_polling(), name="bot-polling")
         self.app = app
@@ -82,6 +84,14 @@ class Harness:
     async def restart(self) -> AllianceApp:
         await self.stop_bot()
         return await self.start_bot()
+
+    async def advance(self, delta: timedelta) -> None:
+        """Time passes: move the bot's clock and let the scheduler see it, as after a restart
+        (everything due by the new time runs now, once), then wait for the bot to settle."""
+        self.clock.advance(delta)
+        if self.app is not None:
+            await self.app.scheduler.refresh()
+        await self.world.settle()
 
     async def say(self, user: SimUser, chat: SimChat | SimUser, text: str, **how: Any) -> ChatMessage | None:
         """``user`` writes in ``chat`` (a user: their private chat); returns the bot's last

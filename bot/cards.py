@@ -1,0 +1,114 @@
+"""Cards in groups edited in place, coalesced: a burst of changes makes one edit every few seconds.
+
+A proposal's card or a meeting poll's card changes with every ballot; editing it on every press
+would exceed Telegram's limits for a group (about 20 messages a minute) and earn 429s. Features
+``touch`` a card after their change commits; the editor waits until the card's last edit is at
+least ``interval`` old, then renders the card from the database *at that moment*, so the last
+state always shows however many touches were folded into one edit.
+
+Pending edits live in memory: after a crash a card may lag until its next change, and features
+re-render their final state themselves when they close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.types import InlineKeyboardMarkup
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.aftercommit import after_commit
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CardEdit:
+    """What a card should look like now; ``None`` from a renderer means leave it alone."""
+
+    chat_id: int
+    message_id: int
+    text: str
+    reply_markup: InlineKeyboardMarkup | None = None
+
+
+Renderer = Callable[[AsyncSession], Awaitable[CardEdit | None]]
+
+
+class CardEditor:
+    def __init__(self, bot: Bot, sessions: async_sessionmaker[AsyncSession], *,
+                 interval: float = 3.0) -> None:
+        self.bot = bot
+        self.sessions = sessions
+        self.interval = interval
+        self._renderers: dict[str, Renderer] = {}
+        self._dirty: set[str] = set()
+        self._last_edit: dict[str, float] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self.edits = 0
+
+    def touch(self, session: AsyncSession, key: str, render: Renderer) -> None:
+        """Refresh card ``key`` with ``render`` once ``session`` has committed the change."""
+        after_commit(session, lambda: self.touch_now(key, render))
+
+    def touch_now(self, key: str, render: Renderer) -> None:
+        """For callers whose change is already committed (scheduled jobs after their commit)."""
+        self._renderers[key] = render
+        self._dirty.add(key)
+        if key not in self._tasks:
+            self._tasks[key] = asyncio.get_running_loop().create_task(self._loop(key),
+                                                                      name=f"card-{key}")
+
+    def is_idle(self) -> bool:
+        return not self._tasks
+
+    async def close(self) -> None:
+        """Finish pending edits: a graceful stop leaves every card showing its last state."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+    async def _loop(self, key: str) -> None:
+        try:
+            while key in self._dirty:
+                wait = self._last_edit.get(key, float("-inf")) + self.interval - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                self._dirty.discard(key)
+                await self._edit(key, self._renderers[key])
+                self._last_edit[key] = time.monotonic()
+        finally:
+            self._tasks.pop(key, None)
+            self._renderers.pop(key, None)
+            if len(self._last_edit) > 10_000:
+                self._last_edit.clear()
+
+    async def _edit(self, key: str, render: Renderer) -> None:
+        try:
+            async with self.sessions() as session:
+                card = await render(session)
+                await session.rollback()
+            if card is None:
+                return
+            await self.bot.edit_message_text(text=card.text, chat_id=card.chat_id,
+                                             message_id=card.message_id,
+                                             reply_markup=card.reply_markup)
+            self.edits += 1
+        except TelegramBadRequest as error:
+            if "not modified" not in error.message:
+                log.warning("card %s: edit refused: %s", key, error.message)
+        except TelegramForbiddenError as error:
+            log.info("card %s: cannot edit: %s", key, error.message)
+        except Exception as error:  # a card lagging must not take anything else down
+            log.error("card %s: edit failed: %s", key, type(error).__name__, exc_info=error)
+
+
+def keyboard_json(markup: InlineKeyboardMarkup | None) -> dict[str, Any] | None:
+    """A keyboard as the outbox stores it (plain JSON), for cards posted by scheduled jobs."""
+    return markup.model_dump(mode="json", exclude_none=True) if markup is not None else None

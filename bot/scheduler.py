@@ -1,0 +1,249 @@
+"""Every scheduled action is derived from stored state, so nothing is lost across a restart.
+
+Features describe their jobs as data: an *armer* reads the database and returns the jobs that
+its state implies (a proposal's close and reminder, a meeting's reminders…), each with a
+deterministic id; a *runner* carries one out. At start-up, and whenever a feature changes state,
+jobs are (re)armed in APScheduler's in-memory store with ``replace_existing``: the tables are the
+schedule, APScheduler only the alarm clock. A job due while the bot was down runs once when it
+is back; its runner decides whether it still makes sense (a late poll still closes, a reminder
+for a meeting already past is dropped).
+
+Runs happen once: each run inserts a claim row (job id + due instant) in the same transaction as
+its effects, and scheduled messages go through the outbox in that transaction too. With several
+replicas on PostgreSQL only the holder of an advisory lock runs the scheduler (see ``Leader``).
+
+Time is the app's clock, not the wall's: tests and the demo move a fake clock forward and call
+``refresh()``, which re-derives everything exactly as a restart would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.aftercommit import after_commit
+from bot.clock import Clock
+from bot.services import jobs as runs
+from bot.services import updates
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+
+    from bot.cards import CardEditor
+    from bot.outbox import OutboxWorker
+
+log = logging.getLogger(__name__)
+
+RETRY_DELAYS = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10))
+SAFETY_REFRESH = timedelta(minutes=15)  # catches a state change that forgot to arm its jobs
+MAINTENANCE_EVERY = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """One scheduled action: ``kind`` names its runner, ``args`` are plain JSON-able values."""
+
+    id: str
+    at: datetime
+    kind: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class JobContext:
+    """What a runner gets: the run's session (its claim already inserted), the instant it was
+    due and the bot-side services it may use. The scheduler commits after the runner returns."""
+
+    session: AsyncSession
+    now: datetime
+    due_at: datetime
+    bot: Bot
+    outbox: OutboxWorker
+    cards: CardEditor
+    scheduler: Scheduler
+
+
+Runner = Callable[..., Awaitable[None]]
+Armer = Callable[[AsyncSession, datetime], Awaitable[Iterable[JobSpec]]]
+
+_runners: dict[str, Runner] = {}
+_armers: list[Armer] = []
+
+
+def runner(kind: str) -> Callable[[Runner], Runner]:
+    """Register ``async def run(job: JobContext, **args)`` for jobs of ``kind``."""
+
+    def register(function: Runner) -> Runner:
+        _runners[kind] = function
+        return function
+
+    return register
+
+
+def armer(function: Armer) -> Armer:
+    """Register ``async def jobs(session, now) -> Iterable[JobSpec]``: all jobs a feature's state implies."""
+    _armers.append(function)
+    return function
+
+
+class Scheduler:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, *,
+                 bot: Bot, outbox: OutboxWorker, cards: CardEditor) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.bot = bot
+        self.outbox = outbox
+        self.cards = cards
+        self._aps = AsyncIOScheduler(timezone=UTC)
+        self._running: set[asyncio.Task[None]] = set()
+        self._in_flight: set[str] = set()
+        self._failures: dict[str, int] = {}
+        self.active = False
+        self.ran = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Become the one that runs jobs: arm everything the state implies, and the chores."""
+        if self.active:
+            return
+        self._aps.start()
+        self.active = True
+        self._aps.add_job(self.refresh, "interval", seconds=SAFETY_REFRESH.total_seconds(),
+                          id="scheduler.refresh", replace_existing=True)
+        self._aps.add_job(self._maintenance, "interval", seconds=MAINTENANCE_EVERY.total_seconds(),
+                          id="scheduler.maintenance", replace_existing=True,
+                          next_run_time=datetime.now(UTC))
+        await self.refresh()
+
+    async def stop(self) -> None:
+        """Stop arming; runs under way finish (their outcome is committed or rolled back)."""
+        if self.active:
+            self.active = False
+            self._aps.shutdown(wait=False)
+            self._aps = AsyncIOScheduler(timezone=UTC)
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
+
+    def is_idle(self) -> bool:
+        return not self._running
+
+    # -- arming ------------------------------------------------------------------------------
+
+    async def refresh(self) -> None:
+        """Re-derive every job from the database, as at start-up; drop alarms nothing implies."""
+        if not self.active:
+            return
+        now = self.clock.now()
+        wanted: dict[str, JobSpec] = {}
+        async with self.sessions() as session:
+            for derive in _armers:
+                for spec in await derive(session, now):
+                    wanted[spec.id] = spec
+        for job in self._aps.get_jobs():
+            if not job.id.startswith("scheduler.") and job.id not in wanted:
+                job.remove()
+        for spec in sorted(wanted.values(), key=lambda spec: spec.at):
+            self._arm_now(spec)
+
+    def arm(self, session: AsyncSession, specs: Iterable[JobSpec]) -> None:
+        """Arm jobs for a state change once ``session`` commits it (never on a rollback)."""
+        chosen = list(specs)
+        if chosen:
+            after_commit(session, lambda: [self._arm_now(spec) for spec in chosen])
+
+    def disarm(self, session: AsyncSession, job_ids: Iterable[str]) -> None:
+        """Forget alarms a state change made pointless (runners re-check the state anyway)."""
+        chosen = list(job_ids)
+        if chosen:
+            after_commit(session, lambda: [self._remove(job_id) for job_id in chosen])
+
+    def _remove(self, job_id: str) -> None:
+        with contextlib.suppress(Exception):
+            self._aps.remove_job(job_id)
+
+    def _arm_now(self, spec: JobSpec) -> None:
+        if not self.active:
+            return
+        if spec.kind not in _runners:
+            log.error("scheduler: no runner for job kind %s", spec.kind)
+            return
+        delay = (spec.at - self.clock.now()).total_seconds()
+        if delay <= 0:
+            self._remove(spec.id)
+            self._launch(spec)
+            return
+        self._aps.add_job(self._launch, DateTrigger(datetime.now(UTC) + timedelta(seconds=delay)),
+                          args=[spec], id=spec.id, replace_existing=True, misfire_grace_time=None,
+                          coalesce=True)
+
+    def _launch(self, spec: JobSpec) -> None:
+        if spec.id in self._in_flight:
+            return  # armed twice in a row: the run under way covers it
+        self._in_flight.add(spec.id)
+        task = asyncio.get_running_loop().create_task(self._run(spec), name=f"job-{spec.id}")
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    # -- running -----------------------------------------------------------------------------
+
+    async def _run(self, spec: JobSpec) -> None:
+        try:
+            ran = await self._run_once(spec)
+        except Exception as error:
+            self._retry_later(spec, error)
+        else:
+            self._failures.pop(spec.id, None)
+            if ran:
+                self.ran += 1
+                self.outbox.wake()
+        finally:
+            self._in_flight.discard(spec.id)
+
+    async def _run_once(self, spec: JobSpec) -> bool:
+        now = self.clock.now()
+        async with self.sessions() as session:
+            if not await runs.claim(session, spec.id, spec.at, now):
+                await session.rollback()
+                return False
+            job = JobContext(session=session, now=now, due_at=spec.at, bot=self.bot,
+                             outbox=self.outbox, cards=self.cards, scheduler=self)
+            try:
+                await _runners[spec.kind](job, **spec.args)
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+        return True
+
+    def _retry_later(self, spec: JobSpec, error: Exception) -> None:
+        failures = self._failures.get(spec.id, 0)
+        log.error("scheduler: job %s failed (%d): %s", spec.id, failures + 1, type(error).__name__,
+                  exc_info=error)
+        if failures >= len(RETRY_DELAYS):
+            log.error("scheduler: job %s given up; the next refresh or restart tries again", spec.id)
+            self._failures.pop(spec.id, None)
+            return
+        self._failures[spec.id] = failures + 1
+        if self.active:
+            self._aps.add_job(self._launch, DateTrigger(datetime.now(UTC) + RETRY_DELAYS[failures]),
+                              args=[spec], id=spec.id, replace_existing=True,
+                              misfire_grace_time=None)
+
+    async def _maintenance(self) -> None:
+        try:
+            async with self.sessions() as session:
+                now = self.clock.now()
+                await updates.prune(session, now)
+                await runs.prune(session, now)
+        except Exception as error:
+            log.error("maintenance failed: %s", type(error).__name__, exc_info=error)

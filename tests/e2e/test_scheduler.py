@@ -1,0 +1,119 @@
+"""The scheduler through the real app: jobs derived from state run once, on the app's clock,
+across restarts and failures; on PostgreSQL one replica leads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot import scheduler as scheduling
+from bot.scheduler import JobContext, JobSpec
+from bot.services.outbox import Outgoing, enqueue
+from storage.models import JobRun
+from tests.e2e.harness import Harness
+
+
+class Plan:
+    """Stands in for a feature's stored state: which jobs exist and what each run did."""
+
+    def __init__(self) -> None:
+        self.specs: list[JobSpec] = []
+        self.failures_left = 0
+        self.runs: list[str] = []
+
+
+@pytest.fixture
+def plan() -> Iterator[Plan]:
+    plan = Plan()
+
+    async def derive(_session: object, _now: datetime) -> list[JobSpec]:
+        return list(plan.specs)
+
+    async def ping(job: JobContext, chat_id: int, text: str) -> None:
+        if plan.failures_left:
+            plan.failures_left -= 1
+            raise RuntimeError("the database hiccuped")
+        plan.runs.append(text)
+        await enqueue(job.session, Outgoing(chat_id=chat_id, text=text), now=job.now)
+
+    scheduling.runner("test.ping")(ping)
+    scheduling.armer(derive)
+    try:
+        yield plan
+    finally:
+        scheduling._armers.remove(derive)
+        scheduling._runners.pop("test.ping", None)
+
+
+async def job_runs(harness: Harness) -> int:
+    assert harness.app is not None
+    async with harness.app.sessions() as session:
+        return await session.scalar(select(func.count()).select_from(JobRun)) or 0
+
+
+async def test_a_job_runs_when_its_time_comes_and_only_once(harness: Harness, plan: Plan) -> None:
+    world = harness.world
+    mei = world.user("Mei")
+    at = harness.clock.now() + timedelta(hours=5)
+    plan.specs.append(JobSpec(id="ping:1", at=at, kind="test.ping",
+                              args={"chat_id": mei.id, "text": "five hours later"}))
+    assert harness.app is not None
+    await harness.app.scheduler.refresh()
+    await harness.advance(timedelta(hours=4))
+    assert plan.runs == []
+    await harness.advance(timedelta(hours=1, seconds=1))
+    assert plan.runs == ["five hours later"]
+    assert [m.text for m in world.messages_to(mei)] == ["five hours later"]
+    # Armed again (a refresh, a restart): the claim row says it ran.
+    await harness.app.scheduler.refresh()
+    await harness.restart()
+    await harness.advance(timedelta(minutes=1))
+    assert plan.runs == ["five hours later"]
+    assert await job_runs(harness) == 1
+
+
+async def test_a_job_due_while_the_bot_was_down_runs_once_after_start(harness: Harness,
+                                                                      plan: Plan) -> None:
+    mei = harness.world.user("Mei")
+    await harness.stop_bot()
+    plan.specs.append(JobSpec(id="ping:2", at=harness.clock.now() + timedelta(hours=1),
+                              kind="test.ping", args={"chat_id": mei.id, "text": "late"}))
+    harness.clock.advance(timedelta(hours=3))
+    await harness.start_bot()
+    await harness.world.settle()
+    assert plan.runs == ["late"]
+    await harness.restart()
+    assert plan.runs == ["late"]
+    assert [m.text for m in harness.world.messages_to(mei)] == ["late"]
+
+
+async def test_a_failing_run_leaves_no_claim_and_is_retried(harness: Harness, plan: Plan) -> None:
+    mei = harness.world.user("Mei")
+    plan.failures_left = 1
+    plan.specs.append(JobSpec(id="ping:3", at=harness.clock.now() - timedelta(minutes=1),
+                              kind="test.ping", args={"chat_id": mei.id, "text": "second try"}))
+    assert harness.app is not None
+    await harness.app.scheduler.refresh()
+    await harness.world.settle()
+    assert plan.runs == [] and await job_runs(harness) == 0
+    assert harness.world.messages_to(mei) == []
+    await harness.app.scheduler.refresh()  # the next refresh (or restart) tries again
+    await harness.world.settle()
+    assert plan.runs == ["second try"]
+    assert [m.text for m in harness.world.messages_to(mei)] == ["second try"]
+
+
+async def test_a_job_no_longer_implied_by_the_state_is_disarmed(harness: Harness, plan: Plan) -> None:
+    mei = harness.world.user("Mei")
+    spec = JobSpec(id="ping:4", at=harness.clock.now() + timedelta(hours=2), kind="test.ping",
+                   args={"chat_id": mei.id, "text": "cancelled"})
+    plan.specs.append(spec)
+    assert harness.app is not None
+    await harness.app.scheduler.refresh()
+    plan.specs.clear()
+    await harness.app.scheduler.refresh()
+    await harness.advance(timedelta(hours=3))
+    assert plan.runs == []

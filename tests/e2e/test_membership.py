@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -14,6 +14,12 @@ from tests.e2e.stories import seed_member, setup_group
 
 ANSWERS = ["Mei's <b>Garage</b> & Co", "car repair", "Taipei, Da'an", "Brakes, tyres\nand <i>oil</i>",
            "0912 345 678"]
+
+
+def payload_in(text: str) -> str:
+    found = re.search(r"start=(join-[\w-]+)", text)
+    assert found, text
+    return found.group(1)
 
 
 def texts(harness: Harness, user: SimUser) -> list[str]:
@@ -67,3 +73,169 @@ async def test_join_request_to_welcome_card(harness: Harness) -> None:
     assert member.contact_kind == "phone" and member.owner_person_id == mei.id
     # No nudge: she came in through onboarding.
     assert not [m for m in world.messages_in(group) if "introduce your business" in m.text]
+
+
+async def test_deep_link_path_with_bad_phone_back_and_rejection(harness: Harness) -> None:
+    lin, chen, group = await setup_group(harness)
+    world = harness.world
+    await harness.say(chen, group, "/joinlink")
+    url = world.last(group).text.split()[-1]
+    assert url.startswith("https://t.me/alliance_test_bot?start=join-")
+    bo = world.user("Bo", lang="en")
+    await bo.start(url.split("start=")[1])
+    await world.settle()
+    assert "To join “Taipei Auto <Repair> Alliance”" in texts(harness, bo)[0]
+    for text in ANSWERS[:4]:
+        await harness.say(bo, bo, text)
+    await harness.say(bo, bo, "12345")
+    assert world.last(bo).text.startswith("That phone number is not valid")
+    await harness.say(bo, bo, "not a contact at all")
+    assert "phone number, an e-mail address or a website" in world.last(bo).text
+    # Back from the contact step re-asks the services; the answer given is replaced.
+    await bo.press(world.messages_to(bo)[-3], "« Back")
+    assert world.last(bo).text.startswith("Step 4 of 7")
+    await harness.say(bo, bo, "Only tyres")
+    assert world.last(bo).text.startswith("Step 5 of 7")
+    await harness.say(bo, bo, "bo@tyres.example.com")
+    await bo.press(world.last(bo), "No sponsor")
+    await bo.press(world.last(bo), "I accept the charter")
+    summary = world.last(bo).text
+    assert "Services: Only tyres" in summary and "bo@tyres.example.com" in summary
+    await bo.press(world.last(bo), "Submit")
+    card = world.last(lin)
+    assert "an invitation link" in card.text
+    await lin.press(card, "❌ Reject")
+    assert world.last(lin).text.startswith("Why do you reject “Mei's")
+    await harness.say(lin, lin, "   ")
+    assert "cannot be empty" in world.last(lin).text
+    await harness.say(lin, lin, "We already have <two> tyre shops")
+    assert "I have told the applicant" in world.last(lin).text
+    assert "rejected by Lin" in card.text or "rejected by Lin" in world.messages_to(lin)[-3].text
+    rejection = world.last(bo)
+    assert "was not accepted" in rejection.text and "We already have <two> tyre shops" in rejection.text
+    application = await db(harness, select(Application))
+    assert application.status == "rejected" and application.reason == "We already have <two> tyre shops"
+    audit = await db(harness, select(func.count()).select_from(AuditEntry)
+                     .where(AuditEntry.action == "application.rejected"))
+    assert audit == 1
+
+
+async def test_rejected_join_request_is_declined(harness: Harness) -> None:
+    lin, _chen, group = await setup_group(harness)
+    world = harness.world
+    link = world.invite_link(group, by=lin, creates_join_request=True)
+    mei = world.user("Mei", lang="en", started=False)
+    await mei.request_join(group, link)
+    await world.settle()
+    await answer_all(harness, mei)
+    await lin.press(world.last(lin), "❌ Reject")
+    await harness.say(lin, lin, "Not a repair shop")
+    assert mei.id not in group.chat.join_requests
+    assert not group.chat.member(mei.user).active
+    assert "Not a repair shop" in world.last(mei).text
+
+
+async def test_join_command_cancel_and_restart_resume(harness: Harness) -> None:
+    lin, chen, group = await setup_group(harness)
+    world = harness.world
+    # In the group, /join points to a private chat (the bot cannot write first).
+    await harness.say(chen, group, "/join")
+    assert world.last(group).button("Apply to join").url.startswith("https://t.me/")
+    # The coordinator registers a business of their own with /join in private.
+    await harness.say(lin, lin, "/join")
+    assert world.last(lin).text.startswith("Step 1 of 7")
+    await harness.say(lin, lin, "Lin Garage")
+    await harness.say(lin, lin, "/cancel")
+    assert "Cancelled" in world.last(lin).text
+    await harness.say(lin, lin, "Something")
+    assert not world.last(lin).text.startswith("Step")  # no questionnaire any more
+    await harness.say(lin, lin, "/join")
+    await harness.say(lin, lin, "Lin Garage")
+    await harness.say(lin, lin, "repair")
+    await harness.restart()
+    await harness.say(lin, lin, "Taipei")
+    assert world.last(lin).text.startswith("Step 4 of 7")
+    await harness.say(lin, lin, "Engines")
+    await harness.say(lin, lin, "https://lin-garage.example.tw")
+    await lin.press(world.last(lin), "No sponsor")
+    await lin.press(world.last(lin), "I accept the charter")
+    summary = world.last(lin).text
+    assert "Lin Garage" in summary and "repair" in summary and "Taipei" in summary
+    await lin.press(world.last(lin), "Submit")
+    card = world.last(lin)
+    assert "New application" in card.text
+    await lin.press(card, "✅ Approve")
+    member = await db(harness, select(Member).where(Member.name == "Lin Garage"))
+    role = await db(harness, select(Role).where(Role.person_id == lin.id))
+    assert role.role == "coordinator" and role.member_id == member.id
+    assert member.contact == "https://lin-garage.example.tw" and member.contact_kind == "website"
+    # Already a member: told so instead of starting again.
+    await harness.say(lin, lin, "/join")
+    assert "already a member" in world.last(lin).text
+
+
+async def test_open_application_is_not_started_again(harness: Harness) -> None:
+    lin, chen, group = await setup_group(harness)
+    world = harness.world
+    await harness.say(chen, group, "/join")
+    payload = world.last(group).button("Apply to join").url.split("start=")[1]
+    await chen.start(payload)
+    await world.settle()
+    await answer_all(harness, chen)
+    await chen.start(payload)
+    await world.settle()
+    assert "is waiting for a decision" in world.last(chen).text
+
+
+async def test_only_coordinators_decide_and_two_at_once_make_one_member(harness: Harness) -> None:
+    lin, chen, group = await setup_group(harness)
+    world = harness.world
+    kai = world.user("Kai", lang="en", username="kai")
+    await world.add_member(group, kai, by=lin)
+    await seed_member(harness, group, kai, name="Kai Parts", coordinator=True)
+    mei = world.user("Mei", lang="en")
+    await harness.say(lin, group, "/joinlink")
+    await mei.start(payload_in(world.last(group).text))
+    await world.settle()
+    await answer_all(harness, mei)
+    lin_card, kai_card = world.last(lin), world.last(kai)
+    assert "New application" in kai_card.text
+    # Chen (not a coordinator) presses a forged Approve on a card: an alert, nothing changes.
+    data = lin_card.button("✅ Approve").callback_data
+    alert = await press_forged(harness, chen, world.last(group), data)
+    assert alert.show_alert and alert.text == "Only the alliance's coordinators can do that."
+    assert await db(harness, select(func.count()).select_from(Member).where(Member.name == ANSWERS[0])) == 0
+    # Lin and Kai press at the same moment.
+    first = await lin.press(lin_card, "✅ Approve", wait=False)
+    second = await kai.press(kai_card, "✅ Approve", wait=False)
+    await world.settle()
+    answers = sorted([first.text or "", second.text or ""])
+    assert answers == ["Approved.", "This application was already approved."]
+    assert await db(harness, select(func.count()).select_from(Member).where(Member.name == ANSWERS[0])) == 1
+    welcomes = [m for m in world.messages_in(group) if "Please welcome" in m.text]
+    assert len(welcomes) == 1
+    assert len([t for t in texts(harness, mei) if "is now a member" in t]) == 1
+    # Both cards now show the decision, without buttons.
+    assert "approved by" in lin_card.text and "approved by" in kai_card.text
+    assert not lin_card.buttons and not kai_card.buttons
+    # Mei was not in the group: a one-person invite link, valid for a day.
+    link = [line for line in world.last(mei).text.splitlines() if line.startswith("https://t.me/+")][0]
+    record = group.chat.invite_links[link]
+    assert record.member_limit == 1 and record.expire_date is not None
+    await mei.join(group, link)
+    await world.settle()
+    assert not [m for m in world.messages_in(group) if "introduce your business" in m.text]
+
+
+async def test_newcomer_without_onboarding_is_nudged_once(harness: Harness) -> None:
+    lin, _chen, group = await setup_group(harness)
+    world = harness.world
+    ann = world.user("Ann", lang="en")
+    await world.add_member(group, ann, by=lin)
+    await world.settle()
+    nudges = [m for m in world.messages_in(group) if "introduce your business" in m.text]
+    assert len(nudges) == 1 and "start=join-" in nudges[0].text and "Ann" in nudges[0].text
+    await ann.leave(group)
+    await world.add_member(group, ann, by=lin)
+    await world.settle()
+    assert len([m for m in world.messages_in(group) if "introduce your business" in m.text]) == 1

@@ -279,8 +279,9 @@ async def button(query: CallbackQuery, callback_data: ApplyCb, state: FSMContext
         await send(views.cancelled())
         return
     if action == "back":
-        index = ORDER.index("category" if step == "category_text" else step)
-        await _goto(state, ctx, ORDER[max(index - 1, 0)], send)
+        # From typing one's own category, Back returns to the list of categories.
+        previous = "category" if step == "category_text" else ORDER[max(ORDER.index(step) - 1, 0)]
+        await _goto(state, ctx, previous, send)
         return
     if action == "other" and step in ("category", "category_text"):
         await _goto(state, ctx, "category_text", send)
@@ -575,7 +576,7 @@ async def joinlink(message: Message, command: CommandObject, bot: Bot, ctx: Ctx)
         if rotate:
             code = await membership.rotate_join_code(ctx.session, alliance.id, _me(ctx), ctx.now)
         else:
-            code = await membership.join_code(ctx.session, alliance.id, ctx.now)
+            code = await membership.sharable_join_code(ctx.session, alliance.id, _me(ctx), ctx.now)
         coordinator = await membership.is_coordinator(ctx.session, alliance.id, _me(ctx))
     except DomainError as error:
         await refuse(message, error)

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import alliances, audit
 from bot.services.errors import DomainError
-from bot.services.members import ACTIVE, LEFT, REMOVED, SUSPENDED, member_of
+from bot.services.members import ACTIVE, LEFT, REMOVED, SUSPENDED, member_of, require_active_member
 from bot.services.people import locale_of
 from storage.models import Alliance, Application, JoinCode, Member, Person, Role
 
@@ -161,6 +161,14 @@ async def join_code(session: AsyncSession, alliance_id: int, now: datetime) -> s
     session.add(record)
     await session.flush()
     return record.code
+
+
+async def sharable_join_code(session: AsyncSession, alliance_id: int, person_id: int,
+                             now: datetime) -> str:
+    """Coordinators and members in good standing share the alliance's link."""
+    if not await is_coordinator(session, alliance_id, person_id):
+        await require_active_member(session, alliance_id, person_id)
+    return await join_code(session, alliance_id, now)
 
 
 async def rotate_join_code(session: AsyncSession, alliance_id: int, person_id: int,
@@ -851,8 +859,9 @@ async def team(session: AsyncSession, alliance_id: int, person_id: int) -> tuple
 
 
 async def team_code(session: AsyncSession, alliance_id: int, person_id: int, now: datetime) -> str:
-    """A fresh ``team-<code>`` link for a colleague; each works once."""
+    """A fresh ``team-<code>`` link for a colleague; each works once. Not while suspended."""
     member = await require_owner(session, alliance_id, person_id)
+    await require_active_member(session, alliance_id, person_id)
     record = JoinCode(code=secrets.token_urlsafe(9), kind="team", alliance_id=alliance_id,
                       member_id=member.id, created_by=person_id, created_at=now)
     session.add(record)

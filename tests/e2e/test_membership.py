@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import func, select
 
-from bot.emulator import SimChat, SimUser
+from bot.emulator import BotRights, SimUser
 from storage.models import Application, AuditEntry, Member, Role
 from tests.e2e.harness import Harness, press_forged
 from tests.e2e.stories import seed_member, setup_group
@@ -36,14 +35,14 @@ async def answer_all(harness: Harness, user: SimUser, answers: list[str] = ANSWE
     await user.press(world.last(user), "Submit")
 
 
-async def db(harness: Harness, query):  # noqa: ANN001, ANN202
+async def db(harness: Harness, query):
     assert harness.app is not None
     async with harness.app.sessions() as session:
         return await session.scalar(query)
 
 
 async def test_join_request_to_welcome_card(harness: Harness) -> None:
-    lin, chen, group = await setup_group(harness)
+    lin, _chen, group = await setup_group(harness)
     world = harness.world
     link = world.invite_link(group, by=lin, creates_join_request=True)
     mei = world.user("Mei", lang="en", started=False)
@@ -175,7 +174,7 @@ async def test_join_command_cancel_and_restart_resume(harness: Harness) -> None:
 
 
 async def test_open_application_is_not_started_again(harness: Harness) -> None:
-    lin, chen, group = await setup_group(harness)
+    _lin, chen, group = await setup_group(harness)
     world = harness.world
     await harness.say(chen, group, "/join")
     payload = world.last(group).button("Apply to join").url.split("start=")[1]
@@ -219,7 +218,7 @@ async def test_only_coordinators_decide_and_two_at_once_make_one_member(harness:
     assert "approved by" in lin_card.text and "approved by" in kai_card.text
     assert not lin_card.buttons and not kai_card.buttons
     # Mei was not in the group: a one-person invite link, valid for a day.
-    link = [line for line in world.last(mei).text.splitlines() if line.startswith("https://t.me/+")][0]
+    link = next(line for line in world.last(mei).text.splitlines() if line.startswith("https://t.me/+"))
     record = group.chat.invite_links[link]
     assert record.member_limit == 1 and record.expire_date is not None
     await mei.join(group, link)
@@ -239,3 +238,151 @@ async def test_newcomer_without_onboarding_is_nudged_once(harness: Harness) -> N
     await world.add_member(group, ann, by=lin)
     await world.settle()
     assert len([m for m in world.messages_in(group) if "introduce your business" in m.text]) == 1
+
+
+async def test_whole_path_in_traditional_chinese_with_categories_and_sponsor(harness: Harness) -> None:
+    lin, chen, group = await setup_group(harness, "zh-hant", language_button="繁體中文")
+    world = harness.world
+    await seed_member(harness, group, chen, name="陳記輪胎", category="輪胎")
+    await harness.say(lin, group, "/categories 汽車維修, 輪胎、零件")
+    assert "類別：汽車維修, 輪胎, 零件" in world.last(group).text
+    await harness.say(chen, group, "/categories 洗車")
+    assert world.last(group).text == "只有聯盟協調人才能進行這項操作。"
+    link = world.invite_link(group, by=lin, creates_join_request=True)
+    mei = world.user("美玲", lang="zh-hant", started=False)
+    await mei.request_join(group, link)
+    await world.settle()
+    intro = world.messages_to(mei)[0]
+    assert intro.text.startswith("你申請加入「Taipei Auto <Repair> Alliance」")
+    assert intro.button("開啟對話").url.startswith("https://t.me/alliance_test_bot?start=join-")
+    await harness.say(mei, mei, "美玲汽車")
+    await mei.press(world.last(mei), "其他…")
+    assert world.last(mei).text.endswith("請輸入你的類別：")
+    await mei.press(world.last(mei), "« 返回")
+    await mei.press(world.last(mei), "汽車維修")
+    await harness.say(mei, mei, "台北市")
+    await harness.say(mei, mei, "保養、鈑金")
+    await harness.say(mei, mei, "02 2345 678")
+    assert world.last(mei).text.startswith("這個電話號碼無效")
+    await harness.say(mei, mei, "02 2345 6789")
+    await harness.say(mei, mei, "陳記")
+    await mei.press(world.last(mei), "我接受章程")
+    summary = world.last(mei).text
+    assert "類別: 汽車維修" in summary
+    assert "+886223456789" in summary and "陳記輪胎" in summary
+    await mei.press(world.last(mei), "提交")
+    assert world.last(mei).text.startswith("謝謝！")
+    card = world.last(lin)
+    assert card.text.startswith("📝「Taipei Auto <Repair> Alliance」收到新的入盟申請")
+    await lin.press(card, "✅ 核准")
+    assert "已由 Lin 核准" in card.text
+    assert group.chat.member(mei.user).active
+    assert world.last(group).text.startswith("👋 歡迎新成員：美玲汽車！")
+    assert world.last(mei).text.startswith("🎉 歡迎加入「Taipei Auto <Repair> Alliance」！")
+    member = await db(harness, select(Member).where(Member.name == "美玲汽車"))
+    sponsor = await db(harness, select(Member).where(Member.name == "陳記輪胎"))
+    assert member.sponsor_member_id == sponsor.id and member.category == "汽車維修"
+
+
+async def test_directory_search_paging_and_cards(harness: Harness) -> None:
+    _lin, chen, group = await setup_group(harness)
+    world = harness.world
+    await seed_member(harness, group, chen, name="Chen Tyres", category="tyres", region="Banqiao",
+                      services="Tyres, wheel alignment", contact="+886912000111")
+    for number in range(20):
+        await seed_member(harness, group, name=f"Shop {number:02d}", category="repair",
+                          region="Taipei", services="engines")
+    await harness.say(chen, group, "/members")
+    listing = world.last(group)
+    assert "Members of “Taipei Auto <Repair> Alliance”: 21" in listing.text
+    assert "Page 1 of 2" in listing.text and "Chen Tyres" not in listing.text  # repair < tyres
+    await chen.press(listing, "Next ›")
+    assert "Chen Tyres — Banqiao" in listing.text and "Page 2 of 2" in listing.text
+    await harness.say(chen, group, "/members wheel")
+    found = world.last(group).text
+    assert "matching “wheel”: 1" in found and "Chen Tyres" in found and "Shop" not in found
+    await harness.say(chen, group, "/members nothing-like-this")
+    assert "No member matches" in world.last(group).text
+    # In private, members get cards; the contact shows to active members only.
+    await harness.say(chen, chen, "/members tyres")
+    await chen.press(world.last(chen), "Chen Tyres")
+    card = world.last(chen).text
+    assert "Services: Tyres, wheel alignment" in card and "+886912000111" in card
+    outsider = world.user("Olga", lang="en")
+    await harness.say(outsider, outsider, "/members")
+    assert "not in an alliance yet" in world.last(outsider).text
+
+
+async def test_lifecycle_suspend_reinstate_promote_demote_leave(harness: Harness) -> None:
+    lin, chen, group = await setup_group(harness)
+    world = harness.world
+    chen_id = await seed_member(harness, group, chen, name="Chen Tyres", category="tyres")
+    # Not a coordinator: refused. Anonymous admin: asked to speak as themselves.
+    await harness.say(chen, group, f"/suspend #{chen_id} no reason")
+    assert world.last(group).text == "Only the alliance's coordinators can do that."
+    await harness.say(lin, group, f"/suspend #{chen_id} unpaid", anonymous=True)
+    assert "anonymous admin" in world.last(group).text
+    await harness.say(lin, group, f"/suspend #{chen_id}")
+    assert "Please give a reason" in world.last(group).text
+    await harness.say(lin, group, f"/suspend #{chen_id} unpaid <fees>")
+    assert world.last(group).text == "“Chen Tyres” is suspended. Reason: unpaid <fees>"
+    assert "Your membership in “Taipei Auto <Repair> Alliance” is suspended" in world.last(chen).text
+    await harness.say(chen, group, "/members")
+    assert "Chen Tyres — Taipei (suspended)" in world.last(group).text
+    await harness.say(chen, group, "/joinlink")
+    assert "Your membership is suspended" in world.last(group).text
+    await harness.say(lin, group, "/reinstate Chen")
+    assert world.last(group).text == "“Chen Tyres” is active again."
+    # The last coordinator cannot step down; after promoting Chen, Lin can.
+    await harness.say(lin, group, "/demote @lin")
+    assert "at least one coordinator" in world.last(group).text
+    reply_to = await chen.send(group, "hello")
+    await harness.say(lin, group, "/promote", reply_to=reply_to)
+    assert world.last(group).text == "Chen is now a coordinator."
+    await harness.say(chen, group, "/demote @lin")
+    assert world.last(group).text == "Lin is no longer a coordinator."
+    await harness.say(chen, group, "/demote @lin")
+    assert world.last(group).text == "That person is not a coordinator."
+    # Leaving asks first and keeps the record.
+    await harness.say(chen, chen, "/leave")
+    await chen.press(world.last(chen), "Yes, leave")
+    assert "has left the alliance" in world.last(chen).text
+    member = await db(harness, select(Member).where(Member.id == chen_id))
+    assert member.status == "left"
+    actions = await db(harness, select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action.in_(("member.suspended", "member.reinstated", "coordinator.promoted",
+                               "coordinator.demoted", "member.left"))))
+    assert actions == 5
+
+
+async def test_remove_with_ban_and_team_colleague(harness: Harness) -> None:
+    lin, chen, group = await setup_group(harness)
+    world = harness.world
+    mei = world.user("Mei", lang="zh-hans")
+    await harness.say(chen, group, "/join")
+    await chen.start(payload_in(world.last(group).button("Apply to join").url))
+    await world.settle()
+    await answer_all(harness, chen)
+    await lin.press(world.last(lin), "✅ Approve")
+    # Chen, the owner, invites Mei as a colleague.
+    await harness.say(chen, chen, "/team")
+    await chen.press(world.last(chen), "Invite a colleague")
+    team_url = world.last(chen).text.split()[-1]
+    await mei.start(team_url.split("start=")[1])
+    await world.settle()
+    joined = "你现在在「Taipei Auto <Repair> Alliance」中代表「Mei's <b>Garage</b> & Co」。"
+    assert world.last(mei).text == joined
+    await mei.start(team_url.split("start=")[1])
+    await world.settle()
+    assert world.last(mei).text == "该链接无效或已过期。"
+    await harness.say(mei, mei, "/team")
+    assert "只有登记" in world.last(mei).text
+    await world.add_member(group, mei, by=lin)
+    await world.settle()
+    assert not [m for m in world.messages_in(group) if "introduce your business" in m.text]
+    await world.set_bot_rights(group, BotRights(can_invite_users=True, can_restrict_members=True),
+                               by=lin)
+    await harness.say(lin, group, "/remove Garage ban spam")
+    assert "was removed from the alliance" in world.last(group).text
+    assert group.chat.member(chen.user).status == "kicked"
+    assert group.chat.member(mei.user).status == "kicked"

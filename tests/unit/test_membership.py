@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.emulator.telegram_text import parse_html
 from bot.i18n import LOCALES, use_locale
-from bot.services import alliances, membership, members, people
+from bot.services import alliances, members, membership, people
 from bot.services.alliances import ChatFacts
 from bot.services.errors import DomainError
 from bot.services.people import Speaker

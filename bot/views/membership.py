@@ -71,7 +71,8 @@ class ModeCb(CallbackData, prefix="am"):
 
 
 def _field(label: object, value_html: str) -> str:
-    return f"<b>{esc(label)}:</b> {value_html}"
+    """"Label: value", with the colon each language uses."""
+    return _("{label}: {value}").format(label=_bold(label), value=value_html)
 
 
 def _bold(text: object) -> str:

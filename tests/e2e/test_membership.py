@@ -268,7 +268,7 @@ async def test_whole_path_in_traditional_chinese_with_categories_and_sponsor(har
     await harness.say(mei, mei, "陳記")
     await mei.press(world.last(mei), "我接受章程")
     summary = world.last(mei).text
-    assert "類別: 汽車維修" in summary
+    assert "類別：汽車維修" in summary
     assert "+886223456789" in summary and "陳記輪胎" in summary
     await mei.press(world.last(mei), "提交")
     assert world.last(mei).text.startswith("謝謝！")

@@ -78,10 +78,11 @@ async def test_deep_link_path_with_bad_phone_back_and_rejection(harness: Harness
     lin, chen, group = await setup_group(harness)
     world = harness.world
     await harness.say(chen, group, "/joinlink")
-    url = world.last(group).text.split()[-1]
-    assert url.startswith("https://t.me/alliance_test_bot?start=join-")
+    assert "Only active members" in world.last(group).text  # not a member yet
+    await harness.say(lin, group, "/joinlink")
+    assert "https://t.me/alliance_test_bot?start=join-" in world.last(group).text
     bo = world.user("Bo", lang="en")
-    await bo.start(url.split("start=")[1])
+    await bo.start(payload_in(world.last(group).text))
     await world.settle()
     assert "To join “Taipei Auto <Repair> Alliance”" in texts(harness, bo)[0]
     for text in ANSWERS[:4]:
@@ -386,3 +387,30 @@ async def test_remove_with_ban_and_team_colleague(harness: Harness) -> None:
     assert "was removed from the alliance" in world.last(group).text
     assert group.chat.member(chen.user).status == "kicked"
     assert group.chat.member(mei.user).status == "kicked"
+
+
+async def test_vote_mode_falls_back_to_the_card_and_join_link_rotates(harness: Harness) -> None:
+    lin, chen, group = await setup_group(harness)
+    world = harness.world
+    await harness.say(lin, group, "/approval")
+    picker = world.last(group)
+    assert picker.text == "New members are approved by the coordinators."
+    alert = await chen.press(picker, "a members' vote")
+    assert alert.show_alert and alert.text == "Only the alliance's coordinators can do that."
+    await lin.press(picker, "a members' vote")
+    assert picker.text == "New members are approved by a members' vote."
+    await harness.say(lin, group, "/joinlink")
+    old = payload_in(world.last(group).text)
+    await harness.say(lin, group, "/joinlink new")
+    new = payload_in(world.last(group).text)
+    assert new != old
+    mei = world.user("Mei", lang="en")
+    await mei.start(old)
+    await world.settle()
+    assert world.last(mei).text == "This link is not valid or has expired."
+    await mei.start(new)
+    await world.settle()
+    await answer_all(harness, mei)
+    card = world.last(lin)
+    assert "approves new members by vote, but votes are not available yet" in card.text
+    assert "the members will vote" not in world.last(mei).text

@@ -378,15 +378,6 @@ def _checked_answers(alliance: Alliance, answers: dict[str, Any]) -> dict[str, A
     }
 
 
-async def withdraw_open(session: AsyncSession, alliance_id: int, person_id: int, now: datetime) -> None:
-    await session.execute(
-        update(Application).where(Application.alliance_id == alliance_id,
-                                  Application.person_id == person_id,
-                                  Application.status == SUBMITTED)
-        .values(status=WITHDRAWN, decided_at=now))
-    await session.commit()
-
-
 async def attach_join_request(session: AsyncSession, application_id: int, chat_id: int,
                               user_chat_id: int) -> None:
     """A later join request by someone already waiting: the approval should answer it."""

@@ -52,6 +52,10 @@ async def test_join_request_to_welcome_card(harness: Harness) -> None:
     assert "You asked to join “Taipei Auto <Repair> Alliance”" in intro.text
     assert intro.button("Open our chat").url.startswith("https://t.me/alliance_test_bot?start=join-")
     assert first.text.startswith("Step 1 of 7")
+    # "Open our chat" is the deep link: it opens the private chat and resumes the same step.
+    await mei.start(payload_in(intro.button("Open our chat").url))
+    await world.settle()
+    assert texts(harness, mei)[-2:] == ["Let's continue where we left off.", first.text]
     await answer_all(harness, mei)
     assert "sent to the coordinators" in world.last(mei).text
     card = world.last(lin)
@@ -414,3 +418,28 @@ async def test_vote_mode_falls_back_to_the_card_and_join_link_rotates(harness: H
     card = world.last(lin)
     assert "approves new members by vote, but votes are not available yet" in card.text
     assert "the members will vote" not in world.last(mei).text
+
+
+async def test_profile_edits_each_field_validated(harness: Harness) -> None:
+    _lin, chen, group = await setup_group(harness, "zh-hant", language_button="繁體中文")
+    world = harness.world
+    await seed_member(harness, group, chen, name="陳記輪胎", category="輪胎", contact="+886912000111")
+    await harness.say(chen, chen, "/profile")
+    card = world.last(chen)
+    assert "你在「Taipei Auto <Repair> Alliance」的名片：" in card.text and "陳記輪胎" in card.text
+    await chen.press(card, "聯絡方式")
+    assert world.last(chen).text == "請傳送「聯絡方式」的新內容，或傳送 /cancel。"
+    await harness.say(chen, chen, "12345")
+    assert world.last(chen).text.startswith("這個電話號碼無效")
+    await harness.say(chen, chen, "chen@tyres.example.com")
+    saved = world.last(chen).text
+    assert saved.startswith("已儲存。") and "chen@tyres.example.com" in saved
+    await chen.press(world.last(chen), "企業名稱")
+    await harness.say(chen, chen, "/cancel")
+    assert world.last(chen).text == "已取消。"
+    await harness.say(chen, chen, "不該被存")
+    member = await db(harness, select(Member).where(Member.name == "陳記輪胎"))
+    assert member.contact == "chen@tyres.example.com" and member.contact_kind == "email"
+    stranger = world.user("Olga", lang="en")
+    await harness.say(stranger, stranger, "/profile")
+    assert "not in an alliance yet" in world.last(stranger).text

@@ -254,3 +254,49 @@ async def test_join_codes_rotate(session: AsyncSession) -> None:
     with pytest.raises(DomainError) as caught:
         await membership.rotate_join_code(session, alliance.id, 9, NOW)
     assert caught.value.code == "coordinators_only"
+
+
+CARD_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+                    min_size=1, max_size=1200)
+
+
+@settings(max_examples=150, deadline=None)
+@given(name=CARD_TEXT, services=CARD_TEXT, reason=CARD_TEXT, charter=CARD_TEXT,
+       locale=st.sampled_from(LOCALES))
+def test_every_card_is_valid_html_within_limits(name: str, services: str, reason: str, charter: str,
+                                                locale: str) -> None:
+    from bot.services.membership import Decision
+    from storage.models import Person
+
+    answers = {**GOOD, "name": name, "services": services, "contact": "+886912345678",
+               "sponsor_name": name}
+    alliance = Alliance(id=1, name=name, charter=charter, locale=locale, timezone="Asia/Taipei",
+                        settings={}, created_at=NOW, updated_at=NOW)
+    application = Application(id=3, alliance_id=1, person_id=7, status="submitted", answers=answers,
+                              via="request", approval_mode="vote", cards={}, created_at=NOW)
+    applicant = Person(id=7, first_name=name, username="mei", started=True, created_at=NOW,
+                       updated_at=NOW)
+    member = Member(id=5, alliance_id=1, name=name, category=name, region=name, services=services,
+                    contact="+886912345678", status="suspended", joined_at=NOW, created_at=NOW,
+                    updated_at=NOW)
+    with use_locale(locale):
+        decisions = [Decision(application_id=3, alliance_id=1, alliance_name=name,
+                              alliance_locale=locale, charter=charter, approved=approved,
+                              person_id=7, person_name=name, person_locale=locale, member_id=5,
+                              answers=answers, reason=reason, decided_by=1, decided_by_name=who,
+                              join_chat_id=None, join_user_chat_id=None, home_chat_id=-1,
+                              home_thread_id=None)
+                     for approved in (True, False) for who in (name, None)]
+        cards = [views.application_card(application, alliance, applicant, vote_fallback=True)[0],
+                 views.summary(name, answers)[0], views.welcome_card(answers),
+                 views.ask_sponsor(None, tried=name)[0], views.ask_charter(charter)[0],
+                 views.member_card(member, alliance, True, name),
+                 views.directory(alliance, [member] * 40, 1, name, private=True)[0],
+                 views.profile(member, alliance)[0], views.ask_reason(name), views.intro(name, join_request=True),
+                 *[views.decided_card(d) for d in decisions],
+                 *[views.private_welcome(d, "https://t.me/+abc", False) for d in decisions],
+                 *[views.rejection(d) for d in decisions]]
+        for card in cards:
+            plain, _ = parse_html(card)
+            assert plain and len(card) <= 4096
+        assert name[:20].strip() in parse_html(cards[0])[0] or not name[:20].strip()

@@ -292,7 +292,8 @@ def test_every_card_is_valid_html_within_limits(name: str, services: str, reason
                  views.ask_sponsor(None, tried=name)[0], views.ask_charter(charter)[0],
                  views.member_card(member, alliance, True, name),
                  views.directory(alliance, [member] * 40, 1, name, private=True)[0],
-                 views.profile(member, alliance)[0], views.ask_reason(name), views.intro(name, join_request=True),
+                 views.profile(member, alliance)[0], views.ask_reason(name),
+                 views.intro(name, join_request=True),
                  *[views.decided_card(d) for d in decisions],
                  *[views.private_welcome(d, "https://t.me/+abc", False) for d in decisions],
                  *[views.rejection(d) for d in decisions]]

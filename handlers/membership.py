@@ -385,10 +385,16 @@ async def send_cards(bot: Bot, ctx: Ctx, application_id: int, *, vote_fallback: 
     return len(sent)
 
 
-async def cancel(message: Message, state: FSMContext) -> None:
+async def cancel(message: Message, state: FSMContext, ctx: Ctx) -> None:
     raw = await state.get_state()
     if raw is None:
         await refuse(message, DomainError("nothing_to_cancel"))
+        return
+    if raw == Edit.reject_reason.state and await _resume(state):
+        await message.answer(views.cancelled_plain())
+        step = _step_of(await state.get_state())
+        if step is not None:
+            await _goto(state, ctx, step, message.answer)
         return
     await state.clear()
     await message.answer(views.cancelled() if _step_of(raw) else views.cancelled_plain())
@@ -417,27 +423,50 @@ async def decide(query: CallbackQuery, callback_data: DecideCb, state: FSMContex
         return
     await query.answer()
     # The reason is asked where the coordinator is: their private chat with the bot.
+    # A coordinator may be half-way through a form of their own there: it waits, and resumes
+    # once the reason is given or cancelled.
     reason_state = FSMContext(storage=state.storage, key=StorageKey(
         bot_id=bot.id, chat_id=person_id, user_id=person_id))
+    previous = await reason_state.get_state()
+    if previous == Edit.reject_reason.state:
+        previous = (await reason_state.get_data()).get("resume_state")
+    await reason_state.update_data(reject_application_id=application.id, resume_state=previous)
     await reason_state.set_state(Edit.reject_reason)
-    await reason_state.set_data({"application_id": application.id})
     await bot.send_message(person_id, views.ask_reason(application.answers.get("name", "")))
+
+
+async def _resume(state: FSMContext) -> bool:
+    """Leave the reason prompt; back to the form it interrupted, if any. True if resumed."""
+    data = await state.get_data()
+    previous = data.pop("resume_state", None)
+    data.pop("reject_application_id", None)
+    if previous is None:
+        await state.clear()
+        return False
+    await state.set_data(data)
+    await state.set_state(previous)
+    return True
 
 
 async def reject_reason(message: Message, state: FSMContext, bot: Bot, ctx: Ctx) -> None:
     data = await state.get_data()
     try:
         decision = await membership.decide_application(
-            ctx.session, int(data.get("application_id", 0)), approve=False, actor_id=_me(ctx),
-            reason=message.text, now=ctx.now)
+            ctx.session, int(data.get("reject_application_id", 0)), approve=False,
+            actor_id=_me(ctx), reason=message.text, now=ctx.now)
     except DomainError as error:
         if error.code not in ("answer_empty", "answer_too_long"):
-            await state.clear()
+            await _resume(state)
         await message.answer(error_text(error))
         return
-    await state.clear()
+    resumed = await _resume(state)
     await message.answer(views.rejected_done())
     await carry_out(bot, decision, ctx.now)
+    if resumed:
+        step = _step_of(await state.get_state())
+        if step is not None:
+            await message.answer(views.resumed())
+            await _goto(state, ctx, step, message.answer)
 
 
 async def carry_out(bot: Bot, decision: Decision, now: datetime) -> None:

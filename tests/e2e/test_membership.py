@@ -443,3 +443,25 @@ async def test_profile_edits_each_field_validated(harness: Harness) -> None:
     stranger = world.user("Olga", lang="en")
     await harness.say(stranger, stranger, "/profile")
     assert "not in an alliance yet" in world.last(stranger).text
+
+
+async def test_rejecting_mid_own_questionnaire_resumes_it(harness: Harness) -> None:
+    lin, chen, group = await setup_group(harness)
+    world = harness.world
+    await harness.say(lin, lin, "/join")
+    await harness.say(lin, lin, "Lin Garage")
+    await harness.say(chen, group, "/join")
+    await chen.start(payload_in(world.last(group).button("Apply to join").url))
+    await world.settle()
+    await answer_all(harness, chen)
+    await lin.press(world.last(lin), "❌ Reject")
+    await harness.say(lin, lin, "/cancel")
+    assert texts(harness, lin)[-2:] == ["Cancelled.", world.last(lin).text]
+    assert world.last(lin).text.startswith("Step 2 of 7")
+    card = next(m for m in world.messages_to(lin) if "New application" in m.text)
+    await lin.press(card, "❌ Reject")
+    await harness.say(lin, lin, "Duplicate")
+    assert world.last(lin).text.startswith("Step 2 of 7")
+    assert "Duplicate" in world.last(chen).text
+    await harness.say(lin, lin, "repair")
+    assert world.last(lin).text.startswith("Step 3 of 7")

@@ -465,3 +465,32 @@ async def test_rejecting_mid_own_questionnaire_resumes_it(harness: Harness) -> N
     assert "Duplicate" in world.last(chen).text
     await harness.say(lin, lin, "repair")
     assert world.last(lin).text.startswith("Step 3 of 7")
+
+
+async def test_telegram_errors_after_approval_do_not_stop_the_rest(harness: Harness) -> None:
+    lin, _chen, group = await setup_group(harness)
+    world = harness.world
+    link = world.invite_link(group, by=lin, creates_join_request=True)
+    mei = world.user("Mei", lang="en", started=False)
+    await mei.request_join(group, link)
+    await world.settle()
+    await answer_all(harness, mei)
+    # Telegram fails to approve the request: Mei gets a one-person invite link instead.
+    harness.emulator.faults.add("approveChatJoinRequest", 500, times=10)
+    await lin.press(world.last(lin), "✅ Approve")
+    harness.emulator.faults.clear()
+    assert "Please welcome our new member" in world.last(group).text
+    welcome = world.last(mei).text
+    assert "is now a member" in welcome and "https://t.me/+" in welcome
+    # Bo blocked the bot after applying: the group still welcomes him, the card still updates.
+    bo = world.user("Bo", lang="en")
+    await harness.say(lin, group, "/joinlink")
+    await bo.start(payload_in(world.last(group).text))
+    await world.settle()
+    await answer_all(harness, bo, ["Bo Tyres", *ANSWERS[1:]])
+    await bo.block_bot()
+    await world.settle()
+    card = world.last(lin)
+    await lin.press(card, "✅ Approve")
+    assert "approved by Lin" in card.text
+    assert "Please welcome our new member: Bo Tyres" in world.last(group).text

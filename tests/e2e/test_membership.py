@@ -494,3 +494,26 @@ async def test_telegram_errors_after_approval_do_not_stop_the_rest(harness: Harn
     await lin.press(card, "✅ Approve")
     assert "approved by Lin" in card.text
     assert "Please welcome our new member: Bo Tyres" in world.last(group).text
+
+
+async def test_unreachable_coordinators_are_asked_in_the_group_then_use_applications(
+        harness: Harness) -> None:
+    lin, chen, group = await setup_group(harness)
+    world = harness.world
+    await lin.block_bot()
+    await world.settle()
+    await harness.say(chen, group, "/join")
+    await chen.start(payload_in(world.last(group).button("Apply to join").url))
+    await world.settle()
+    await answer_all(harness, chen)
+    assert "I cannot write to any coordinator" in world.last(group).text
+    await lin.unblock_bot()
+    await harness.say(lin, lin, "/applications")
+    card = world.last(lin)
+    assert "New application" in card.text
+    await lin.press(card, "✅ Approve")
+    assert "approved by Lin" in card.text
+    await harness.say(lin, lin, "/applications")
+    assert world.last(lin).text == "No applications are waiting."
+    await harness.say(chen, chen, "/applications")
+    assert world.last(chen).text == "Only the alliance's coordinators can do that."

@@ -301,3 +301,32 @@ def test_every_card_is_valid_html_within_limits(name: str, services: str, reason
             plain, _ = parse_html(card)
             assert plain and len(card) <= 4096
         assert name[:20].strip() in parse_html(cards[0])[0] or not name[:20].strip()
+
+
+async def test_team_colleagues_join_once_and_the_owner_removes_them(session: AsyncSession) -> None:
+    alliance = await home(session)
+    application = await submitted(session, alliance, 7)
+    decision = await membership.decide_application(session, application.id, approve=True,
+                                                   actor_id=1, reason=None, now=NOW)
+    await person(session, 8)
+    with pytest.raises(DomainError) as caught:
+        await membership.team_code(session, alliance.id, 8, NOW)
+    assert caught.value.code == "members_only"
+    code = await membership.team_code(session, alliance.id, 7, NOW)
+    member = await membership.join_team(session, code, 8, NOW)
+    assert member.id == decision.member_id
+    assert [m.id for m in [await members.require_active_member(session, alliance.id, 8)]] == [member.id]
+    assert await members.people_of(session, member.id) == [7, 8]
+    await person(session, 9)
+    with pytest.raises(DomainError) as caught:
+        await membership.join_team(session, code, 9, NOW)  # used once already
+    assert caught.value.code == "bad_link"
+    with pytest.raises(DomainError) as caught:
+        await membership.team_code(session, alliance.id, 8, NOW)  # a colleague, not the owner
+    assert caught.value.code == "owner_only"
+    with pytest.raises(DomainError) as caught:
+        await membership.remove_colleague(session, alliance.id, 7, 7, NOW)
+    assert caught.value.code == "owner_stays"
+    await membership.remove_colleague(session, alliance.id, 7, 8, NOW)
+    assert await members.people_of(session, member.id) == [7]
+    assert await alliances.role_of(session, alliance.id, 8) is None

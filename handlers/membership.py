@@ -509,7 +509,7 @@ async def _quietly(call: Any) -> Any:
     try:
         return await call
     except TelegramAPIError as error:
-        log.info("%s failed: %s", type(call).__name__, type(error).__name__)
+        log.info("%s failed: %s", getattr(call, "__qualname__", "call"), type(error).__name__)
         return None
 
 

@@ -102,6 +102,21 @@ async def set_approval_mode(session: AsyncSession, alliance_id: int, person_id: 
     return alliance
 
 
+async def set_country(session: AsyncSession, alliance_id: int, person_id: int, code: str | None,
+                      now: datetime) -> Alliance:
+    """The default country for phone numbers (ISO 3166 alpha-2); None: follow the time zone."""
+    await alliances.require_coordinator(session, alliance_id, person_id)
+    value = (code or "").strip().upper() or None
+    if value is not None and phonenumbers.country_code_for_region(value) == 0:
+        raise DomainError("unknown_country", country=code or "")
+    alliance = await _alliance(session, alliance_id)
+    _set_setting(alliance, "country", value, now)
+    audit.record(session, alliance_id=alliance_id, actor_id=person_id, action="settings.country",
+                 subject=value, now=now)
+    await session.commit()
+    return alliance
+
+
 async def set_categories(session: AsyncSession, alliance_id: int, person_id: int, text: str,
                          now: datetime) -> Alliance:
     """Categories from a comma- or line-separated list; duplicates and blanks dropped."""

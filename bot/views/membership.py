@@ -176,6 +176,9 @@ def _errors() -> errors.Messages:
         "private_only": lambda p: _("Please send me this in a private chat."),
         "nothing_to_cancel": lambda p: _("There is nothing to cancel."),
         "text_please": lambda p: _("Please answer with text."),
+        "unknown_country": lambda p: _(
+            "“{code}” is not a country code I know. Use two letters, e.g. TW, HK, CN or SG."
+        ).format(code=esc(p["country"])),
         "use_buttons": lambda p: _("Please use the buttons under my last question."),
         "stale": lambda p: _("This button is no longer valid. Please start again from a new "
                              "message."),

@@ -330,3 +330,18 @@ async def test_team_colleagues_join_once_and_the_owner_removes_them(session: Asy
     await membership.remove_colleague(session, alliance.id, 7, 8, NOW)
     assert await members.people_of(session, member.id) == [7]
     assert await alliances.role_of(session, alliance.id, 8) is None
+
+
+async def test_country_setting_overrides_the_zone(session: AsyncSession) -> None:
+    alliance = await home(session)
+    assert membership.country(alliance) == "TW"
+    alliance = await membership.set_country(session, alliance.id, 1, "sg", NOW)
+    assert membership.country(alliance) == "SG"
+    assert membership.valid_contact("6123 4567", membership.country(alliance)) == ("phone", "+6561234567")
+    with pytest.raises(DomainError) as caught:
+        await membership.set_country(session, alliance.id, 1, "XX", NOW)
+    assert caught.value.code == "unknown_country"
+    with use_locale("zh_Hant"):
+        assert error_text(caught.value).startswith("「XX」不是我認得的國家代碼")
+    alliance = await membership.set_country(session, alliance.id, 1, None, NOW)
+    assert membership.country(alliance) == "TW"

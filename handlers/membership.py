@@ -197,8 +197,9 @@ async def join_request(event: ChatJoinRequest, bot: Bot, ctx: Ctx, fsm_storage: 
 
     try:
         if outcome.kind == "active":
+            # Written first: a handled request ends the bot's window to write to its sender.
+            await _quietly(send(views.already_active(alliance.name, outcome.member_name or "")))
             await bot.approve_chat_join_request(event.chat.id, event.from_user.id)
-            await send(views.already_active(alliance.name, outcome.member_name or ""))
         elif outcome.kind == "suspended":
             await send(views.request_suspended(alliance.name))
         elif outcome.kind == "open":
@@ -477,10 +478,11 @@ async def carry_out(bot: Bot, decision: Decision, now: datetime) -> None:
             await _quietly(bot.edit_message_text(text=views.decided_card(decision), chat_id=chat_id,
                                                  message_id=message_id))
     if not decision.approved:
-        if decision.join_chat_id is not None:
-            await _quietly(bot.decline_chat_join_request(decision.join_chat_id, decision.person_id))
+        # The reason goes first: declining the request may close the way to write to them.
         with use_locale(decision.person_locale):
             await _quietly(bot.send_message(decision.person_id, views.rejection(decision)))
+        if decision.join_chat_id is not None:
+            await _quietly(bot.decline_chat_join_request(decision.join_chat_id, decision.person_id))
         return
     in_group = False
     if decision.join_chat_id is not None:

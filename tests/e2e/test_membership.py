@@ -517,3 +517,28 @@ async def test_unreachable_coordinators_are_asked_in_the_group_then_use_applicat
     assert world.last(lin).text == "No applications are waiting."
     await harness.say(chen, chen, "/applications")
     assert world.last(chen).text == "Only the alliance's coordinators can do that."
+
+
+async def test_join_request_from_an_active_member_or_a_waiting_applicant(harness: Harness) -> None:
+    lin, _chen, group = await setup_group(harness)
+    world = harness.world
+    link = world.invite_link(group, by=lin, creates_join_request=True)
+    ann = world.user("Ann", lang="zh-hans", started=False)
+    await seed_member(harness, group, ann, name="安记")
+    await ann.request_join(group, link)
+    await world.settle()
+    assert group.chat.member(ann.user).active
+    welcome_back = "欢迎回来！你已是「Taipei Auto <Repair> Alliance」的成员（「安记」），我已让你入群。"
+    assert world.last(ann).text == welcome_back
+    # Bo applied by link, then asks to join the group: told to wait; approval lets him in.
+    bo = world.user("Bo", lang="en")
+    await harness.say(lin, group, "/joinlink")
+    await bo.start(payload_in(world.last(group).text))
+    await world.settle()
+    await answer_all(harness, bo, ["Bo Tyres", *ANSWERS[1:]])
+    await bo.request_join(group, link)
+    await world.settle()
+    assert "still waiting for a decision" in world.last(bo).text
+    await lin.press(world.last(lin), "✅ Approve")
+    assert group.chat.member(bo.user).active
+    assert "https://t.me/+" not in world.last(bo).text  # the request was approved: no link needed

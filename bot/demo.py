@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.app import AllianceApp
 from bot.config import parse_config
-from bot.emulator import BotRights, Emulator, FloodLimits, World
+from bot.emulator import BotRights, Emulator, FloodLimits, SimChat, SimUser, World
 from bot.emulator.calls import spec_refusals
 
 TOKEN = "7000001:DEMO-alliance-bot-token"
@@ -112,4 +112,76 @@ async def _story(world: World, code: str, lang: str) -> None:
     other = "繁體中文" if lang != "zh_Hant" else "English"
     await mei.press(world.last(mei), other)
     await mei.dm("/help")
+    await world.settle()
+
+    await _membership(world, lang, lin, chen, group)
+
+
+# Button labels and sample answers of the membership chapter, per language of the story.
+_MEMBERSHIP = {
+    "en": {"categories": "car repair, tyres, parts", "repair": "car repair", "tyres": "tyres",
+           "apply": "Apply to join", "nosponsor": "No sponsor", "accept": "I accept the charter",
+           "submit": "Submit", "approve": "✅ Approve", "city": "Taipei, Xinyi",
+           "services": "Tyres, wheel alignment", "wang": "Wang Auto Body", "body": "Dents, paint",
+           "search": "tyres"},
+    "zh_Hans": {"categories": "汽车维修, 轮胎, 零件", "repair": "汽车维修", "tyres": "轮胎",
+                "apply": "申请加入", "nosponsor": "没有担保人", "accept": "我接受章程",
+                "submit": "提交", "approve": "✅ 批准", "city": "台北市信义区",
+                "services": "轮胎、四轮定位", "wang": "王记钣金", "body": "钣金、喷漆", "search": "轮胎"},
+    "zh_Hant": {"categories": "汽車維修, 輪胎, 零件", "repair": "汽車維修", "tyres": "輪胎",
+                "apply": "申請加入", "nosponsor": "沒有擔保人", "accept": "我接受章程",
+                "submit": "提交", "approve": "✅ 核准", "city": "台北市信義區",
+                "services": "輪胎、四輪定位", "wang": "王記鈑金", "body": "鈑金、烤漆", "search": "輪胎"},
+}
+
+
+async def _membership(world: World, lang: str, lin: SimUser, chen: SimUser, group: SimChat) -> None:
+    """PRODUCT.md §2: two ways in, a coordinator's decision, the directory."""
+    words = _MEMBERSHIP.get(lang, _MEMBERSHIP["en"])
+    code = PEOPLE_LANG.get(lang, "en")
+
+    _heading("Lin sets the member categories")
+    await lin.send(group, f"/categories {words['categories']}")
+    await world.settle()
+
+    _heading("Chen registers his tyre shop: /join in the group, then a private questionnaire")
+    await chen.send(group, "/join")
+    await world.settle()
+    url = world.last(group).button(words["apply"]).url or ""
+    await chen.start(url.split("start=", 1)[1])
+    await world.settle()
+    await chen.dm("Chen Tyres")
+    await world.settle()
+    await chen.press(world.last(chen), words["tyres"])
+    for answer in (words["city"], words["services"], "0912 345 678"):
+        await chen.dm(answer)
+        await world.settle()
+    await chen.press(world.last(chen), words["nosponsor"])
+    await chen.press(world.last(chen), words["accept"])
+    await chen.press(world.last(chen), words["submit"])
+
+    _heading("Lin approves Chen's application from the card in his private chat")
+    await lin.press(world.last(lin), words["approve"])
+
+    _heading("Wang asks to join the group; the bot writes to him at once")
+    wang = world.user("Wang", lang=code, started=False)
+    link = world.invite_link(group, by=lin, creates_join_request=True, name="applications")
+    await wang.request_join(group, link)
+    await world.settle()
+    await wang.dm(words["wang"])
+    await world.settle()
+    await wang.press(world.last(wang), words["repair"])
+    for answer in ("Taipei", words["body"], "02 2345 678", "02 2345 6789", "Chen"):
+        await wang.dm(answer)  # the first phone number is one digit short
+        await world.settle()
+    await wang.press(world.last(wang), words["accept"])
+    await wang.press(world.last(wang), words["submit"])
+
+    _heading("Lin approves: the join request is accepted and the group welcomes Wang")
+    await lin.press(world.last(lin), words["approve"])
+
+    _heading("The directory: /members, and a search")
+    await wang.send(group, "/members")
+    await world.settle()
+    await chen.dm(f"/members {words['search']}")
     await world.settle()

@@ -105,6 +105,13 @@ class Member(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # --- membership (issue #3): who owns the card, how to reach it, who vouched, its standing ---
+    owner_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    contact_kind: Mapped[str | None] = mapped_column(String(16))  # phone | email | website
+    sponsor_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    joined_at: Mapped[datetime | None]
+    status_reason: Mapped[str | None] = mapped_column(String(500))
+    status_changed_at: Mapped[datetime | None]
 
 
 class Role(Base):
@@ -189,3 +196,48 @@ class JobRun(Base):
     job_id: Mapped[str] = mapped_column(String(191), primary_key=True)
     due_at: Mapped[datetime] = mapped_column(primary_key=True)
     ran_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# --- membership ---
+
+
+class Application(Base):
+    """A request to join an alliance: the questionnaire's answers and the decision on them.
+
+    The decision is one conditional UPDATE (``WHERE status = 'submitted'``), so two coordinators
+    pressing at once make one decision.
+    """
+
+    __tablename__ = "applications"
+    __table_args__ = (Index("ix_applications_alliance_status", "alliance_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alliance_id: Mapped[int] = mapped_column(ForeignKey("alliances.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="submitted")
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    via: Mapped[str] = mapped_column(String(16), default="command")  # request | link | command
+    approval_mode: Mapped[str] = mapped_column(String(16), default="coordinators")
+    join_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    join_user_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(Text)
+    cards: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # {"messages": [[chat, id]]}
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+
+
+class JoinCode(Base):
+    """The code in ``?start=join-<code>`` (per alliance, rotatable) or ``?start=team-<code>``."""
+
+    __tablename__ = "join_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(8), default="join")  # join | team
+    alliance_id: Mapped[int] = mapped_column(ForeignKey("alliances.id"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

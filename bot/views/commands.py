@@ -35,6 +35,28 @@ COMMANDS: tuple[CommandInfo, ...] = (
                 False, True, "forum_coordinator"),
     CommandInfo("timezone", __("Set the alliance's time zone (coordinators)"),
                 False, True, "coordinator"),
+    # --- membership ---
+    CommandInfo("join", __("Apply to join an alliance"), True, True, "anyone"),
+    CommandInfo("cancel", __("Stop what you are filling in"), True, False, "anyone"),
+    CommandInfo("members", __("Directory of members; add words to search"), True, True, "member"),
+    CommandInfo("profile", __("See and edit your business's card"), True, False, "member"),
+    CommandInfo("team", __("Colleagues who act for your business"), True, False, "member"),
+    CommandInfo("joinlink", __("Invitation link for new members"), True, True, "member"),
+    CommandInfo("leave", __("Leave the alliance"), True, False, "member"),
+    CommandInfo("categories", __("Member categories (coordinators set them)"), True, True, "member"),
+    CommandInfo("applications", __("Applications waiting for a decision (coordinators)"),
+                True, False, "coordinator"),
+    CommandInfo("approval", __("How new members are approved (coordinators)"), True, True,
+                "coordinator"),
+    CommandInfo("suspend", __("Suspend a member, with a reason (coordinators)"), True, True,
+                "coordinator"),
+    CommandInfo("reinstate", __("Reinstate a suspended member (coordinators)"), True, True,
+                "coordinator"),
+    CommandInfo("remove", __("Remove a member; add “ban” to remove from the chats (coordinators)"),
+                True, True, "coordinator"),
+    CommandInfo("promote", __("Make someone a coordinator (coordinators)"), True, True,
+                "coordinator"),
+    CommandInfo("demote", __("Step a coordinator down (coordinators)"), True, True, "coordinator"),
 )
 
 

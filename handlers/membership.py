@@ -1,0 +1,930 @@
+"""Onboarding and membership (PRODUCT.md §2): ways in, the questionnaire, decisions, the
+directory and the lifecycle commands.
+
+:func:`carry_out` is the Telegram side of a decision, reusable by whatever decides (a
+coordinator's press here, a scheduler job closing a membership vote later).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import (
+    IS_MEMBER,
+    IS_NOT_MEMBER,
+    ChatMemberUpdatedFilter,
+    Command,
+    CommandObject,
+    CommandStart,
+    StateFilter,
+)
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.fsm.storage.base import BaseStorage, StorageKey
+from aiogram.types import CallbackQuery, ChatJoinRequest, ChatMemberUpdated, InlineKeyboardMarkup, Message
+
+from bot.context import Ctx
+from bot.i18n import set_locale, use_locale
+from bot.services import alliances, membership, people
+from bot.services.errors import DomainError
+from bot.services.membership import Decision
+from bot.services.outbox import Outgoing, enqueue
+from bot.views import membership as views
+from bot.views.errors import error_text
+from bot.views.membership import (
+    ApplyCb,
+    CardCb,
+    CategoryCb,
+    DecideCb,
+    LeaveCb,
+    ModeCb,
+    PageCb,
+    ProfileCb,
+    SponsorCb,
+    TeamCb,
+)
+from handlers.replies import refuse
+
+log = logging.getLogger(__name__)
+
+GROUPS = F.chat.type.in_({"group", "supergroup"})
+PRIVATE = F.chat.type == "private"
+NOT_COMMAND = F.text & ~F.text.startswith("/")
+INVITE_LIFETIME = timedelta(hours=24)
+
+
+class Apply(StatesGroup):
+    name = State()
+    category = State()
+    category_text = State()
+    region = State()
+    services = State()
+    contact = State()
+    sponsor = State()
+    charter = State()
+    confirm = State()
+
+
+class Edit(StatesGroup):
+    reject_reason = State()
+    profile_field = State()
+
+
+ORDER = ["name", "category", "region", "services", "contact", "sponsor", "charter", "confirm"]
+
+
+def _me(ctx: Ctx) -> int:
+    if ctx.anonymous or ctx.person is None:
+        raise DomainError("anonymous")
+    return ctx.person.id
+
+
+async def _link(bot: Bot, payload: str) -> str:
+    me = await bot.me()
+    return f"https://t.me/{me.username}?start={payload}"
+
+
+# -- the questionnaire ------------------------------------------------------------------------
+
+
+async def _prompt(ctx: Ctx, step: str, data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
+    alliance = await membership.get_alliance(ctx.session, data["alliance_id"])
+    answers = data.get("answers", {})
+    match step:
+        case "name":
+            return views.ask_name()
+        case "category":
+            return views.ask_category(membership.categories(alliance))
+        case "category_text":
+            return views.ask_category_text()
+        case "region":
+            return views.ask_region()
+        case "services":
+            return views.ask_services()
+        case "contact":
+            return views.ask_contact(membership.country(alliance))
+        case "sponsor":
+            return views.ask_sponsor()
+        case "charter":
+            return views.ask_charter(alliance.charter or "")
+    return views.summary(alliance.name, answers)
+
+
+async def _goto(state: FSMContext, ctx: Ctx, step: str, send: Any) -> None:
+    await state.set_state(getattr(Apply, step))
+    text, keyboard = await _prompt(ctx, step, await state.get_data())
+    await send(text, reply_markup=keyboard)
+
+
+def _step_of(raw: str | None) -> str | None:
+    if raw and raw.startswith("Apply:"):
+        return raw.split(":", 1)[1]
+    return None
+
+
+async def begin(ctx: Ctx, state: FSMContext, alliance_id: int, *, via: str, send: Any,
+                join_chat_id: int | None = None, join_user_chat_id: int | None = None,
+                intro_markup: InlineKeyboardMarkup | None = None) -> None:
+    """Start (or resume) the questionnaire for ``alliance_id`` in the applicant's private chat."""
+    current = _step_of(await state.get_state())
+    data = await state.get_data()
+    if current is not None and data.get("alliance_id") == alliance_id:
+        if join_chat_id is not None:
+            await state.update_data(join_chat_id=join_chat_id, join_user_chat_id=join_user_chat_id,
+                                    via=via)
+        await send(views.resumed(), reply_markup=intro_markup)
+        await _goto(state, ctx, current, send)
+        return
+    alliance = await membership.may_apply(ctx.session, alliance_id, _me(ctx))
+    await state.set_state(None)
+    await state.set_data({"alliance_id": alliance_id, "via": via, "join_chat_id": join_chat_id,
+                          "join_user_chat_id": join_user_chat_id, "answers": {}})
+    await send(views.intro(alliance.name, join_request=join_chat_id is not None),
+               reply_markup=intro_markup)
+    await _goto(state, ctx, "name", send)
+
+
+async def join_command(message: Message, state: FSMContext, bot: Bot, ctx: Ctx) -> None:
+    try:
+        person_id = _me(ctx)
+        if message.chat.type != "private":
+            if ctx.alliance_id is None or ctx.place is None or ctx.place.chat.role != "home":
+                raise DomainError("not_home_chat")
+            await membership.may_apply(ctx.session, ctx.alliance_id, person_id)
+            code = await membership.join_code(ctx.session, ctx.alliance_id, ctx.now)
+            text, keyboard = views.join_in_group(await _link(bot, f"join-{code}"))
+            await message.reply(text, reply_markup=keyboard)
+            return
+        mine = await alliances.alliances_of(ctx.session, person_id)
+        current = await state.get_data()
+        if _step_of(await state.get_state()) is not None:
+            alliance_id = current["alliance_id"]
+        elif len(mine) == 1:
+            alliance_id = mine[0][0].id
+        else:
+            raise DomainError("join_where")
+        await begin(ctx, state, alliance_id, via="command", send=message.answer)
+    except DomainError as error:
+        await refuse(message, error)
+
+
+async def join_deep_link(message: Message, command: CommandObject, state: FSMContext, ctx: Ctx) -> None:
+    code = (command.args or "").partition("-")[2]
+    try:
+        alliance = await membership.alliance_by_code(ctx.session, code)
+        data = await state.get_data()
+        via = data.get("via", "link") if data.get("alliance_id") == alliance.id else "link"
+        await begin(ctx, state, alliance.id, via=via, send=message.answer,
+                    join_chat_id=data.get("join_chat_id") if via == "request" else None,
+                    join_user_chat_id=data.get("join_user_chat_id") if via == "request" else None)
+    except DomainError as error:
+        await refuse(message, error)
+
+
+async def join_request(event: ChatJoinRequest, bot: Bot, ctx: Ctx, fsm_storage: BaseStorage) -> None:
+    outcome = await membership.join_request(ctx.session, event.chat.id, event.from_user.id)
+    if outcome.kind == "ignore" or outcome.alliance is None or ctx.person is None:
+        return
+    alliance = outcome.alliance
+    set_locale(people.locale_of(ctx.person))  # the applicant's language, not the group's
+
+    async def send(text: str, **how: Any) -> None:
+        await bot.send_message(event.user_chat_id, text, **how)
+
+    try:
+        if outcome.kind == "active":
+            # Written first: a handled request ends the bot's window to write to its sender.
+            await _quietly(send(views.already_active(alliance.name, outcome.member_name or "")))
+            await bot.approve_chat_join_request(event.chat.id, event.from_user.id)
+        elif outcome.kind == "suspended":
+            await send(views.request_suspended(alliance.name))
+        elif outcome.kind == "open":
+            await send(views.request_waits(alliance.name))
+        else:
+            state = FSMContext(storage=fsm_storage, key=StorageKey(
+                bot_id=bot.id, chat_id=event.user_chat_id, user_id=event.from_user.id))
+            code = await membership.join_code(ctx.session, alliance.id, ctx.now)
+            markup = views.open_chat_keyboard(await _link(bot, f"join-{code}"))
+            await begin(ctx, state, alliance.id, via="request", send=send,
+                        join_chat_id=event.chat.id, join_user_chat_id=event.user_chat_id,
+                        intro_markup=markup)
+    except DomainError as error:
+        await send(error_text(error))
+    except TelegramAPIError as error:  # the 5-minute window closed, or the user blocked us
+        log.info("could not write to a join-request sender: %s", type(error).__name__)
+
+
+async def answer(message: Message, state: FSMContext, ctx: Ctx) -> None:
+    step = _step_of(await state.get_state())
+    data = await state.get_data()
+    if step is None:
+        return
+    answers = dict(data.get("answers", {}))
+    text = message.text or ""
+    try:
+        alliance = await membership.get_alliance(ctx.session, data["alliance_id"])
+        if step == "name":
+            answers["name"] = membership.valid_name(text)
+            nxt = "category"
+        elif step in ("category", "category_text"):
+            answers["category"] = membership.valid_category(text)
+            nxt = "region"
+        elif step == "region":
+            answers["region"] = membership.valid_region(text)
+            nxt = "services"
+        elif step == "services":
+            answers["services"] = membership.valid_services(text)
+            nxt = "contact"
+        elif step == "contact":
+            answers["contact_kind"], answers["contact"] = membership.valid_contact(
+                text, membership.country(alliance))
+            nxt = "sponsor"
+        elif step == "sponsor":
+            found = await membership.sponsor_candidates(ctx.session, alliance.id, text)
+            if len(found) != 1:
+                prompt, keyboard = views.ask_sponsor(found, tried=text)
+                await message.answer(prompt, reply_markup=keyboard)
+                return
+            answers["sponsor_id"], answers["sponsor_name"] = found[0].id, found[0].name
+            nxt = "charter"
+        else:
+            await message.answer(views.use_buttons())
+            return
+    except DomainError as error:
+        await message.answer(error_text(error))
+        return
+    await state.update_data(answers=answers)
+    await _goto(state, ctx, nxt, message.answer)
+
+
+async def not_text(message: Message) -> None:
+    await message.answer(error_text(DomainError("text_please")))
+
+
+async def button(query: CallbackQuery, callback_data: ApplyCb, state: FSMContext, ctx: Ctx) -> None:
+    step = _step_of(await state.get_state())
+    send = query.message.answer if query.message is not None else None
+    if step is None or send is None:
+        await refuse(query, DomainError("stale"))
+        return
+    data = await state.get_data()
+    answers = dict(data.get("answers", {}))
+    action = callback_data.action
+    await query.answer()
+    if action == "cancel":
+        await state.clear()
+        await send(views.cancelled())
+        return
+    if action == "back":
+        # From typing one's own category, Back returns to the list of categories.
+        previous = "category" if step == "category_text" else ORDER[max(ORDER.index(step) - 1, 0)]
+        await _goto(state, ctx, previous, send)
+        return
+    if action == "other" and step in ("category", "category_text"):
+        await _goto(state, ctx, "category_text", send)
+    elif action == "nosponsor" and step == "sponsor":
+        answers["sponsor_id"] = answers["sponsor_name"] = None
+        await state.update_data(answers=answers)
+        await _goto(state, ctx, "charter", send)
+    elif action == "accept" and step == "charter":
+        answers["charter"] = True
+        await state.update_data(answers=answers)
+        await _goto(state, ctx, "confirm", send)
+    elif action == "submit" and step == "confirm":
+        await submit(query, state, ctx, data)
+    else:
+        await _goto(state, ctx, step, send)  # a button from an earlier step: ask again
+
+
+async def pick_category(query: CallbackQuery, callback_data: CategoryCb, state: FSMContext,
+                        ctx: Ctx) -> None:
+    data = await state.get_data()
+    if _step_of(await state.get_state()) not in ("category", "category_text") or query.message is None:
+        await refuse(query, DomainError("stale"))
+        return
+    choices = membership.categories(await membership.get_alliance(ctx.session, data["alliance_id"]))
+    if not 0 <= callback_data.index < len(choices):
+        await refuse(query, DomainError("stale"))
+        return
+    answers = dict(data.get("answers", {}))
+    answers["category"] = choices[callback_data.index]
+    await state.update_data(answers=answers)
+    await query.answer()
+    await _goto(state, ctx, "region", query.message.answer)
+
+
+async def pick_sponsor(query: CallbackQuery, callback_data: SponsorCb, state: FSMContext,
+                       ctx: Ctx) -> None:
+    data = await state.get_data()
+    if _step_of(await state.get_state()) != "sponsor" or query.message is None:
+        await refuse(query, DomainError("stale"))
+        return
+    try:
+        sponsor = await membership.active_member(ctx.session, data["alliance_id"],
+                                                 callback_data.member_id)
+    except DomainError as error:
+        await refuse(query, error)
+        return
+    answers = dict(data.get("answers", {}))
+    answers["sponsor_id"], answers["sponsor_name"] = sponsor.id, sponsor.name
+    await state.update_data(answers=answers)
+    await query.answer()
+    await _goto(state, ctx, "charter", query.message.answer)
+
+
+async def submit(query: CallbackQuery, state: FSMContext, ctx: Ctx, data: dict[str, Any]) -> None:
+    assert query.message is not None and query.bot is not None
+    try:
+        done = await membership.submit_application(
+            ctx.session, alliance_id=data["alliance_id"], person_id=_me(ctx),
+            answers=data.get("answers", {}), via=data.get("via", "command"),
+            join_chat_id=data.get("join_chat_id"), join_user_chat_id=data.get("join_user_chat_id"),
+            now=ctx.now)
+    except DomainError as error:
+        await state.clear()
+        await query.message.answer(error_text(error))
+        return
+    await state.clear()
+    await query.message.answer(views.submitted(done.vote_opened))
+    if not done.vote_opened:
+        await send_cards(query.bot, ctx, done.application.id, vote_fallback=done.vote_wanted)
+
+
+async def send_cards(bot: Bot, ctx: Ctx, application_id: int, *, vote_fallback: bool,
+                     only: int | None = None) -> int:
+    """The application's card to each coordinator (or one), each in their own language."""
+    application, alliance = await membership.application_for(ctx.session, application_id)
+    applicant = await membership.person(ctx.session, application.person_id)
+    readers = await membership.coordinators(ctx.session, alliance.id)
+    sent: list[tuple[int, int, str]] = []
+    for reader in readers:
+        if only is not None and reader.person_id != only:
+            continue
+        with use_locale(reader.locale):
+            text, keyboard = views.application_card(application, alliance, applicant,
+                                                    vote_fallback=vote_fallback)
+            try:
+                card = await bot.send_message(reader.person_id, text, reply_markup=keyboard)
+            except TelegramAPIError as error:
+                log.info("application card not delivered: %s", type(error).__name__)
+                continue
+        sent.append((reader.person_id, card.message_id, reader.locale))
+    await membership.remember_cards(ctx.session, application_id, sent)
+    if not sent and only is None:
+        home = await alliances.home_chat(ctx.session, alliance.id)
+        if home is not None and home.active:
+            with use_locale(alliance.locale):
+                try:
+                    await bot.send_message(home.tg_chat_id, views.no_coordinator_reachable(),
+                                           message_thread_id=home.thread_id)
+                except TelegramAPIError as error:
+                    log.info("notice not delivered: %s", type(error).__name__)
+    return len(sent)
+
+
+async def cancel(message: Message, state: FSMContext, ctx: Ctx) -> None:
+    raw = await state.get_state()
+    if raw is None:
+        await refuse(message, DomainError("nothing_to_cancel"))
+        return
+    if raw == Edit.reject_reason.state and await _resume(state):
+        await message.answer(views.cancelled_plain())
+        step = _step_of(await state.get_state())
+        if step is not None:
+            await _goto(state, ctx, step, message.answer)
+        return
+    await state.clear()
+    await message.answer(views.cancelled() if _step_of(raw) else views.cancelled_plain())
+
+
+# -- the decision -----------------------------------------------------------------------------
+
+
+async def decide(query: CallbackQuery, callback_data: DecideCb, state: FSMContext, bot: Bot,
+                 ctx: Ctx) -> None:
+    try:
+        person_id = _me(ctx)
+        if callback_data.approve:
+            decision = await membership.decide_application(
+                ctx.session, callback_data.application_id, approve=True, actor_id=person_id,
+                reason=None, now=ctx.now)
+        else:
+            application = await membership.check_decider(ctx.session, callback_data.application_id,
+                                                         person_id)
+    except DomainError as error:
+        await refuse(query, error)
+        return
+    if callback_data.approve:
+        await query.answer(views.approved_toast())
+        await carry_out(bot, decision, ctx.now)
+        return
+    await query.answer()
+    # The reason is asked where the coordinator is: their private chat with the bot.
+    # A coordinator may be half-way through a form of their own there: it waits, and resumes
+    # once the reason is given or cancelled.
+    reason_state = FSMContext(storage=state.storage, key=StorageKey(
+        bot_id=bot.id, chat_id=person_id, user_id=person_id))
+    previous = await reason_state.get_state()
+    if previous == Edit.reject_reason.state:
+        previous = (await reason_state.get_data()).get("resume_state")
+    await reason_state.update_data(reject_application_id=application.id, resume_state=previous)
+    await reason_state.set_state(Edit.reject_reason)
+    await bot.send_message(person_id, views.ask_reason(application.answers.get("name", "")))
+
+
+async def _resume(state: FSMContext) -> bool:
+    """Leave the reason prompt; back to the form it interrupted, if any. True if resumed."""
+    data = await state.get_data()
+    previous = data.pop("resume_state", None)
+    data.pop("reject_application_id", None)
+    if previous is None:
+        await state.clear()
+        return False
+    await state.set_data(data)
+    await state.set_state(previous)
+    return True
+
+
+async def reject_reason(message: Message, state: FSMContext, bot: Bot, ctx: Ctx) -> None:
+    data = await state.get_data()
+    try:
+        decision = await membership.decide_application(
+            ctx.session, int(data.get("reject_application_id", 0)), approve=False,
+            actor_id=_me(ctx), reason=message.text, now=ctx.now)
+    except DomainError as error:
+        if error.code not in ("answer_empty", "answer_too_long"):
+            await _resume(state)
+        await message.answer(error_text(error))
+        return
+    resumed = await _resume(state)
+    await message.answer(views.rejected_done())
+    await carry_out(bot, decision, ctx.now)
+    if resumed:
+        step = _step_of(await state.get_state())
+        if step is not None:
+            await message.answer(views.resumed())
+            await _goto(state, ctx, step, message.answer)
+
+
+async def carry_out(bot: Bot, decision: Decision, now: datetime) -> None:
+    """Everything Telegram must see of a decision. Each step on its own: one failing (a user who
+    blocked the bot, a request already gone) does not stop the others."""
+    for chat_id, message_id, locale in decision.cards:
+        with use_locale(locale):
+            await _quietly(bot.edit_message_text(text=views.decided_card(decision), chat_id=chat_id,
+                                                 message_id=message_id))
+    if not decision.approved:
+        # The reason goes first: declining the request may close the way to write to them.
+        with use_locale(decision.person_locale):
+            await _quietly(bot.send_message(decision.person_id, views.rejection(decision)))
+        if decision.join_chat_id is not None:
+            await _quietly(bot.decline_chat_join_request(decision.join_chat_id, decision.person_id))
+        return
+    in_group = False
+    if decision.join_chat_id is not None:
+        in_group = await _quietly(bot.approve_chat_join_request(decision.join_chat_id,
+                                                                decision.person_id)) is not None
+    link = None
+    if not in_group and decision.home_chat_id is not None:
+        member = await _quietly(bot.get_chat_member(decision.home_chat_id, decision.person_id))
+        in_group = member is not None and member.status in ("creator", "administrator", "member",
+                                                            "restricted")
+        if not in_group:
+            created = await _quietly(bot.create_chat_invite_link(
+                decision.home_chat_id, name=decision.answers.get("name", "")[:32] or None,
+                expire_date=now + INVITE_LIFETIME, member_limit=1))
+            link = created.invite_link if created is not None else None
+    if decision.home_chat_id is not None:
+        with use_locale(decision.alliance_locale):
+            await _quietly(bot.send_message(decision.home_chat_id, views.welcome_card(decision.answers),
+                                            message_thread_id=decision.home_thread_id))
+    with use_locale(decision.person_locale):
+        await _quietly(bot.send_message(decision.person_id,
+                                        views.private_welcome(decision, link, in_group)))
+
+
+async def _quietly(call: Any) -> Any:
+    try:
+        return await call
+    except TelegramAPIError as error:
+        log.info("%s failed: %s", getattr(call, "__qualname__", "call"), type(error).__name__)
+        return None
+
+
+async def applications(message: Message, bot: Bot, ctx: Ctx) -> None:
+    try:
+        person_id = _me(ctx)
+        pending = await membership.pending_applications(ctx.session, person_id)
+        if not await alliances.coordinated_alliances(ctx.session, person_id):
+            raise DomainError("coordinators_only")
+    except DomainError as error:
+        await refuse(message, error)
+        return
+    if not pending:
+        await message.answer(views.no_pending())
+        return
+    for application, _alliance in pending:
+        await send_cards(bot, ctx, application.id, vote_fallback=False, only=person_id)
+
+
+# -- newcomers --------------------------------------------------------------------------------
+
+
+async def newcomer(event: ChatMemberUpdated, bot: Bot, ctx: Ctx) -> None:
+    user = event.new_chat_member.user
+    if user.is_bot:
+        return
+    alliance = await membership.newcomer_needs_nudge(ctx.session, event.chat.id, user.id)
+    if alliance is None:
+        return
+    code = await membership.join_code(ctx.session, alliance.id, ctx.now)
+    url = await _link(bot, f"join-{code}")
+    home = await alliances.home_chat(ctx.session, alliance.id)
+    with use_locale(alliance.locale):
+        text = views.nudge(user.first_name, url)
+    await enqueue(ctx.session, Outgoing(chat_id=event.chat.id, text=text,
+                                        thread_id=home.thread_id if home else None),
+                  now=ctx.now, alliance_id=alliance.id,
+                  dedup_key=f"membership:nudge:{alliance.id}:{user.id}", purpose="membership.nudge")
+
+
+# -- settings ---------------------------------------------------------------------------------
+
+
+async def _alliance(message: Message, ctx: Ctx, *, coordinating: bool) -> Any:
+    return await alliances.alliance_in_context(
+        ctx.session, ctx.place, _me(ctx), private=message.chat.type == "private",
+        coordinating=coordinating)
+
+
+async def approval(message: Message, command: CommandObject, ctx: Ctx) -> None:
+    try:
+        alliance = await _alliance(message, ctx, coordinating=True)
+        await alliances.require_coordinator(ctx.session, alliance.id, _me(ctx))
+        if command.args:
+            alliance = await membership.set_approval_mode(ctx.session, alliance.id, _me(ctx),
+                                                          command.args.strip().lower(), ctx.now)
+    except DomainError as error:
+        await refuse(message, error)
+        return
+    text, keyboard = views.approval_card(alliance.id, membership.approval_mode(alliance))
+    await message.reply(text, reply_markup=keyboard)
+
+
+async def approval_chosen(query: CallbackQuery, callback_data: ModeCb, ctx: Ctx) -> None:
+    try:
+        alliance = await membership.set_approval_mode(ctx.session, callback_data.alliance_id,
+                                                      _me(ctx), callback_data.mode, ctx.now)
+    except DomainError as error:
+        await refuse(query, error)
+        return
+    await query.answer()
+    if query.message is not None:
+        text, keyboard = views.approval_card(alliance.id, membership.approval_mode(alliance))
+        await query.message.edit_text(text, reply_markup=keyboard)
+
+
+async def categories(message: Message, command: CommandObject, ctx: Ctx) -> None:
+    try:
+        alliance = await _alliance(message, ctx, coordinating=bool(command.args))
+        if command.args:
+            alliance = await membership.set_categories(ctx.session, alliance.id, _me(ctx),
+                                                       command.args, ctx.now)
+    except DomainError as error:
+        await refuse(message, error)
+        return
+    await message.reply(views.categories_text(membership.categories(alliance)))
+
+
+async def joinlink(message: Message, command: CommandObject, bot: Bot, ctx: Ctx) -> None:
+    try:
+        rotate = (command.args or "").strip().lower() == "new"
+        alliance = await _alliance(message, ctx, coordinating=rotate)
+        if rotate:
+            code = await membership.rotate_join_code(ctx.session, alliance.id, _me(ctx), ctx.now)
+        else:
+            code = await membership.sharable_join_code(ctx.session, alliance.id, _me(ctx), ctx.now)
+        coordinator = await membership.is_coordinator(ctx.session, alliance.id, _me(ctx))
+    except DomainError as error:
+        await refuse(message, error)
+        return
+    await message.reply(views.join_link(await _link(bot, f"join-{code}"), coordinator))
+
+
+# -- directory and profile --------------------------------------------------------------------
+
+
+async def members(message: Message, command: CommandObject, ctx: Ctx) -> None:
+    query = (command.args or "").strip()
+    try:
+        private = message.chat.type == "private"
+        alliance = await alliances.alliance_in_context(
+            ctx.session, ctx.place, ctx.person.id if ctx.person else None, private=private,
+            coordinating=False)
+        found = await membership.directory(ctx.session, alliance.id, query)
+    except DomainError as error:
+        await refuse(message, error)
+        return
+    text, keyboard = views.directory(alliance, found, 0, query, private=private)
+    await message.answer(text, reply_markup=keyboard)
+
+
+async def members_page(query: CallbackQuery, callback_data: PageCb, ctx: Ctx) -> None:
+    private = query.message is not None and query.message.chat.type == "private"
+    try:
+        alliance = await membership.may_browse(
+            ctx.session, callback_data.alliance_id, ctx.person.id if ctx.person else None,
+            None if private else ctx.alliance_id)
+        found = await membership.directory(ctx.session, alliance.id, callback_data.query)
+    except DomainError as error:
+        await refuse(query, error)
+        return
+    await query.answer()
+    if query.message is not None:
+        text, keyboard = views.directory(alliance, found, callback_data.page, callback_data.query,
+                                         private=private)
+        await query.message.edit_text(text, reply_markup=keyboard)
+
+
+async def member_card(query: CallbackQuery, callback_data: CardCb, ctx: Ctx) -> None:
+    try:
+        member, alliance, show, sponsor = await membership.member_card(
+            ctx.session, callback_data.member_id, ctx.person.id if ctx.person else None)
+    except DomainError as error:
+        await refuse(query, error)
+        return
+    await query.answer()
+    if query.message is not None:
+        await query.message.answer(views.member_card(member, alliance, show, sponsor))
+
+
+async def profile(message: Message, ctx: Ctx) -> None:
+    try:
+        alliance = await _alliance(message, ctx, coordinating=False)
+        member = await membership.own_member(ctx.session, alliance.id, _me(ctx))
+    except DomainError as error:
+        await refuse(message, error)
+        return
+    text, keyboard = views.profile(member, alliance)
+    await message.answer(text, reply_markup=keyboard)
+
+
+async def profile_field(query: CallbackQuery, callback_data: ProfileCb, state: FSMContext,
+                        ctx: Ctx) -> None:
+    try:
+        await membership.own_member(ctx.session, callback_data.alliance_id, _me(ctx))
+        if callback_data.field not in membership.PROFILE_FIELDS:
+            raise DomainError("unknown_field")
+    except DomainError as error:
+        await refuse(query, error)
+        return
+    await state.set_state(Edit.profile_field)
+    await state.set_data({"alliance_id": callback_data.alliance_id, "field": callback_data.field})
+    await query.answer()
+    if query.message is not None:
+        await query.message.answer(views.ask_field(callback_data.field))
+
+
+async def profile_value(message: Message, state: FSMContext, ctx: Ctx) -> None:
+    data = await state.get_data()
+    try:
+        member = await membership.update_profile(ctx.session, data["alliance_id"], _me(ctx),
+                                                 data["field"], message.text or "", ctx.now)
+        alliance = await membership.get_alliance(ctx.session, data["alliance_id"])
+    except DomainError as error:
+        if error.code in ("members_only", "unknown_field"):
+            await state.clear()
+        await message.answer(error_text(error))
+        return
+    await state.clear()
+    text, keyboard = views.profile(member, alliance)
+    await message.answer(views.saved() + "\n\n" + text, reply_markup=keyboard)
+
+
+# -- lifecycle --------------------------------------------------------------------------------
+
+
+async def leave(message: Message, ctx: Ctx) -> None:
+    try:
+        alliance = await _alliance(message, ctx, coordinating=False)
+        member = await membership.own_member(ctx.session, alliance.id, _me(ctx))
+    except DomainError as error:
+        await refuse(message, error)
+        return
+    text, keyboard = views.leave_confirm(alliance.id, member.name, alliance.name)
+    await message.answer(text, reply_markup=keyboard)
+
+
+async def leave_chosen(query: CallbackQuery, callback_data: LeaveCb, ctx: Ctx) -> None:
+    try:
+        if not callback_data.confirm:
+            await membership.own_member(ctx.session, callback_data.alliance_id, _me(ctx))
+            text = views.stayed()
+        else:
+            member = await membership.leave(ctx.session, callback_data.alliance_id, _me(ctx), ctx.now)
+            text = views.left(member.name)
+    except DomainError as error:
+        await refuse(query, error)
+        return
+    await query.answer()
+    if query.message is not None:
+        await query.message.edit_text(text)
+
+
+def _target_and_rest(message: Message, command: CommandObject) -> tuple[int | None, str, str]:
+    """(replied-to user id or None, member reference, the rest) of ``/cmd #12 the reason``."""
+    args = (command.args or "").strip()
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and not replied.from_user.is_bot:
+        return replied.from_user.id, "", args
+    reference, _, rest = args.partition(" ")
+    return None, reference, rest.strip()
+
+
+async def _member_target(message: Message, command: CommandObject, ctx: Ctx) -> tuple[Any, Any, str]:
+    alliance = await _alliance(message, ctx, coordinating=True)
+    await alliances.require_coordinator(ctx.session, alliance.id, _me(ctx))
+    user_id, reference, rest = _target_and_rest(message, command)
+    if user_id is not None:
+        member = await membership.own_member_or_none(ctx.session, alliance.id, user_id)
+        if member is None:
+            raise DomainError("unknown_member")
+    else:
+        member = await membership.find_member(ctx.session, alliance.id, reference)
+    return alliance, member, rest
+
+
+async def suspend(message: Message, command: CommandObject, ctx: Ctx) -> None:
+    try:
+        alliance, member, reason = await _member_target(message, command, ctx)
+        member = await membership.suspend(ctx.session, alliance.id, _me(ctx), member.id, reason, ctx.now)
+        await _tell_people(ctx, alliance, member)
+    except DomainError as error:
+        await refuse(message, error)
+        return
+    await message.reply(views.suspended(member))
+
+
+async def reinstate(message: Message, command: CommandObject, ctx: Ctx) -> None:
+    try:
+        alliance, member, _rest = await _member_target(message, command, ctx)
+        member = await membership.reinstate(ctx.session, alliance.id, _me(ctx), member.id, ctx.now)
+        await _tell_people(ctx, alliance, member)
+    except DomainError as error:
+        await refuse(message, error)
+        return
+    await message.reply(views.reinstated(member))
+
+
+async def remove(message: Message, command: CommandObject, bot: Bot, ctx: Ctx) -> None:
+    try:
+        alliance, member, rest = await _member_target(message, command, ctx)
+        words = rest.split(maxsplit=1)
+        ban = bool(words) and words[0].lower() in ("ban", "--ban")
+        reason = words[1] if ban and len(words) > 1 else (None if ban else rest)
+        removal = await membership.remove(ctx.session, alliance.id, _me(ctx), member.id, reason,
+                                          ban, ctx.now)
+        await _tell_people(ctx, alliance, removal.member)
+    except DomainError as error:
+        await refuse(message, error)
+        return
+    banned = failed = 0
+    for chat_id in removal.chats:
+        for person_id in removal.people:
+            if await _quietly(bot.ban_chat_member(chat_id, person_id)) is None:
+                failed += 1
+            else:
+                banned += 1
+    failed_chats = min(failed, len(removal.chats))
+    await message.reply(views.removed(removal.member, banned, failed_chats))
+
+
+async def _tell_people(ctx: Ctx, alliance: Any, member: Any) -> None:
+    """The member's people hear of a change in standing privately, through the outbox."""
+    for reader in await membership.member_readers(ctx.session, member.id):
+        with use_locale(reader.locale):
+            text = views.status_notice(member, alliance.name)
+        await enqueue(ctx.session, Outgoing(chat_id=reader.person_id, text=text), now=ctx.now,
+                      alliance_id=alliance.id, purpose="membership.status")
+
+
+async def _person_target(message: Message, command: CommandObject, ctx: Ctx) -> tuple[Any, int]:
+    alliance = await _alliance(message, ctx, coordinating=True)
+    user_id, reference, _rest = _target_and_rest(message, command)
+    if user_id is None:
+        user_id = (await membership.person_by_reference(ctx.session, alliance.id, reference)).id
+    return alliance, user_id
+
+
+async def promote(message: Message, command: CommandObject, ctx: Ctx) -> None:
+    try:
+        alliance, person_id = await _person_target(message, command, ctx)
+        person = await membership.promote(ctx.session, alliance.id, _me(ctx), person_id, ctx.now)
+    except DomainError as error:
+        await refuse(message, error)
+        return
+    await message.reply(views.promoted(membership.display_name(person)))
+
+
+async def demote(message: Message, command: CommandObject, ctx: Ctx) -> None:
+    try:
+        alliance, person_id = await _person_target(message, command, ctx)
+        person = await membership.demote(ctx.session, alliance.id, _me(ctx), person_id, ctx.now)
+    except DomainError as error:
+        await refuse(message, error)
+        return
+    await message.reply(views.demoted(membership.display_name(person)))
+
+
+async def team(message: Message, ctx: Ctx) -> None:
+    try:
+        alliance = await _alliance(message, ctx, coordinating=False)
+        member, people_ = await membership.team(ctx.session, alliance.id, _me(ctx))
+    except DomainError as error:
+        await refuse(message, error)
+        return
+    text, keyboard = views.team_card(alliance.id, member, people_, _me(ctx))
+    await message.answer(text, reply_markup=keyboard)
+
+
+async def team_button(query: CallbackQuery, callback_data: TeamCb, bot: Bot, ctx: Ctx) -> None:
+    try:
+        person_id = _me(ctx)
+        if callback_data.person_id == 0:
+            code = await membership.team_code(ctx.session, callback_data.alliance_id, person_id, ctx.now)
+            text, keyboard = views.team_link(await _link(bot, f"team-{code}")), None
+        else:
+            removed = await membership.remove_colleague(ctx.session, callback_data.alliance_id,
+                                                        person_id, callback_data.person_id, ctx.now)
+            member, people_ = await membership.team(ctx.session, callback_data.alliance_id, person_id)
+            text = views.colleague_removed(membership.display_name(removed))
+            card, keyboard = views.team_card(callback_data.alliance_id, member, people_, person_id)
+            text = f"{text}\n\n{card}"
+    except DomainError as error:
+        await refuse(query, error)
+        return
+    await query.answer()
+    if query.message is not None:
+        await query.message.answer(text, reply_markup=keyboard)
+
+
+async def team_deep_link(message: Message, command: CommandObject, ctx: Ctx) -> None:
+    code = (command.args or "").partition("-")[2]
+    try:
+        member = await membership.join_team(ctx.session, code, _me(ctx), ctx.now)
+        alliance = await membership.get_alliance(ctx.session, member.alliance_id)
+    except DomainError as error:
+        await refuse(message, error)
+        return
+    await message.answer(views.team_joined(member.name, alliance.name))
+
+
+def setup_router() -> Router:
+    """A fresh Router each time. Include it before ``start``: it owns the join- and team- deep
+    links, which need the FSM context that ``start``'s deep-link registry does not pass on."""
+    router = Router(name="membership")
+    router.message.register(join_deep_link, CommandStart(deep_link=True, magic=F.args.startswith("join-")),
+                            PRIVATE)
+    router.message.register(team_deep_link, CommandStart(deep_link=True, magic=F.args.startswith("team-")),
+                            PRIVATE)
+    router.chat_join_request.register(join_request)
+    router.chat_member.register(newcomer, ChatMemberUpdatedFilter(IS_NOT_MEMBER >> IS_MEMBER), GROUPS)
+    router.message.register(cancel, Command("cancel"), PRIVATE)
+    router.message.register(join_command, Command("join"))
+    # Questionnaire steps: plain text answers; commands (/help…) keep working meanwhile.
+    steps = [Apply.name, Apply.category, Apply.category_text, Apply.region, Apply.services,
+             Apply.contact, Apply.sponsor, Apply.charter, Apply.confirm]
+    router.message.register(answer, PRIVATE, NOT_COMMAND, StateFilter(*steps))
+    router.message.register(not_text, PRIVATE, StateFilter(*steps), ~F.text)
+    router.callback_query.register(button, ApplyCb.filter())
+    router.callback_query.register(pick_category, CategoryCb.filter())
+    router.callback_query.register(pick_sponsor, SponsorCb.filter())
+    router.callback_query.register(decide, DecideCb.filter())
+    router.message.register(reject_reason, PRIVATE, Edit.reject_reason, NOT_COMMAND)
+    router.message.register(not_text, PRIVATE, Edit.reject_reason, ~F.text)
+    router.message.register(applications, Command("applications"), PRIVATE)
+    router.message.register(approval, Command("approval"))
+    router.callback_query.register(approval_chosen, ModeCb.filter())
+    router.message.register(categories, Command("categories"))
+    router.message.register(joinlink, Command("joinlink"))
+    router.message.register(members, Command("members"))
+    router.callback_query.register(members_page, PageCb.filter())
+    router.callback_query.register(member_card, CardCb.filter())
+    router.message.register(profile, Command("profile"), PRIVATE)
+    router.callback_query.register(profile_field, ProfileCb.filter())
+    router.message.register(profile_value, PRIVATE, Edit.profile_field, NOT_COMMAND)
+    router.message.register(not_text, PRIVATE, Edit.profile_field, ~F.text)
+    router.message.register(leave, Command("leave"), PRIVATE)
+    router.callback_query.register(leave_chosen, LeaveCb.filter())
+    router.message.register(suspend, Command("suspend"))
+    router.message.register(reinstate, Command("reinstate"))
+    router.message.register(remove, Command("remove"))
+    router.message.register(promote, Command("promote"))
+    router.message.register(demote, Command("demote"))
+    router.message.register(team, Command("team"), PRIVATE)
+    router.callback_query.register(team_button, TeamCb.filter())
+    return router

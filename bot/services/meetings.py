@@ -146,6 +146,21 @@ async def create_meeting(
     return meeting
 
 
+async def alliance_for_series(session: AsyncSession, alliance_id: int, person_id: int) -> Alliance:
+    await alliances.require_coordinator(session, alliance_id, person_id)
+    alliance = await session.get(Alliance, alliance_id)
+    if alliance is None:
+        raise DomainError("unknown_alliance")
+    return alliance
+
+
+async def cancel_unposted(session: AsyncSession, meeting_id: int) -> None:
+    """The card could not be posted: a poll nobody can see is no poll."""
+    meeting = await session.get(Meeting, meeting_id)
+    if meeting is not None and meeting.status == OPEN:
+        meeting.status = CANCELLED
+
+
 async def set_card(session: AsyncSession, meeting_id: int, chat_id: int, message_id: int) -> None:
     meeting = await session.get(Meeting, meeting_id)
     if meeting is not None:
@@ -158,8 +173,15 @@ async def slots_of(session: AsyncSession, meeting_id: int) -> list[MeetingSlot]:
     return list(rows)
 
 
+@dataclass(frozen=True, slots=True)
+class Answered:
+    meeting: Meeting
+    slot: MeetingSlot
+    timezone: str
+
+
 async def answer(session: AsyncSession, *, slot_id: int, person_id: int, choice: str,
-                 now: datetime) -> tuple[Meeting, MeetingSlot]:
+                 now: datetime) -> Answered:
     """Set the person's member's answer for one slot (again: replaces it)."""
     if choice not in ANSWERS:
         raise DomainError("meeting_closed")
@@ -178,7 +200,8 @@ async def answer(session: AsyncSession, *, slot_id: int, person_id: int, choice:
     else:
         current.answer, current.person_id, current.updated_at = choice, person_id, now
     await session.flush()
-    return meeting, slot
+    alliance = await session.get(Alliance, meeting.alliance_id)
+    return Answered(meeting=meeting, slot=slot, timezone=alliance.timezone if alliance else "UTC")
 
 
 async def tallies(session: AsyncSession, meeting_id: int) -> list[SlotTally]:
@@ -195,6 +218,26 @@ async def tallies(session: AsyncSession, meeting_id: int) -> list[SlotTally]:
 async def answered_members(session: AsyncSession, meeting_id: int) -> int:
     return await session.scalar(select(func.count(func.distinct(Availability.member_id)))
                                 .where(Availability.meeting_id == meeting_id)) or 0
+
+
+@dataclass(frozen=True, slots=True)
+class CardState:
+    meeting: Meeting
+    tallies: list[SlotTally]
+    answered: int
+    eligible: int
+    alliance: Alliance
+
+
+async def card_state(session: AsyncSession, meeting_id: int) -> CardState | None:
+    meeting = await session.get(Meeting, meeting_id)
+    alliance = await session.get(Alliance, meeting.alliance_id) if meeting is not None else None
+    if meeting is None or alliance is None:
+        return None
+    return CardState(meeting=meeting, tallies=await tallies(session, meeting_id),
+                     answered=await answered_members(session, meeting_id),
+                     eligible=len(await members.active_members(session, meeting.alliance_id)),
+                     alliance=alliance)
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,3 +417,24 @@ async def open_series_poll(session: AsyncSession, series_id: int, occurrence_at:
             deadline=deadline, now=now, series_id=series.id, occurrence_at=occurrence_at)
     except DomainError:
         return None  # no home group any more: nowhere to post
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    alliance: Alliance
+    polls: list[Meeting]
+    upcoming: list[Meeting]
+    series: list[MeetingSeries]
+    coordinator: bool
+
+
+async def overview(session: AsyncSession, alliance_id: int, person_id: int, now: datetime) -> Overview:
+    """What /meetings shows: upcoming meetings, open polls, and the series."""
+    alliance = await session.get(Alliance, alliance_id)
+    role = await alliances.role_of(session, alliance_id, person_id)
+    if alliance is None or role is None:
+        raise DomainError("not_in_alliance")
+    return Overview(alliance=alliance, polls=await open_polls(session, alliance_id),
+                    upcoming=await upcoming(session, alliance_id, now),
+                    series=await series_of(session, alliance_id),
+                    coordinator=role.role == "coordinator")

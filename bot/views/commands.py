@@ -35,6 +35,9 @@ COMMANDS: tuple[CommandInfo, ...] = (
                 False, True, "forum_coordinator"),
     CommandInfo("timezone", __("Set the alliance's time zone (coordinators)"),
                 False, True, "coordinator"),
+    CommandInfo("meeting", __("Call a meeting: a poll on candidate times"), True, True, "member"),
+    CommandInfo("meetings", __("Upcoming meetings, open polls and recurring meetings"),
+                True, True, "member"),
 )
 
 

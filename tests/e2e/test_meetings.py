@@ -1,0 +1,211 @@
+"""PRODUCT.md §6 through the emulator: the /meeting wizard, the availability card, the close with
+announcement, pin and .ics, reminders to Yes / If need be only; series posted by the scheduler,
+across restarts; /meetings."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+from sqlalchemy import select
+
+from bot.emulator import ChatMessage, SimChat, SimUser
+from storage.models import Meeting
+from tests.e2e.harness import Harness
+from tests.e2e.stories import seed_member, setup_group
+
+TAIPEI = ZoneInfo("Asia/Taipei")
+
+
+def local_day(harness: Harness, days: int) -> datetime:
+    """Midnight ``days`` days from the bot's today, in Taipei (the alliance's zone)."""
+    today = harness.clock.now().astimezone(TAIPEI).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today + timedelta(days=days)
+
+
+async def roster(harness: Harness) -> tuple[SimUser, SimUser, SimUser, SimUser, SimChat]:
+    lin, chen, group = await setup_group(harness)
+    wu = harness.world.user("Wu", lang="zh-hant")
+    ho = harness.world.user("Ho")
+    for person in (wu, ho):
+        await harness.world.add_member(group, person, by=lin)
+    await seed_member(harness, group, lin, name="Lin Garage", coordinator=True)
+    await seed_member(harness, group, chen, name="Chen Tyres")
+    await seed_member(harness, group, wu, name="Wu Paint")
+    await seed_member(harness, group, ho, name="Ho Glass")
+    return lin, chen, wu, ho, group
+
+
+async def open_wizard(harness: Harness, person: SimUser, group: SimChat) -> None:
+    reply = await harness.say(person, group, "/meeting")
+    assert reply is not None
+    url = reply.button_rows[0][0].url
+    assert url is not None and "?start=meeting-" in url
+    await person.start(url.split("?start=")[1])
+    await harness.world.settle()
+
+
+async def call_meeting(harness: Harness, person: SimUser, group: SimChat, title: str,
+                       slots: list[str], *, deadline_button: str = "24 h") -> ChatMessage:
+    world = harness.world
+    await open_wizard(harness, person, group)
+    await harness.say(person, person, title)
+    await harness.say(person, person, "\n".join(slots))
+    await person.press(world.last(person), "These times")
+    await person.press(world.last(person), "1 h 30 min")
+    await harness.say(person, person, "Room 3, https://meet.example.org/monthly")
+    await person.press(world.last(person), deadline_button)
+    return world.last(group)
+
+
+def prompt(harness: Harness, person: SimUser, label: str) -> ChatMessage:
+    """The bot's latest message to ``person`` with a button labelled ``label``."""
+    for message in reversed(harness.world.messages_to(person)):
+        if any(label in text for row in message.buttons for text in row):
+            return message
+    raise AssertionError(f"no message to {person.name} has a button {label!r}")
+
+
+def answers_of(card: ChatMessage) -> list[str]:
+    return [line.strip() for line in card.text.splitlines() if line.strip().startswith("✅")]
+
+
+async def test_one_off_poll_from_wizard_to_reminders(harness: Harness) -> None:
+    world = harness.world
+    lin, chen, wu, ho, group = await roster(harness)
+    first = local_day(harness, 2).replace(hour=19)
+    second = local_day(harness, 3).replace(hour=19)
+    await open_wizard(harness, chen, group)
+    assert "Step 1 of 5" in world.last(chen).text
+    await harness.say(chen, chen, "Monthly <b>members</b> meeting")
+    shown = await harness.say(chen, chen, f"{first:%Y-%m-%d} 19:00\nbanana\n{second:%m/%d} 7pm")
+    assert shown is not None
+    assert "Understood:" in shown.text
+    assert f"{first:%a, %b} {first.day}, {first.year} 7:00\u202fPM" in shown.text  # with its weekday
+    assert "I could not read “banana” as a date and time" in shown.text
+    assert shown.buttons[0] == ["✔ These times: go on"]
+    # A restart in the middle of the wizard loses nothing.
+    await harness.restart()
+    await chen.press(world.last(chen), "These times")
+    assert "Step 3 of 5" in world.last(chen).text
+    await harness.say(chen, chen, "forever")
+    assert "between 5 minutes and 24 hours" in world.last(chen).text
+    await harness.say(chen, chen, "1h30")
+    await harness.say(chen, chen, "Room 3, https://meet.example.org/monthly")
+    await harness.say(chen, chen, "2020-01-01 10:00")
+    assert "already past" in world.last(chen).text
+    await chen.press(prompt(harness, chen, "24 h"), "24 h")
+    assert world.last(chen).text == \
+        "Done: the poll “Monthly <b>members</b> meeting” is in the alliance's group."
+
+    card = world.last(group)
+    assert "Monthly <b>members</b> meeting" in card.text and "&lt;b&gt;" in card.html
+    assert card.buttons == [["1 ✅", "1 🤔", "1 ❌"], ["2 ✅", "2 🤔", "2 ❌"]]
+    assert "Length: 1 h 30 min" in card.text and "Answered: 0 of 4 members." in card.text
+
+    alert = await chen.press(card, "1 ✅")
+    assert alert.text.startswith("Saved for ") and alert.text.endswith(": Yes.")
+    await chen.press(card, "2 🤔")
+    zh_alert = await wu.press(card, "2 ✅")
+    assert zh_alert.text.startswith("已儲存") and "週" in zh_alert.text and zh_alert.text.endswith("：可以。")
+    await lin.press(card, "1 ❌")
+    await lin.press(card, "2 ✅")
+    stranger = world.user("Stranger")
+    await world.add_member(group, stranger, by=lin)
+    refused = await stranger.press(card, "1 ✅")
+    assert refused.show_alert and "Only active members" in refused.text
+    card = world.last(group)
+    assert answers_of(card) == ["✅ 1 · 🤔 0 · ❌ 1", "✅ 2 · 🤔 1 · ❌ 0"]
+    assert "Answered: 3 of 4 members." in card.text
+    messages_before = len(world.messages_in(group))
+
+    await harness.advance(timedelta(hours=24, minutes=1))
+    card = next(m for m in world.messages_in(group) if m.message_id == card.message_id)
+    assert card.buttons == [] and "Closed. The meeting is on" in card.text
+    result = world.last(group)
+    assert len(world.messages_in(group)) == messages_before + 1
+    assert result.pinned and result.document is not None
+    assert result.document.file_name is not None and result.document.file_name.endswith(".ics")
+    assert "The meeting is on" in (result.caption or "") and "Room 3" in (result.caption or "")
+    event = next(iter(icalendar.Calendar.from_ical(result.document.data).walk("VEVENT")))
+    assert event.decoded("dtstart").astimezone(ZoneInfo("UTC")) == second.astimezone(ZoneInfo("UTC"))
+    assert event.decoded("duration") == timedelta(minutes=90)
+    assert str(event["url"]) == "https://meet.example.org/monthly"
+
+    # Reminders: 24 h and 1 h before, to Yes / If need be (Lin, Chen, Wu) and the group; not Ho.
+    private_before = {p.name: len(world.messages_to(p)) for p in (lin, chen, wu, ho)}
+    until_24h = second - timedelta(hours=24) - harness.clock.now() + timedelta(minutes=1)
+    await harness.advance(until_24h)
+    assert world.last(group).text.startswith("⏰ In 24 hours: Monthly <b>members</b> meeting")
+    assert world.last(chen).text.startswith("⏰ In 24 hours")
+    assert world.last(wu).text.startswith("⏰ 24 小時後")
+    assert len(world.messages_to(ho)) == private_before["Ho"]
+    await harness.advance(timedelta(hours=23))
+    assert world.last(lin).text.startswith("⏰ In 1 hour")
+    assert world.last(group).text.startswith("⏰ In 1 hour")
+    assert len(world.messages_to(ho)) == private_before["Ho"]
+    for person in (lin, chen, wu):
+        assert len(world.messages_to(person)) == private_before[person.name] + 2
+    # Restarting re-arms from the state: nothing is sent twice.
+    await harness.restart()
+    await harness.advance(timedelta(minutes=5))
+    for person in (lin, chen, wu):
+        assert len(world.messages_to(person)) == private_before[person.name] + 2
+
+
+async def test_no_answers_tells_the_coordinators_and_schedules_nothing(harness: Harness) -> None:
+    world = harness.world
+    lin, chen, _wu, _ho, group = await roster(harness)
+    first = local_day(harness, 2)
+    card = await call_meeting(harness, chen, group, "Quiet meeting",
+                              [f"{first:%Y-%m-%d} 10:00", f"{first:%Y-%m-%d} 15:00"])
+    assert card.buttons
+    pinned_before = [m for m in world.messages_in(group) if m.pinned]
+    await harness.advance(timedelta(hours=25))
+    assert "Nobody answered the meeting poll “Quiet meeting”" in world.last(lin).text
+    assert "Nobody answered" not in world.last(chen).text  # Chen is not a coordinator
+    assert [m for m in world.messages_in(group) if m.pinned] == pinned_before
+    card = world.last(group)
+    assert card.buttons == [] and "nothing was scheduled" in card.text
+    assert harness.app is not None
+    async with harness.app.sessions() as session:
+        meeting = await session.scalar(select(Meeting))
+        assert meeting is not None and meeting.status == "nothing" and meeting.starts_at is None
+
+
+async def test_only_members_call_meetings_and_cancel_works(harness: Harness) -> None:
+    world = harness.world
+    lin, chen, _wu, _ho, group = await roster(harness)
+    outsider = world.user("Outsider")
+    await world.add_member(group, outsider, by=lin)
+    await harness.say(outsider, group, "/meeting")
+    assert "Only active members" in world.last(group).text
+    await harness.say(outsider, outsider, "/meeting")
+    assert "not in an alliance" in world.last(outsider).text
+    await harness.say(chen, chen, "/meeting")
+    assert "Step 1 of 5" in world.last(chen).text
+    await harness.say(chen, chen, "/cancel")
+    assert world.last(chen).text == "Cancelled. Nothing was saved."
+    await harness.say(chen, chen, "Not a title any more")
+    assert world.last(chen).text == "Cancelled. Nothing was saved."  # no wizard answers now
+
+
+@pytest.mark.parametrize(("lang", "weekday_text", "understood", "shown"), [
+    ("zh-hant", "週二 19:00\n週四 19:00", "已了解", "週二"),
+    ("zh-hans", "周二 19:00\n周四 19:00", "已了解", "周二"),
+])
+async def test_wizard_in_chinese_reads_weekdays(harness: Harness, lang: str, weekday_text: str,
+                                               understood: str, shown: str) -> None:
+    world = harness.world
+    lin, _chen, group = await setup_group(harness)
+    mei = world.user("Mei", lang=lang)
+    await world.add_member(group, mei, by=lin)
+    await seed_member(harness, group, mei, name="Mei Studio")
+    await harness.say(mei, mei, "/meeting")
+    await harness.say(mei, mei, "月會")
+    text = (await harness.say(mei, mei, weekday_text)).text  # type: ignore[union-attr]
+    assert understood in text and shown in text
+    await mei.press(world.last(mei), "◀")
+    assert "第 1 步" in world.last(mei).text

@@ -444,8 +444,8 @@ async def series_button(query: CallbackQuery, callback_data: views.SeriesCb, sta
     except DomainError as error:
         await refuse(query, error)
         return
-    await query.answer()
     if callback_data.action == "new":
+        await query.answer()
         await state.clear()
         await state.set_data({"alliance_id": alliance.id, "timezone": alliance.timezone})
         await _go(message, state, SeriesForm.title, ctx)
@@ -457,7 +457,7 @@ async def series_button(query: CallbackQuery, callback_data: views.SeriesCb, sta
         scheduler.disarm(ctx.session, [series_job_id(series.id, at) for at, _ in
                                        await meetings.polls_due(ctx.session, series, ctx.now)])
     overview = await meetings.overview(ctx.session, series.alliance_id, person_id, ctx.now)
-    await message.answer(views.series_changed(series))
+    await query.answer(plain(views.series_changed(series)))
     await _show_overview(message, bot, overview, private=True, edit=True)
 
 

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.emulator import ChatMessage, SimChat, SimUser
+from bot.views.meetings import SeriesCb
 from storage.models import Meeting
-from tests.e2e.harness import Harness
+from tests.e2e.harness import Harness, press_forged
 from tests.e2e.stories import seed_member, setup_group
 
 TAIPEI = ZoneInfo("Asia/Taipei")
@@ -209,3 +210,130 @@ async def test_wizard_in_chinese_reads_weekdays(harness: Harness, lang: str, wee
     assert understood in text and shown in text
     await mei.press(world.last(mei), "◀")
     assert "第 1 步" in world.last(mei).text
+
+
+# -- recurring series, posted by the scheduler -------------------------------------------------------
+
+MONDAY_9AM = datetime(2026, 11, 30, 9, 0, tzinfo=TAIPEI)
+
+
+async def create_weekly_series(harness: Harness, lin: SimUser) -> ChatMessage:
+    world = harness.world
+    await harness.say(lin, lin, "/meetings")
+    await lin.press(world.last(lin), "New recurring meeting")
+    await harness.say(lin, lin, "Weekly coordination")
+    await lin.press(world.last(lin), "Weekly")
+    await lin.press(world.last(lin), "Thursday")
+    await harness.say(lin, lin, "7pm")
+    await lin.press(world.last(lin), "An hour earlier")
+    await lin.press(world.last(lin), "3")
+    await lin.press(world.last(lin), "48 h")
+    await lin.press(world.last(lin), "skip")
+    return world.last(lin)
+
+
+def cards_in(harness: Harness, group: SimChat, title: str) -> list[ChatMessage]:
+    return [m for m in harness.world.messages_in(group) if m.text.startswith(f"📅 {title}")]
+
+
+async def until(harness: Harness, moment: datetime) -> None:
+    await harness.advance(moment - harness.clock.now())
+
+
+@pytest.mark.no_autostart
+async def test_series_posts_polls_by_itself_across_restarts(harness: Harness) -> None:
+    world = harness.world
+    harness.clock = type(harness.clock)(MONDAY_9AM)  # a fixed clock: Monday 30 November, 09:00
+    await harness.start_bot()
+    lin, chen, wu, ho, group = await roster(harness)
+    saved = await create_weekly_series(harness, lin)
+    assert saved.text == ("Saved: “Weekly coordination”, every Thursday at 19:00. I will post each "
+                          "poll by myself.")
+    # The poll for Thursday 3 December opens three days before, at 19:00 on Monday.
+    await until(harness, MONDAY_9AM.replace(hour=18, minute=59))
+    assert cards_in(harness, group, "Weekly coordination") == []
+    await until(harness, MONDAY_9AM.replace(hour=19, minute=1))
+    [card] = cards_in(harness, group, "Weekly coordination")
+    assert "Thu, Dec 3, 2026 6:00\u202fPM" in card.text and "Thu, Dec 3, 2026 8:00\u202fPM" in card.text
+    assert "The poll closes Dec 2, 2026 7:00\u202fPM." in card.text
+    await chen.press(card, "3 ✅")
+    await wu.press(card, "3 ✅")
+    await lin.press(card, "2 ✅")
+    await lin.press(card, "3 🤔")
+    await ho.press(card, "1 ✅")
+    await harness.restart()  # nothing is posted twice
+    assert len(cards_in(harness, group, "Weekly coordination")) == 1
+    # Wednesday 19:00: the poll closes; 20:00 on Thursday wins (2 yes + 1 if need be).
+    await until(harness, datetime(2026, 12, 2, 19, 1, tzinfo=TAIPEI))
+    result = world.last(group)
+    assert result.pinned and result.document is not None
+    assert "Thu, Dec 3, 2026 8:00\u202fPM" in (result.caption or "")
+    # 24 h before (Wednesday 20:00): Lin, Chen, Wu and the group; Ho said yes to another slot.
+    await until(harness, datetime(2026, 12, 2, 20, 1, tzinfo=TAIPEI))
+    for person in (lin, chen, wu):
+        assert world.last(person).text.startswith(("⏰ In 24 hours: Weekly coordination",
+                                                   "⏰ 24 小時後：Weekly coordination"))
+    assert not any(m.text.startswith("⏰") for m in world.messages_to(ho))
+    group_before = len(world.messages_in(group))
+
+    # Down from Thursday 18:30 (before the 1-hour reminder) to Thursday 10 December 09:00: the
+    # reminder is for a meeting already past (dropped); next week's poll should have opened on
+    # Monday and closed on Wednesday: it opens once now, and closes once.
+    await until(harness, datetime(2026, 12, 3, 18, 30, tzinfo=TAIPEI))
+    await harness.stop_bot()
+    harness.clock.set(datetime(2026, 12, 10, 9, 0, tzinfo=TAIPEI))
+    await harness.start_bot()
+    await world.settle()
+    new_messages = world.messages_in(group)[group_before:]
+    assert not any(m.text.startswith("⏰") for m in new_messages), "an old reminder was dropped"
+    assert [m.text.splitlines()[0] for m in new_messages] == ["📅 Weekly coordination"]
+    late = new_messages[0]
+    assert "Thu, Dec 10, 2026 6:00\u202fPM" in late.text
+    await harness.restart()
+    assert len(cards_in(harness, group, "Weekly coordination")) == 2
+    await chen.press(late, "1 ✅")
+    # The shortened poll closes an hour before its first slot, once.
+    await until(harness, datetime(2026, 12, 10, 17, 1, tzinfo=TAIPEI))
+    result = world.last(group)
+    assert result.pinned and "Thu, Dec 10, 2026 6:00\u202fPM" in (result.caption or "")
+    await harness.restart()
+    assert len([m for m in world.messages_in(group) if m.document is not None]) == 2
+
+
+@pytest.mark.no_autostart
+async def test_series_pause_resume_delete(harness: Harness) -> None:
+    world = harness.world
+    harness.clock = type(harness.clock)(MONDAY_9AM)
+    await harness.start_bot()
+    lin, chen, _wu, _ho, group = await roster(harness)
+    await create_weekly_series(harness, lin)
+    await harness.say(chen, chen, "/meetings")
+    assert "New recurring meeting" not in str(world.last(chen).buttons)
+    await harness.say(lin, group, "/meetings")
+    listing = world.last(group)
+    assert "every Thursday at 19:00 (active)" in listing.text
+    assert listing.button_rows[0][0].url is not None  # coordinators manage series in private
+    await harness.say(lin, lin, "/meetings")
+    toast = await lin.press(world.last(lin), "Pause")
+    assert toast.text == "“Weekly coordination” is paused: no poll is posted until you resume it."
+    assert "every Thursday at 19:00 (paused)" in world.last(lin).text
+    await until(harness, MONDAY_9AM.replace(hour=19, minute=30))
+    assert cards_in(harness, group, "Weekly coordination") == []
+    await lin.press(world.last(lin), "Resume")
+    # Resumed while the opening time is past but the slots are ahead: the poll opens now.
+    await harness.advance(timedelta(minutes=1))
+    assert len(cards_in(harness, group, "Weekly coordination")) == 1
+    # Chen, not a coordinator, forging a pause is refused.
+    await harness.say(chen, chen, "/meetings")
+    pause = SeriesCb(action="pause", series_id=1).pack()
+    forged = await press_forged(harness, chen, world.last(chen), pause)
+    assert forged.show_alert and forged.text == "Only the alliance's coordinators can do that."
+    await lin.press(prompt(harness, lin, "Delete"), "Delete")
+    assert "(active)" not in world.last(lin).text
+    await until(harness, datetime(2026, 12, 7, 19, 30, tzinfo=TAIPEI))
+    assert len(cards_in(harness, group, "Weekly coordination")) == 1
+    # Callback data is never trusted: a deleted series stays deleted.
+    await harness.say(chen, chen, "/meetings")
+    resume = SeriesCb(action="resume", series_id=1).pack()
+    forged = await press_forged(harness, chen, world.last(chen), resume)
+    assert forged.show_alert and forged.text == "That recurring meeting no longer exists."

@@ -367,7 +367,8 @@ async def answer_pressed(query: CallbackQuery, callback_data: views.AnswerCb, ca
                                          person_id=_person(ctx), choice=callback_data.choice,
                                          now=ctx.now)
     except DomainError as error:
-        await refuse(query, error)
+        with use_locale(people.locale_of(ctx.person)):  # an alert speaks the presser's language
+            await refuse(query, error)
         return
     meeting_id = answered.meeting.id
     cards.touch(ctx.session, f"meeting:{meeting_id}", card_renderer(meeting_id))

@@ -4,6 +4,7 @@ across restarts; /meetings."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,8 +12,9 @@ import icalendar
 import pytest
 from sqlalchemy import select
 
-from bot.emulator import ChatMessage, SimChat, SimUser
-from bot.views.meetings import SeriesCb
+from bot.clock import FakeClock
+from bot.emulator import BotRights, ChatMessage, SimChat, SimUser
+from bot.views.meetings import AnswerCb, SeriesCb
 from storage.models import Meeting
 from tests.e2e.harness import Harness, press_forged
 from tests.e2e.stories import seed_member, setup_group
@@ -49,7 +51,8 @@ async def open_wizard(harness: Harness, person: SimUser, group: SimChat) -> None
 
 
 async def call_meeting(harness: Harness, person: SimUser, group: SimChat, title: str,
-                       slots: list[str], *, deadline_button: str = "24 h") -> ChatMessage:
+                       slots: list[str], *, deadline_button: str = "24 h",
+                       before_posting: Callable[[], object] | None = None) -> ChatMessage:
     world = harness.world
     await open_wizard(harness, person, group)
     await harness.say(person, person, title)
@@ -57,6 +60,8 @@ async def call_meeting(harness: Harness, person: SimUser, group: SimChat, title:
     await person.press(world.last(person), "These times")
     await person.press(world.last(person), "1 h 30 min")
     await harness.say(person, person, "Room 3, https://meet.example.org/monthly")
+    if before_posting is not None:
+        before_posting()
     await person.press(world.last(person), deadline_button)
     return world.last(group)
 
@@ -243,7 +248,7 @@ async def until(harness: Harness, moment: datetime) -> None:
 @pytest.mark.no_autostart
 async def test_series_posts_polls_by_itself_across_restarts(harness: Harness) -> None:
     world = harness.world
-    harness.clock = type(harness.clock)(MONDAY_9AM)  # a fixed clock: Monday 30 November, 09:00
+    harness.clock = FakeClock(MONDAY_9AM, ticking=True)  # a fixed clock: Monday 30 November, 09:00
     await harness.start_bot()
     lin, chen, wu, ho, group = await roster(harness)
     saved = await create_weekly_series(harness, lin)
@@ -303,7 +308,7 @@ async def test_series_posts_polls_by_itself_across_restarts(harness: Harness) ->
 @pytest.mark.no_autostart
 async def test_series_pause_resume_delete(harness: Harness) -> None:
     world = harness.world
-    harness.clock = type(harness.clock)(MONDAY_9AM)
+    harness.clock = FakeClock(MONDAY_9AM, ticking=True)
     await harness.start_bot()
     lin, chen, _wu, _ho, group = await roster(harness)
     await create_weekly_series(harness, lin)
@@ -337,3 +342,134 @@ async def test_series_pause_resume_delete(harness: Harness) -> None:
     resume = SeriesCb(action="resume", series_id=1).pack()
     forged = await press_forged(harness, chen, world.last(chen), resume)
     assert forged.show_alert and forged.text == "That recurring meeting no longer exists."
+
+
+# -- unhappy paths, Telegram errors, coalescing, /meetings ------------------------------------------
+
+async def test_card_not_posted_when_telegram_refuses(harness: Harness) -> None:
+    world = harness.world
+    _lin, chen, _wu, _ho, group = await roster(harness)
+    first = local_day(harness, 2)
+    await call_meeting(harness, chen, group, "Doomed", [f"{first:%Y-%m-%d} 10:00",
+                                                         f"{first:%Y-%m-%d} 11:00"],
+                       before_posting=lambda: harness.emulator.faults.add(
+                           "sendMessage", 403, chat_id=group.id,
+                           description="bot was kicked from the supergroup chat"))
+    assert "I could not post the poll in the alliance's group" in world.last(chen).text
+    assert not any(m.text.startswith("📅 Doomed") for m in world.messages_in(group))
+    assert harness.app is not None
+    async with harness.app.sessions() as session:
+        meeting = await session.scalar(select(Meeting))
+        assert meeting is not None and meeting.status == "cancelled"
+    await harness.advance(timedelta(hours=25))  # its close job finds nothing to do
+    assert not any("Doomed" in m.text for m in world.messages_to(_lin))
+
+
+async def test_without_pin_rights_and_a_429_the_result_still_arrives(harness: Harness) -> None:
+    world = harness.world
+    lin, chen, group = await setup_group(harness, rights=BotRights(can_invite_users=True))
+    await seed_member(harness, group, lin, name="Lin Garage", coordinator=True)
+    await seed_member(harness, group, chen, name="Chen Tyres")
+    first = local_day(harness, 2)
+    card = await call_meeting(harness, chen, group, "Unpinned", [f"{first:%Y-%m-%d} 10:00",
+                                                                 f"{first:%Y-%m-%d} 11:00"])
+    await chen.press(card, "2 ✅")
+    harness.emulator.faults.add("sendDocument", 429, retry_after=1, chat_id=group.id)
+    await harness.advance(timedelta(hours=24, minutes=1))
+    await harness.advance(timedelta(seconds=2))
+    result = world.last(group)
+    assert result.document is not None and not result.pinned
+    assert "11:00" in (result.caption or "")
+
+
+async def test_answers_after_the_deadline_are_refused(harness: Harness) -> None:
+    world = harness.world
+    _lin, chen, wu, _ho, group = await roster(harness)
+    first = local_day(harness, 2)
+    card = await call_meeting(harness, chen, group, "Late", [f"{first:%Y-%m-%d} 10:00",
+                                                             f"{first:%Y-%m-%d} 11:00"])
+    await chen.press(card, "1 ✅")
+    await harness.advance(timedelta(hours=24, minutes=1))
+    assert card.button_rows == []  # the closed card has no buttons; an old client may still press
+    answer_data = AnswerCb(slot_id=1, choice="yes").pack()
+    late = await press_forged(harness, wu, world.last(group), answer_data)
+    assert late.show_alert and late.text == "這個投票已經結束。"
+    for data in ("ma:999:yes", "ma:1:maybe-not", "ma:x:yes"):
+        forged = await press_forged(harness, wu, world.last(group), data)
+        assert forged.show_alert
+
+
+@pytest.mark.no_autostart
+async def test_card_edits_are_coalesced(harness: Harness) -> None:
+    harness.card_interval = 1.5
+    await harness.start_bot()
+    world = harness.world
+    lin, chen, wu, ho, group = await roster(harness)
+    first = local_day(harness, 2)
+    card = await call_meeting(harness, chen, group, "Busy", [f"{first:%Y-%m-%d} 10:00",
+                                                             f"{first:%Y-%m-%d} 11:00"])
+    assert harness.app is not None
+    edits_before = harness.app.cards.edits
+    for person, label in ((lin, "1 ✅"), (chen, "1 🤔"), (wu, "2 ✅"), (ho, "2 ❌"), (lin, "2 ✅"),
+                          (chen, "2 ✅"), (wu, "1 ❌")):
+        await person.press(card, label, wait=False)
+    await world.settle()
+    assert harness.app.cards.edits - edits_before <= 3
+    card = world.last(group)
+    assert answers_of(card) == ["✅ 1 · 🤔 1 · ❌ 1", "✅ 3 · 🤔 0 · ❌ 1"]
+
+
+async def test_meetings_lists_upcoming_and_open_polls_in_the_readers_language(harness: Harness) -> None:
+    world = harness.world
+    _lin, chen, wu, _ho, group = await roster(harness)
+    first = local_day(harness, 2)
+    decided = await call_meeting(harness, chen, group, "Decided", [f"{first:%Y-%m-%d} 10:00",
+                                                                   f"{first:%Y-%m-%d} 11:00"])
+    await wu.press(decided, "1 ✅")
+    await harness.advance(timedelta(hours=24, minutes=1))
+    later = local_day(harness, 3)
+    await call_meeting(harness, chen, group, "Still open", [f"{later:%Y-%m-%d} 15:00",
+                                                            f"{later:%Y-%m-%d} 16:00"])
+    await harness.say(wu, wu, "/meetings")
+    listing = world.last(wu).text
+    assert listing.startswith("會議\n\n即將舉行\n• ")
+    assert "Decided" in listing and "進行中的投票\n• Still open：回覆截止" in listing
+    assert listing.index("Decided") < listing.index("Still open")
+    await harness.say(chen, group, "/meetings")
+    assert "Upcoming\n• " in world.last(group).text and "Recurring" not in world.last(group).text
+    await harness.advance(timedelta(days=3))
+    await harness.say(wu, wu, "/meetings")
+    assert "目前沒有已安排的會議。" in world.last(wu).text
+
+
+@pytest.mark.no_autostart
+async def test_weekly_series_in_berlin_keeps_19h_across_the_spring_change(harness: Harness) -> None:
+    world = harness.world
+    # Wednesday 18 March: the next Tuesday's poll opens on Saturday 21 March, 19:00.
+    harness.clock = FakeClock(datetime(2026, 3, 18, 9, 0, tzinfo=ZoneInfo("Europe/Berlin")), ticking=True)
+    await harness.start_bot()
+    lin, chen, _wu, _ho, group = await roster(harness)
+    await harness.say(lin, group, "/timezone Europe/Berlin")
+    await harness.say(lin, lin, "/meetings")
+    await lin.press(world.last(lin), "New recurring meeting")
+    await harness.say(lin, lin, "Tuesday round")
+    await lin.press(world.last(lin), "Weekly")
+    await lin.press(world.last(lin), "Tuesday")
+    await harness.say(lin, lin, "19:00")
+    await lin.press(world.last(lin), "An hour earlier")
+    await lin.press(world.last(lin), "3")
+    await lin.press(world.last(lin), "48 h")
+    await lin.press(world.last(lin), "skip")
+    starts = []
+    for week in range(2):  # Tuesday 24 March (CET) and Tuesday 31 March (CEST)
+        await harness.advance(timedelta(days=7) if week else timedelta(days=3, hours=10, minutes=1))
+        card = cards_in(harness, group, "Tuesday round")[-1]
+        assert "7:00\u202fPM" in card.text and "Times in Europe/Berlin." in card.text
+        await chen.press(card, "2 ✅")
+        await harness.advance(timedelta(days=2))
+        result = world.last(group)
+        assert result.document is not None
+        event = next(iter(icalendar.Calendar.from_ical(result.document.data).walk("VEVENT")))
+        starts.append(event.decoded("dtstart"))
+    assert [s.astimezone(ZoneInfo("UTC")).hour for s in starts] == [18, 17]
+    assert [s.astimezone(ZoneInfo("Europe/Berlin")).hour for s in starts] == [19, 19]

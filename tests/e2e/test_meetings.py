@@ -473,3 +473,14 @@ async def test_weekly_series_in_berlin_keeps_19h_across_the_spring_change(harnes
         starts.append(event.decoded("dtstart"))
     assert [s.astimezone(ZoneInfo("UTC")).hour for s in starts] == [18, 17]
     assert [s.astimezone(ZoneInfo("Europe/Berlin")).hour for s in starts] == [19, 19]
+
+
+async def test_demo_story_includes_a_meeting_poll_and_its_outcome(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.demo import play
+
+    assert await play("en") == 0
+    out = capsys.readouterr().out
+    assert "Chen pressed [1 ✅]" not in out  # Chen answers for the second time only
+    assert "Lin pressed [1 ✅]" in out and ".ics" in out
+    assert "The meeting is on" in out and "⏰ In 24 hours: Members' monthly meeting" in out
+    assert "0 refused by the spec check; 0 handler failures" in out

@@ -432,9 +432,8 @@ async def series_button(query: CallbackQuery, callback_data: views.SeriesCb, sta
     try:
         person_id = _person(ctx)
         if callback_data.action == "new":
-            alliance = await alliances.alliance_in_context(ctx.session, None, person_id, private=True,
-                                                           coordinating=True)
-            await meetings.alliance_for_series(ctx.session, alliance.id, person_id)
+            alliance = await meetings.alliance_for_series(ctx.session, callback_data.alliance_id,
+                                                          person_id)
         else:
             status = {"pause": meetings.PAUSED, "resume": meetings.ACTIVE,
                       "delete": meetings.DELETED}.get(callback_data.action)

@@ -38,6 +38,7 @@ class WizardCb(CallbackData, prefix="mw"):
 class SeriesCb(CallbackData, prefix="ms"):
     action: str
     series_id: int = 0
+    alliance_id: int = 0
 
 
 # -- formatting ----------------------------------------------------------------------------------
@@ -186,7 +187,7 @@ def overview_keyboard(series: list[MeetingSeries], *, private: bool, coordinator
             text=_("Manage recurring meetings"),
             url=f"https://t.me/{bot_username}?start=series-{alliance_id}")]])
     rows = [[InlineKeyboardButton(text=_("➕ New recurring meeting"),
-                                  callback_data=SeriesCb(action="new").pack())]]
+                                  callback_data=SeriesCb(action="new", alliance_id=alliance_id).pack())]]
     for item in series:
         toggle = (InlineKeyboardButton(text=_("▶ Resume {title}").format(title=item.title[:20]),
                                        callback_data=SeriesCb(action="resume", series_id=item.id).pack())

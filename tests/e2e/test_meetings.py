@@ -484,3 +484,29 @@ async def test_demo_story_includes_a_meeting_poll_and_its_outcome(capsys: pytest
     assert "Lin pressed [1 ✅]" in out and ".ics" in out
     assert "The meeting is on" in out and "⏰ In 24 hours: Members' monthly meeting" in out
     assert "0 refused by the spec check; 0 handler failures" in out
+
+
+NASTY = ["<b>bold</b> & <script>alert(1)</script>", "🙂" * 300, "x" * 5000, "</i>unbalanced<i>",
+         "&amp; &lt; &#x27;", "a\u0000b"]
+
+
+async def test_nasty_text_through_the_wizard(harness: Harness) -> None:
+    world = harness.world
+    _lin, chen, _wu, _ho, group = await roster(harness)
+    first = local_day(harness, 2)
+    await open_wizard(harness, chen, group)
+    await harness.say(chen, chen, "x" * 5000)
+    assert "at most 200 characters" in world.last(chen).text
+    await harness.say(chen, chen, NASTY[0])
+    for text in NASTY:
+        await harness.say(chen, chen, text)
+        assert "I could not read" in world.last(chen).text or "already past" in world.last(chen).text
+    await harness.say(chen, chen, f"{first:%Y-%m-%d} 10:00\n{first:%Y-%m-%d} 11:00")
+    await chen.press(world.last(chen), "These times")
+    await chen.press(world.last(chen), "1 h ✓")
+    await harness.say(chen, chen, NASTY[3])
+    await chen.press(world.last(chen), "24 h")
+    card = world.last(group)
+    assert card.text.startswith("📅 <b>bold</b> & <script>alert(1)</script>")
+    assert "Place: </i>unbalanced<i>" in card.text
+    assert "&lt;script&gt;" in card.html

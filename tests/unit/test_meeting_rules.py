@@ -266,3 +266,16 @@ def test_ics_uid_is_stable_per_meeting() -> None:
     uid = [str(next(iter(c.walk("VEVENT")))["uid"]) for c in (first, again, other)]
     assert uid[0] == uid[1] != uid[2]
     assert "url" not in next(iter(first.walk("VEVENT")))
+
+
+@given(st.text(max_size=600))
+def test_any_title_place_or_length_is_kept_or_refused_cleanly(text: str) -> None:
+    from bot.services.meetings import clean_place, clean_title
+
+    for clean in (clean_title, clean_place, parse_duration):
+        try:
+            value = clean(text)
+        except DomainError as error:
+            assert error.code.startswith("meeting_")
+        else:
+            assert value is None or isinstance(value, int) or 0 < len(value) <= 500

@@ -94,14 +94,14 @@ def card(meeting: Meeting, counted: list[SlotTally], answered: int, eligible: in
                                       callback_data=AnswerCb(slot_id=tally.slot_id, choice=choice).pack())
                  for choice in (YES, MAYBE, NO)]
                 for number, tally in enumerate(counted, start=1)]
-        return trim("\n".join(lines)), InlineKeyboardMarkup(inline_keyboard=rows)
+        return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
     if meeting.status == SCHEDULED and meeting.starts_at is not None:
         lines.append(esc(_("Closed. The meeting is on {when}.").format(
             when=when(meeting.starts_at, timezone))))
     elif meeting.status == NOTHING:
         lines.append(esc(_("Closed. Nobody could come at any of these times: nothing was "
                            "scheduled.")))
-    return trim("\n".join(lines)), None
+    return "\n".join(lines), None
 
 
 def answer_saved(choice: str, slot_start: datetime, timezone: str) -> str:
@@ -120,11 +120,11 @@ def announcement(meeting: Meeting, tally: SlotTally, timezone: str) -> str:
             length=duration_text(meeting.duration_min))),
     ]
     if meeting.place:
-        lines.append(_place_line(meeting.place))
+        lines.append(_place_line(trim(meeting.place, 300)))  # a caption holds 1024 characters
     lines.append(esc(_("✅ {yes} can come, 🤔 {maybe} if need be. They get a reminder 24 hours and "
                        "1 hour before.").format(yes=tally.yes, maybe=tally.maybe)))
     lines.append(esc(_("The calendar file adds it to your calendar.")))
-    return trim("\n".join(lines), 1024)
+    return "\n".join(lines)
 
 
 def reminder(meeting: Meeting, lead: str, timezone: str) -> str:
@@ -151,31 +151,44 @@ def nothing_scheduled(meeting: Meeting, answered: int) -> str:
 
 # -- /meetings ------------------------------------------------------------------------------------
 
+LIST_LIMIT = 8
+
+
 def overview(polls: list[Meeting], upcoming: list[Meeting], series: list[MeetingSeries],
              timezone: str, coordinator: bool) -> str:
+    """Bounded whatever the numbers: at most LIST_LIMIT lines per section, shortened names."""
     lines = [_bold(_("Meetings")), "", _bold(_("Upcoming"))]
     if not upcoming:
         lines.append(esc(_("No meeting is scheduled.")))
-    for meeting in upcoming:
+    for meeting in upcoming[:LIST_LIMIT]:
         assert meeting.starts_at is not None
-        place = f" — {esc(meeting.place)}" if meeting.place else ""
-        lines.append(f"• {esc(when(meeting.starts_at, timezone))}: {esc(meeting.title)}{place}")
+        place = f" — {esc(trim(meeting.place, 40))}" if meeting.place else ""
+        lines.append(f"• {esc(when(meeting.starts_at, timezone))}: {esc(trim(meeting.title, 60))}{place}")
+    lines += _more(len(upcoming))
     lines += ["", _bold(_("Open polls"))]
     if not polls:
         lines.append(esc(_("No poll is open. Call one with /meeting.")))
-    for meeting in polls:
+    for meeting in polls[:LIST_LIMIT]:
         lines.append("• " + esc(_("{title}: answers until {deadline}").format(
-            title=meeting.title, deadline=format_datetime(meeting.deadline, timezone))))
+            title=trim(meeting.title, 60), deadline=format_datetime(meeting.deadline, timezone))))
+    lines += _more(len(polls))
     if series or coordinator:
         lines += ["", _bold(_("Recurring"))]
         if not series:
             lines.append(esc(_("No recurring meeting yet.")))
-        for item in series:
+        for item in series[:LIST_LIMIT]:
             state = _("paused") if item.status == PAUSED else _("active")
-            lines.append(f"• {esc(item.title)}: {esc(series_rule_text(item))} ({esc(state)})")
+            lines.append(f"• {esc(trim(item.title, 60))}: {esc(series_rule_text(item))} ({esc(state)})")
+        lines += _more(len(series))
     lines.append("")
     lines.append(esc(_("Times in {zone}.").format(zone=timezone)))
-    return trim("\n".join(lines))
+    return "\n".join(lines)
+
+
+def _more(count: int) -> list[str]:
+    if count <= LIST_LIMIT:
+        return []
+    return [esc(_("…and {count} more.").format(count=count - LIST_LIMIT))]
 
 
 def overview_keyboard(series: list[MeetingSeries], *, private: bool, coordinator: bool,
@@ -188,7 +201,7 @@ def overview_keyboard(series: list[MeetingSeries], *, private: bool, coordinator
             url=f"https://t.me/{bot_username}?start=series-{alliance_id}")]])
     rows = [[InlineKeyboardButton(text=_("➕ New recurring meeting"),
                                   callback_data=SeriesCb(action="new", alliance_id=alliance_id).pack())]]
-    for item in series:
+    for item in series[:LIST_LIMIT]:
         toggle = (InlineKeyboardButton(text=_("▶ Resume {title}").format(title=item.title[:20]),
                                        callback_data=SeriesCb(action="resume", series_id=item.id).pack())
                   if item.status == PAUSED else

@@ -510,3 +510,34 @@ async def test_nasty_text_through_the_wizard(harness: Harness) -> None:
     assert card.text.startswith("📅 <b>bold</b> & <script>alert(1)</script>")
     assert "Place: </i>unbalanced<i>" in card.text
     assert "&lt;script&gt;" in card.html
+
+
+async def test_series_wizard_monthly_with_back_and_bad_answers(harness: Harness) -> None:
+    world = harness.world
+    lin, _chen, _wu, _ho, _group = await roster(harness)
+    await harness.say(lin, lin, "/meetings")
+    await lin.press(world.last(lin), "New recurring meeting")
+    await harness.say(lin, lin, "Monthly members' meeting")
+    await lin.press(world.last(lin), "day of the month")
+    await harness.say(lin, lin, "32")
+    assert world.last(lin).text == "Please send a day of the month from 1 to 31."
+    await lin.press(prompt(harness, lin, "Back"), "Back")
+    assert world.last(lin).text == "How often?"
+    await lin.press(world.last(lin), "on a weekday")
+    await lin.press(world.last(lin), "Tuesday")
+    await lin.press(world.last(lin), "first")
+    await harness.say(lin, lin, "half past seven")
+    assert "I could not read that time" in world.last(lin).text
+    await harness.say(lin, lin, "晚上7点")
+    await lin.press(world.last(lin), "The day before")
+    await lin.press(world.last(lin), "3")
+    await lin.press(world.last(lin), "72 h")  # longer than the 47 h before the day-before slot
+    await lin.press(world.last(lin), "skip")
+    assert "The poll would still be open when the first candidate time comes" in \
+        world.messages_to(lin)[-2].text
+    assert world.last(lin).text.startswith("How many days before the meeting")
+    await lin.press(world.last(lin), "7")
+    await lin.press(world.last(lin), "72 h")
+    await harness.say(lin, lin, "Lin's Garage")
+    assert world.last(lin).text == ("Saved: “Monthly members' meeting”, monthly, the first Tuesday "
+                                    "at 19:00. I will post each poll by myself.")

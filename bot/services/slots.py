@@ -45,6 +45,7 @@ _ZH_TIME = re.compile(
     r"(凌晨|早上|上午|中午|下午|傍晚|晚上)?\s*(\d{1,2})\s*[点點时時]\s*(?:(半)|(\d{1,2})\s*分?)?")
 _ZH_DAYPART = re.compile(r"凌晨|早上|上午|中午|下午|傍晚|晚上")
 _PM_PARTS = {"下午", "傍晚", "晚上"}
+_ISO_T = re.compile(r"(?<=\d)t(?=\d)")
 _FILLER = re.compile(r"[\s,，、;；@]|\bat\b|\bon\b|的")
 
 
@@ -66,7 +67,7 @@ def localize(naive: datetime, zone: tzinfo) -> datetime:
 def parse_slot(text: str, *, now: datetime, zone: tzinfo) -> Slot:
     """Parse one slot; ``DomainError`` ``slot_unparsed`` / ``slot_bad_date`` / ``slot_in_past``."""
     raw = text
-    text = unicodedata.normalize("NFKC", text).strip().lower()
+    text = _ISO_T.sub(" ", unicodedata.normalize("NFKC", text).strip().lower())
     if not text or len(text) > 80:
         raise DomainError("slot_unparsed", text=raw[:80])
     today = now.astimezone(zone).date()

@@ -41,6 +41,10 @@ def local(text: str, now: datetime = NOW, zone: ZoneInfo = TAIPEI) -> datetime:
     ("Mon 18:00", datetime(2026, 11, 23, 18, 0)),  # today, still ahead
     ("Mon 16:00", datetime(2026, 11, 30, 16, 0)),  # today's is past: next week's
     ("1/5 10:00", datetime(2027, 1, 5, 10, 0)),  # January is past this year: next year's
+    ("2026-12-03T19:00", datetime(2026, 12, 3, 19, 0)),
+    ("12/3 7:30pm", datetime(2026, 12, 3, 19, 30)),
+    ("Thu 12:00pm", datetime(2026, 11, 26, 12, 0)),
+    ("Thu 12am", datetime(2026, 11, 26, 0, 0)),
 ])
 def test_english_slots(text: str, expected: datetime) -> None:
     assert local(text) == expected
@@ -54,6 +58,8 @@ def test_english_slots(text: str, expected: datetime) -> None:
     ("明天 下午3点15分", datetime(2026, 11, 24, 15, 15)),
     ("后天 晚上7点半", datetime(2026, 11, 25, 19, 30)),
     ("２０２６年１２月３日 １９：００", datetime(2026, 12, 3, 19, 0)),  # full-width
+    ("下周三下午3点", datetime(2026, 12, 2, 15, 0)),  # no spaces
+    ("周五19点30分", datetime(2026, 11, 27, 19, 30)),
 ])
 def test_simplified_chinese_slots(text: str, expected: datetime) -> None:
     assert local(text) == expected
@@ -66,6 +72,9 @@ def test_simplified_chinese_slots(text: str, expected: datetime) -> None:
     ("12月3號 晚上7點", datetime(2026, 12, 3, 19, 0)),
     ("後天 19:00", datetime(2026, 11, 25, 19, 0)),
     ("週日 下午2點半", datetime(2026, 11, 29, 14, 30)),
+    ("週二晚上7點", datetime(2026, 11, 24, 19, 0)),
+    ("星期天 中午12點", datetime(2026, 11, 29, 12, 0)),
+    ("12月3日19:00", datetime(2026, 12, 3, 19, 0)),
 ])
 def test_traditional_chinese_slots(text: str, expected: datetime) -> None:
     assert local(text) == expected

@@ -401,7 +401,7 @@ async def test_answers_after_the_deadline_are_refused(harness: Harness) -> None:
 
 @pytest.mark.no_autostart
 async def test_card_edits_are_coalesced(harness: Harness) -> None:
-    harness.card_interval = 1.5
+    harness.card_interval = 3.0
     await harness.start_bot()
     world = harness.world
     lin, chen, wu, ho, group = await roster(harness)

@@ -64,8 +64,12 @@ class Plan:
 
     def occurrence(self, local: datetime) -> Occurrence:
         slots = tuple(sorted(localize(local + timedelta(minutes=m), self.zone) for m in self.offsets))
-        opens = localize(local - timedelta(days=self.open_days), self.zone)
-        closes = min(opens + timedelta(hours=self.poll_hours), slots[0] - timedelta(hours=1))
+        opens_local = local - timedelta(days=self.open_days)
+        opens = localize(opens_local, self.zone)
+        # Wall-clock hours too: "48 h" from Saturday 19:00 ends on Monday 19:00 even when the
+        # clocks change on Sunday.
+        closes = min(localize(opens_local + timedelta(hours=self.poll_hours), self.zone),
+                     slots[0] - timedelta(hours=1))
         return Occurrence(local=local, at=localize(local, self.zone), slots=slots, opens_at=opens,
                           closes_at=closes)
 

@@ -460,14 +460,18 @@ async def test_weekly_series_in_berlin_keeps_19h_across_the_spring_change(harnes
     await lin.press(world.last(lin), "3")
     await lin.press(world.last(lin), "48 h")
     await lin.press(world.last(lin), "skip")
+    berlin = ZoneInfo("Europe/Berlin")
     starts = []
-    for week in range(2):  # Tuesday 24 March (CET) and Tuesday 31 March (CEST)
-        await harness.advance(timedelta(days=7) if week else timedelta(days=3, hours=10, minutes=1))
+    for saturday in (21, 28):  # polls for Tuesday 24 March (CET) and Tuesday 31 March (CEST)
+        await until(harness, datetime(2026, 3, saturday, 19, 1, tzinfo=berlin))
         card = cards_in(harness, group, "Tuesday round")[-1]
         assert "7:00\u202fPM" in card.text and "Times in Europe/Berlin." in card.text
         await chen.press(card, "2 ✅")
-        await harness.advance(timedelta(days=2))
-        result = world.last(group)
+        # 48 hours later on the wall clock (Monday 19:00, whether or not the clocks changed).
+        await until(harness, datetime(2026, 3, saturday + 2, 19, 30, tzinfo=berlin))
+        results = [m for m in world.messages_in(group) if m.document is not None]
+        assert len(results) == len(starts) + 1
+        result = results[-1]
         assert result.document is not None
         event = next(iter(icalendar.Calendar.from_ical(result.document.data).walk("VEVENT")))
         starts.append(event.decoded("dtstart"))

@@ -181,6 +181,12 @@ def test_weekly_in_berlin_keeps_wall_clock_across_both_dst_changes() -> None:
     # The poll opens 7 days earlier at the same wall time, on the other side of the change.
     assert last.opens_at.astimezone(BERLIN).replace(tzinfo=None) == datetime(2026, 10, 20, 19)
     assert last.opens_at == datetime(2026, 10, 20, 17, tzinfo=UTC)
+    # A 48-hour poll opening on Saturday 28 March 19:00 closes on Monday 19:00, summer time.
+    short = plan(build_rule(WEEKLY, weekday=1, at=time(19, 0)), BERLIN, time(19, 0),
+                 offsets=(-60, 0, 60), open_days=3, poll_hours=48)
+    spring = short.occurrences(datetime(2026, 3, 25, tzinfo=UTC), 1)[0]
+    assert spring.opens_at == datetime(2026, 3, 28, 18, tzinfo=UTC)
+    assert spring.closes_at == datetime(2026, 3, 30, 17, tzinfo=UTC)
 
 
 def test_poll_closes_before_the_earliest_slot() -> None:

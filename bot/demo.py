@@ -10,12 +10,17 @@ import asyncio
 import logging
 import tempfile
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import select
+
 from bot.app import AllianceApp
+from bot.clock import FakeClock
 from bot.config import parse_config
 from bot.emulator import BotRights, Emulator, FloodLimits, SimChat, SimUser, World
 from bot.emulator.calls import spec_refusals
+from storage.models import Chat, Meeting, Member, Person, Role
 
 TOKEN = "7000001:DEMO-alliance-bot-token"
 PEOPLE_LANG = {"en": "en", "zh_Hans": "zh-hans", "zh_Hant": "zh-hant"}
@@ -37,7 +42,9 @@ async def play(lang: str = "en") -> int:
             "database": {"url": f"sqlite+aiosqlite:///{Path(folder) / 'demo.db'}"},
             "defaults": {"locale": lang, "timezone": "Asia/Taipei"},
         }, environ={})
-        app = AllianceApp(config, outbox_poll_interval=0.1)
+        # The story's clock moves on when a chapter says "a day later" (a real bot's never jumps).
+        clock = FakeClock(datetime.now(UTC), ticking=True)
+        app = AllianceApp(config, clock=clock, outbox_poll_interval=0.1, card_interval=0.5)
         world = World(emulator)
         world.add_idle_probe(app.is_idle)
         runner: asyncio.Task[None] | None = None
@@ -45,7 +52,7 @@ async def play(lang: str = "en") -> int:
             await app.prepare()
             runner = asyncio.create_task(app.run_polling())
             world.follow(print)
-            await _story(world, code, lang)
+            await _story(world, code, lang, app, clock)
             await world.settle()
         finally:
             if runner is not None:
@@ -63,7 +70,7 @@ async def play(lang: str = "en") -> int:
         return 1 if failures or refused else 0
 
 
-async def _story(world: World, code: str, lang: str) -> None:
+async def _story(world: World, code: str, lang: str, app: AllianceApp, clock: FakeClock) -> None:
     lin = world.user("Lin", lang=code, username="lin_garage")
     chen = world.user("Chen", lang=code, username="chen_tyres")
     mei = world.user("Mei", lang=code, started=False)
@@ -115,6 +122,7 @@ async def _story(world: World, code: str, lang: str) -> None:
     await world.settle()
 
     await _membership(world, lang, lin, chen, group)
+    await _meetings(world, lang, app, clock, lin, chen, mei, group)
 
 
 # Button labels and sample answers of the membership chapter, per language of the story.
@@ -185,3 +193,97 @@ async def _membership(world: World, lang: str, lin: SimUser, chen: SimUser, grou
     await world.settle()
     await chen.dm(f"/members {words['search']}")
     await world.settle()
+
+
+async def _later(world: World, app: AllianceApp, clock: FakeClock, delta: timedelta) -> None:
+    """Time passes: the scheduler sees the new time, as after a restart."""
+    clock.advance(delta)
+    await app.scheduler.refresh()
+    await world.settle()
+
+
+async def _seed_roster(app: AllianceApp, group: SimChat, people: list[tuple[SimUser, str, bool]]) -> None:
+    """Members for the people the story has not brought in through onboarding (the coordinator
+    who set the alliance up, people who never applied): written directly, so that each chapter
+    can start from a full roster. Anyone already acting for a business keeps it."""
+    now = datetime.now(UTC)
+    async with app.sessions() as session:
+        chat = await session.scalar(select(Chat).where(Chat.tg_chat_id == group.id))
+        assert chat is not None and chat.alliance_id is not None
+        for user, name, coordinator in people:
+            acting = await session.scalar(select(Role).where(Role.alliance_id == chat.alliance_id,
+                                                             Role.person_id == user.id,
+                                                             Role.member_id.is_not(None)))
+            if acting is not None:
+                continue
+            member = Member(alliance_id=chat.alliance_id, name=name, status="active", created_at=now,
+                            updated_at=now)
+            session.add(member)
+            await session.flush()
+            role = await session.scalar(select(Role).where(Role.alliance_id == chat.alliance_id,
+                                                           Role.person_id == user.id))
+            if role is None:
+                if await session.get(Person, user.id) is None:
+                    session.add(Person(id=user.id, first_name=user.name, language_code=user.lang,
+                                       started=False, created_at=now, updated_at=now))
+                    await session.flush()
+                role = Role(alliance_id=chat.alliance_id, person_id=user.id, created_at=now,
+                            role="coordinator" if coordinator else "member")
+                session.add(role)
+            role.member_id = member.id
+        await session.commit()
+
+
+async def _meetings(world: World, lang: str, app: AllianceApp, clock: FakeClock, lin: SimUser,
+                    chen: SimUser, mei: SimUser, group: SimChat) -> None:
+    from bot.i18n import gettext as _
+    from bot.i18n import use_locale
+    from bot.views.meetings import duration_text
+
+    with use_locale(lang):
+        go_on, next_tue, next_thu = _("✔ These times: go on"), "next Tue 19:00", "next Thu 18:30"
+        length, deadline = duration_text(90), _("{hours} h").format(hours=24)
+    if lang == "zh_Hant":
+        next_tue, next_thu = "下週二 19:00", "下週四 晚上6點半"
+    elif lang == "zh_Hans":
+        next_tue, next_thu = "下周二 19:00", "下周四 晚上6点半"
+    await _seed_roster(app, group, [(lin, "Lin's Garage", True), (chen, "Chen Tyres", False),
+                                    (mei, "Mei Paint & Body", False)])
+
+    _heading("Chen calls a meeting: /meeting in the group, the questions in private")
+    await chen.send(group, "/meeting")
+    await world.settle()
+    url = world.last(group).button_rows[0][0].url or ""
+    await chen.start(url.split("?start=")[1])
+    await world.settle()
+    await chen.dm("Members' monthly meeting")
+    await world.settle()
+    await chen.dm(f"{next_tue}\n{next_thu}")
+    await world.settle()
+    await chen.press(world.last(chen), go_on)
+    await chen.press(world.last(chen), length)
+    await chen.dm("Lin's Garage, 12 Zhongshan Rd / https://meet.example.org/alliance")
+    await world.settle()
+    await chen.press(world.last(chen), deadline)
+
+    _heading("Members answer on the card in the group; it is edited in place")
+    card = world.last(group)
+    await lin.press(card, "1 ✅")
+    await lin.press(card, "2 🤔")
+    await chen.press(card, "2 ✅")
+    await mei.press(card, "1 ❌")
+    await mei.press(card, "2 ✅")
+
+    _heading("A day later the poll closes: the result is pinned, with a calendar file")
+    await _later(world, app, clock, timedelta(hours=24, minutes=1))
+
+    _heading("The day before the meeting, a reminder to those who can come")
+    meeting_at = await _meeting_start(app)
+    await _later(world, app, clock, meeting_at - timedelta(hours=24) - clock.now() + timedelta(minutes=1))
+
+
+async def _meeting_start(app: AllianceApp) -> datetime:
+    async with app.sessions() as session:
+        starts = await session.scalar(select(Meeting.starts_at).where(Meeting.starts_at.is_not(None)))
+    assert starts is not None
+    return starts

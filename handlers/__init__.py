@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import chats, fallback, membership, setup, start
+from handlers import chats, fallback, meetings, membership, setup, start
 
 
 def build_router() -> Router:
     root = Router(name="alliance")
-    # membership before start: it owns the join- and team- deep links (they need the FSM context).
+    # Feature routers before start: they own deep links that open wizards (they need the FSM
+    # context, which start's deep-link registry does not pass).
     root.include_routers(chats.setup_router(), setup.setup_router(), membership.setup_router(),
-                         start.setup_router(),
+                         meetings.setup_router(), start.setup_router(),
                          fallback.setup_router())  # fallback stays last
     return root

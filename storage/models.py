@@ -5,13 +5,14 @@ Telegram ids (users, chats, updates, messages) are 64-bit: BigInteger throughout
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -241,3 +242,78 @@ class JoinCode(Base):
     created_by: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+# --- meetings ---
+
+
+class MeetingSeries(Base):
+    """A recurring meeting kept as a rule (RRULE, local wall-clock time and zone), never as a list
+    of dates: the scheduler derives each poll from it."""
+
+    __tablename__ = "meeting_series"
+    __table_args__ = (Index("ix_meeting_series_alliance_status", "alliance_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alliance_id: Mapped[int] = mapped_column(ForeignKey("alliances.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    place: Mapped[str | None] = mapped_column(String(500))
+    rule: Mapped[str] = mapped_column(String(255))
+    anchor: Mapped[date] = mapped_column(Date)
+    local_time: Mapped[str] = mapped_column(String(5))
+    timezone: Mapped[str] = mapped_column(String(64))
+    offsets: Mapped[list[int]] = mapped_column(JSON)
+    duration_min: Mapped[int] = mapped_column(Integer, default=60)
+    open_days: Mapped[int] = mapped_column(Integer)
+    poll_hours: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Meeting(Base):
+    """One availability poll and, once decided, the meeting it chose."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (Index("ix_meetings_alliance_status", "alliance_id", "status"),
+                      UniqueConstraint("series_id", "occurrence_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alliance_id: Mapped[int] = mapped_column(ForeignKey("alliances.id"))
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("meeting_series.id"))
+    occurrence_at: Mapped[datetime | None]
+    title: Mapped[str] = mapped_column(String(200))
+    place: Mapped[str | None] = mapped_column(String(500))
+    duration_min: Mapped[int] = mapped_column(Integer, default=60)
+    deadline: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    winner_slot_id: Mapped[int | None] = mapped_column(Integer)
+    starts_at: Mapped[datetime | None]
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+class MeetingSlot(Base):
+    __tablename__ = "meeting_slots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    starts_at: Mapped[datetime]
+
+
+class Availability(Base):
+    """One answer per member and slot (any of the member's people may set it): yes, maybe, no."""
+
+    __tablename__ = "meeting_availability"
+    __table_args__ = (UniqueConstraint("slot_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("meeting_slots.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    person_id: Mapped[int | None] = mapped_column(BigInteger)
+    answer: Mapped[str] = mapped_column(String(8))
+    updated_at: Mapped[datetime]

@@ -57,6 +57,9 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("promote", __("Make someone a coordinator (coordinators)"), True, True,
                 "coordinator"),
     CommandInfo("demote", __("Step a coordinator down (coordinators)"), True, True, "coordinator"),
+    CommandInfo("meeting", __("Call a meeting: a poll on candidate times"), True, True, "member"),
+    CommandInfo("meetings", __("Upcoming meetings, open polls and recurring meetings"),
+                True, True, "member"),
 )
 
 

@@ -1,0 +1,188 @@
+"""Reading a meeting slot the way people type it: pure, with a fixed ``now`` and zone.
+
+Accepted, in any mix of English and Chinese, full- or half-width:
+- a date: ``2026-12-03``, ``2026/12/3``, ``2026年12月3日``, ``12/3`` and ``12月3日`` (month/day:
+  this year, or next year once that day is past), ``today`` / ``tomorrow`` / ``今天`` / ``明天`` /
+  ``后天`` (``後天``), a weekday — ``Tue``, ``Tuesday``, ``週二``, ``周二``, ``星期二``, ``禮拜二``
+  (the coming one: the first such day whose time is still ahead), ``next Tue`` / ``下週二`` /
+  ``下周二`` (a week after the coming one);
+- a time: ``19:00``, ``7pm``, ``7:30 pm``, ``19点``, ``晚上7點半``, ``下午3点15分``.
+
+The date and the time are wall-clock times in the alliance's zone; the result is the UTC
+instant. A time that does not exist locally (the hour skipped when clocks go forward) is moved
+forward by the gap, as calendars do.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from bot.services.errors import DomainError
+
+WEEKDAY_NAMES = {
+    "mon": 0, "monday": 0, "tue": 1, "tues": 1, "tuesday": 1, "wed": 2, "wednesday": 2,
+    "thu": 3, "thur": 3, "thurs": 3, "thursday": 3, "fri": 4, "friday": 4, "sat": 5,
+    "saturday": 5, "sun": 6, "sunday": 6,
+}
+CHINESE_DAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "1": 0,
+                "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
+RELATIVE_DAYS = {"today": 0, "tomorrow": 1, "今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2,
+                 "後天": 2}
+
+_ISO_DATE = re.compile(r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号號]?(?!\d)")
+_MONTH_DAY = re.compile(r"(?<![\d:])(\d{1,2})\s*(?:/|月)\s*(\d{1,2})\s*[日号號]?(?![\d:])")
+_RELATIVE = re.compile("|".join(sorted(RELATIVE_DAYS, key=len, reverse=True)))
+_EN_WEEKDAY = re.compile(
+    r"\b(next\s+)?(" + "|".join(sorted(WEEKDAY_NAMES, key=len, reverse=True)) + r")\b\.?")
+_ZH_WEEKDAY = re.compile(r"(下\s*(?:个|個)?\s*)?(?:週|周|星期|禮拜|礼拜)\s*([一二三四五六日天1-7])")
+_CLOCK = re.compile(r"(?<!\d)(\d{1,2})\s*:\s*(\d{2})(?!\d)\s*(am|pm|a\.m\.|p\.m\.)?")
+_HOUR_ONLY = re.compile(r"(?<!\d)(\d{1,2})\s*(am|pm|a\.m\.|p\.m\.)")
+_ZH_TIME = re.compile(
+    r"(凌晨|早上|上午|中午|下午|傍晚|晚上)?\s*(\d{1,2})\s*[点點时時]\s*(?:(半)|(\d{1,2})\s*分?)?")
+_ZH_DAYPART = re.compile(r"凌晨|早上|上午|中午|下午|傍晚|晚上")
+_PM_PARTS = {"下午", "傍晚", "晚上"}
+_ISO_T = re.compile(r"(?<=\d)t(?=\d)")
+_FILLER = re.compile(r"[\s,，、;；@]|\bat\b|\bon\b|的")
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """What was understood: the local wall-clock moment and the UTC instant it means."""
+
+    local: datetime
+    utc: datetime
+
+
+def localize(naive: datetime, zone: tzinfo) -> datetime:
+    """A local wall-clock time in ``zone`` as a UTC instant. A time skipped when the clocks go
+    forward reads with the offset before the change, i.e. it moves forward by the gap; a time
+    that happens twice (clocks going back) is the first of the two."""
+    return naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
+
+
+def parse_slot(text: str, *, now: datetime, zone: tzinfo) -> Slot:
+    """Parse one slot; ``DomainError`` ``slot_unparsed`` / ``slot_bad_date`` / ``slot_in_past``."""
+    raw = text
+    text = _ISO_T.sub(" ", unicodedata.normalize("NFKC", text).strip().lower())
+    if not text or len(text) > 80:
+        raise DomainError("slot_unparsed", text=raw[:80])
+    today = now.astimezone(zone).date()
+    clock, text = _take_time(text, raw)
+    if clock is None:
+        raise DomainError("slot_unparsed", text=raw[:80])
+    chooser, text = _take_date(text, today, raw)
+    if chooser is None or _FILLER.sub("", text):
+        raise DomainError("slot_unparsed", text=raw[:80])
+    day = chooser(clock, now, zone)
+    moment = datetime.combine(day, clock)
+    instant = localize(moment, zone)
+    if instant <= now:
+        raise DomainError("slot_in_past", text=raw[:80])
+    return Slot(local=instant.astimezone(zone), utc=instant)
+
+
+def parse_clock(text: str) -> time | None:
+    """A time of day alone (``19:00``, ``7pm``, ``晚上7点``), or None."""
+    normalized = unicodedata.normalize("NFKC", text).strip().lower()
+    try:
+        clock, rest = _take_time(normalized, text)
+    except DomainError:
+        return None
+    return clock if clock is not None and not _FILLER.sub("", rest) else None
+
+
+def _cut(text: str, match: re.Match[str]) -> str:
+    return text[:match.start()] + " " + text[match.end():]
+
+
+def _take_time(text: str, raw: str) -> tuple[time | None, str]:
+    hour = minute = None
+    match = _CLOCK.search(text)
+    suffix = None
+    if match:
+        hour, minute, suffix = int(match.group(1)), int(match.group(2)), match.group(3)
+    else:
+        match = _HOUR_ONLY.search(text)
+        if match:
+            hour, minute, suffix = int(match.group(1)), 0, match.group(2)
+        else:
+            match = _ZH_TIME.search(text)
+            if match:
+                hour = int(match.group(2))
+                minute = 30 if match.group(3) else int(match.group(4) or 0)
+                if match.group(1) in _PM_PARTS and hour < 12:
+                    hour += 12
+    if match is None or hour is None or minute is None:
+        return None, text
+    rest = _cut(text, match)
+    part = _ZH_DAYPART.search(rest)
+    if part is not None and match.re is _CLOCK:  # 晚上 7:30
+        if part.group(0) in _PM_PARTS and hour < 12:
+            hour += 12
+        rest = _cut(rest, part)
+    if suffix is not None:
+        if not 1 <= hour <= 12:
+            raise DomainError("slot_unparsed", text=raw[:80])
+        hour = hour % 12 + (12 if suffix.startswith("p") else 0)
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise DomainError("slot_unparsed", text=raw[:80])
+    return time(hour, minute), rest
+
+
+DayChooser = Callable[[time, datetime, tzinfo], date]
+
+
+def _take_date(text: str, today: date, raw: str) -> tuple[DayChooser | None, str]:
+    """Find the date part; returns a function (clock, now, zone) -> date, and the rest."""
+    match = _ISO_DATE.search(text)
+    if match:
+        day = _valid_date(int(match.group(1)), int(match.group(2)), int(match.group(3)), raw)
+        return (lambda _c, _n, _z: day), _cut(text, match)
+    match = _MONTH_DAY.search(text)
+    if match:
+        month, dom = int(match.group(1)), int(match.group(2))
+        _valid_date(today.year if (month, dom) != (2, 29) else 2028, month, dom, raw)
+
+        def month_day(clock: time, now: datetime, zone: tzinfo) -> date:
+            for year in range(today.year, today.year + 9):
+                try:
+                    day = date(year, month, dom)
+                except ValueError:
+                    continue  # 29 February
+                if localize(datetime.combine(day, clock), zone) > now:
+                    return day
+            raise DomainError("slot_bad_date", text=raw[:80])
+
+        return month_day, _cut(text, match)
+    match = _RELATIVE.search(text)
+    if match:
+        day = today + timedelta(days=RELATIVE_DAYS[match.group(0)])
+        return (lambda _c, _n, _z: day), _cut(text, match)
+    match = _ZH_WEEKDAY.search(text)
+    if match:
+        return _weekday(CHINESE_DAYS[match.group(2)], bool(match.group(1)), today), _cut(text, match)
+    match = _EN_WEEKDAY.search(text)
+    if match:
+        return _weekday(WEEKDAY_NAMES[match.group(2)], bool(match.group(1)), today), _cut(text, match)
+    return None, text
+
+
+def _weekday(weekday: int, next_week: bool, today: date) -> DayChooser:
+    def choose(clock: time, now: datetime, zone: tzinfo) -> date:
+        day = today + timedelta(days=(weekday - today.weekday()) % 7)
+        if localize(datetime.combine(day, clock), zone) <= now:
+            day += timedelta(days=7)
+        return day + timedelta(days=7) if next_week else day
+
+    return choose
+
+
+def _valid_date(year: int, month: int, day: int, raw: str) -> date:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise DomainError("slot_bad_date", text=raw[:80]) from None

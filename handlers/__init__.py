@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import chats, fallback, setup, start
+from handlers import chats, fallback, referrals, setup, start
 
 
 def build_router() -> Router:
     root = Router(name="alliance")
     root.include_routers(chats.setup_router(), setup.setup_router(), start.setup_router(),
-                         fallback.setup_router())  # fallback stays last
+                         referrals.setup_router(), fallback.setup_router())  # fallback stays last
     return root

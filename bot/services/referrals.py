@@ -23,6 +23,7 @@ from babel.numbers import get_currency_precision, list_currencies
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import zone
 from bot.services import members as roster
 from bot.services.errors import DomainError
 from storage.models import Alliance, Member, Referral, ReferralCard, ReferralEvent
@@ -315,7 +316,7 @@ async def as_referrer(session: AsyncSession, referral_id: int, person_id: int) -
 
 
 async def _move(session: AsyncSession, referral_id: int, from_states: tuple[str, ...],
-                to_state: str, actor_id: int | None, now: datetime, *,
+                to_state: str, actor_id: int | None, now: datetime, *, commit: bool = True,
                 event_details: dict[str, Any] | None = None, **values: Any) -> Referral:
     """The one way a referral changes state: atomic, first come first served."""
     result = await session.execute(
@@ -327,7 +328,8 @@ async def _move(session: AsyncSession, referral_id: int, from_states: tuple[str,
     if not result.rowcount:
         raise DomainError(f"referral_is_{referral.status}")
     _event(session, referral_id, actor_id, to_state, now, **(event_details or {}))
-    await session.commit()
+    if commit:
+        await session.commit()
     return await get(session, referral_id)
 
 
@@ -343,6 +345,15 @@ async def decline(session: AsyncSession, referral_id: int, person_id: int, reaso
     reason = clean_text(reason, REASON_LIMIT, "referral_bad_reason")
     return await _move(session, referral_id, (SENT,), DECLINED, person_id, now, reason=reason,
                        answered_at=now, closed_at=now)
+
+
+async def require_state(session: AsyncSession, referral_id: int, person_id: int,
+                        states: tuple[str, ...]) -> Referral:
+    """Before asking the receiver for a reason or a value: may they, and is it still time?"""
+    referral = await as_receiver(session, referral_id, person_id)
+    if referral.status not in states:
+        raise DomainError(f"referral_is_{referral.status}")
+    return referral
 
 
 async def contacted(session: AsyncSession, referral_id: int, person_id: int,
@@ -383,7 +394,8 @@ async def expire(session: AsyncSession, referral_id: int, now: datetime) -> Refe
     if referral is None or referral.status != SENT or now < referral.created_at + EXPIRE_AFTER:
         return None
     try:
-        return await _move(session, referral_id, (SENT,), EXPIRED, None, now, closed_at=now)
+        return await _move(session, referral_id, (SENT,), EXPIRED, None, now, commit=False,
+                           closed_at=now)
     except DomainError:
         return None
 
@@ -451,6 +463,44 @@ async def pass_on_draft(session: AsyncSession, referral_id: int, person_id: int)
                  currency=referral.expected_currency, passed_from_id=referral.id)
 
 
+@dataclass(frozen=True, slots=True)
+class PassOn:
+    draft: Draft
+    alliance_id: int
+    referrer_id: int
+    currency: str
+    categories: list[str]
+    category: str | None
+    skip: tuple[int, ...]
+    suggestions: list[Suggestion]
+
+
+async def pass_on(session: AsyncSession, referral_id: int, person_id: int,
+                  now: datetime) -> PassOn:
+    """Start passing a declined customer on: suggestions skip everyone who declined it."""
+    draft = await pass_on_draft(session, referral_id, person_id)
+    referral = await get(session, referral_id)
+    declined = await session.get(Member, referral.receiver_id)
+    category = declined.category if declined is not None else None
+    skip = await declined_by(session, referral_id)
+    found = await suggest(session, referral.alliance_id, category, referral.referrer_id, now,
+                          skip=skip)
+    alliance = await session.get(Alliance, referral.alliance_id)
+    assert alliance is not None
+    return PassOn(draft=draft, alliance_id=alliance.id, referrer_id=referral.referrer_id,
+                  currency=settings_of(alliance).currency,
+                  categories=await categories(session, alliance.id, referral.referrer_id),
+                  category=category, skip=skip, suggestions=found)
+
+
+async def currency_of(session: AsyncSession, referral_id: int) -> str:
+    """The default currency for a referral's amounts: its alliance's."""
+    referral = await get(session, referral_id)
+    alliance = await session.get(Alliance, referral.alliance_id)
+    assert alliance is not None
+    return settings_of(alliance).currency
+
+
 # -- who sees what ------------------------------------------------------------------------------
 
 async def may_see_contact(session: AsyncSession, referral: Referral, person_id: int) -> bool:
@@ -512,6 +562,24 @@ async def member_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
         return {}
     rows = await session.execute(select(Member.id, Member.name).where(Member.id.in_(ids)))
     return {member_id: name for member_id, name in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class MyReferrals:
+    alliance: Alliance
+    member: Member
+    items: list[Referral]
+    names: dict[int, str]
+    contacts: set[int]  # ids whose contact this person may see
+
+
+async def mine(session: AsyncSession, alliance: Alliance, person_id: int,
+               now: datetime) -> MyReferrals:
+    member, items = await open_items(session, alliance.id, person_id, now)
+    ids = {r.referrer_id for r in items} | {r.receiver_id for r in items}
+    contacts = {r.id for r in items if await may_see_contact(session, r, person_id)}
+    return MyReferrals(alliance=alliance, member=member, items=items,
+                       names=await member_names(session, ids), contacts=contacts)
 
 
 # -- the ledger ---------------------------------------------------------------------------------
@@ -733,3 +801,10 @@ def merge_values(*maps: dict[str, Decimal]) -> dict[str, Decimal]:
         for code, amount in values.items():
             total[code] += amount
     return dict(total)
+
+
+async def ledger_for(session: AsyncSession, alliance: Alliance, period: str | None,
+                     now: datetime) -> Ledger:
+    """/ledger [period] for an alliance: the period read in the alliance's time zone."""
+    since, until = parse_period(period, now, zone(alliance.timezone))
+    return await ledger(session, alliance.id, since, until)

@@ -35,6 +35,9 @@ COMMANDS: tuple[CommandInfo, ...] = (
                 False, True, "forum_coordinator"),
     CommandInfo("timezone", __("Set the alliance's time zone (coordinators)"),
                 False, True, "coordinator"),
+    CommandInfo("refer", __("Pass a customer to another member"), True, False, "member"),
+    CommandInfo("referrals", __("Your open referrals, given and received"), True, False, "member"),
+    CommandInfo("ledger", __("Referrals given and received per member"), True, True, "member"),
 )
 
 

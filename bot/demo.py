@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.app import AllianceApp
 from bot.config import parse_config
-from bot.emulator import BotRights, Emulator, FloodLimits, World
+from bot.emulator import BotRights, Emulator, FloodLimits, SimChat, SimUser, World
 from bot.emulator.calls import spec_refusals
 
 TOKEN = "7000001:DEMO-alliance-bot-token"
@@ -45,7 +45,7 @@ async def play(lang: str = "en") -> int:
             await app.prepare()
             runner = asyncio.create_task(app.run_polling())
             world.follow(print)
-            await _story(world, code, lang)
+            await _story(world, code, lang, app)
             await world.settle()
         finally:
             if runner is not None:
@@ -63,7 +63,7 @@ async def play(lang: str = "en") -> int:
         return 1 if failures or refused else 0
 
 
-async def _story(world: World, code: str, lang: str) -> None:
+async def _story(world: World, code: str, lang: str, app: AllianceApp) -> None:
     lin = world.user("Lin", lang=code, username="lin_garage")
     chen = world.user("Chen", lang=code, username="chen_tyres")
     mei = world.user("Mei", lang=code, started=False)
@@ -112,4 +112,83 @@ async def _story(world: World, code: str, lang: str) -> None:
     other = "繁體中文" if lang != "zh_Hant" else "English"
     await mei.press(world.last(mei), other)
     await mei.dm("/help")
+    await world.settle()
+
+    await _referrals(world, code, lang, app, lin=lin, chen=chen, group=group)
+
+
+async def _seed_member(app: AllianceApp, group_id: int, person_ids: list[int], name: str,
+                       category: str) -> None:
+    """A business already on the roster (the membership chapter onboards them for real)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from storage.models import Chat, Member, Person, Role
+
+    now = datetime.now(UTC)
+    async with app.sessions() as session:
+        chat = await session.scalar(select(Chat).where(Chat.tg_chat_id == group_id))
+        assert chat is not None and chat.alliance_id is not None
+        member = Member(alliance_id=chat.alliance_id, name=name, category=category,
+                        status="active", created_at=now, updated_at=now)
+        session.add(member)
+        await session.flush()
+        for person_id in person_ids:
+            if await session.get(Person, person_id) is None:
+                session.add(Person(id=person_id, started=True, created_at=now, updated_at=now))
+                await session.flush()
+            role = await session.scalar(select(Role).where(Role.alliance_id == chat.alliance_id,
+                                                           Role.person_id == person_id))
+            if role is None:
+                role = Role(alliance_id=chat.alliance_id, person_id=person_id, role="member",
+                            created_at=now)
+                session.add(role)
+            role.member_id = member.id
+        await session.commit()
+
+
+async def _referrals(world: World, code: str, lang: str, app: AllianceApp, *, lin: SimUser,
+                     chen: SimUser, group: SimChat) -> None:
+    from bot.i18n import catalogs
+
+    def t(message: str) -> str:
+        return catalogs().get(lang).gettext(message)
+
+    wang = world.user("Wang", lang=code, username="wang_wheels")
+    await _seed_member(app, group.id, [lin.id], "Lin Garage", "repair")
+    await _seed_member(app, group.id, [chen.id], "Chen Tyres", "tyres")
+    await _seed_member(app, group.id, [wang.id], "Wang Wheels", "tyres")
+
+    _heading("Lin passes a customer to a tyre shop: /refer suggests the fairest one")
+    await lin.dm("/refer")
+    await world.settle()
+    await lin.press(world.last(lin), "tyres")
+    await lin.press(world.last(lin), "Chen Tyres")
+    for answer in ("Mrs Wu", "+886 912 345 678"):
+        await lin.dm(answer)
+        await world.settle()
+    await lin.press(world.last(lin), t("✅ Yes, the customer agreed"))
+    await lin.dm("Four winter tyres before the trip on Friday")
+    await world.settle()
+    await lin.press(world.last(lin), t("🔥 Hot"))
+    await lin.dm("12000")
+    await world.settle()
+    await lin.press(world.last(lin), t("📨 Send"))
+
+    _heading("Chen gets the card without the contact, accepts, and the contact appears")
+    card = world.last(chen)
+    await chen.press(card, t("✅ Accept"))
+    await chen.press(card, t("📞 Contacted"))
+
+    _heading("The business is won: Lin is told, rates the service; the group thanks Lin")
+    await chen.press(card, t("🏆 Won"))
+    await chen.dm("15000")
+    await world.settle()
+    await lin.press(world.last(lin), "5⭐")
+    await lin.dm("Quick and friendly, says Mrs Wu")
+    await world.settle()
+
+    _heading("The ledger shows who gives and who receives")
+    await lin.send(group, "/ledger")
     await world.settle()

@@ -374,7 +374,7 @@ def told_won(referral: Referral, receiver: str) -> tuple[str, Keyboard]:
 
 
 def rating_keyboard(referral_id: int) -> Keyboard:
-    return Keyboard(inline_keyboard=[[_button("⭐" * stars if stars < 3 else f"{stars}⭐", "rate",
+    return Keyboard(inline_keyboard=[[_button(f"{stars}⭐", "rate",
                                               referral_id, str(stars)) for stars in range(1, 6)]])
 
 

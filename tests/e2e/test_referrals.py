@@ -297,3 +297,71 @@ async def test_referrals_lists_open_items_with_buttons_and_the_wizard_survives_a
     assert "Chen Tyres" in world.last(a.lin).text
     await harness.say(a.lin, a.lin, "/ledger someday")
     assert "Periods look like" in world.last(a.lin).text
+
+
+async def test_a_telegram_error_delays_a_card_and_a_blocked_colleague_does_not_stop_it(
+        harness: Harness) -> None:
+    a = await alliance(harness, "zh_Hant")
+    world = harness.world
+    await a.chen2.block_bot()
+    await world.settle()
+    harness.emulator.faults.add("sendMessage", 502, chat_id=a.chen)
+    await refer(a, a.lin)
+    card = world.last(a.chen)  # delivered on the outbox's retry
+    assert a.t("✅ Accept") in card.buttons[0][0]
+    assert world.messages_to(a.chen2) == []
+    await a.chen.press(card, a.t("✅ Accept"))
+    [referral] = await stored(harness)
+    assert referral.status == "accepted"
+    assert CONTACT in card.text
+
+
+async def test_nudge_after_a_quiet_week_and_purge_after_retention(harness: Harness,
+                                                                  logs: pytest.LogCaptureFixture) -> None:
+    a = await alliance(harness)
+    world = harness.world
+    await refer(a, a.lin)
+    card = world.last(a.chen)
+    await a.chen.press(card, a.t("✅ Accept"))
+    await harness.advance(timedelta(days=6))
+    assert not [m for m in world.messages_to(a.chen) if "⏰" in m.text]
+    await harness.advance(timedelta(days=1, minutes=1))
+    nudges = [m for m in world.messages_to(a.chen) if "⏰" in m.text]
+    assert len(nudges) == 1 and CONTACT not in nudges[0].text
+    assert len([m for m in world.messages_to(a.chen2) if "⏰" in m.text]) == 1
+    await harness.advance(timedelta(days=1))
+    assert len([m for m in world.messages_to(a.chen) if "⏰" in m.text]) == 1
+    await a.chen.press(card, a.t("Lost"))
+    await harness.say(a.chen, a.chen, "Customer moved away")
+    await harness.advance(timedelta(days=179))
+    [referral] = await stored(harness)
+    assert referral.customer_contact == CONTACT
+    await harness.restart()  # the purge is re-armed from the stored closing time
+    await harness.advance(timedelta(days=1, minutes=1))
+    [referral] = await stored(harness)
+    assert (referral.customer_contact, referral.customer_name, referral.status) == (None, None, "lost")
+    assert CONTACT not in card.text and CUSTOMER not in card.text
+    assert a.t("The customer's details were deleted after the retention period.") in card.text
+    await harness.say(a.lin, a.lin, "/ledger")
+    assert "Chen Tyres" in world.last(a.lin).text
+    assert_private(harness, [CONTACT, CUSTOMER], allowed=[a.lin, a.chen, a.chen2],
+                   logs=logs.records)
+
+
+@pytest.mark.parametrize("nasty", ["<b>bold</b> & co", "' OR 1=1 --", "🙂" * 300, "   ",
+                                   "/notacommand", "x" * 5000])
+async def test_wizard_steps_take_any_text_without_breaking(harness: Harness, nasty: str) -> None:
+    a = await alliance(harness)
+    world = harness.world
+    prompt = await harness.say(a.lin, a.lin, "/refer")
+    assert prompt is not None
+    await harness.say(a.lin, a.lin, nasty)  # a name search
+    await a.lin.press(prompt, "tyres")
+    await a.lin.press(prompt, "Chen Tyres")
+    for _step in range(3):
+        await harness.say(a.lin, a.lin, nasty)
+    await harness.say(a.lin, a.lin, "/cancel")
+    assert a.t("Cancelled. Nothing was sent.") in world.last(a.lin).text
+    assert await stored(harness) == []
+    await harness.say(a.lin, a.lin, "Lin again")
+    assert world.last(a.lin).text.startswith(a.t("Cancelled. Nothing was sent."))

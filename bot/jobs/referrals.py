@@ -12,6 +12,7 @@ own language); the receiver's cards are edited in place through the card editor.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -54,11 +55,18 @@ def jobs_for(referral: Referral, settings: Settings) -> list[JobSpec]:
     return specs
 
 
+def draft_job(key: str, updated_at: datetime) -> JobSpec:
+    digest = hashlib.sha256(key.encode()).hexdigest()[:20]
+    return JobSpec(f"referral.draft:{digest}", updated_at + refs.DRAFT_LIFETIME, "referral.draft",
+                   {"key": key})
+
+
 @scheduler.armer
 async def jobs(session: AsyncSession, now: datetime) -> list[JobSpec]:
     specs: list[JobSpec] = []
     for referral, settings in await refs.scheduled(session):
         specs += jobs_for(referral, settings)
+    specs += [draft_job(key, updated_at) for key, updated_at in await refs.drafts(session)]
     return specs
 
 
@@ -231,6 +239,11 @@ async def nudge(job: JobContext, referral_id: int) -> None:
                lambda: (views.nudge(referral, referrer), None), now=job.now,
                alliance_id=referral.alliance_id,
                key=f"referral:{referral_id}:nudge:{int(job.due_at.timestamp())}")
+
+
+@scheduler.runner("referral.draft")
+async def drop_draft(job: JobContext, key: str) -> None:
+    await refs.drop_draft(job.session, key, job.now)
 
 
 @scheduler.runner("referral.purge")

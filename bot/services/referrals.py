@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import zone
 from bot.services import members as roster
 from bot.services.errors import DomainError
-from storage.models import Alliance, Member, Referral, ReferralCard, ReferralEvent
+from storage.models import Alliance, FsmRecord, Member, Referral, ReferralCard, ReferralEvent
 
 SENT, ACCEPTED, DECLINED, EXPIRED = "sent", "accepted", "declined", "expired"
 CONTACTED, WON, LOST, CANCELLED = "contacted", "won", "lost", "cancelled"
@@ -41,6 +41,7 @@ NUDGE_AFTER = timedelta(days=7)
 RATING_WINDOW = timedelta(days=14)
 FAIRNESS_WINDOW = timedelta(days=90)
 MIN_RATINGS = 3
+DRAFT_LIFETIME = timedelta(hours=24)  # an abandoned /refer wizard holds a contact: drop it
 
 NAME_LIMIT = 100
 CONTACT_LIMIT = 200
@@ -593,6 +594,8 @@ class LedgerRow:
     accepted: int = 0
     won: int = 0
     won_value: dict[str, Decimal] = field(default_factory=dict)
+    credited: int = 0  # referrals this member gave that were won: its credit for the business
+    credited_value: dict[str, Decimal] = field(default_factory=dict)
 
     @property
     def balance(self) -> int:
@@ -608,18 +611,25 @@ class Ledger:
     until: datetime | None
 
 
+def _plus(values: dict[str, Decimal], referral: Referral) -> None:
+    if referral.won_value is not None and referral.won_currency:
+        values[referral.won_currency] = (values.get(referral.won_currency, Decimal(0))
+                                         + referral.won_value)
+
+
 def _add(row: LedgerRow, referral: Referral, *, as_giver: bool, as_receiver: bool) -> None:
     if as_giver:
         row.given += 1
+        if referral.status == WON:
+            row.credited += 1
+            _plus(row.credited_value, referral)
     if as_receiver:
         row.received += 1
         if referral.status in WAS_ACCEPTED:
             row.accepted += 1
         if referral.status == WON:
             row.won += 1
-            if referral.won_value is not None and referral.won_currency:
-                row.won_value[referral.won_currency] = (
-                    row.won_value.get(referral.won_currency, Decimal(0)) + referral.won_value)
+            _plus(row.won_value, referral)
 
 
 async def ledger(session: AsyncSession, alliance_id: int, since: datetime | None,
@@ -698,6 +708,8 @@ class MemberStats:
     accepted: int
     won: int
     won_value: dict[str, Decimal]
+    credited: int  # given and won
+    credited_value: dict[str, Decimal]
     ratings: int
     average: Decimal | None  # shown only once it rests on MIN_RATINGS ratings
 
@@ -722,7 +734,9 @@ async def referral_stats(session: AsyncSession, member_id: int, now: datetime) -
     if len(stars) >= MIN_RATINGS:
         average = (Decimal(sum(stars)) / Decimal(len(stars))).quantize(Decimal("0.1"))
     return MemberStats(given=row.given, received=row.received, accepted=row.accepted, won=row.won,
-                       won_value=dict(row.won_value), ratings=len(stars), average=average)
+                       won_value=dict(row.won_value), credited=row.credited,
+                       credited_value=dict(row.credited_value), ratings=len(stars),
+                       average=average)
 
 
 # -- scheduled work -----------------------------------------------------------------------------
@@ -808,3 +822,21 @@ async def ledger_for(session: AsyncSession, alliance: Alliance, period: str | No
     """/ledger [period] for an alliance: the period read in the alliance's time zone."""
     since, until = parse_period(period, now, zone(alliance.timezone))
     return await ledger(session, alliance.id, since, until)
+
+
+async def drafts(session: AsyncSession) -> list[tuple[str, datetime]]:
+    """/refer wizards in progress (their data holds a customer's contact) and when last touched."""
+    rows = await session.execute(select(FsmRecord.key, FsmRecord.updated_at)
+                                 .where(FsmRecord.state.like("Refer:%")))
+    return [(key, updated_at) for key, updated_at in rows]
+
+
+async def drop_draft(session: AsyncSession, key: str, now: datetime) -> bool:
+    """An abandoned wizard is forgotten a day after its last step, contact and all."""
+    record = await session.get(FsmRecord, key)
+    if record is None or not (record.state or "").startswith("Refer:"):
+        return False
+    if now < record.updated_at + DRAFT_LIFETIME:
+        return False
+    await session.delete(record)
+    return True

@@ -476,7 +476,8 @@ def ledger(book: Ledger, alliance_name: str, timezone: str) -> str:
                                             end=format_datetime(book.until, timezone))
     lines = [bold(_("Referral ledger of “{name}”").format(name=alliance_name)),
              esc(_("Period: {period}").format(period=period)),
-             esc(_("given / received / accepted / won · won value · balance (given − received)")),
+             esc(_("given / received / accepted / won · won value · balance (given − received) "
+                   "· credit: given and won")),
              ""]
     for row in book.rows:
         lines.append(_ledger_line(row, row.name))
@@ -489,14 +490,19 @@ def _ledger_line(row: LedgerRow, name: str, *, balance: bool = True) -> str:
     line = f"<b>{esc(name)}</b>: {figures} · {esc(money_list(row.won_value))}"
     if balance:
         line += f" · {'+' if row.balance > 0 else ''}{format_number(row.balance)}"
+        line += f" · {format_number(row.credited)}"
+        if row.credited_value:
+            line += f" ({esc(money_list(row.credited_value))})"
     return line
 
 
 def member_stats_lines(stats: MemberStats) -> list[str]:
     """For the directory's member card: referral figures and, from 3 ratings, the average."""
-    lines = [esc(_("Referrals: {given} given, {received} received, {won} won ({value})").format(
-        given=format_number(stats.given), received=format_number(stats.received),
-        won=format_number(stats.won), value=money_list(stats.won_value)))]
+    lines = [esc(_("Referrals: {given} given ({credited} of them won), {received} received, "
+                   "{won} won ({value})").format(
+        given=format_number(stats.given), credited=format_number(stats.credited),
+        received=format_number(stats.received), won=format_number(stats.won),
+        value=money_list(stats.won_value)))]
     if stats.average is not None:
         lines.append(esc(_("Customer rating: {average} ★ from {count} ratings").format(
             average=format_number(stats.average), count=format_number(stats.ratings))))

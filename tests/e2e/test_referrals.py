@@ -365,3 +365,30 @@ async def test_wizard_steps_take_any_text_without_breaking(harness: Harness, nas
     assert await stored(harness) == []
     await harness.say(a.lin, a.lin, "Lin again")
     assert world.last(a.lin).text.startswith(a.t("Cancelled. Nothing was sent."))
+
+
+async def test_an_abandoned_wizard_forgets_the_contact_after_a_day(harness: Harness) -> None:
+    from storage.models import FsmRecord
+
+    a = await alliance(harness)
+    world = harness.world
+    prompt = await harness.say(a.lin, a.lin, "/refer")
+    assert prompt is not None
+    await a.lin.press(prompt, "tyres")
+    await a.lin.press(prompt, "Chen Tyres")
+    await harness.say(a.lin, a.lin, CUSTOMER)
+    await harness.say(a.lin, a.lin, CONTACT)
+
+    async def drafts() -> list[str]:
+        assert harness.app is not None
+        async with harness.app.sessions() as session:
+            return [str(record.data) for record in await session.scalars(select(FsmRecord))]
+
+    assert any(CONTACT in data for data in await drafts())
+    await harness.advance(timedelta(hours=23))
+    assert any(CONTACT in data for data in await drafts())
+    await harness.restart()
+    await harness.advance(timedelta(hours=1, minutes=1))
+    assert not any(CONTACT in data for data in await drafts())
+    answer = await a.lin.press(world.last(a.lin), a.t("✅ Yes, the customer agreed"))
+    assert answer.show_alert and "/refer" in (answer.text or "")

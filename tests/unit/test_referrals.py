@@ -11,10 +11,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import use_locale
 from bot.services import referrals as refs
 from bot.services.errors import DomainError
 from bot.services.referrals import Draft
-from storage.models import Alliance, AuditEntry, Member, Person, Referral, ReferralEvent, Role
+from bot.views import referrals as views
+from storage.models import Alliance, AuditEntry, FsmRecord, Member, Person, Referral, ReferralEvent, Role
 from tests.conftest import NOW
 
 CONTACT = "+886 912 345 678"
@@ -252,6 +254,9 @@ async def test_ledger_against_a_fixture_worked_out_by_hand(session: AsyncSession
         "Beta": (2, 5, 3, 2, {"TWD": Decimal("1000.50"), "USD": Decimal("200")}, -3),
         "Gamma": (1, 1, 1, 0, {}, 0),
     }
+    credit = {row.name: (row.credited, row.credited_value) for row in book.rows}
+    assert credit == {"Alpha": (2, {"TWD": Decimal("1000.50"), "USD": Decimal("200")}),
+                      "Beta": (1, {"TWD": Decimal("99.50")}), "Gamma": (0, {})}
     totals = book.totals
     assert (totals.given, totals.received, totals.accepted, totals.won) == (8, 8, 5, 3)
     assert totals.won_value == {"TWD": Decimal("1100.00"), "USD": Decimal("200")}
@@ -348,3 +353,33 @@ async def test_reminder_expiry_and_nudge_follow_stored_time(session: AsyncSessio
     assert await refs.due_for_nudge(session, other.id, NOW + timedelta(days=8)) is None
     await refs.contacted(session, other.id, 2, NOW + timedelta(days=9))
     assert await refs.due_for_nudge(session, other.id, NOW + timedelta(days=16)) is not None
+
+
+async def test_member_stats_lines_for_the_directory_card(session: AsyncSession) -> None:
+    aid = await alliance(session)
+    a = await member(session, aid, "Alpha", 1)
+    b = await member(session, aid, "Beta", 2)
+    for stars in (5, 4, 3):
+        await _referral(session, aid, a, b, "won", stars, "1000", "TWD", rating=stars)
+    await _referral(session, aid, b, a, "won", 1, "20", "USD")
+    await session.commit()
+    with use_locale("en"):
+        lines = views.member_stats_lines(await refs.referral_stats(session, b, NOW))
+    assert lines == ["Referrals: 1 given (1 of them won), 3 received, 3 won (NT$3,000.00)",
+                     "Customer rating: 4 ★ from 3 ratings"]
+    with use_locale("zh_Hant"):
+        lines = views.member_stats_lines(await refs.referral_stats(session, a, NOW))
+    assert len(lines) == 1 and "US$20.00" in lines[0] and "轉介" in lines[0]
+
+
+async def test_an_abandoned_wizard_is_forgotten_after_a_day(session: AsyncSession) -> None:
+    session.add(FsmRecord(key="bot:1:1:refer", state="Refer:need",
+                          data={"contact": CONTACT}, updated_at=NOW))
+    session.add(FsmRecord(key="bot:1:2:other", state="Other:step", data={"x": 1}, updated_at=NOW))
+    await session.commit()
+    assert [key for key, _at in await refs.drafts(session)] == ["bot:1:1:refer"]
+    assert not await refs.drop_draft(session, "bot:1:1:refer", NOW + timedelta(hours=23))
+    assert not await refs.drop_draft(session, "bot:1:2:other", NOW + timedelta(days=9))
+    assert await refs.drop_draft(session, "bot:1:1:refer", NOW + timedelta(hours=24))
+    await session.commit()
+    assert await refs.drafts(session) == []

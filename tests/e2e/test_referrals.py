@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from bot.emulator import SimChat, SimUser
 from bot.i18n import catalogs
+from bot.views.referrals import RefCb
 from storage.models import Referral, ReferralEvent
 from tests.e2e.harness import Harness, press_forged
 from tests.e2e.privacy import assert_private, seen_by
@@ -392,3 +393,27 @@ async def test_an_abandoned_wizard_forgets_the_contact_after_a_day(harness: Harn
     assert not any(CONTACT in data for data in await drafts())
     answer = await a.lin.press(world.last(a.lin), a.t("✅ Yes, the customer agreed"))
     assert answer.show_alert and "/refer" in (answer.text or "")
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hant"])
+async def test_the_referrer_withdraws_before_acceptance(harness: Harness, locale: str) -> None:
+    a = await alliance(harness, locale)
+    world = harness.world
+    await refer(a, a.lin, value="300 usd")
+    [referral] = await stored(harness)
+    assert (referral.expected_value, referral.expected_currency) == (300, "USD")
+    card = world.last(a.chen)
+    await harness.say(a.lin, a.lin, "/referrals")
+    mine = world.last(a.lin)
+    assert CONTACT in mine.text  # the referrer's own view
+    await a.lin.press(mine, a.t("#{id}: withdraw").format(id=referral.id))
+    assert card.buttons == [] and a.t("cancelled") in card.text
+    assert a.t("“{name}” withdrew referral #{id}.").format(name="Lin Garage", id=referral.id) \
+        in world.last(a.chen).text
+    # Chen's client still had the old Accept button data: too late now.
+    answer = await press_forged(harness, a.chen, card, RefCb(action="acc", id=referral.id).pack())
+    assert answer.show_alert and a.t("Too late: this referral is already {status}.").format(
+        status=a.t("cancelled")) == answer.text
+    await harness.say(a.lin, a.lin, "/refer")
+    await harness.say(a.lin, a.group, "/refer")
+    assert "/refer" in world.last(a.group).text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from dataclasses import replace
 from datetime import timedelta
@@ -9,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import use_locale
 from bot.services import referrals as refs
@@ -383,3 +384,34 @@ async def test_an_abandoned_wizard_is_forgotten_after_a_day(session: AsyncSessio
     assert await refs.drop_draft(session, "bot:1:1:refer", NOW + timedelta(hours=24))
     await session.commit()
     assert await refs.drafts(session) == []
+
+
+async def test_accept_and_decline_at_once_in_two_transactions_have_one_winner(
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions() as session:
+        aid = await alliance(session)
+        await member(session, aid, "Lin", 1)
+        chen = await member(session, aid, "Chen", 2, 3)
+        referral = await refs.create(session, aid, 1, draft(chen), NOW)
+    for _round in range(5):
+        async with sessions() as session:
+            rid = (await refs.create(session, aid, 1, draft(chen), NOW)).id
+
+        async def press(action: str, person: int, rid: int = rid) -> str:
+            async with sessions() as session:
+                try:
+                    if action == "accept":
+                        await refs.accept(session, rid, person, NOW)
+                    else:
+                        await refs.decline(session, rid, person, "busy", NOW)
+                except DomainError as error:
+                    return error.code
+                return "won"
+
+        outcomes = await asyncio.gather(press("accept", 2), press("decline", 3))
+        assert sorted(outcomes)[-1] == "won" and sorted(outcomes)[0].startswith("referral_is_")
+        async with sessions() as session:
+            events = list(await session.scalars(select(ReferralEvent.action).where(
+                ReferralEvent.referral_id == rid)))
+        assert len(events) == 2 and events[0] == "sent"
+    assert referral.id

@@ -13,6 +13,7 @@ Who may see the contact is decided here (``may_see_contact``), not by the views.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -126,9 +127,14 @@ _HANDLE = re.compile(r"^@[A-Za-z][A-Za-z0-9_]{3,31}$")
 _URL = re.compile(r"^(https?://)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(/\S*)?$")
 
 
+def _printable(text: str | None) -> str:
+    """No control characters (PostgreSQL refuses NUL; none belongs in a name or a contact)."""
+    return "".join(ch for ch in (text or "") if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+
+
 def clean_contact(text: str) -> str:
     """A phone number, an e-mail address, a Telegram @username or a website."""
-    value = " ".join((text or "").split())
+    value = " ".join(_printable(text).split())
     if not value or len(value) > CONTACT_LIMIT:
         raise DomainError("referral_bad_contact")
     if _PHONE.match(value):
@@ -141,7 +147,7 @@ def clean_contact(text: str) -> str:
 
 
 def clean_text(text: str, limit: int, code: str) -> str:
-    value = (text or "").strip()
+    value = _printable(text).strip()
     if not value or value.startswith("/"):
         raise DomainError(code, limit=limit)
     if len(value) > limit:

@@ -6,12 +6,14 @@ callers decide with ``referrals.may_see_contact``; group cards (the thank-you) n
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from babel.dates import format_date
 
-from bot.i18n import format_datetime, format_money, format_number
+from bot.i18n import babel_locale, current_locale, format_datetime, format_money, format_number, zone
 from bot.i18n import gettext as _
 from bot.i18n import lazy_gettext as __
 from bot.services import referrals as refs
@@ -467,13 +469,13 @@ def _fit(lines: list[str]) -> str:
 # -- /ledger and the directory card ------------------------------------------------------------
 
 def ledger(book: Ledger, alliance_name: str, timezone: str) -> str:
-    if book.since is None and book.until is None:
+    if book.since is None:
         period = _("all time")
     elif book.until is None:
-        period = _("since {when}").format(when=format_datetime(book.since, timezone))  # type: ignore[arg-type]
-    else:
-        period = _("{start} – {end}").format(start=format_datetime(book.since, timezone),  # type: ignore[arg-type]
-                                            end=format_datetime(book.until, timezone))
+        period = _("since {when}").format(when=format_datetime(book.since, timezone))
+    else:  # whole days in the alliance's zone; the end is exclusive
+        period = _("{start} – {end}").format(start=_day(book.since, timezone),
+                                            end=_day(book.until - timedelta(days=1), timezone))
     lines = [bold(_("Referral ledger of “{name}”").format(name=alliance_name)),
              esc(_("Period: {period}").format(period=period)),
              esc(_("given / received / accepted / won · won value · balance (given − received) "
@@ -483,6 +485,11 @@ def ledger(book: Ledger, alliance_name: str, timezone: str) -> str:
         lines.append(_ledger_line(row, row.name))
     lines += ["", _ledger_line(book.totals, _("Alliance total"), balance=False)]
     return _fit(lines)
+
+
+def _day(moment: datetime, timezone: str) -> str:
+    return format_date(moment.astimezone(zone(timezone)), "medium",
+                       locale=babel_locale(current_locale()))
 
 
 def _ledger_line(row: LedgerRow, name: str, *, balance: bool = True) -> str:

@@ -9,6 +9,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -415,3 +417,24 @@ async def test_accept_and_decline_at_once_in_two_transactions_have_one_winner(
                 ReferralEvent.referral_id == rid)))
         assert len(events) == 2 and events[0] == "sent"
     assert referral.id
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=300))
+def test_any_typed_text_is_a_value_or_a_clear_refusal(text: str) -> None:
+    for parse in (refs.clean_contact,
+                  lambda value: refs.parse_money(value, "TWD"),
+                  lambda value: refs.clean_text(value, refs.NAME_LIMIT, "referral_bad_name")):
+        try:
+            result = parse(text)
+        except DomainError as error:
+            assert error.code.startswith("referral_")
+            with use_locale("zh_Hant"):
+                assert views.errors.error_text(error) != views.errors.error_text(
+                    DomainError("no_such_code"))
+            continue
+        if isinstance(result, tuple):
+            amount, code = result
+            assert isinstance(amount, Decimal) and code in refs.currencies() and amount >= 0
+        else:
+            assert result and len(result) <= refs.CONTACT_LIMIT and "\x00" not in result

@@ -136,7 +136,8 @@ async def wizard_button(query: CallbackQuery, callback_data: RefWizCb, state: FS
                         outbox: OutboxWorker) -> None:
     current = await state.get_state()
     if callback_data.action == "nocomment":
-        await state.clear()
+        if current == Typing.comment.state:
+            await state.clear()
         await query.answer()
         if query.message is not None:
             await query.message.edit_reply_markup(reply_markup=None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -417,3 +418,30 @@ async def test_the_referrer_withdraws_before_acceptance(harness: Harness, locale
     await harness.say(a.lin, a.lin, "/refer")
     await harness.say(a.lin, a.group, "/refer")
     assert "/refer" in world.last(a.group).text
+
+
+async def test_no_thank_you_card_when_the_alliance_turned_them_off(harness: Harness) -> None:
+    from storage.models import Alliance as AllianceRow
+
+    a = await alliance(harness)
+    world = harness.world
+    assert harness.app is not None
+    async with harness.app.sessions() as session:
+        row = await session.scalar(select(AllianceRow))
+        assert row is not None
+        row.settings = {"thank_you_cards": False, "currency": "EUR"}
+        await session.commit()
+    before = len(world.messages_in(a.group))
+    await refer(a, a.lin, value=None)
+    card = world.last(a.chen)
+    await a.chen.press(card, a.t("✅ Accept"))
+    await a.chen.press(card, a.t("🏆 Won"))
+    await harness.say(a.chen, a.chen, "99.5")
+    [referral] = await stored(harness)
+    assert (referral.status, referral.won_value, referral.won_currency) == ("won", Decimal("99.5"),
+                                                                           "EUR")
+    assert len(world.messages_in(a.group)) == before
+    await a.lin.press(world.last(a.lin), "3⭐")
+    await a.lin.press(world.last(a.lin), a.t("Skip"))
+    [referral] = await stored(harness)
+    assert (referral.rating, referral.rating_comment) == (3, None)

@@ -179,9 +179,10 @@ async def test_decline_then_pass_on_skips_whoever_declined(harness: Harness, loc
     assert_private(harness, [CONTACT, CUSTOMER], allowed=[a.lin, a.wang], logs=logs.records)
 
 
-async def test_expiry_after_72_hours_with_a_reminder_first(harness: Harness,
+@pytest.mark.parametrize("locale", ["en", "zh_Hant"])
+async def test_expiry_after_72_hours_with_a_reminder_first(harness: Harness, locale: str,
                                                            logs: pytest.LogCaptureFixture) -> None:
-    a = await alliance(harness, "zh_Hant")
+    a = await alliance(harness, locale)
     world = harness.world
     await refer(a, a.lin)
     before = len(world.messages_to(a.chen))
@@ -206,8 +207,10 @@ async def test_expiry_after_72_hours_with_a_reminder_first(harness: Harness,
     assert_private(harness, [CONTACT, CUSTOMER], allowed=[a.lin], logs=logs.records)
 
 
-async def test_accept_and_decline_pressed_at_once_have_one_winner(harness: Harness) -> None:
-    a = await alliance(harness)
+@pytest.mark.parametrize("locale", ["en", "zh_Hant"])
+async def test_accept_and_decline_pressed_at_once_have_one_winner(harness: Harness,
+                                                                  locale: str) -> None:
+    a = await alliance(harness, locale)
     world = harness.world
     await refer(a, a.lin)
     card, card2 = world.last(a.chen), world.last(a.chen2)
@@ -219,7 +222,9 @@ async def test_accept_and_decline_pressed_at_once_have_one_winner(harness: Harne
     assert referral.status in ("accepted", "declined")
     loser = decline if referral.status == "accepted" else accept
     winner = accept if loser is decline else decline
-    assert loser.show_alert and "Too late" in (loser.text or "")
+    assert loser.show_alert
+    assert loser.text == a.t("Too late: this referral is already {status}.").format(
+        status=a.t(referral.status))
     assert not winner.show_alert
     assert harness.app is not None
     async with harness.app.sessions() as session:
@@ -245,9 +250,10 @@ async def test_a_suspended_member_can_neither_refer_nor_receive(harness: Harness
     assert await stored(harness) == []
 
 
-async def test_a_non_receiver_pressing_accept_is_refused(harness: Harness,
+@pytest.mark.parametrize("locale", ["en", "zh_Hant"])
+async def test_a_non_receiver_pressing_accept_is_refused(harness: Harness, locale: str,
                                                          logs: pytest.LogCaptureFixture) -> None:
-    a = await alliance(harness)
+    a = await alliance(harness, locale)
     world = harness.world
     await refer(a, a.lin)
     [referral] = await stored(harness)
@@ -257,7 +263,7 @@ async def test_a_non_receiver_pressing_accept_is_refused(harness: Harness,
     for intruder in (a.wang, a.lin):
         answer = await press_forged(harness, intruder, world.last(intruder), data)
         assert answer.show_alert
-        assert "not addressed to you" in (answer.text or "")
+        assert answer.text == a.t("This referral is not addressed to you, so you cannot act on it.")
     [referral] = await stored(harness)
     assert referral.status == "sent"
     assert_private(harness, [CONTACT, CUSTOMER], allowed=[a.lin], logs=logs.records)

@@ -123,6 +123,7 @@ async def _story(world: World, code: str, lang: str, app: AllianceApp, clock: Fa
 
     await _membership(world, lang, lin, chen, group)
     await _meetings(world, lang, app, clock, lin, chen, mei, group)
+    await _referrals(world, lang, lin=lin, chen=chen, group=group)
 
 
 # Button labels and sample answers of the membership chapter, per language of the story.
@@ -287,3 +288,47 @@ async def _meeting_start(app: AllianceApp) -> datetime:
         starts = await session.scalar(select(Meeting.starts_at).where(Meeting.starts_at.is_not(None)))
     assert starts is not None
     return starts
+
+
+async def _referrals(world: World, lang: str, *, lin: SimUser, chen: SimUser,
+                     group: SimChat) -> None:
+    """PRODUCT.md §3: a referral from sent to won, the rating, the thank-you card, the ledger."""
+    from bot.i18n import catalogs
+
+    def t(message: str) -> str:
+        return catalogs().get(lang).gettext(message)
+
+    tyres = _MEMBERSHIP.get(lang, _MEMBERSHIP["en"])["tyres"]  # Chen's category since onboarding
+
+    _heading("Lin passes a customer to a tyre shop: /refer suggests the fairest one")
+    await lin.dm("/refer")
+    await world.settle()
+    await lin.press(world.last(lin), tyres)
+    await lin.press(world.last(lin), "Chen Tyres")
+    for answer in ("Mrs Wu", "+886 912 345 678"):
+        await lin.dm(answer)
+        await world.settle()
+    await lin.press(world.last(lin), t("✅ Yes, the customer agreed"))
+    await lin.dm("Four winter tyres before the trip on Friday")
+    await world.settle()
+    await lin.press(world.last(lin), t("🔥 Hot"))
+    await lin.dm("12000")
+    await world.settle()
+    await lin.press(world.last(lin), t("📨 Send"))
+
+    _heading("Chen gets the card without the contact, accepts, and the contact appears")
+    card = world.last(chen)
+    await chen.press(card, t("✅ Accept"))
+    await chen.press(card, t("📞 Contacted"))
+
+    _heading("The business is won: Lin is told, rates the service; the group thanks Lin")
+    await chen.press(card, t("🏆 Won"))
+    await chen.dm("15000")
+    await world.settle()
+    await lin.press(world.last(lin), "5⭐")
+    await lin.dm("Quick and friendly, says Mrs Wu")
+    await world.settle()
+
+    _heading("The ledger shows who gives and who receives")
+    await lin.send(group, "/ledger")
+    await world.settle()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import chats, fallback, meetings, membership, setup, start
+from handlers import chats, fallback, meetings, membership, referrals, setup, start
 
 
 def build_router() -> Router:
@@ -12,6 +12,6 @@ def build_router() -> Router:
     # Feature routers before start: they own deep links that open wizards (they need the FSM
     # context, which start's deep-link registry does not pass).
     root.include_routers(chats.setup_router(), setup.setup_router(), membership.setup_router(),
-                         meetings.setup_router(), start.setup_router(),
+                         meetings.setup_router(), referrals.setup_router(), start.setup_router(),
                          fallback.setup_router())  # fallback stays last
     return root

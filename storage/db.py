@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import event
@@ -13,6 +14,11 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import NullPool
+
+# Statement parameters are people's data (customer contacts, names): SQLAlchemy leaves them out of
+# its log lines and error messages, and aiosqlite's debug lines — which print every call with
+# its arguments — are never emitted, whatever level the application logs at.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 def is_sqlite(url: str) -> bool:
@@ -27,7 +33,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     concurrent updates wait their turn (busy timeout) instead of erroring. Transactions are kept
     short — services commit before the bot talks to Telegram — so the wait is brief.
     """
-    kwargs: dict[str, Any] = {"echo": echo}
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     sqlite = is_sqlite(url)
     if sqlite:
         database = make_url(url).database
@@ -55,7 +61,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
 def create_unpooled_engine(url: str) -> AsyncEngine:
     """For migrations and one-shot commands, which must not keep connections open."""
-    return create_async_engine(url, poolclass=NullPool)
+    return create_async_engine(url, poolclass=NullPool, hide_parameters=True)
 
 
 def _sqlite_tuning(engine: AsyncEngine) -> None:

@@ -6,6 +6,7 @@ Telegram ids (users, chats, updates, messages) are 64-bit: BigInteger throughout
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -24,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from storage.types import UTCDateTime
+from storage.types import DecimalText, UTCDateTime
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -317,3 +318,75 @@ class Availability(Base):
     person_id: Mapped[int | None] = mapped_column(BigInteger)
     answer: Mapped[str] = mapped_column(String(8))
     updated_at: Mapped[datetime]
+# --- referrals ---
+
+
+class Referral(Base):
+    """A customer passed from one member to another (PRODUCT.md §3).
+
+    The customer's name and contact live here and nowhere else; they are nulled
+    (``purged_at``) a set time after the referral closes, and the row stays for the ledger.
+    """
+
+    __tablename__ = "referrals"
+    __table_args__ = (
+        Index("ix_referrals_alliance_created", "alliance_id", "created_at"),
+        Index("ix_referrals_receiver_status", "receiver_id", "status"),
+        Index("ix_referrals_referrer_status", "referrer_id", "status"),
+        Index("ix_referrals_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alliance_id: Mapped[int] = mapped_column(ForeignKey("alliances.id"))
+    referrer_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    referrer_person_id: Mapped[int | None] = mapped_column(BigInteger)
+    receiver_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    passed_from_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"))
+    customer_name: Mapped[str | None] = mapped_column(String(255))
+    customer_contact: Mapped[str | None] = mapped_column(String(255))
+    need: Mapped[str] = mapped_column(Text, default="")
+    urgency: Mapped[str] = mapped_column(String(8))
+    expected_value: Mapped[Decimal | None] = mapped_column(DecimalText())
+    expected_currency: Mapped[str | None] = mapped_column(String(3))
+    won_value: Mapped[Decimal | None] = mapped_column(DecimalText())
+    won_currency: Mapped[str | None] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16), default="sent")
+    reason: Mapped[str | None] = mapped_column(String(500))
+    accepted_by: Mapped[int | None] = mapped_column(BigInteger)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rating_comment: Mapped[str | None] = mapped_column(String(500))
+    rated_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    nudged_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    touched_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    purged_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ReferralEvent(Base):
+    """Every change of a referral, with who and when. Never holds customer data."""
+
+    __tablename__ = "referral_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(32))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+
+
+class ReferralCard(Base):
+    """A private card about a referral (chat, message), so every copy is edited on a change."""
+
+    __tablename__ = "referral_cards"
+    __table_args__ = (UniqueConstraint("referral_id", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]

@@ -3,4 +3,5 @@
 Importing this package registers every feature's jobs with ``bot.scheduler``. Like handlers, job
 modules sit in front of the services: they call services, render views, enqueue to the outbox.
 """
-from bot.jobs import meetings  # noqa: F401
+
+from bot.jobs import meetings, referrals  # noqa: F401

@@ -60,6 +60,9 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("meeting", __("Call a meeting: a poll on candidate times"), True, True, "member"),
     CommandInfo("meetings", __("Upcoming meetings, open polls and recurring meetings"),
                 True, True, "member"),
+    CommandInfo("refer", __("Pass a customer to another member"), True, False, "member"),
+    CommandInfo("referrals", __("Your open referrals, given and received"), True, False, "member"),
+    CommandInfo("ledger", __("Referrals given and received per member"), True, True, "member"),
 )
 
 

@@ -18,3 +18,5 @@ async def test_demo_story(lang: str, expected: str, capsys: pytest.CaptureFixtur
     assert expected in out
     assert "Lin: /setup" in out and "Mei pressed" in out
     assert "0 refused by the spec check; 0 handler failures" in out
+    # The referral chapter goes from sent to won, with the thank-you card in the group.
+    assert "Lin: /refer" in out and "🏆" in out and "🎉" in out

@@ -1,0 +1,252 @@
+"""Referrals' scheduled work and the messages a referral's moves owe to people.
+
+Jobs, all derived from the referral's stored timestamps (so a restart re-arms them):
+- ``referral.remind``: unanswered after the alliance's SLA (default 24 h) → the receiver's people;
+- ``referral.expire``: unanswered after 72 h → expired, the referrer's people told;
+- ``referral.nudge``: accepted and untouched for 7 days → the receiver's people;
+- ``referral.purge``: the customer's name and contact forgotten a set time after closing.
+
+Messages to people other than the one pressing go through the outbox (each in the recipient's
+own language); the receiver's cards are edited in place through the card editor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from aiogram.types import InlineKeyboardMarkup
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import scheduler
+from bot.aftercommit import after_commit
+from bot.cards import CardEdit, CardEditor, keyboard_json
+from bot.i18n import use_locale
+from bot.outbox import OutboxWorker, on_sent
+from bot.scheduler import JobContext, JobSpec
+from bot.services import alliances, people
+from bot.services import referrals as refs
+from bot.services.outbox import Outgoing, enqueue
+from bot.services.referrals import Settings
+from bot.views import referrals as views
+from storage.models import Alliance, Person, Referral
+
+Render = Callable[[], tuple[str, InlineKeyboardMarkup | None]]
+
+
+def jobs_for(referral: Referral, settings: Settings) -> list[JobSpec]:
+    rid = referral.id
+    specs: list[JobSpec] = []
+    if referral.status == refs.SENT:
+        if referral.reminded_at is None:
+            specs.append(JobSpec(f"referral.remind:{rid}", referral.created_at + settings.sla,
+                                 "referral.remind", {"referral_id": rid}))
+        specs.append(JobSpec(f"referral.expire:{rid}", referral.created_at + refs.EXPIRE_AFTER,
+                             "referral.expire", {"referral_id": rid}))
+    elif referral.status in refs.IN_HAND and referral.touched_at is not None:
+        if referral.nudged_at is None or referral.nudged_at < referral.touched_at:
+            specs.append(JobSpec(f"referral.nudge:{rid}", referral.touched_at + refs.NUDGE_AFTER,
+                                 "referral.nudge", {"referral_id": rid}))
+    elif referral.closed_at is not None and (referral.customer_contact is not None
+                                             or referral.customer_name is not None):
+        specs.append(JobSpec(f"referral.purge:{rid}", referral.closed_at + settings.retention,
+                             "referral.purge", {"referral_id": rid}))
+    return specs
+
+
+def draft_job(key: str, updated_at: datetime) -> JobSpec:
+    digest = hashlib.sha256(key.encode()).hexdigest()[:20]
+    return JobSpec(f"referral.draft:{digest}", updated_at + refs.DRAFT_LIFETIME, "referral.draft",
+                   {"key": key})
+
+
+@scheduler.armer
+async def jobs(session: AsyncSession, now: datetime) -> list[JobSpec]:
+    specs: list[JobSpec] = []
+    for referral, settings in await refs.scheduled(session):
+        specs += jobs_for(referral, settings)
+    specs += [draft_job(key, updated_at) for key, updated_at in await refs.drafts(session)]
+    return specs
+
+
+async def arm(session: AsyncSession, plan: scheduler.Scheduler, referral: Referral) -> None:
+    """After a move in a handler: the jobs its new state implies, armed once it commits."""
+    alliance = await session.get(Alliance, referral.alliance_id)
+    assert alliance is not None
+    specs = jobs_for(referral, refs.settings_of(alliance))
+    plan.arm(session, specs)
+    stale = {f"referral.{kind}:{referral.id}" for kind in ("remind", "expire", "nudge", "purge")}
+    plan.disarm(session, stale - {spec.id for spec in specs})
+
+
+# -- messages -----------------------------------------------------------------------------------
+
+async def tell(session: AsyncSession, person_ids: list[int], render: Render, *, now: datetime,
+               alliance_id: int, key: str, purpose: str | None = None) -> None:
+    """One message per person, each in their own language, through the outbox."""
+    for person_id in person_ids:
+        person = await session.get(Person, person_id)
+        if person is None or person.forgotten_at is not None:
+            continue
+        with use_locale(people.locale_of(person)):
+            text, markup = render()
+        await enqueue(session, Outgoing(chat_id=person_id, text=text,
+                                        reply_markup=keyboard_json(markup)),
+                      now=now, alliance_id=alliance_id, dedup_key=f"{key}:{person_id}",
+                      purpose=purpose)
+
+
+def wake_after_commit(session: AsyncSession, outbox: OutboxWorker) -> None:
+    after_commit(session, outbox.wake)
+
+
+async def names(session: AsyncSession, referral: Referral) -> tuple[str, str]:
+    found = await refs.member_names(session, {referral.referrer_id, referral.receiver_id})
+    return found.get(referral.referrer_id, "?"), found.get(referral.receiver_id, "?")
+
+
+async def send_cards(session: AsyncSession, referral: Referral, now: datetime) -> None:
+    """The receiver's card to every person acting for the receiving member; contact hidden."""
+    referrer, receiver = await names(session, referral)
+    alliance = await session.get(Alliance, referral.alliance_id)
+    assert alliance is not None
+
+    def render() -> tuple[str, InlineKeyboardMarkup | None]:
+        text, keyboard = views.receiver_card(referral, referrer, receiver, alliance.timezone,
+                                             show_contact=False)
+        return f"{views.new_referral_notice(referrer)}\n\n{text}", keyboard
+
+    await tell(session, await refs.people_of_receiver(session, referral), render, now=now,
+               alliance_id=referral.alliance_id, key=f"referral:{referral.id}:card",
+               purpose=f"referral_card:{referral.id}")
+
+
+@on_sent("referral_card")
+async def _card_sent(session: AsyncSession, argument: str, chat_id: int, message_id: int) -> None:
+    await refs.remember_card(session, int(argument), chat_id, message_id, datetime.now(UTC))
+
+
+def card_renderer(referral_id: int, chat_id: int, message_id: int):  # type: ignore[no-untyped-def]
+    async def render(session: AsyncSession) -> CardEdit | None:
+        referral = await session.get(Referral, referral_id)
+        if referral is None:
+            return None
+        alliance = await session.get(Alliance, referral.alliance_id)
+        person = await session.get(Person, chat_id)
+        assert alliance is not None
+        referrer, receiver = await names(session, referral)
+        show = await refs.may_see_contact(session, referral, chat_id)
+        with use_locale(people.locale_of(person)):
+            text, keyboard = views.receiver_card(referral, referrer, receiver, alliance.timezone,
+                                                 show_contact=show)
+        return CardEdit(chat_id=chat_id, message_id=message_id, text=text, reply_markup=keyboard)
+
+    return render
+
+
+async def refresh_cards(session: AsyncSession, cards: CardEditor, referral_id: int,
+                        *, committed: bool = False) -> None:
+    """Every stored card of this referral shows its state (and, if allowed, the contact)."""
+    for card in await refs.cards_of(session, referral_id):
+        render = card_renderer(referral_id, card.chat_id, card.message_id)
+        key = f"referral:{referral_id}:{card.chat_id}"
+        if committed:
+            cards.touch_now(key, render)
+        else:
+            cards.touch(session, key, render)
+
+
+async def after_move(session: AsyncSession, referral: Referral, *, now: datetime,
+                     cards: CardEditor, plan: scheduler.Scheduler, outbox: OutboxWorker) -> None:
+    """What every move owes: the referrer (or receiver) told, cards edited, jobs re-armed."""
+    referrer, receiver = await names(session, referral)
+    key = f"referral:{referral.id}:{referral.status}"
+    rid, aid = referral.id, referral.alliance_id
+    notices: dict[str, Render] = {
+        refs.ACCEPTED: lambda: (views.told_accepted(referral, receiver), None),
+        refs.DECLINED: lambda: views.told_declined(referral, receiver),
+        refs.EXPIRED: lambda: views.told_expired(referral, receiver),
+        refs.CONTACTED: lambda: (views.told_contacted(referral, receiver), None),
+        refs.WON: lambda: views.told_won(referral, receiver),
+        refs.LOST: lambda: (views.told_lost(referral, receiver), None),
+    }
+    if referral.status in notices:
+        await tell(session, await refs.people_of_referrer(session, referral),
+                   notices[referral.status], now=now, alliance_id=aid, key=key)
+    if referral.status == refs.CANCELLED:
+        await tell(session, await refs.people_of_receiver(session, referral),
+                   lambda: (views.told_cancelled(referral, referrer), None), now=now,
+                   alliance_id=aid, key=key)
+    if referral.status == refs.WON:
+        await thank_you(session, referral, referrer, receiver, now)
+    await refresh_cards(session, cards, rid)
+    await arm(session, plan, referral)
+    wake_after_commit(session, outbox)
+    await session.commit()
+
+
+async def thank_you(session: AsyncSession, referral: Referral, referrer: str, receiver: str,
+                    now: datetime) -> None:
+    """A short card in the home group: who thanked whom, never the customer."""
+    alliance = await session.get(Alliance, referral.alliance_id)
+    assert alliance is not None
+    if not refs.settings_of(alliance).thank_you_cards:
+        return
+    home = await alliances.home_chat(session, alliance.id)
+    if home is None or not home.active:
+        return
+    with use_locale(alliance.locale):
+        text = views.thank_you_card(referrer, receiver)
+    await enqueue(session, Outgoing(chat_id=home.tg_chat_id, thread_id=home.thread_id, text=text,
+                                    disable_notification=True),
+                  now=now, alliance_id=alliance.id, dedup_key=f"referral:{referral.id}:thanks")
+
+
+# -- runners ------------------------------------------------------------------------------------
+
+@scheduler.runner("referral.remind")
+async def remind(job: JobContext, referral_id: int) -> None:
+    referral = await refs.due_for_reminder(job.session, referral_id, job.now)
+    if referral is None:
+        return
+    referrer, _receiver = await names(job.session, referral)
+    await tell(job.session, await refs.people_of_receiver(job.session, referral),
+               lambda: (views.reminder(referral, referrer), None), now=job.now,
+               alliance_id=referral.alliance_id, key=f"referral:{referral_id}:remind")
+
+
+@scheduler.runner("referral.expire")
+async def expire(job: JobContext, referral_id: int) -> None:
+    referral = await refs.expire(job.session, referral_id, job.now)
+    if referral is None:
+        return
+    _referrer, receiver = await names(job.session, referral)
+    await tell(job.session, await refs.people_of_referrer(job.session, referral),
+               lambda: views.told_expired(referral, receiver), now=job.now,
+               alliance_id=referral.alliance_id, key=f"referral:{referral_id}:expired")
+    await refresh_cards(job.session, job.cards, referral_id)
+    await arm(job.session, job.scheduler, referral)
+
+
+@scheduler.runner("referral.nudge")
+async def nudge(job: JobContext, referral_id: int) -> None:
+    referral = await refs.due_for_nudge(job.session, referral_id, job.now)
+    if referral is None:
+        return
+    referrer, _receiver = await names(job.session, referral)
+    await tell(job.session, await refs.people_of_receiver(job.session, referral),
+               lambda: (views.nudge(referral, referrer), None), now=job.now,
+               alliance_id=referral.alliance_id,
+               key=f"referral:{referral_id}:nudge:{int(job.due_at.timestamp())}")
+
+
+@scheduler.runner("referral.draft")
+async def drop_draft(job: JobContext, key: str) -> None:
+    await refs.drop_draft(job.session, key, job.now)
+
+
+@scheduler.runner("referral.purge")
+async def purge(job: JobContext, referral_id: int) -> None:
+    if await refs.purge(job.session, referral_id, job.now):
+        await refresh_cards(job.session, job.cards, referral_id)

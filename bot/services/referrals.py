@@ -1,0 +1,848 @@
+"""Referral hand-offs and the fair ledger (PRODUCT.md §3).
+
+A referral moves ``sent → accepted | declined | expired | cancelled`` and, once accepted,
+``→ contacted → won | lost``. Every move is one conditional UPDATE (``WHERE status IN …``), so
+when two people of the receiving member press Accept and Decline at once exactly one wins and
+the other is told what happened. Every move is also a ``ReferralEvent`` with who and when.
+
+Privacy: the customer's name and contact live on the referral row only. They are never written
+to events, the audit log, errors or logs, and are purged a set time after the referral closes.
+Who may see the contact is decided here (``may_see_contact``), not by the views.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from babel.numbers import get_currency_precision, list_currencies
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import zone
+from bot.services import members as roster
+from bot.services.errors import DomainError
+from storage.models import Alliance, FsmRecord, Member, Referral, ReferralCard, ReferralEvent
+
+SENT, ACCEPTED, DECLINED, EXPIRED = "sent", "accepted", "declined", "expired"
+CONTACTED, WON, LOST, CANCELLED = "contacted", "won", "lost", "cancelled"
+OPEN = (SENT, ACCEPTED, CONTACTED)
+IN_HAND = (ACCEPTED, CONTACTED)  # accepted by the receiver, not closed yet
+CLOSED = (DECLINED, EXPIRED, WON, LOST, CANCELLED)
+WAS_ACCEPTED = (ACCEPTED, CONTACTED, WON, LOST)
+URGENCIES = ("hot", "warm", "cold")
+
+EXPIRE_AFTER = timedelta(hours=72)
+NUDGE_AFTER = timedelta(days=7)
+RATING_WINDOW = timedelta(days=14)
+FAIRNESS_WINDOW = timedelta(days=90)
+MIN_RATINGS = 3
+DRAFT_LIFETIME = timedelta(hours=24)  # an abandoned /refer wizard holds a contact: drop it
+
+NAME_LIMIT = 100
+CONTACT_LIMIT = 200
+NEED_LIMIT = 1000
+REASON_LIMIT = 300
+COMMENT_LIMIT = 300
+MAX_AMOUNT = Decimal("1000000000000")
+
+_ZONE_CURRENCY = {"Asia/Taipei": "TWD", "Asia/Shanghai": "CNY", "Asia/Hong_Kong": "HKD"}
+
+
+# -- settings -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    sla: timedelta
+    retention: timedelta
+    thank_you_cards: bool
+    currency: str
+
+
+def settings_of(alliance: Alliance) -> Settings:
+    """The alliance's referral settings, with the product's defaults (a settings issue edits them)."""
+    raw: dict[str, Any] = alliance.settings or {}
+    currency = str(raw.get("currency") or "").upper()
+    if currency not in currencies():
+        currency = _ZONE_CURRENCY.get(alliance.timezone, "USD")
+    return Settings(
+        sla=timedelta(hours=_positive(raw.get("referral_sla_hours"), 24)),
+        retention=timedelta(days=_positive(raw.get("retention_days"), 180)),
+        thank_you_cards=bool(raw.get("thank_you_cards", True)),
+        currency=currency,
+    )
+
+
+def _positive(value: Any, default: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return number if number > 0 else default
+
+
+# -- validation of what people type -------------------------------------------------------------
+
+_currencies: frozenset[str] | None = None
+
+
+def currencies() -> frozenset[str]:
+    global _currencies
+    if _currencies is None:
+        _currencies = frozenset(list_currencies())
+    return _currencies
+
+
+_MONEY = re.compile(r"^\s*(?:([A-Za-z]{3})\s*)?([0-9][0-9,\s]*(?:\.[0-9]+)?)\s*(?:([A-Za-z]{3}))?\s*$")
+
+
+def parse_money(text: str, default_currency: str) -> tuple[Decimal, str]:
+    """``12000``, ``12,000.50 TWD`` or ``usd 300`` → (Decimal, ISO 4217 code)."""
+    match = _MONEY.match(text or "")
+    if match is None or (match.group(1) and match.group(3)):
+        raise DomainError("referral_bad_amount")
+    code = (match.group(1) or match.group(3) or default_currency).upper()
+    if code not in currencies():
+        raise DomainError("referral_bad_currency", currency=code)
+    try:
+        amount = Decimal(re.sub(r"[,\s]", "", match.group(2)))
+    except InvalidOperation:
+        raise DomainError("referral_bad_amount") from None
+    if amount >= MAX_AMOUNT:
+        raise DomainError("referral_bad_amount")
+    digits = get_currency_precision(code)
+    if -amount.as_tuple().exponent > digits:  # type: ignore[operator]
+        raise DomainError("referral_too_precise", currency=code, digits=digits)
+    return amount, code
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()\-.]{5,}$")
+_HANDLE = re.compile(r"^@[A-Za-z][A-Za-z0-9_]{3,31}$")
+_URL = re.compile(r"^(https?://)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(/\S*)?$")
+
+
+def _printable(text: str | None) -> str:
+    """No control characters (PostgreSQL refuses NUL; none belongs in a name or a contact)."""
+    return "".join(ch for ch in (text or "") if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+
+
+def clean_contact(text: str) -> str:
+    """A phone number, an e-mail address, a Telegram @username or a website."""
+    value = " ".join(_printable(text).split())
+    if not value or len(value) > CONTACT_LIMIT:
+        raise DomainError("referral_bad_contact")
+    if _PHONE.match(value):
+        if not 6 <= sum(ch.isdigit() for ch in value) <= 15:
+            raise DomainError("referral_bad_contact")
+        return value
+    if _EMAIL.match(value) or _HANDLE.match(value) or _URL.match(value):
+        return value
+    raise DomainError("referral_bad_contact")
+
+
+def clean_text(text: str, limit: int, code: str) -> str:
+    value = _printable(text).strip()
+    if not value or value.startswith("/"):
+        raise DomainError(code, limit=limit)
+    if len(value) > limit:
+        raise DomainError(code, limit=limit)
+    return value
+
+
+# -- choosing the receiver ----------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    member: Member
+    received: int  # referrals received in the fairness window
+
+
+async def categories(session: AsyncSession, alliance_id: int, referrer_id: int) -> list[str]:
+    rows = await session.scalars(
+        select(Member.category).where(Member.alliance_id == alliance_id,
+                                      Member.status == roster.ACTIVE, Member.id != referrer_id,
+                                      Member.category.is_not(None))
+        .distinct().order_by(Member.category))
+    return [row for row in rows if row]
+
+
+async def suggest(session: AsyncSession, alliance_id: int, category: str | None, referrer_id: int,
+                  now: datetime, *, skip: tuple[int, ...] = (), limit: int = 8) -> list[Suggestion]:
+    """Active members (of ``category``), fewest referrals received lately first.
+
+    Never the referrer, never a suspended member, never anyone in ``skip`` (who declined it).
+    Ties go to whoever received one longest ago (never first), then by name: round robin.
+    """
+    since = now - FAIRNESS_WINDOW
+    counts = (
+        select(Referral.receiver_id.label("member_id"), func.count().label("received"),
+               func.max(Referral.created_at).label("last"))
+        .where(Referral.alliance_id == alliance_id, Referral.created_at >= since,
+               Referral.status != CANCELLED)
+        .group_by(Referral.receiver_id).subquery()
+    )
+    query = (
+        select(Member, func.coalesce(counts.c.received, 0), counts.c.last)
+        .outerjoin(counts, counts.c.member_id == Member.id)
+        .where(Member.alliance_id == alliance_id, Member.status == roster.ACTIVE,
+               Member.id != referrer_id)
+    )
+    if category is not None:
+        query = query.where(Member.category == category)
+    if skip:
+        query = query.where(Member.id.not_in(skip))
+    rows = list(await session.execute(query))
+    rows.sort(key=lambda row: (row[1], row[2] is not None, row[2] or now, row[0].name.casefold(),
+                               row[0].id))
+    return [Suggestion(member=row[0], received=row[1]) for row in rows[:limit]]
+
+
+async def find_members(session: AsyncSession, alliance_id: int, text: str, referrer_id: int,
+                       *, limit: int = 8) -> list[Member]:
+    wanted = (text or "").strip().casefold()
+    if not wanted:
+        return []
+    found = [member for member in await roster.active_members(session, alliance_id)
+             if member.id != referrer_id and wanted in member.name.casefold()]
+    exact = [member for member in found if member.name.casefold() == wanted]
+    return (exact or found)[:limit]
+
+
+async def start(session: AsyncSession, alliance_id: int, person_id: int) -> Member:
+    """May this person refer now? Returns the member they refer for."""
+    return await roster.require_active_member(session, alliance_id, person_id)
+
+
+async def receiver_for(session: AsyncSession, alliance_id: int, person_id: int,
+                       receiver_id: int) -> Member:
+    """A receiver chosen in the wizard: an active member of the alliance, not oneself."""
+    referrer = await roster.require_active_member(session, alliance_id, person_id)
+    receiver = await session.get(Member, receiver_id)
+    if receiver is None or receiver.alliance_id != alliance_id:
+        raise DomainError("referral_unknown_member")
+    if receiver.id == referrer.id:
+        raise DomainError("referral_not_yourself")
+    if receiver.status != roster.ACTIVE:
+        raise DomainError("referral_receiver_inactive", name=receiver.name)
+    return receiver
+
+
+# -- the state machine --------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    receiver_id: int
+    customer_name: str
+    contact: str
+    consent: bool
+    need: str
+    urgency: str
+    amount: Decimal | None = None
+    currency: str | None = None
+    passed_from_id: int | None = None
+
+
+def _event(session: AsyncSession, referral_id: int, actor_id: int | None, action: str,
+           now: datetime, **details: Any) -> None:
+    session.add(ReferralEvent(referral_id=referral_id, actor_id=actor_id, action=action,
+                              details=details, created_at=now))
+
+
+async def create(session: AsyncSession, alliance_id: int, person_id: int, draft: Draft,
+                 now: datetime) -> Referral:
+    referrer = await roster.require_active_member(session, alliance_id, person_id)
+    receiver = await receiver_for(session, alliance_id, person_id, draft.receiver_id)
+    if not draft.consent:
+        raise DomainError("referral_needs_consent")
+    if draft.urgency not in URGENCIES:
+        raise DomainError("referral_bad_urgency")
+    name = clean_text(draft.customer_name, NAME_LIMIT, "referral_bad_name")
+    contact = clean_contact(draft.contact)
+    need = clean_text(draft.need, NEED_LIMIT, "referral_bad_need")
+    if (draft.amount is None) != (draft.currency is None):
+        raise DomainError("referral_bad_amount")
+    if draft.currency is not None and draft.currency not in currencies():
+        raise DomainError("referral_bad_currency", currency=draft.currency)
+    if draft.passed_from_id is not None:
+        earlier = await session.get(Referral, draft.passed_from_id)
+        if earlier is None or earlier.referrer_id != referrer.id:
+            raise DomainError("referral_not_found")
+        if draft.receiver_id in await declined_by(session, earlier.id):
+            raise DomainError("referral_already_declined_by", name=receiver.name)
+    referral = Referral(
+        alliance_id=alliance_id, referrer_id=referrer.id, referrer_person_id=person_id,
+        receiver_id=receiver.id, passed_from_id=draft.passed_from_id, customer_name=name,
+        customer_contact=contact, need=need, urgency=draft.urgency,
+        expected_value=draft.amount, expected_currency=draft.currency, status=SENT,
+        created_at=now, updated_at=now)
+    session.add(referral)
+    await session.flush()
+    _event(session, referral.id, person_id, SENT, now, receiver_id=receiver.id,
+           passed_from=draft.passed_from_id)
+    await session.commit()
+    return referral
+
+
+async def get(session: AsyncSession, referral_id: int) -> Referral:
+    referral = await session.get(Referral, referral_id, populate_existing=True)
+    if referral is None:
+        raise DomainError("referral_not_found")
+    return referral
+
+
+async def _acting_for(session: AsyncSession, referral: Referral, person_id: int,
+                      member_id: int, code: str) -> Member:
+    member = await roster.member_of(session, referral.alliance_id, person_id)
+    if member is None or member.id != member_id:
+        raise DomainError(code)
+    if member.status == roster.SUSPENDED:
+        raise DomainError("member_suspended")
+    if member.status != roster.ACTIVE:
+        raise DomainError("members_only")
+    return member
+
+
+async def as_receiver(session: AsyncSession, referral_id: int, person_id: int) -> Referral:
+    referral = await get(session, referral_id)
+    await _acting_for(session, referral, person_id, referral.receiver_id, "referral_not_yours")
+    return referral
+
+
+async def as_referrer(session: AsyncSession, referral_id: int, person_id: int) -> Referral:
+    referral = await get(session, referral_id)
+    member = await roster.member_of(session, referral.alliance_id, person_id)
+    if member is None or member.id != referral.referrer_id:
+        raise DomainError("referral_not_yours")
+    return referral
+
+
+async def _move(session: AsyncSession, referral_id: int, from_states: tuple[str, ...],
+                to_state: str, actor_id: int | None, now: datetime, *, commit: bool = True,
+                event_details: dict[str, Any] | None = None, **values: Any) -> Referral:
+    """The one way a referral changes state: atomic, first come first served."""
+    result = await session.execute(
+        update(Referral)
+        .where(Referral.id == referral_id, Referral.status.in_(from_states))
+        .values(status=to_state, updated_at=now, **values)
+        .execution_options(synchronize_session=False))
+    referral = await get(session, referral_id)
+    if not result.rowcount:
+        raise DomainError(f"referral_is_{referral.status}")
+    _event(session, referral_id, actor_id, to_state, now, **(event_details or {}))
+    if commit:
+        await session.commit()
+    return await get(session, referral_id)
+
+
+async def accept(session: AsyncSession, referral_id: int, person_id: int, now: datetime) -> Referral:
+    await as_receiver(session, referral_id, person_id)
+    return await _move(session, referral_id, (SENT,), ACCEPTED, person_id, now,
+                       accepted_by=person_id, answered_at=now, touched_at=now)
+
+
+async def decline(session: AsyncSession, referral_id: int, person_id: int, reason: str,
+                  now: datetime) -> Referral:
+    await as_receiver(session, referral_id, person_id)
+    reason = clean_text(reason, REASON_LIMIT, "referral_bad_reason")
+    return await _move(session, referral_id, (SENT,), DECLINED, person_id, now, reason=reason,
+                       answered_at=now, closed_at=now)
+
+
+async def require_state(session: AsyncSession, referral_id: int, person_id: int,
+                        states: tuple[str, ...]) -> Referral:
+    """Before asking the receiver for a reason or a value: may they, and is it still time?"""
+    referral = await as_receiver(session, referral_id, person_id)
+    if referral.status not in states:
+        raise DomainError(f"referral_is_{referral.status}")
+    return referral
+
+
+async def contacted(session: AsyncSession, referral_id: int, person_id: int,
+                    now: datetime) -> Referral:
+    await as_receiver(session, referral_id, person_id)
+    return await _move(session, referral_id, (ACCEPTED,), CONTACTED, person_id, now,
+                       touched_at=now)
+
+
+async def won(session: AsyncSession, referral_id: int, person_id: int, amount: Decimal,
+              currency: str, now: datetime) -> Referral:
+    await as_receiver(session, referral_id, person_id)
+    if currency not in currencies():
+        raise DomainError("referral_bad_currency", currency=currency)
+    if amount < 0 or amount >= MAX_AMOUNT:
+        raise DomainError("referral_bad_amount")
+    return await _move(session, referral_id, IN_HAND, WON, person_id, now, won_value=amount,
+                       won_currency=currency, touched_at=now, closed_at=now,
+                       event_details={"value": format(amount, "f"), "currency": currency})
+
+
+async def lost(session: AsyncSession, referral_id: int, person_id: int, reason: str,
+               now: datetime) -> Referral:
+    await as_receiver(session, referral_id, person_id)
+    reason = clean_text(reason, REASON_LIMIT, "referral_bad_reason")
+    return await _move(session, referral_id, IN_HAND, LOST, person_id, now, reason=reason,
+                       touched_at=now, closed_at=now)
+
+
+async def cancel(session: AsyncSession, referral_id: int, person_id: int, now: datetime) -> Referral:
+    await as_referrer(session, referral_id, person_id)
+    return await _move(session, referral_id, (SENT,), CANCELLED, person_id, now, closed_at=now)
+
+
+async def expire(session: AsyncSession, referral_id: int, now: datetime) -> Referral | None:
+    """Unanswered for 72 hours: expired. ``None`` if it was answered meanwhile (or too early)."""
+    referral = await session.get(Referral, referral_id)
+    if referral is None or referral.status != SENT or now < referral.created_at + EXPIRE_AFTER:
+        return None
+    try:
+        return await _move(session, referral_id, (SENT,), EXPIRED, None, now, commit=False,
+                           closed_at=now)
+    except DomainError:
+        return None
+
+
+async def rate(session: AsyncSession, referral_id: int, person_id: int, stars: int,
+               now: datetime) -> Referral:
+    referral = await as_referrer(session, referral_id, person_id)
+    if referral.status != WON:
+        raise DomainError("referral_not_won")
+    if not 1 <= stars <= 5:
+        raise DomainError("referral_bad_rating")
+    if referral.closed_at is None or now > referral.closed_at + RATING_WINDOW:
+        raise DomainError("referral_rating_closed")
+    referral.rating, referral.rated_at, referral.updated_at = stars, now, now
+    _event(session, referral.id, person_id, "rated", now, stars=stars)
+    await session.commit()
+    return referral
+
+
+async def comment(session: AsyncSession, referral_id: int, person_id: int, text: str,
+                  now: datetime) -> Referral:
+    referral = await as_referrer(session, referral_id, person_id)
+    if referral.rating is None:
+        raise DomainError("referral_not_won")
+    if referral.closed_at is None or now > referral.closed_at + RATING_WINDOW:
+        raise DomainError("referral_rating_closed")
+    referral.rating_comment = clean_text(text, COMMENT_LIMIT, "referral_bad_comment")
+    referral.updated_at = now
+    _event(session, referral.id, person_id, "commented", now)
+    await session.commit()
+    return referral
+
+
+async def declined_by(session: AsyncSession, referral_id: int) -> tuple[int, ...]:
+    """Members who declined this customer along the chain of pass-ons."""
+    skip: list[int] = []
+    current: int | None = referral_id
+    seen: set[int] = set()
+    while current is not None and current not in seen:
+        seen.add(current)
+        referral = await session.get(Referral, current)
+        if referral is None:
+            break
+        if referral.status in (DECLINED, EXPIRED):
+            skip.append(referral.receiver_id)
+        current = referral.passed_from_id
+    return tuple(skip)
+
+
+async def pass_on_draft(session: AsyncSession, referral_id: int, person_id: int) -> Draft:
+    """The referrer passes a declined (or expired) customer on: the same details, a new member."""
+    referral = await as_referrer(session, referral_id, person_id)
+    await roster.require_active_member(session, referral.alliance_id, person_id)
+    if referral.status not in (DECLINED, EXPIRED):
+        raise DomainError(f"referral_is_{referral.status}")
+    if referral.customer_contact is None:
+        raise DomainError("referral_purged")
+    passed = await session.scalar(select(func.count()).select_from(Referral)
+                                  .where(Referral.passed_from_id == referral.id))
+    if passed:
+        raise DomainError("referral_already_passed")
+    return Draft(receiver_id=0, customer_name=referral.customer_name or "",
+                 contact=referral.customer_contact, consent=True, need=referral.need,
+                 urgency=referral.urgency, amount=referral.expected_value,
+                 currency=referral.expected_currency, passed_from_id=referral.id)
+
+
+@dataclass(frozen=True, slots=True)
+class PassOn:
+    draft: Draft
+    alliance_id: int
+    referrer_id: int
+    currency: str
+    categories: list[str]
+    category: str | None
+    skip: tuple[int, ...]
+    suggestions: list[Suggestion]
+
+
+async def pass_on(session: AsyncSession, referral_id: int, person_id: int,
+                  now: datetime) -> PassOn:
+    """Start passing a declined customer on: suggestions skip everyone who declined it."""
+    draft = await pass_on_draft(session, referral_id, person_id)
+    referral = await get(session, referral_id)
+    declined = await session.get(Member, referral.receiver_id)
+    category = declined.category if declined is not None else None
+    skip = await declined_by(session, referral_id)
+    found = await suggest(session, referral.alliance_id, category, referral.referrer_id, now,
+                          skip=skip)
+    alliance = await session.get(Alliance, referral.alliance_id)
+    assert alliance is not None
+    return PassOn(draft=draft, alliance_id=alliance.id, referrer_id=referral.referrer_id,
+                  currency=settings_of(alliance).currency,
+                  categories=await categories(session, alliance.id, referral.referrer_id),
+                  category=category, skip=skip, suggestions=found)
+
+
+async def currency_of(session: AsyncSession, referral_id: int) -> str:
+    """The default currency for a referral's amounts: its alliance's."""
+    referral = await get(session, referral_id)
+    alliance = await session.get(Alliance, referral.alliance_id)
+    assert alliance is not None
+    return settings_of(alliance).currency
+
+
+# -- who sees what ------------------------------------------------------------------------------
+
+async def may_see_contact(session: AsyncSession, referral: Referral, person_id: int) -> bool:
+    """The referrer's people always (while stored); the receiver's people once they accepted."""
+    if referral.customer_contact is None:
+        return False
+    member = await roster.member_of(session, referral.alliance_id, person_id)
+    if member is None:
+        return False
+    if member.id == referral.referrer_id:
+        return True
+    return member.id == referral.receiver_id and referral.status in WAS_ACCEPTED
+
+
+async def people_of_receiver(session: AsyncSession, referral: Referral) -> list[int]:
+    return await roster.people_of(session, referral.receiver_id)
+
+
+async def people_of_referrer(session: AsyncSession, referral: Referral) -> list[int]:
+    return await roster.people_of(session, referral.referrer_id)
+
+
+async def remember_card(session: AsyncSession, referral_id: int, chat_id: int, message_id: int,
+                        now: datetime) -> None:
+    existing = await session.scalar(select(ReferralCard).where(
+        ReferralCard.referral_id == referral_id, ReferralCard.chat_id == chat_id))
+    if existing is None:
+        session.add(ReferralCard(referral_id=referral_id, chat_id=chat_id, message_id=message_id,
+                                 created_at=now))
+    else:
+        existing.message_id = message_id
+
+
+async def cards_of(session: AsyncSession, referral_id: int) -> list[ReferralCard]:
+    return list(await session.scalars(select(ReferralCard).where(
+        ReferralCard.referral_id == referral_id).order_by(ReferralCard.id)))
+
+
+async def open_items(session: AsyncSession, alliance_id: int, person_id: int,
+                     now: datetime) -> tuple[Member, list[Referral]]:
+    """/referrals: what is open for my member, given or received, plus won ones still to rate."""
+    member = await roster.member_of(session, alliance_id, person_id)
+    if member is None or member.status in (roster.LEFT, roster.REMOVED):
+        raise DomainError("members_only")
+    rateable = (Referral.status == WON) & (Referral.referrer_id == member.id) & \
+        Referral.rating.is_(None) & (Referral.closed_at >= now - RATING_WINDOW)
+    rows = await session.scalars(
+        select(Referral).where(Referral.alliance_id == alliance_id,
+                               ((Referral.status.in_(OPEN)
+                                 & ((Referral.referrer_id == member.id)
+                                    | (Referral.receiver_id == member.id)))
+                                | rateable))
+        .order_by(Referral.created_at.desc(), Referral.id.desc()).limit(20))
+    return member, list(rows)
+
+
+async def member_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = await session.execute(select(Member.id, Member.name).where(Member.id.in_(ids)))
+    return {member_id: name for member_id, name in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class MyReferrals:
+    alliance: Alliance
+    member: Member
+    items: list[Referral]
+    names: dict[int, str]
+    contacts: set[int]  # ids whose contact this person may see
+
+
+async def mine(session: AsyncSession, alliance: Alliance, person_id: int,
+               now: datetime) -> MyReferrals:
+    member, items = await open_items(session, alliance.id, person_id, now)
+    ids = {r.referrer_id for r in items} | {r.receiver_id for r in items}
+    contacts = {r.id for r in items if await may_see_contact(session, r, person_id)}
+    return MyReferrals(alliance=alliance, member=member, items=items,
+                       names=await member_names(session, ids), contacts=contacts)
+
+
+# -- the ledger ---------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class LedgerRow:
+    member_id: int
+    name: str
+    given: int = 0
+    received: int = 0
+    accepted: int = 0
+    won: int = 0
+    won_value: dict[str, Decimal] = field(default_factory=dict)
+    credited: int = 0  # referrals this member gave that were won: its credit for the business
+    credited_value: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def balance(self) -> int:
+        """Given minus received: positive means the member gives more than it gets."""
+        return self.given - self.received
+
+
+@dataclass(slots=True)
+class Ledger:
+    rows: list[LedgerRow]
+    totals: LedgerRow
+    since: datetime | None
+    until: datetime | None
+
+
+def _plus(values: dict[str, Decimal], referral: Referral) -> None:
+    if referral.won_value is not None and referral.won_currency:
+        values[referral.won_currency] = (values.get(referral.won_currency, Decimal(0))
+                                         + referral.won_value)
+
+
+def _add(row: LedgerRow, referral: Referral, *, as_giver: bool, as_receiver: bool) -> None:
+    if as_giver:
+        row.given += 1
+        if referral.status == WON:
+            row.credited += 1
+            _plus(row.credited_value, referral)
+    if as_receiver:
+        row.received += 1
+        if referral.status in WAS_ACCEPTED:
+            row.accepted += 1
+        if referral.status == WON:
+            row.won += 1
+            _plus(row.won_value, referral)
+
+
+async def ledger(session: AsyncSession, alliance_id: int, since: datetime | None,
+                 until: datetime | None) -> Ledger:
+    """Per member: given, received, accepted, won, won value per currency; alliance totals.
+
+    Counted by when the referral was made; a cancelled one counts nowhere. Won value is credited
+    to the receiver's row (it did the business) and shown per currency, never summed across.
+    """
+    query = select(Referral).where(Referral.alliance_id == alliance_id,
+                                   Referral.status != CANCELLED)
+    if since is not None:
+        query = query.where(Referral.created_at >= since)
+    if until is not None:
+        query = query.where(Referral.created_at < until)
+    referrals = list(await session.scalars(query))
+    members = {m.id: m for m in await session.scalars(
+        select(Member).where(Member.alliance_id == alliance_id))}
+    rows: dict[int, LedgerRow] = {}
+
+    def row_of(member_id: int) -> LedgerRow:
+        if member_id not in rows:
+            member = members.get(member_id)
+            rows[member_id] = LedgerRow(member_id, member.name if member else "?")
+        return rows[member_id]
+
+    for member in members.values():
+        if member.status == roster.ACTIVE:
+            row_of(member.id)
+    totals = LedgerRow(0, "")
+    for referral in referrals:
+        _add(row_of(referral.referrer_id), referral, as_giver=True, as_receiver=False)
+        _add(row_of(referral.receiver_id), referral, as_giver=False, as_receiver=True)
+        _add(totals, referral, as_giver=True, as_receiver=True)
+    ordered = sorted(rows.values(), key=lambda r: (-r.given, -r.received, r.name.casefold(),
+                                                   r.member_id))
+    return Ledger(rows=ordered, totals=totals, since=since, until=until)
+
+
+_PERIOD_DAYS = re.compile(r"^(\d{1,4})d$")
+_PERIOD_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_PERIOD_YEAR = re.compile(r"^(\d{4})$")
+
+
+def parse_period(text: str | None, now: datetime, zone: Any) -> tuple[datetime | None, datetime | None]:
+    """``/ledger`` periods: nothing or ``all``; ``30d``; ``2026-11``; ``2026`` (alliance time)."""
+    value = (text or "").strip().lower()
+    if value in ("", "all"):
+        return None, None
+    if match := _PERIOD_DAYS.match(value):
+        days = int(match.group(1))
+        if days < 1:
+            raise DomainError("referral_bad_period")
+        return now - timedelta(days=days), None
+    if match := _PERIOD_MONTH.match(value):
+        year, month = int(match.group(1)), int(match.group(2))
+        if not 1 <= month <= 12 or year < 2000:
+            raise DomainError("referral_bad_period")
+        start = datetime(year, month, 1, tzinfo=zone)
+        end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone)
+        return start, end
+    if match := _PERIOD_YEAR.match(value):
+        year = int(match.group(1))
+        if year < 2000:
+            raise DomainError("referral_bad_period")
+        return datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
+    raise DomainError("referral_bad_period")
+
+
+# -- a member's stats for the directory card ----------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class MemberStats:
+    given: int
+    received: int
+    accepted: int
+    won: int
+    won_value: dict[str, Decimal]
+    credited: int  # given and won
+    credited_value: dict[str, Decimal]
+    ratings: int
+    average: Decimal | None  # shown only once it rests on MIN_RATINGS ratings
+
+    @property
+    def balance(self) -> int:
+        return self.given - self.received
+
+
+async def referral_stats(session: AsyncSession, member_id: int, now: datetime) -> MemberStats:
+    """All-time figures for one member and its customers' average rating (≥ 3 ratings)."""
+    referrals = list(await session.scalars(select(Referral).where(
+        (Referral.referrer_id == member_id) | (Referral.receiver_id == member_id),
+        Referral.status != CANCELLED, Referral.created_at <= now)))
+    row = LedgerRow(member_id, "")
+    stars: list[int] = []
+    for referral in referrals:
+        _add(row, referral, as_giver=referral.referrer_id == member_id,
+             as_receiver=referral.receiver_id == member_id)
+        if referral.receiver_id == member_id and referral.rating is not None:
+            stars.append(referral.rating)
+    average = None
+    if len(stars) >= MIN_RATINGS:
+        average = (Decimal(sum(stars)) / Decimal(len(stars))).quantize(Decimal("0.1"))
+    return MemberStats(given=row.given, received=row.received, accepted=row.accepted, won=row.won,
+                       won_value=dict(row.won_value), credited=row.credited,
+                       credited_value=dict(row.credited_value), ratings=len(stars),
+                       average=average)
+
+
+# -- scheduled work -----------------------------------------------------------------------------
+
+async def due_for_reminder(session: AsyncSession, referral_id: int, now: datetime) -> Referral | None:
+    """Still unanswered after the SLA, not reminded yet: mark it reminded and return it."""
+    referral = await session.get(Referral, referral_id)
+    if referral is None or referral.status != SENT or referral.reminded_at is not None:
+        return None
+    alliance = await session.get(Alliance, referral.alliance_id)
+    assert alliance is not None
+    if now < referral.created_at + settings_of(alliance).sla:
+        return None
+    result = await session.execute(update(Referral).where(
+        Referral.id == referral_id, Referral.status == SENT, Referral.reminded_at.is_(None))
+        .values(reminded_at=now).execution_options(synchronize_session=False))
+    if not result.rowcount:
+        return None
+    _event(session, referral_id, None, "reminded", now)
+    return await get(session, referral_id)
+
+
+async def due_for_nudge(session: AsyncSession, referral_id: int, now: datetime) -> Referral | None:
+    """Accepted and untouched for 7 days: nudge once per quiet spell."""
+    referral = await session.get(Referral, referral_id)
+    if referral is None or referral.status not in IN_HAND or referral.touched_at is None:
+        return None
+    if now < referral.touched_at + NUDGE_AFTER:
+        return None
+    if referral.nudged_at is not None and referral.nudged_at >= referral.touched_at:
+        return None
+    referral.nudged_at = now
+    _event(session, referral_id, None, "nudged", now)
+    return referral
+
+
+async def purge(session: AsyncSession, referral_id: int, now: datetime) -> bool:
+    """Forget the customer's name and contact once the retention after closing has passed."""
+    referral = await session.get(Referral, referral_id)
+    if referral is None or referral.status not in CLOSED or referral.closed_at is None:
+        return False
+    if referral.customer_contact is None and referral.customer_name is None:
+        return False
+    alliance = await session.get(Alliance, referral.alliance_id)
+    assert alliance is not None
+    if now < referral.closed_at + settings_of(alliance).retention:
+        return False
+    referral.customer_contact = referral.customer_name = None
+    referral.purged_at = now
+    _event(session, referral_id, None, "purged", now)
+    return True
+
+
+async def scheduled(session: AsyncSession) -> list[tuple[Referral, Settings]]:
+    """Referrals that still imply a job: open ones, and closed ones not purged yet."""
+    rows = await session.execute(
+        select(Referral, Alliance).join(Alliance, Alliance.id == Referral.alliance_id)
+        .where(Referral.status.in_(OPEN) | Referral.customer_contact.is_not(None)
+               | Referral.customer_name.is_not(None)))
+    settings: dict[int, Settings] = {}
+    chosen = []
+    for referral, alliance in rows:
+        if alliance.id not in settings:
+            settings[alliance.id] = settings_of(alliance)
+        chosen.append((referral, settings[alliance.id]))
+    return chosen
+
+
+def by_currency(values: dict[str, Decimal]) -> list[tuple[str, Decimal]]:
+    return sorted(values.items())
+
+
+def merge_values(*maps: dict[str, Decimal]) -> dict[str, Decimal]:
+    total: dict[str, Decimal] = defaultdict(Decimal)
+    for values in maps:
+        for code, amount in values.items():
+            total[code] += amount
+    return dict(total)
+
+
+async def ledger_for(session: AsyncSession, alliance: Alliance, period: str | None,
+                     now: datetime) -> Ledger:
+    """/ledger [period] for an alliance: the period read in the alliance's time zone."""
+    since, until = parse_period(period, now, zone(alliance.timezone))
+    return await ledger(session, alliance.id, since, until)
+
+
+async def drafts(session: AsyncSession) -> list[tuple[str, datetime]]:
+    """/refer wizards in progress (their data holds a customer's contact) and when last touched."""
+    rows = await session.execute(select(FsmRecord.key, FsmRecord.updated_at)
+                                 .where(FsmRecord.state.like("Refer:%")))
+    return [(key, updated_at) for key, updated_at in rows]
+
+
+async def drop_draft(session: AsyncSession, key: str, now: datetime) -> bool:
+    """An abandoned wizard is forgotten a day after its last step, contact and all."""
+    record = await session.get(FsmRecord, key)
+    if record is None or not (record.state or "").startswith("Refer:"):
+        return False
+    if now < record.updated_at + DRAFT_LIFETIME:
+        return False
+    await session.delete(record)
+    return True

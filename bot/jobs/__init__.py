@@ -3,3 +3,4 @@
 Importing this package registers every feature's jobs with ``bot.scheduler``. Like handlers, job
 modules sit in front of the services: they call services, render views, enqueue to the outbox.
 """
+from bot.jobs import decisions  # noqa: F401

@@ -35,6 +35,13 @@ COMMANDS: tuple[CommandInfo, ...] = (
                 False, True, "forum_coordinator"),
     CommandInfo("timezone", __("Set the alliance's time zone (coordinators)"),
                 False, True, "coordinator"),
+    CommandInfo("propose", __("Propose something for the alliance to vote on"),
+                True, True, "member"),
+    CommandInfo("decisions", __("The decision log"), True, True, "member"),
+    CommandInfo("proposal", __("A proposal's rules, tallies and timeline: /proposal <number>"),
+                True, True, "member"),
+    CommandInfo("close", __("Close a vote early (its author or a coordinator)"),
+                True, True, "member"),
 )
 
 

@@ -67,3 +67,28 @@ async def propose(harness: Harness, author: SimUser, *, title: str, text: str, k
         await author.press(world.last(author), toggle)
     await author.press(world.last(author), text_in(lang, "✅ Publish"))
     return world.last(author)
+
+
+async def add_colleague(harness: Harness, group: SimChat, colleague: SimUser, *,
+                        of: SimUser) -> None:
+    """``colleague`` acts for the same business as ``of`` (one member, two people)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from storage.models import Chat, Person, Role
+
+    assert harness.app is not None
+    now = datetime.now(UTC)
+    async with harness.app.sessions() as session:
+        chat = await session.scalar(select(Chat).where(Chat.tg_chat_id == group.id))
+        assert chat is not None
+        theirs = await session.scalar(select(Role).where(Role.alliance_id == chat.alliance_id,
+                                                         Role.person_id == of.id))
+        assert theirs is not None
+        session.add(Person(id=colleague.id, first_name=colleague.name, started=True,
+                           language_code=colleague.lang, created_at=now, updated_at=now))
+        await session.flush()
+        session.add(Role(alliance_id=chat.alliance_id, person_id=colleague.id, role="member",
+                         member_id=theirs.member_id, created_at=now))
+        await session.commit()

@@ -109,19 +109,31 @@ def _turnout(voted: int, eligible: int, needed: int) -> str:
         needed=format_number(needed)))
 
 
-def outcome_text(proposal: Proposal, result: Result) -> str:
+def outcome_plain(proposal: Proposal, result: Result) -> str:
     head = str(REASON_NAMES[result.reason])
     if result.passed and proposal.kind in (tally.SINGLE, tally.MULTIPLE):
         names = ", ".join(labels(proposal)[w] for w in result.winners)
         head = _("Passed: {options}").format(options=names)
-    return esc(head)
+    return head
+
+
+def outcome_text(proposal: Proposal, result: Result) -> str:
+    return esc(outcome_plain(proposal, result))
+
+
+def _bold(text: str) -> str:
+    return f"<b>{esc(text)}</b>"
+
+
+def _heading(proposal: Proposal, heading: str) -> str:
+    return f"🗳 {_bold(heading)}<b>: {esc(proposal.title)}</b>"
 
 
 def card(proposal: Proposal, alliance: Alliance, now_standing: Standing | None,
          result: Result | None) -> tuple[str, InlineKeyboardMarkup | None]:
     """The group card: open with its buttons, or closed with the final state and no buttons."""
-    lines = [f"🗳 <b>{esc(_('Proposal #{id}').format(id=proposal.id))}: "
-             f"{esc(proposal.title)}</b>", "", esc(trim(proposal.text, 1200)), "",
+    heading = _("Proposal #{id}").format(id=proposal.id)
+    lines = [_heading(proposal, heading), "", esc(trim(proposal.text, 1200)), "",
              _rules_line(proposal)]
     if proposal.status == OPEN and now_standing is not None:
         current = now_standing.result
@@ -149,8 +161,8 @@ def card(proposal: Proposal, alliance: Alliance, now_standing: Standing | None,
 
 
 def announcement(proposal: Proposal, result: Result) -> str:
-    lines = [f"🗳 <b>{esc(_('Decision on proposal #{id}').format(id=proposal.id))}: "
-             f"{esc(proposal.title)}</b>",
+    heading = _("Decision on proposal #{id}").format(id=proposal.id)
+    lines = [_heading(proposal, heading),
              f"<b>{outcome_text(proposal, result)}</b>",
              _counts_line(proposal, result.counts),
              _turnout(result.voted, result.eligible, result.quorum_needed),
@@ -215,13 +227,13 @@ def rules_section(proposal: Proposal) -> list[str]:
 def details_text(info: Details, result: Result | None) -> str:
     proposal, alliance = info.proposal, info.alliance
     tz = alliance.timezone
-    lines = [f"🗳 <b>{esc(_('Proposal #{id}').format(id=proposal.id))}: "
-             f"{esc(proposal.title)}</b>", "", esc(trim(proposal.text, 1500)), "",
-             _rules_line(proposal), "", f"<b>{esc(_('Rules'))}</b>", *rules_section(proposal),
+    heading = _("Proposal #{id}").format(id=proposal.id)
+    lines = [_heading(proposal, heading), "", esc(trim(proposal.text, 1500)), "",
+             _rules_line(proposal), "", _bold(_("Rules")), *rules_section(proposal),
              ""]
     if proposal.status == OPEN:
         current = info.standing.result
-        lines.append(f"<b>{esc(_('Standing'))}</b>")
+        lines.append(_bold(_("Standing")))
         lines.append(_turnout(current.voted, current.eligible, current.quorum_needed))
         if proposal.results_while_open:
             lines.append(_counts_line(proposal, current.counts))
@@ -231,14 +243,15 @@ def details_text(info: Details, result: Result | None) -> str:
             lines.append(esc(_("Not voted yet: {names}").format(
                 names=trim(", ".join(info.not_voted), 600))))
     elif result is not None:
-        lines.append(f"<b>{esc(_('Outcome'))}: {outcome_text(proposal, result)}</b>")
+        outcome_head = _("Outcome: {outcome}").format(outcome=outcome_plain(proposal, result))
+        lines.append(f"<b>{esc(outcome_head)}</b>")
         lines.append(_turnout(result.voted, result.eligible, result.quorum_needed))
         lines.append(_counts_line(proposal, result.counts))
     if info.by_option is not None and (proposal.status != OPEN or proposal.results_while_open):
         for name, voters in zip(labels(proposal), info.by_option, strict=True):
             if voters:
                 lines.append(f"{esc(name)}: {esc(trim(', '.join(voters), 500))}")
-    lines += ["", f"<b>{esc(_('Timeline'))}</b>",
+    lines += ["", _bold(_("Timeline")),
               esc(_("Opened: {when}").format(when=format_datetime(proposal.opened_at, tz)))]
     if proposal.reminded_at is not None:
         lines.append(esc(_("Reminder sent: {when}").format(
@@ -259,8 +272,9 @@ def log_page(proposals: list[Proposal], total: int, number: int, alliance_id: in
     if not proposals:
         return esc(_("No proposals yet. Start one with /propose.")), None
     pages = max(1, -(-total // PAGE))
-    lines = [f"<b>{esc(_('Decision log'))}</b> "
-             f"({esc(_('page {n} of {pages}').format(n=number + 1, pages=pages))})", ""]
+    where = _("page {n} of {pages}").format(n=number + 1, pages=pages)
+    title = _("Decision log")
+    lines = [f"{_bold(title)} ({esc(where)})", ""]
     for proposal in proposals:
         if proposal.status == OPEN:
             state = _("open")

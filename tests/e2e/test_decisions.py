@@ -67,8 +67,8 @@ def now_showing(harness: Harness, group: SimChat, card):
     return next(m for m in harness.world.messages_in(group) if m.message_id == card.message_id)
 
 
-def announcements(harness: Harness, group: SimChat, lang: str) -> list:
-    head = text_in(lang, "Decision on proposal #{id}").split("#")[0]
+def announcements(harness: Harness, group: SimChat, lang: str, proposal_id: int = 1) -> list:
+    head = text_in(lang, "Decision on proposal #{id}").format(id=proposal_id)
     return [m for m in harness.world.messages_in(group) if head in m.text]
 
 

@@ -19,6 +19,7 @@ from bot import decisions as glue
 from bot.cards import CardEditor
 from bot.context import Ctx
 from bot.i18n import format_datetime, use_locale
+from bot.middlewares import stateless_callbacks
 from bot.outbox import OutboxWorker
 from bot.scheduler import Scheduler
 from bot.services import alliances, decisions, tally
@@ -29,6 +30,8 @@ from bot.views.decisions import DecisionsPageCb, VoteCb, WizardCb
 from handlers.replies import plain, refuse
 from handlers.start import deep_link
 from storage.models import Alliance
+
+stateless_callbacks(VoteCb.__prefix__)  # a vote press never reads the wizard's state
 
 
 class Proposing(StatesGroup):

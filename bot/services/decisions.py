@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, select, update
+from sqlalchemy import String, and_, delete, exists, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -281,15 +281,27 @@ class Standing:
 
 
 async def standing(session: AsyncSession, proposal: Proposal) -> Standing:
-    """Ballots of the members eligible now, and how many are eligible: one consistent read."""
-    eligible = await session.scalar(select(func.count()).select_from(Member)
-                                    .where(_eligible(proposal))) or 0
-    rows = await session.scalars(
-        select(Ballot.choices).join(Member, Member.id == Ballot.member_id)
-        .where(Ballot.proposal_id == proposal.id, _eligible(proposal)))
+    """Ballots of the members eligible now, and how many are eligible: one query, grouped by
+    ballot content (a handful of rows however many members vote)."""
+    eligible = (select(func.count()).select_from(Member).where(_eligible(proposal))
+                .scalar_subquery())
+    grouped = (select(Ballot.choices, func.count().label("n"))
+               .join(Member, Member.id == Ballot.member_id)
+               .where(Ballot.proposal_id == proposal.id, _eligible(proposal))
+               .group_by(Ballot.choices))
+    rows = (await session.execute(
+        select(literal(None, String).label("choices"), eligible.label("n")).union_all(grouped)
+    )).all()
     rules = rules_of(proposal)
-    counts, total = tally.count(rules, (decode(choices) for choices in rows))
-    return Standing(rules, counts, total, eligible)
+    counts, total, members = [0] * rules.options, 0, 0
+    for choices, n in rows:
+        if choices is None:
+            members = n
+            continue
+        total += n
+        for choice in tally.valid_ballot(rules, decode(choices)):
+            counts[choice] += n
+    return Standing(rules, counts, total, members)
 
 
 def decode(choices: str) -> list[int]:
@@ -300,8 +312,20 @@ def encode(choices: frozenset[int] | set[int]) -> str:
     return ",".join(str(choice) for choice in sorted(choices))
 
 
-async def _voter(session: AsyncSession, proposal: Proposal, person_id: int) -> Member:
-    member = await member_of(session, proposal.alliance_id, person_id)
+async def _voter(session: AsyncSession, proposal_id: int, person_id: int
+                 ) -> tuple[Proposal, Member]:
+    """The proposal and the business this person votes for, in one query."""
+    row = (await session.execute(
+        select(Proposal, Member).select_from(Proposal)
+        .outerjoin(Role, and_(Role.alliance_id == Proposal.alliance_id,
+                              Role.person_id == person_id))
+        .outerjoin(Member, Member.id == Role.member_id)
+        .where(Proposal.id == proposal_id))).first()
+    if row is None:
+        raise DomainError("proposal_unknown")
+    proposal, member = row
+    if proposal.status != OPEN:
+        raise DomainError("proposal_closed")
     if member is None or member.status in (LEFT, REMOVED):
         raise DomainError("members_only")
     if member.status == SUSPENDED:
@@ -311,7 +335,7 @@ async def _voter(session: AsyncSession, proposal: Proposal, person_id: int) -> M
             Role.member_id == member.id, Role.role == "coordinator")))
         if not coordinator:
             raise DomainError("proposal_coordinators_vote")
-    return member
+    return proposal, member
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,14 +351,11 @@ async def cast(session: AsyncSession, proposal_id: int, person_id: int, option: 
     """A press on an option: one ballot per member, replaced atomically (two people of the
     same member pressing at once still leave one ballot). Multiple choice toggles the option.
     Closes the proposal when every eligible member has voted or the rest cannot change it."""
-    proposal = await session.get(Proposal, proposal_id)
-    if proposal is None:
-        raise DomainError("proposal_unknown")
-    if proposal.status != OPEN or now >= proposal.closes_at:
+    proposal, member = await _voter(session, proposal_id, person_id)
+    if now >= proposal.closes_at:
         raise DomainError("proposal_closed")
     if not 0 <= option < len(proposal.options):
         raise DomainError("proposal_unknown")
-    member = await _voter(session, proposal, person_id)
     if proposal.kind == tally.MULTIPLE:
         current = await session.scalar(select(Ballot.choices).where(
             Ballot.proposal_id == proposal.id, Ballot.member_id == member.id))

@@ -16,6 +16,7 @@ from aiogram.types import (
 )
 
 from bot import decisions as glue
+from bot import membership_votes  # noqa: F401  (registers the membership outcome hook)
 from bot.cards import CardEditor
 from bot.context import Ctx
 from bot.i18n import format_datetime, use_locale

@@ -219,3 +219,22 @@ async def test_a_membership_vote_decides_the_application(harness: Harness, monke
     assert decided == [{"application": 42, "approve": False, "in_transaction": True,
                         "reason": decided[0]["reason"]}]
     assert decided[0]["reason"] == "成员投票：赞成 0，反对 2，弃权 0；未批准。"
+
+
+async def test_the_outcome_is_pinned_when_the_alliance_wants_it(harness: Harness) -> None:
+    lin, people, group = await alliance(harness, "en", members=1)
+    assert harness.app is not None
+    async with harness.app.sessions() as session:
+        from storage.models import Alliance
+
+        row = await session.get(Alliance, 1)
+        assert row is not None
+        row.settings = {"pin_decisions": True, "proposal_quorum_pct": 100}
+        await session.commit()
+    await propose(harness, lin, title="Pin me", text="Pinned outcome.", kind="yesno")
+    card = card_in(harness, group)
+    assert "quorum 100%" in card.text  # the alliance's default quorum
+    await people[0].press(card, "Yes")
+    await lin.press(card, "Yes")
+    (announced,) = announcements(harness, group, "en")
+    assert announced.pinned and not now_showing(harness, group, card).pinned

@@ -228,7 +228,7 @@ def details_text(info: Details, result: Result | None) -> str:
     proposal, alliance = info.proposal, info.alliance
     tz = alliance.timezone
     heading = _("Proposal #{id}").format(id=proposal.id)
-    lines = [_heading(proposal, heading), "", esc(trim(proposal.text, 1500)), "",
+    lines = [_heading(proposal, heading), "", esc(trim(proposal.text, 1000)), "",
              _rules_line(proposal), "", _bold(_("Rules")), *rules_section(proposal),
              ""]
     if proposal.status == OPEN:
@@ -241,30 +241,40 @@ def details_text(info: Details, result: Result | None) -> str:
             lines.append(esc(_("Results are shown after the close.")))
         if info.not_voted:
             lines.append(esc(_("Not voted yet: {names}").format(
-                names=trim(", ".join(info.not_voted), 600))))
+                names=trim(", ".join(info.not_voted), 400))))
     elif result is not None:
         outcome_head = _("Outcome: {outcome}").format(outcome=outcome_plain(proposal, result))
         lines.append(f"<b>{esc(outcome_head)}</b>")
         lines.append(_turnout(result.voted, result.eligible, result.quorum_needed))
         lines.append(_counts_line(proposal, result.counts))
+    voters_lines = []
     if info.by_option is not None and (proposal.status != OPEN or proposal.results_while_open):
         for name, voters in zip(labels(proposal), info.by_option, strict=True):
             if voters:
-                lines.append(f"{esc(name)}: {esc(trim(', '.join(voters), 500))}")
-    lines += ["", _bold(_("Timeline")),
+                voters_lines.append(f"{esc(name)}: {esc(trim(', '.join(voters), 500))}")
+    timeline = ["", _bold(_("Timeline")),
               esc(_("Opened: {when}").format(when=format_datetime(proposal.opened_at, tz)))]
     if proposal.reminded_at is not None:
-        lines.append(esc(_("Reminder sent: {when}").format(
+        timeline.append(esc(_("Reminder sent: {when}").format(
             when=format_datetime(proposal.reminded_at, tz))))
     if info.changes:
-        lines.append(esc(_("Ballots changed: {n}").format(n=format_number(info.changes))))
+        timeline.append(esc(_("Ballots changed: {n}").format(n=format_number(info.changes))))
     if proposal.closed_at is not None:
-        lines.append(esc(_("Closed: {when} ({why})").format(
+        timeline.append(esc(_("Closed: {when} ({why})").format(
             when=format_datetime(proposal.closed_at, tz),
             why=str(CLOSE_NAMES.get(proposal.close_reason or "", "")))))
     else:
-        lines.append(esc(_("Closes: {when}").format(when=format_datetime(proposal.closes_at, tz))))
-    return trim("\n".join(lines), 4000)
+        timeline.append(esc(_("Closes: {when}").format(
+            when=format_datetime(proposal.closes_at, tz))))
+    # Whole lines only (each is balanced HTML): who chose what gives way first if it is long.
+    budget = 4000 - len("\n".join([*lines, *timeline]))
+    for line in voters_lines:
+        if len(line) + 1 > budget:
+            lines.append("…")
+            break
+        lines.append(line)
+        budget -= len(line) + 1
+    return "\n".join([*lines, *timeline])
 
 
 def log_page(proposals: list[Proposal], total: int, number: int, alliance_id: int

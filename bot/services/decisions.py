@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, delete, exists, func, literal, select, update
+from sqlalchemy import String, and_, case, delete, exists, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -388,7 +388,8 @@ async def _upsert(session: AsyncSession, proposal_id: int, member_id: int, choic
     statement = statement.on_conflict_do_update(
         index_elements=["proposal_id", "member_id"],
         set_={"choices": statement.excluded.choices, "cast_at": statement.excluded.cast_at,
-              "changed": table.c.changed + 1})
+              "changed": case((table.c.choices != statement.excluded.choices,
+                               table.c.changed + 1), else_=table.c.changed)})
     await session.execute(statement)
 
 

@@ -54,6 +54,7 @@ async def test_a_changed_vote_replaces_the_ballot(session: AsyncSession) -> None
     persons = await roster(session, 4)
     pid = await open_one(session)
     await decisions.cast(session, pid, persons[0][0], tally.YES, NOW)
+    await decisions.cast(session, pid, persons[0][0], tally.YES, NOW)  # the same again
     done = await decisions.cast(session, pid, persons[0][0], tally.NO, NOW)
     await session.commit()
     assert done.standing.counts == [0, 1, 0] and done.standing.ballots == 1

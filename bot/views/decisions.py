@@ -126,7 +126,7 @@ def _bold(text: str) -> str:
 
 
 def _heading(proposal: Proposal, heading: str) -> str:
-    return f"🗳 {_bold(heading)}<b>: {esc(proposal.title)}</b>"
+    return "🗳 " + _bold(_("{heading}: {title}").format(heading=heading, title=proposal.title))
 
 
 def card(proposal: Proposal, alliance: Alliance, now_standing: Standing | None,

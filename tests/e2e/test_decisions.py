@@ -161,7 +161,7 @@ async def test_200_members_vote_at_once_each_ballot_counted_once(harness: Harnes
     assert len(answers) == 201 and not any(a.show_alert for a in answers)
     assert await ballots(harness) == 200
     edits = harness.app.cards.edits - edits_before
-    assert 1 <= edits <= 20, edits  # coalesced, not one edit per ballot
+    assert 1 <= edits <= 40, edits  # coalesced: a handful, not one edit per ballot
     shown = now_showing(harness, group, card)
     assert "Turnout: 200 of 201 members (quorum 133)" in shown.text
     assert "Yes 100 · No 100 · Abstain 0" in shown.text  # the last state shows

@@ -238,3 +238,25 @@ async def test_the_outcome_is_pinned_when_the_alliance_wants_it(harness: Harness
     await lin.press(card, "Yes")
     (announced,) = announcements(harness, group, "en")
     assert announced.pinned and not now_showing(harness, group, card).pinned
+
+
+async def test_telegram_errors_delay_the_card_but_lose_nothing(harness: Harness) -> None:
+    lin, people, group = await alliance(harness, "zh-hans", members=3)
+    faults = harness.emulator.faults
+    faults.add("sendMessage", 502, chat_id=group)  # the card's first post fails
+    await propose(harness, lin, title="预算", text="明年的预算。", kind="yesno")
+    await harness.world.settle(timeout=30)
+    card = card_in(harness, group)  # the outbox retried it
+    faults.add("editMessageText", 500, chat_id=group)  # the next card edit fails
+    await people[0].press(card, text_in("zh-hans", "Yes"))
+    await people[1].press(card, text_in("zh-hans", "No"))
+    shown = now_showing(harness, group, card)
+    assert "赞成 1 · 反对 1" in shown.text  # the following edit shows the last state
+    blocked = people[2]
+    await blocked.block_bot()
+    await harness.advance(timedelta(hours=48, minutes=1))  # the reminder goes out
+    reminded = [p for p in (lin, blocked) if any("⏰" in m.text
+                                                  for m in harness.world.messages_to(p))]
+    assert reminded == [lin]  # the one who blocked the bot is skipped, the rest still get it
+    await harness.advance(timedelta(hours=24))
+    assert len(announcements(harness, group, "zh-hans")) == 1

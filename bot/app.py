@@ -29,7 +29,7 @@ from bot.config import Config
 from bot.fsm_storage import SqlStorage
 from bot.i18n import use_locale
 from bot.leader import Leader
-from bot.middlewares import Activity, UpdateMiddleware
+from bot.middlewares import Activity, LeanFSMContextMiddleware, UpdateMiddleware
 from bot.outbox import OutboxWorker
 from bot.scheduler import Scheduler
 from bot.telegram_requests import CommitBeforeSend, RetryFlood
@@ -68,7 +68,9 @@ class AllianceApp:
         self.dispatcher.update.outer_middleware(UpdateMiddleware(
             self.sessions, self.clock, config.defaults.locale, config.defaults.timezone,
             self.activity, fsm=self.dispatcher.fsm, isolation=SimpleEventIsolation()))
-        self.dispatcher.update.outer_middleware(self.dispatcher.fsm)
+        fsm = self.dispatcher.fsm
+        self.dispatcher.update.outer_middleware(LeanFSMContextMiddleware(
+            fsm.storage, fsm.events_isolation, fsm.strategy))
         self.dispatcher.include_router(build_router())
         self.outbox = OutboxWorker(self.bot, self.sessions, self.clock, config.outbox,
                                    poll_interval=outbox_poll_interval)

@@ -124,6 +124,7 @@ async def _story(world: World, code: str, lang: str, app: AllianceApp, clock: Fa
     await _membership(world, lang, lin, chen, group)
     await _meetings(world, lang, app, clock, lin, chen, mei, group)
     await _referrals(world, lang, lin=lin, chen=chen, group=group)
+    await _decisions(world, lin, chen, mei, group, lang)
 
 
 # Button labels and sample answers of the membership chapter, per language of the story.
@@ -331,4 +332,47 @@ async def _referrals(world: World, lang: str, *, lin: SimUser, chen: SimUser,
 
     _heading("The ledger shows who gives and who receives")
     await lin.send(group, "/ledger")
+    await world.settle()
+
+
+async def _decisions(world: World, lin: SimUser, chen: SimUser, mei: SimUser, group: SimChat,
+                     lang: str) -> None:
+    """PRODUCT.md §5: a proposal, ballots by members only, an early close, the decision log."""
+    from bot.i18n import gettext as _
+    from bot.i18n import use_locale
+
+    def say(message: str, locale: str = lang) -> str:
+        with use_locale(locale):
+            return _(message)
+
+    _heading("Lin proposes, in private, to buy a tyre changer together")
+    await lin.dm("/propose")
+    await world.settle()
+    for answer in ("Buy a shared tyre changer",
+                   "About 90,000 TWD, split evenly; it stays at Chen's and is booked here."):
+        await lin.dm(answer)
+        await world.settle()
+    await lin.press(world.last(lin), say("Yes / No / Abstain"))
+    await lin.press(world.last(lin), say("3 days"))
+    await lin.press(world.last(lin), say("✅ Publish"))
+    card = [m for m in world.messages_in(group) if m.buttons][-1]
+
+    _heading("Members vote on the card; Mei changes her mind; a guest cannot vote")
+    guest = world.user("Guest", lang=lin.lang)
+    group.chat.member(guest.user).status = "member"
+    await chen.press(card, say("Yes"))
+    await mei.press(card, say("No"))
+    await guest.press(card, say("Yes"))
+    await mei.press(card, say("Yes"))
+
+    _heading("Chen may not close Lin's proposal early; Lin, its author, can")
+    await chen.send(group, "/close 1")
+    await world.settle()
+    await lin.send(group, "/close 1")
+    await world.settle()
+
+    _heading("The decision log")
+    await chen.send(group, "/proposal 1")
+    await world.settle()
+    await mei.dm("/decisions")
     await world.settle()

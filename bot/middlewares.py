@@ -44,6 +44,35 @@ class Activity:
     recent_failures: deque[str] = field(default_factory=lambda: deque(maxlen=100))
 
 
+# Callback-data prefixes whose handlers never read FSM state: the FSM middleware skips its
+# per-update state read for them (a vote press must not pay for the wizards' storage).
+STATELESS_CALLBACKS: set[str] = set()
+
+
+def stateless_callbacks(*prefixes: str) -> None:
+    STATELESS_CALLBACKS.update(prefixes)
+
+
+class LeanFSMContextMiddleware(FSMContextMiddleware):
+    """aiogram's FSM middleware, minus the state read for callbacks declared stateless.
+
+    Their handlers still get ``state`` (an FSMContext reads on demand); only ``raw_state`` —
+    what ``StateFilter`` looks at — is left out, so never declare a prefix stateless whose
+    handlers are filtered by state.
+    """
+
+    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+                       event: TelegramObject, data: dict[str, Any]) -> Any:
+        query = event.callback_query if isinstance(event, Update) else None
+        if query is not None and (query.data or "").partition(":")[0] in STATELESS_CALLBACKS:
+            data["fsm_storage"] = self.storage
+            context = self.resolve_event_context(data["bot"], data)
+            if context is not None:
+                data["state"] = context
+            return await handler(event, data)
+        return await super().__call__(handler, event, data)
+
+
 class UpdateMiddleware(BaseMiddleware):
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
                  default_locale: str, default_timezone: str, activity: Activity, *,
@@ -102,18 +131,19 @@ class UpdateMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         chat: Chat | None = data.get("event_chat")
         anonymous = user is not None and user.id in SERVICE_USERS
+        speaking = user is not None and not user.is_bot and not anonymous
+        place = role = None
+        if chat is not None and chat.type in GROUP_KINDS:
+            # One query for the chat, its alliance, the speaker's role and (loaded for the
+            # touch below) the speaker's own row: a group update's usual context.
+            place, role, _known = await alliances.place_and_role(
+                session, chat.id, user.id if speaking and user is not None else None)
         person = None
-        if user is not None and not user.is_bot and not anonymous:
+        if speaking and user is not None:
             speaker = Speaker(id=user.id, first_name=user.first_name, last_name=user.last_name,
                               username=user.username, language_code=user.language_code)
             person = await people.touch(session, speaker, now,
                                         private=chat is not None and chat.type == "private")
-        place = None
-        if chat is not None and chat.type in GROUP_KINDS:
-            place = await alliances.place_of(session, chat.id)
-        role = None
-        if place is not None and place.alliance is not None and person is not None:
-            role = await alliances.role_of(session, place.alliance.id, person.id)
         if place is not None and place.alliance is not None:
             locale = place.alliance.locale
         elif person is not None:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import chats, fallback, meetings, membership, referrals, setup, start
+from handlers import chats, decisions, fallback, meetings, membership, referrals, setup, start
 
 
 def build_router() -> Router:
     root = Router(name="alliance")
-    # Feature routers before start: they own deep links that open wizards (they need the FSM
-    # context, which start's deep-link registry does not pass).
+    # Membership, meetings and referrals come before start: they own deep links that open wizards
+    # (they need the FSM context, which start's deep-link registry does not pass).
     root.include_routers(chats.setup_router(), setup.setup_router(), membership.setup_router(),
                          meetings.setup_router(), referrals.setup_router(), start.setup_router(),
+                         decisions.setup_router(),
                          fallback.setup_router())  # fallback stays last
     return root

@@ -390,3 +390,62 @@ class ReferralCard(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     message_id: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime]
+
+
+# --- decisions ---
+
+
+class Proposal(Base):
+    """A proposal and its rules; its outcome is stored when it closes (the decision log)."""
+
+    __tablename__ = "proposals"
+    __table_args__ = (
+        Index("ix_proposals_alliance_status", "alliance_id", "status"),
+        Index("ix_proposals_subject", "subject_kind", "subject_ref"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alliance_id: Mapped[int] = mapped_column(ForeignKey("alliances.id"))
+    author_id: Mapped[int | None] = mapped_column(BigInteger)
+    title: Mapped[str] = mapped_column(String(255))
+    text: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(16))
+    options: Mapped[list[str]] = mapped_column(JSON, default=list)
+    max_choices: Mapped[int] = mapped_column(Integer, default=1)
+    quorum_pct: Mapped[int] = mapped_column(Integer, default=0)
+    threshold: Mapped[str] = mapped_column(String(16))
+    secret: Mapped[bool] = mapped_column(Boolean, default=False)
+    results_while_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    electorate: Mapped[str] = mapped_column(String(16), default="members")
+    subject_kind: Mapped[str | None] = mapped_column(String(32))
+    subject_ref: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    opened_at: Mapped[datetime]
+    closes_at: Mapped[datetime]
+    reminded_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    close_reason: Mapped[str | None] = mapped_column(String(16))
+    closed_by: Mapped[int | None] = mapped_column(BigInteger)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Ballot(Base):
+    """One per member and proposal, replaced when changed. ``choices``: option indexes, "0,2".
+
+    No person id is kept: for a secret ballot nothing links a choice to who pressed.
+    """
+
+    __tablename__ = "ballots"
+    __table_args__ = (UniqueConstraint("proposal_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    choices: Mapped[str] = mapped_column(String(64))
+    cast_at: Mapped[datetime]
+    changed: Mapped[int] = mapped_column(Integer, default=0)

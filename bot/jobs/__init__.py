@@ -4,4 +4,4 @@ Importing this package registers every feature's jobs with ``bot.scheduler``. Li
 modules sit in front of the services: they call services, render views, enqueue to the outbox.
 """
 
-from bot.jobs import meetings, referrals  # noqa: F401
+from bot.jobs import decisions, meetings, referrals  # noqa: F401

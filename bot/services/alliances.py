@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import LOCALES
 from bot.services import audit
 from bot.services.errors import DomainError
-from storage.models import Alliance, Chat, Role
+from storage.models import Alliance, Chat, Person, Role
 
 GROUP_KINDS = ("group", "supergroup")
 CHARTER_LIMIT = 3500  # leaves room for the card's heading inside Telegram's 4096 characters
@@ -56,6 +56,25 @@ async def place_of(session: AsyncSession, tg_chat_id: int) -> Place | None:
         return None
     alliance = await session.get(Alliance, chat.alliance_id) if chat.alliance_id else None
     return Place(chat=chat, alliance=alliance)
+
+
+async def place_and_role(session: AsyncSession, tg_chat_id: int, person_id: int | None
+                         ) -> tuple[Place | None, Role | None, Person | None]:
+    """``place_of``, ``role_of`` and the person's row in one query: every group update asks
+    all three."""
+    someone = person_id if person_id is not None else -1
+    # The person's row comes along too: while the caller holds it, it sits in the session's
+    # identity map and the ``people.touch`` that follows finds it without a query.
+    row = (await session.execute(
+        select(Chat, Alliance, Role, Person).select_from(Chat)
+        .outerjoin(Alliance, Alliance.id == Chat.alliance_id)
+        .outerjoin(Role, and_(Role.alliance_id == Chat.alliance_id, Role.person_id == someone))
+        .outerjoin(Person, Person.id == someone)
+        .where(Chat.tg_chat_id == tg_chat_id))).first()
+    if row is None:
+        return None, None, None
+    chat, alliance, role, person = row
+    return Place(chat=chat, alliance=alliance), role if alliance is not None else None, person
 
 
 async def role_of(session: AsyncSession, alliance_id: int, person_id: int) -> Role | None:

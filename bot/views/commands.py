@@ -63,6 +63,13 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("refer", __("Pass a customer to another member"), True, False, "member"),
     CommandInfo("referrals", __("Your open referrals, given and received"), True, False, "member"),
     CommandInfo("ledger", __("Referrals given and received per member"), True, True, "member"),
+    CommandInfo("propose", __("Propose something for the alliance to vote on"),
+                True, True, "member"),
+    CommandInfo("decisions", __("The decision log"), True, True, "member"),
+    CommandInfo("proposal", __("A proposal's rules, tallies and timeline: /proposal <number>"),
+                True, True, "member"),
+    CommandInfo("close", __("Close a vote early (its author or a coordinator)"),
+                True, True, "member"),
 )
 
 

@@ -1,7 +1,7 @@
 """meetings: series, polls, slots, availability
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import storage.types
 
 
 revision = '0005'
-down_revision = '0003'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

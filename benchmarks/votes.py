@@ -1,0 +1,182 @@
+"""Ballots per second and press-to-answer latency: N members pressing a proposal card at once.
+
+The real bot (SQLite, the whole middleware stack, the ballot upsert and the count in one
+transaction, the card edit coalesced) and a bare aiogram bot that only answers callback queries
+run on the same kind of emulator (flood limits off) in the same run; the ratio of their
+throughputs is the figure. Goal: ratio ≥ 0.5 on SQLite.
+Run: `.venv/bin/python benchmarks/votes.py [N]`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot import decisions as glue  # noqa: E402
+from bot.app import AllianceApp  # noqa: E402
+from bot.config import parse_config  # noqa: E402
+from bot.emulator import BotRights, Emulator, FloodLimits, SimChat, SimUser, World  # noqa: E402
+from bot.services import alliances, decisions  # noqa: E402
+from bot.services.alliances import ChatFacts  # noqa: E402
+from storage.models import Member, Person, Role  # noqa: E402
+
+TOKEN = "7000003:BENCH-alliance-bot-token"
+GOAL_RATIO = 0.5
+Result = tuple[float, list[float]]
+
+
+async def burst(emulator: Emulator, world: World, group: SimChat, people: list[SimUser],
+                label_of: Callable[[int], str]) -> Result:
+    """Everyone presses the last message's button at once; time until each press is answered."""
+    card = world.last(group)
+    sent_at: dict[str, float] = {}
+    start = emulator.clock.monotonic()
+    wall_start = emulator.clock.time()
+    for index, person in enumerate(people):
+        moment = emulator.clock.time()
+        answer = await person.press(card, label_of(index), wait=False)
+        sent_at[answer.query_id] = moment
+    await world.settle(timeout=300)
+    elapsed = emulator.clock.monotonic() - start
+    latencies = []
+    for call in emulator.calls_to("answerCallbackQuery"):
+        query_id = call.params.get("callback_query_id")
+        if call.ok and query_id in sent_at and call.time >= wall_start:
+            latencies.append(call.time - sent_at.pop(query_id))
+    assert not sent_at, f"{len(sent_at)} presses got no answer"
+    return len(people) / elapsed, latencies
+
+
+async def with_emulator(run: Callable[[Emulator, World], Awaitable[Result]]) -> Result:
+    emulator = Emulator(token=TOKEN, bot_username="bench_votes_bot", flood=FloodLimits.off())
+    await emulator.start()
+    try:
+        return await run(emulator, World(emulator))
+    finally:
+        await emulator.stop()
+
+
+def crowd(world: World, n: int) -> tuple[SimUser, list[SimUser], SimChat]:
+    lin = world.user("Lin")
+    people = [world.user(f"P{i}", lang="zh-hans" if i % 2 else "en") for i in range(n)]
+    group = world.group("Bench Alliance", admins=[lin], members=people,
+                        bot=BotRights(can_invite_users=True, can_pin_messages=True))
+    return lin, people, group
+
+
+async def real_bot(n: int) -> Result:
+    async def run(emulator: Emulator, world: World) -> Result:
+        with tempfile.TemporaryDirectory() as folder:
+            config = parse_config({
+                "telegram": {"token": TOKEN, "api_base": emulator.base_url},
+                "database": {"url": f"sqlite+aiosqlite:///{folder}/bench.db"},
+            }, environ={})
+            app = AllianceApp(config)
+            world.add_idle_probe(app.is_idle)
+            await app.prepare()
+            task = asyncio.create_task(app.run_polling())
+            try:
+                lin, people, group = crowd(world, n)
+                await roster(app, lin, people, group)
+                await world.settle()
+                # Two options pressed alternately: the outcome stays open to the last press.
+                return await burst(emulator, world, group, people,
+                                   lambda i: "Yes" if i % 2 == 0 else "No")
+            finally:
+                app.stop()
+                await task
+                await app.close()
+
+    return await with_emulator(run)
+
+
+async def roster(app: AllianceApp, lin: SimUser, people: list[SimUser], group: SimChat) -> None:
+    """The alliance, its members and an open yes/no proposal whose card is in the group."""
+    now = datetime.now(UTC)
+    async with app.sessions() as session:
+        session.add(Person(id=lin.id, first_name=lin.name, started=True, created_at=now,
+                           updated_at=now))
+        await session.flush()
+        alliance, _ = await alliances.setup(
+            session, chat=ChatFacts(tg_chat_id=group.id, kind="supergroup", title=group.title),
+            person_id=lin.id, sender_is_chat_admin=True, locale="en", timezone="Asia/Taipei",
+            now=now)
+        for person in people:
+            member = Member(alliance_id=alliance.id, name=f"Shop {person.name}", status="active",
+                            created_at=now, updated_at=now)
+            session.add(member)
+            session.add(Person(id=person.id, first_name=person.name, started=True,
+                               language_code=person.lang, created_at=now, updated_at=now))
+            await session.flush()
+            session.add(Role(alliance_id=alliance.id, person_id=person.id, role="member",
+                             member_id=member.id, created_at=now))
+        proposal = await decisions.open_proposal(
+            session, alliance_id=alliance.id, author_id=lin.id, title="Benchmark",
+            text="Everyone votes at once.", hours=72, quorum_pct=50, now=now)
+        await glue.opened(session, proposal, now, scheduler=app.scheduler, outbox=app.outbox)
+        await session.commit()
+    app.outbox.wake()
+
+
+async def bare_bot(n: int) -> Result:
+    async def run(emulator: Emulator, world: World) -> Result:
+        bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(emulator.base_url)))
+        router = Router()
+
+        @router.callback_query()
+        async def answer(query: CallbackQuery) -> None:
+            await query.answer("Your vote: Yes. You can change it until the close.")
+
+        dispatcher = Dispatcher()
+        dispatcher.include_router(router)
+        _, people, group = crowd(world, n)
+        await bot.send_message(group.id, "Benchmark", reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[[InlineKeyboardButton(text="Yes", callback_data="v:1:0")],
+                             [InlineKeyboardButton(text="No", callback_data="v:1:1")]]))
+        task = asyncio.create_task(dispatcher.start_polling(bot, handle_signals=False,
+                                                            close_bot_session=True))
+        try:
+            await world.settle()
+            return await burst(emulator, world, group, people,
+                               lambda i: "Yes" if i % 2 == 0 else "No")
+        finally:
+            await dispatcher.stop_polling()
+            await task
+
+    return await with_emulator(run)
+
+
+def describe(name: str, rate: float, latencies: list[float]) -> str:
+    ordered = sorted(latencies)
+    p50 = statistics.median(ordered) * 1000
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+    return f"{name:<10} {rate:8.1f} ballots/s   p50 {p50:7.1f} ms   p99 {p99:7.1f} ms"
+
+
+async def main(n: int) -> int:
+    ours = await real_bot(n)
+    bare = await bare_bot(n)
+    ratio = ours[0] / bare[0]
+    print(f"{n} members pressing a proposal card at once through the emulator "
+          f"(SQLite, flood limits off)")
+    print(describe("alliance", *ours))
+    print(describe("bare", *bare))
+    print(f"alliance/bare throughput ratio {ratio:.2f} (goal ≥ {GOAL_RATIO})")
+    return 0 if ratio >= GOAL_RATIO else 1
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 300)))

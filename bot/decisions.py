@@ -1,0 +1,190 @@
+"""The bot side of decisions: the card (posted through the outbox, edited coalesced), the
+announcement of an outcome, and the hooks other features register for their proposals.
+
+Handlers and scheduled jobs both close proposals; both call ``finish`` in the transaction that
+closed it, so the announcement (outbox, deduplicated) and the subject's consequences (hooks)
+commit with the close or not at all.
+
+Outcome hooks: a feature that opens proposals about something of its own passes
+``subject_kind``/``subject_ref`` to ``decisions.open_proposal`` and registers::
+
+    @on_outcome("membership")
+    async def decided(event: OutcomeEvent) -> None:
+        ...  # event.session, event.now, event.proposal, event.result, event.bot, event.outbox
+
+The hook runs inside the closing transaction (database work only; messages through the outbox).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import outbox as delivery
+from bot.aftercommit import after_commit
+from bot.cards import CardEdit, CardEditor, keyboard_json
+from bot.i18n import use_locale
+from bot.jobs.decisions import job_ids, jobs_for
+from bot.services import decisions
+from bot.services.outbox import Outgoing, enqueue
+from bot.services.tally import Result
+from bot.views import decisions as views
+from storage.models import Alliance, Proposal
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+
+    from bot.outbox import OutboxWorker
+    from bot.scheduler import Scheduler
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class OutcomeEvent:
+    session: AsyncSession
+    now: datetime
+    proposal: Proposal
+    result: Result
+    bot: Bot | None
+    outbox: OutboxWorker | None
+
+
+OutcomeHook = Callable[[OutcomeEvent], Awaitable[None]]
+_hooks: dict[str, OutcomeHook] = {}
+
+
+def on_outcome(kind: str) -> Callable[[OutcomeHook], OutcomeHook]:
+    """Register what happens when a proposal with ``subject_kind == kind`` closes."""
+
+    def register(hook: OutcomeHook) -> OutcomeHook:
+        _hooks[kind] = hook
+        return hook
+
+    return register
+
+
+# -- the card ------------------------------------------------------------------------------------
+
+
+async def render_card(session: AsyncSession, proposal_id: int) -> tuple[str, Any, Proposal] | None:
+    proposal = await session.get(Proposal, proposal_id)
+    if proposal is None:
+        return None
+    alliance = await session.get(Alliance, proposal.alliance_id)
+    assert alliance is not None
+    with use_locale(alliance.locale):
+        if proposal.status == decisions.OPEN:
+            text, keyboard = views.card(proposal, alliance,
+                                        await decisions.standing(session, proposal), None)
+        else:
+            text, keyboard = views.card(proposal, alliance, None,
+                                        decisions.stored_result(proposal))
+    return text, keyboard, proposal
+
+
+def card_renderer(proposal_id: int) -> Callable[[AsyncSession], Awaitable[CardEdit | None]]:
+    async def render(session: AsyncSession) -> CardEdit | None:
+        rendered = await render_card(session, proposal_id)
+        if rendered is None:
+            return None
+        text, keyboard, proposal = rendered
+        if proposal.chat_id is None or proposal.message_id is None:
+            return None  # not posted yet: the outbox posts the state of that moment
+        return CardEdit(chat_id=proposal.chat_id, message_id=proposal.message_id, text=text,
+                        reply_markup=keyboard)
+
+    return render
+
+
+def card_key(proposal_id: int) -> str:
+    return f"proposal:{proposal_id}"
+
+
+async def post_card(session: AsyncSession, proposal: Proposal, now: datetime) -> None:
+    """Queue the card for the home group (committed with the proposal; sent by the outbox)."""
+    if proposal.chat_id is None:
+        log.warning("proposal %s: the alliance has no home group; no card", proposal.id)
+        return
+    rendered = await render_card(session, proposal.id)
+    assert rendered is not None
+    text, keyboard, _ = rendered
+    await enqueue(session, Outgoing(chat_id=proposal.chat_id, thread_id=proposal.thread_id,
+                                    text=text, reply_markup=keyboard_json(keyboard)),
+                  now=now, alliance_id=proposal.alliance_id,
+                  dedup_key=f"proposal.card:{proposal.id}", purpose=card_key(proposal.id))
+
+
+@delivery.on_sent("proposal")
+async def _card_sent(session: AsyncSession, argument: str, chat_id: int, message_id: int) -> None:
+    await decisions.set_card(session, int(argument), chat_id, message_id)
+
+
+async def opened(session: AsyncSession, proposal: Proposal, now: datetime, *,
+                 scheduler: Scheduler | None, outbox: OutboxWorker | None = None) -> None:
+    """After ``open_proposal``: the card and the jobs. Without a scheduler at hand the next
+    refresh (at most 15 minutes; deadlines are ≥ 1 h) arms the jobs."""
+    await post_card(session, proposal, now)
+    _wake_after_commit(session, outbox)
+    if scheduler is not None:
+        scheduler.arm(session, jobs_for(proposal))
+
+
+def _wake_after_commit(session: AsyncSession, outbox: OutboxWorker | None) -> None:
+    if outbox is not None:
+        after_commit(session, outbox.wake)
+
+
+# -- the end -------------------------------------------------------------------------------------
+
+
+async def finish(session: AsyncSession, proposal: Proposal, result: Result, now: datetime, *,
+                 cards: CardEditor | None, scheduler: Scheduler | None, bot: Bot | None = None,
+                 outbox: OutboxWorker | None = None, touch_after_commit: bool = True) -> None:
+    """A proposal just closed (in ``session``'s transaction): announce it once, run its
+    subject's hook, show the final card, forget its alarms."""
+    alliance = await session.get(Alliance, proposal.alliance_id)
+    assert alliance is not None
+    if proposal.chat_id is not None:
+        with use_locale(alliance.locale):
+            text = views.announcement(proposal, result)
+        pin = bool(decisions.setting(alliance, "pin_decisions"))
+        await enqueue(session, Outgoing(chat_id=proposal.chat_id, thread_id=proposal.thread_id,
+                                        text=text, pin=pin),
+                      now=now, alliance_id=alliance.id,
+                      dedup_key=f"proposal.outcome:{proposal.id}",
+                      purpose=f"proposal_outcome:{proposal.id}")
+    _wake_after_commit(session, outbox)
+    hook = _hooks.get(proposal.subject_kind or "")
+    if hook is not None:
+        await hook(OutcomeEvent(session=session, now=now, proposal=proposal, result=result,
+                                bot=bot, outbox=outbox))
+    if cards is not None and proposal.message_id is not None:
+        cards.touch(session, card_key(proposal.id), card_renderer(proposal.id))
+    if scheduler is not None:
+        scheduler.disarm(session, job_ids(proposal.id))
+
+
+async def send_reminders(session: AsyncSession, proposal_id: int, now: datetime) -> int:
+    """Once, privately, to the people of eligible members who have not voted, each in their
+    own language."""
+    from bot.services import people
+
+    found = await decisions.reminder_targets(session, proposal_id, now)
+    if found is None:
+        return 0
+    proposal, persons = found
+    alliance = await session.get(Alliance, proposal.alliance_id)
+    assert alliance is not None
+    for person in persons:
+        with use_locale(people.locale_of(person)):
+            text = views.reminder(proposal, alliance)
+        await enqueue(session, Outgoing(chat_id=person.id, text=text), now=now,
+                      alliance_id=alliance.id,
+                      dedup_key=f"proposal.remind:{proposal.id}:{person.id}")
+    return len(persons)

@@ -1,0 +1,586 @@
+"""Proposals, ballots and the decision log (PRODUCT.md §5). Counting lives in ``tally``.
+
+Eligibility is *live*: the members eligible when a ballot is counted (active members, or
+active members for whom a coordinator acts). A suspended member's ballot stops counting while
+suspended; a member approved while a vote is open may vote. The eligible count and the ballots
+are read in the same transaction, so every tally is consistent.
+
+Secret ballots: a ballot row holds the member id (one ballot per member) and the choices, never
+who pressed; nothing here returns who chose what for a secret proposal, and audit entries carry
+no choices for any proposal.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import String, and_, case, delete, exists, func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import alliances, audit, tally
+from bot.services.errors import DomainError
+from bot.services.members import ACTIVE, LEFT, REMOVED, SUSPENDED, member_of
+from bot.services.tally import Result, Rules
+from storage.models import Alliance, Ballot, Member, Person, Proposal, Role
+
+OPEN, CLOSED = "open", "closed"
+MEMBERS, COORDINATORS = "members", "coordinators"
+# Why it closed.
+DEADLINE, ALL_VOTED, SETTLED, EARLY = "deadline", "all_voted", "settled", "early"
+
+MIN_DEADLINE, MAX_DEADLINE = timedelta(hours=1), timedelta(days=30)
+REMIND_BEFORE = timedelta(hours=24)
+TITLE_LIMIT, TEXT_LIMIT, OPTION_LIMIT, MAX_OPTIONS = 200, 2500, 40, 10
+PAGE = 10
+
+# Alliance settings (``Alliance.settings``) this feature reads, with their defaults.
+DEFAULTS: dict[str, Any] = {
+    "proposal_deadline_hours": 72,
+    "proposal_quorum_pct": 50,
+    "proposal_threshold": tally.MAJORITY,
+    "who_may_propose": MEMBERS,  # or "coordinators"
+    "pin_decisions": False,
+}
+
+
+def setting(alliance: Alliance, name: str) -> Any:
+    return (alliance.settings or {}).get(name, DEFAULTS[name])
+
+
+@dataclass(slots=True)
+class Draft:
+    """A proposal being written; the wizard keeps it as plain JSON in the FSM data."""
+
+    alliance_id: int
+    title: str = ""
+    text: str = ""
+    kind: str = tally.YES_NO
+    options: list[str] = field(default_factory=list)
+    max_choices: int = 1
+    hours: float = 72
+    quorum_pct: int = 50
+    threshold: str = tally.MAJORITY
+    secret: bool = False
+    results_while_open: bool = True
+    electorate: str = MEMBERS
+
+    def as_json(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Draft:
+        return cls(**{k: v for k, v in data.items() if k in cls.__slots__})  # type: ignore[attr-defined]
+
+
+def rules_of(proposal: Proposal) -> Rules:
+    return Rules(proposal.kind, len(proposal.options), proposal.threshold, proposal.quorum_pct,
+                 proposal.max_choices)
+
+
+def option_labels(kind: str, options: list[str]) -> list[str]:
+    return list(tally.FIXED_OPTIONS.get(kind, options))
+
+
+# -- proposing -----------------------------------------------------------------------------------
+
+
+async def start_draft(session: AsyncSession, alliance: Alliance, person_id: int) -> Draft:
+    """Who may propose is a setting; the defaults come from the alliance's settings."""
+    await require_may_propose(session, alliance, person_id)
+    return Draft(alliance_id=alliance.id, hours=setting(alliance, "proposal_deadline_hours"),
+                 quorum_pct=setting(alliance, "proposal_quorum_pct"),
+                 threshold=setting(alliance, "proposal_threshold"))
+
+
+async def require_may_propose(session: AsyncSession, alliance: Alliance, person_id: int) -> None:
+    role = await alliances.role_of(session, alliance.id, person_id)
+    if role is not None and role.role == "coordinator":
+        return
+    if setting(alliance, "who_may_propose") == COORDINATORS:
+        raise DomainError("coordinators_only")
+    member = await member_of(session, alliance.id, person_id)
+    if member is None or member.status in (LEFT, REMOVED):
+        raise DomainError("members_only")
+    if member.status == SUSPENDED:
+        raise DomainError("member_suspended")
+
+
+def clean_title(text: str | None) -> str:
+    title = " ".join((text or "").split())
+    if not title:
+        raise DomainError("proposal_title_empty")
+    if len(title) > TITLE_LIMIT:
+        raise DomainError("proposal_title_long", limit=TITLE_LIMIT, length=len(title))
+    return title
+
+
+def clean_text(text: str | None) -> str:
+    body = (text or "").strip()
+    if not body:
+        raise DomainError("proposal_text_empty")
+    if len(body) > TEXT_LIMIT:
+        raise DomainError("proposal_text_long", limit=TEXT_LIMIT, length=len(body))
+    return body
+
+
+def clean_options(text: str | None) -> list[str]:
+    options = [" ".join(line.split()) for line in (text or "").splitlines()]
+    options = [option for option in options if option]
+    if len(options) < 2 or len(options) > MAX_OPTIONS:
+        raise DomainError("proposal_options_count", most=MAX_OPTIONS)
+    if any(len(option) > OPTION_LIMIT for option in options):
+        raise DomainError("proposal_option_long", limit=OPTION_LIMIT)
+    if len({option.casefold() for option in options}) != len(options):
+        raise DomainError("proposal_options_repeat")
+    return options
+
+
+def parse_deadline(text: str | None, now: datetime, timezone: str) -> float:
+    """'36h', '3d', or a date and time ('2026-12-01 18:00') in the alliance's zone → hours."""
+    raw = (text or "").strip().lower().replace(" ", "") if text else ""
+    hours: float | None = None
+    for suffix, factor in (("h", 1), ("d", 24)):
+        if raw.endswith(suffix) and raw[:-1].isdigit():
+            hours = int(raw[:-1]) * factor
+    if hours is None:
+        from zoneinfo import ZoneInfo
+
+        for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
+            try:
+                local = datetime.strptime((text or "").strip(), pattern)
+            except ValueError:
+                continue
+            moment = local.replace(tzinfo=ZoneInfo(timezone))
+            hours = (moment - now).total_seconds() / 3600
+            break
+    if hours is None:
+        raise DomainError("proposal_deadline_format")
+    return check_hours(hours)
+
+
+def check_hours(hours: float) -> float:
+    if not MIN_DEADLINE <= timedelta(hours=hours) <= MAX_DEADLINE:
+        raise DomainError("proposal_deadline_range")
+    return hours
+
+
+def check_draft(draft: Draft) -> None:
+    if draft.kind not in tally.KINDS or draft.threshold not in tally.THRESHOLDS:
+        raise DomainError("proposal_bad_rules")
+    if draft.electorate not in (MEMBERS, COORDINATORS) or not 0 <= draft.quorum_pct <= 100:
+        raise DomainError("proposal_bad_rules")
+    clean_title(draft.title)
+    clean_text(draft.text)
+    check_hours(draft.hours)
+    if draft.kind in (tally.SINGLE, tally.MULTIPLE):
+        clean_options("\n".join(draft.options))
+    Rules(draft.kind, len(option_labels(draft.kind, draft.options)), draft.threshold,
+          draft.quorum_pct, draft.max_choices if draft.kind == tally.MULTIPLE else 1)
+
+
+async def open_proposal(
+    session: AsyncSession,
+    *,
+    alliance_id: int,
+    author_id: int | None,
+    title: str,
+    text: str,
+    kind: str = tally.YES_NO,
+    options: list[str] | None = None,
+    max_choices: int = 1,
+    hours: float | None = None,
+    quorum_pct: int | None = None,
+    threshold: str | None = None,
+    secret: bool = False,
+    results_while_open: bool = True,
+    electorate: str = MEMBERS,
+    subject_kind: str | None = None,
+    subject_ref: str | None = None,
+    now: datetime,
+) -> Proposal:
+    """Any feature opens a proposal here (membership votes do, with a ``subject``). The author's
+    right to propose is the caller's business: the wizard checks it; a feature opening one on
+    the alliance's behalf passes ``author_id=None``. Not committed: the caller commits, then
+    posts its card and arms its jobs (``bot.decisions``)."""
+    alliance = await session.get(Alliance, alliance_id)
+    if alliance is None:
+        raise DomainError("unknown_alliance")
+    draft = Draft(alliance_id=alliance_id, title=title, text=text, kind=kind,
+                  options=list(options or []), max_choices=max_choices,
+                  hours=hours if hours is not None else setting(alliance, "proposal_deadline_hours"),
+                  quorum_pct=quorum_pct if quorum_pct is not None
+                  else setting(alliance, "proposal_quorum_pct"),
+                  threshold=threshold or setting(alliance, "proposal_threshold"), secret=secret,
+                  results_while_open=results_while_open, electorate=electorate)
+    draft.title, draft.text = clean_title(draft.title), clean_text(draft.text)
+    check_draft(draft)
+    home = await alliances.home_chat(session, alliance_id)
+    proposal = Proposal(
+        alliance_id=alliance_id, author_id=author_id, title=draft.title, text=draft.text,
+        kind=kind, options=option_labels(kind, draft.options),
+        max_choices=draft.max_choices if kind == tally.MULTIPLE else 1,
+        quorum_pct=draft.quorum_pct, threshold=draft.threshold, secret=secret,
+        results_while_open=results_while_open, electorate=electorate,
+        subject_kind=subject_kind, subject_ref=subject_ref, status=OPEN, opened_at=now,
+        closes_at=now + timedelta(hours=draft.hours),
+        chat_id=home.tg_chat_id if home else None, thread_id=home.thread_id if home else None,
+        created_at=now, updated_at=now)
+    session.add(proposal)
+    await session.flush()
+    audit.record(session, alliance_id=alliance_id, actor_id=author_id, action="proposal.open",
+                 subject=str(proposal.id), details={"kind": kind, "secret": secret}, now=now)
+    return proposal
+
+
+async def publish_draft(session: AsyncSession, draft: Draft, person_id: int,
+                        now: datetime) -> Proposal:
+    alliance = await session.get(Alliance, draft.alliance_id)
+    if alliance is None:
+        raise DomainError("unknown_alliance")
+    await require_may_propose(session, alliance, person_id)
+    if await alliances.home_chat(session, alliance.id) is None:
+        raise DomainError("not_home_chat")
+    proposal = await open_proposal(
+        session, alliance_id=alliance.id, author_id=person_id, title=draft.title,
+        text=draft.text, kind=draft.kind, options=draft.options, max_choices=draft.max_choices,
+        hours=draft.hours, quorum_pct=draft.quorum_pct, threshold=draft.threshold,
+        secret=draft.secret, results_while_open=draft.results_while_open,
+        electorate=draft.electorate, now=now)
+    return proposal
+
+
+# -- who may vote, and the standing ---------------------------------------------------------------
+
+
+def _eligible(proposal: Proposal) -> Any:
+    condition = and_(Member.alliance_id == proposal.alliance_id, Member.status == ACTIVE)
+    if proposal.electorate == COORDINATORS:
+        condition = and_(condition, exists().where(Role.member_id == Member.id,
+                                                   Role.role == "coordinator"))
+    return condition
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    rules: Rules
+    counts: list[int]
+    ballots: int
+    eligible: int
+
+    @property
+    def result(self) -> Result:
+        return tally.outcome(self.rules, self.counts, self.ballots, self.eligible)
+
+    @property
+    def settled(self) -> bool:
+        return tally.settled(self.rules, self.counts, self.ballots, self.eligible)
+
+
+async def standing(session: AsyncSession, proposal: Proposal) -> Standing:
+    """Ballots of the members eligible now, and how many are eligible: one query, grouped by
+    ballot content (a handful of rows however many members vote)."""
+    eligible = (select(func.count()).select_from(Member).where(_eligible(proposal))
+                .scalar_subquery())
+    grouped = (select(Ballot.choices, func.count().label("n"))
+               .join(Member, Member.id == Ballot.member_id)
+               .where(Ballot.proposal_id == proposal.id, _eligible(proposal))
+               .group_by(Ballot.choices))
+    rows = (await session.execute(
+        select(literal(None, String).label("choices"), eligible.label("n")).union_all(grouped)
+    )).all()
+    rules = rules_of(proposal)
+    counts, total, members = [0] * rules.options, 0, 0
+    for choices, n in rows:
+        if choices is None:
+            members = n
+            continue
+        total += n
+        for choice in tally.valid_ballot(rules, decode(choices)):
+            counts[choice] += n
+    return Standing(rules, counts, total, members)
+
+
+def decode(choices: str) -> list[int]:
+    return [int(choice) for choice in choices.split(",") if choice]
+
+
+def encode(choices: frozenset[int] | set[int]) -> str:
+    return ",".join(str(choice) for choice in sorted(choices))
+
+
+async def _voter(session: AsyncSession, proposal_id: int, person_id: int
+                 ) -> tuple[Proposal, Member]:
+    """The proposal and the business this person votes for, in one query."""
+    row = (await session.execute(
+        select(Proposal, Member).select_from(Proposal)
+        .outerjoin(Role, and_(Role.alliance_id == Proposal.alliance_id,
+                              Role.person_id == person_id))
+        .outerjoin(Member, Member.id == Role.member_id)
+        .where(Proposal.id == proposal_id))).first()
+    if row is None:
+        raise DomainError("proposal_unknown")
+    proposal, member = row
+    if proposal.status != OPEN:
+        raise DomainError("proposal_closed")
+    if member is None or member.status in (LEFT, REMOVED):
+        raise DomainError("members_only")
+    if member.status == SUSPENDED:
+        raise DomainError("member_suspended")
+    if proposal.electorate == COORDINATORS:
+        coordinator = await session.scalar(select(exists().where(
+            Role.member_id == member.id, Role.role == "coordinator")))
+        if not coordinator:
+            raise DomainError("proposal_coordinators_vote")
+    return proposal, member
+
+
+@dataclass(frozen=True, slots=True)
+class Cast:
+    proposal: Proposal
+    choices: frozenset[int]  # the member's ballot now (empty: withdrawn, multiple choice)
+    standing: Standing
+    closed: Result | None  # the outcome, when this ballot closed the proposal
+
+
+async def cast(session: AsyncSession, proposal_id: int, person_id: int, option: int,
+               now: datetime) -> Cast:
+    """A press on an option: one ballot per member, replaced atomically (two people of the
+    same member pressing at once still leave one ballot). Multiple choice toggles the option.
+    Closes the proposal when every eligible member has voted or the rest cannot change it."""
+    proposal, member = await _voter(session, proposal_id, person_id)
+    if now >= proposal.closes_at:
+        raise DomainError("proposal_closed")
+    if not 0 <= option < len(proposal.options):
+        raise DomainError("proposal_unknown")
+    if proposal.kind == tally.MULTIPLE:
+        current = await session.scalar(select(Ballot.choices).where(
+            Ballot.proposal_id == proposal.id, Ballot.member_id == member.id))
+        chosen = set(decode(current or ""))
+        chosen ^= {option}
+        if len(chosen) > proposal.max_choices:
+            raise DomainError("proposal_too_many", most=proposal.max_choices)
+    else:
+        chosen = {option}
+    if chosen:
+        await _upsert(session, proposal.id, member.id, encode(chosen), now)
+    else:
+        await session.execute(delete(Ballot).where(Ballot.proposal_id == proposal.id,
+                                                   Ballot.member_id == member.id))
+    now_standing = await standing(session, proposal)
+    closed = None
+    if now_standing.ballots >= now_standing.eligible or now_standing.settled:
+        reason = ALL_VOTED if now_standing.ballots >= now_standing.eligible else SETTLED
+        closed = await _close(session, proposal, now_standing, reason, now, by=None)
+    return Cast(proposal, frozenset(chosen), now_standing, closed)
+
+
+async def _upsert(session: AsyncSession, proposal_id: int, member_id: int, choices: str,
+                  now: datetime) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = Ballot.__table__
+    statement = insert(table).values(proposal_id=proposal_id, member_id=member_id,
+                                     choices=choices, cast_at=now, changed=0)
+    statement = statement.on_conflict_do_update(
+        index_elements=["proposal_id", "member_id"],
+        set_={"choices": statement.excluded.choices, "cast_at": statement.excluded.cast_at,
+              "changed": case((table.c.choices != statement.excluded.choices,
+                               table.c.changed + 1), else_=table.c.changed)})
+    await session.execute(statement)
+
+
+# -- closing -----------------------------------------------------------------------------------
+
+
+async def _close(session: AsyncSession, proposal: Proposal, now_standing: Standing, reason: str,
+                 now: datetime, *, by: int | None) -> Result | None:
+    """Open → closed exactly once (a concurrent close finds it closed and does nothing)."""
+    result = now_standing.result
+    stored = {"eligible": result.eligible, "voted": result.voted,
+              "quorum_needed": result.quorum_needed, "counts": list(result.counts),
+              "counted": result.counted, "passed": result.passed,
+              "winners": list(result.winners), "reason": result.reason}
+    changed = await session.execute(
+        update(Proposal).where(Proposal.id == proposal.id, Proposal.status == OPEN)
+        .values(status=CLOSED, closed_at=now, close_reason=reason, closed_by=by, result=stored,
+                updated_at=now).execution_options(synchronize_session=False))
+    if not changed.rowcount:
+        return None
+    proposal.status, proposal.closed_at, proposal.close_reason = CLOSED, now, reason
+    proposal.closed_by, proposal.result, proposal.updated_at = by, stored, now
+    audit.record(session, alliance_id=proposal.alliance_id, actor_id=by, action="proposal.close",
+                 subject=str(proposal.id), details={"reason": reason, "outcome": result.reason},
+                 now=now)
+    return result
+
+
+async def close_at_deadline(session: AsyncSession, proposal_id: int, now: datetime
+                            ) -> tuple[Proposal, Result] | None:
+    """The scheduled close: nothing if it already closed (by votes, early, or an earlier run)."""
+    proposal = await session.get(Proposal, proposal_id)
+    if proposal is None or proposal.status != OPEN or now < proposal.closes_at:
+        return None
+    result = await _close(session, proposal, await standing(session, proposal), DEADLINE, now,
+                          by=None)
+    return (proposal, result) if result is not None else None
+
+
+async def close_early(session: AsyncSession, proposal_id: int, person_id: int, now: datetime,
+                      *, alliance_id: int | None = None) -> tuple[Proposal, Result]:
+    """/close: by the author or a coordinator of the proposal's alliance, nobody else."""
+    proposal = await session.get(Proposal, proposal_id)
+    if proposal is None or (alliance_id is not None and proposal.alliance_id != alliance_id):
+        raise DomainError("proposal_unknown")
+    if proposal.status != OPEN:
+        raise DomainError("proposal_closed")
+    role = await alliances.role_of(session, proposal.alliance_id, person_id)
+    if proposal.author_id != person_id and (role is None or role.role != "coordinator"):
+        raise DomainError("proposal_close_refused")
+    result = await _close(session, proposal, await standing(session, proposal), EARLY, now,
+                          by=person_id)
+    if result is None:
+        raise DomainError("proposal_closed")
+    return proposal, result
+
+
+# -- reminders -------------------------------------------------------------------------------------
+
+
+async def reminder_targets(session: AsyncSession, proposal_id: int, now: datetime
+                           ) -> tuple[Proposal, list[Person]] | None:
+    """Marks the reminder sent (once) and returns whom to remind: the people of eligible members
+    without a ballot (for a coordinators' vote, their coordinators), who have started the bot."""
+    proposal = await session.get(Proposal, proposal_id)
+    if proposal is None or proposal.status != OPEN or proposal.reminded_at is not None:
+        return None
+    if now >= proposal.closes_at:
+        return None  # too late to be useful: the close is due
+    marked = await session.execute(
+        update(Proposal).where(Proposal.id == proposal.id, Proposal.reminded_at.is_(None))
+        .values(reminded_at=now).execution_options(synchronize_session=False))
+    if not marked.rowcount:
+        return None
+    proposal.reminded_at = now
+    voted = select(Ballot.member_id).where(Ballot.proposal_id == proposal.id)
+    query = (select(Person).join(Role, Role.person_id == Person.id)
+             .join(Member, Member.id == Role.member_id)
+             .where(_eligible(proposal), Member.id.not_in(voted), Person.started,
+                    Person.forgotten_at.is_(None))
+             .order_by(Person.id))
+    if proposal.electorate == COORDINATORS:
+        query = query.where(Role.role == "coordinator")
+    return proposal, list(await session.scalars(query))
+
+
+# -- the log ---------------------------------------------------------------------------------------
+
+
+async def page(session: AsyncSession, alliance_id: int, number: int
+               ) -> tuple[list[Proposal], int]:
+    total = await session.scalar(select(func.count()).select_from(Proposal)
+                                 .where(Proposal.alliance_id == alliance_id)) or 0
+    pages = max(1, math.ceil(total / PAGE))
+    number = min(max(number, 0), pages - 1)
+    rows = await session.scalars(
+        select(Proposal).where(Proposal.alliance_id == alliance_id)
+        .order_by(Proposal.opened_at.desc(), Proposal.id.desc())
+        .offset(number * PAGE).limit(PAGE))
+    return list(rows), total
+
+
+async def visible_alliance(session: AsyncSession, alliance_id: int | None, person_id: int | None,
+                           *, private: bool) -> int:
+    """Which alliance's log: the group's, or in private the one alliance the person is in."""
+    if not private:
+        if alliance_id is None:
+            raise DomainError("not_home_chat")
+        return alliance_id
+    memberships = await alliances.alliances_of(session, person_id) if person_id else []
+    if not memberships:
+        raise DomainError("not_in_alliance")
+    if len(memberships) > 1:
+        raise DomainError("pick_alliance_in_group")
+    return memberships[0][0].id
+
+
+async def proposal_for(session: AsyncSession, proposal_id: int, person_id: int | None,
+                       group_alliance_id: int | None) -> Proposal:
+    """A proposal may be looked up in its alliance's groups, or in private by its people."""
+    proposal = await session.get(Proposal, proposal_id)
+    if proposal is None:
+        raise DomainError("proposal_unknown")
+    if group_alliance_id is not None:
+        if group_alliance_id != proposal.alliance_id:
+            raise DomainError("proposal_unknown")
+        return proposal
+    role = await alliances.role_of(session, proposal.alliance_id, person_id) if person_id else None
+    if role is None:
+        raise DomainError("proposal_unknown")
+    return proposal
+
+
+@dataclass(frozen=True, slots=True)
+class Details:
+    """What /proposal shows. ``by_option`` (member names per option) only for open ballots;
+    ``not_voted`` — who has not voted yet — never says what anyone chose."""
+
+    proposal: Proposal
+    alliance: Alliance
+    standing: Standing
+    by_option: list[list[str]] | None
+    not_voted: list[str]
+    changes: int
+
+
+async def details(session: AsyncSession, proposal: Proposal) -> Details:
+    alliance = await session.get(Alliance, proposal.alliance_id)
+    assert alliance is not None
+    now_standing = await standing(session, proposal)
+    rows = (await session.execute(
+        select(Member.name, Ballot.choices, Ballot.changed)
+        .join(Member, Member.id == Ballot.member_id)
+        .where(Ballot.proposal_id == proposal.id, _eligible(proposal))
+        .order_by(Member.name, Member.id))).all()
+    by_option = None
+    if not proposal.secret:
+        by_option = [[] for _ in proposal.options]
+        for name, choices, _changed in rows:
+            for choice in decode(choices):
+                by_option[choice].append(name)
+    not_voted: list[str] = []
+    if proposal.status == OPEN:
+        voted = select(Ballot.member_id).where(Ballot.proposal_id == proposal.id)
+        not_voted = list(await session.scalars(
+            select(Member.name).where(_eligible(proposal), Member.id.not_in(voted))
+            .order_by(Member.name, Member.id)))
+    changes = sum(changed for _name, _choices, changed in rows)
+    return Details(proposal, alliance, now_standing, by_option, not_voted, changes)
+
+
+async def open_proposals(session: AsyncSession, *, before: datetime | None = None
+                         ) -> list[Proposal]:
+    query = select(Proposal).where(Proposal.status == OPEN)
+    if before is not None:
+        query = query.where(Proposal.closes_at <= before)
+    return list(await session.scalars(query.order_by(Proposal.id)))
+
+
+def stored_result(proposal: Proposal) -> Result | None:
+    """The outcome recorded at the close (eligibility then), as a ``Result``."""
+    data = proposal.result
+    if not data:
+        return None
+    return Result(eligible=data["eligible"], voted=data["voted"],
+                  quorum_needed=data["quorum_needed"], counts=tuple(data["counts"]),
+                  counted=data["counted"], passed=data["passed"],
+                  winners=tuple(data["winners"]), reason=data["reason"])
+
+
+async def set_card(session: AsyncSession, proposal_id: int, chat_id: int, message_id: int) -> None:
+    await session.execute(update(Proposal).where(Proposal.id == proposal_id)
+                          .values(chat_id=chat_id, message_id=message_id)
+                          .execution_options(synchronize_session=False))

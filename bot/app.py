@@ -23,6 +23,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 import bot.jobs  # noqa: F401  (registers every feature's scheduled jobs)
+from bot import aftercommit
 from bot.cards import CardEditor
 from bot.clock import Clock
 from bot.config import Config
@@ -110,13 +111,14 @@ class AllianceApp:
 
     def is_idle(self) -> bool:
         return (self.activity.busy == 0 and self.outbox.is_idle() and self.scheduler.is_idle()
-                and self.cards.is_idle())
+                and self.cards.is_idle() and not aftercommit.busy())
 
     def stop(self) -> None:
         self._stop.set()
 
     async def close(self) -> None:
         await self.leader.stop()
+        await aftercommit.drain()
         await self.cards.close()
         await self.outbox.stop()
         await self.dispatcher.storage.close()

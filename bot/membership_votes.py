@@ -1,15 +1,14 @@
 """Membership votes (PRODUCT.md §2, §5): when an alliance's approval mode is ``vote``, an
 application opens a yes/no proposal, and its outcome approves or rejects the application.
 
-The membership feature owns applications; this module is the bridge. Wiring (done at merge):
+The membership feature owns applications; this module is the bridge. Importing it installs
+the opener the membership service calls for an application in ``vote`` mode, and the outcome
+hook, which decides the application inside the transaction that closed the proposal (the
+decision and the close commit together) and then, once committed, carries the decision out on
+Telegram exactly as a coordinator's press would.
 
-    from bot import membership_votes
-    from bot.services import membership
-    membership.membership_vote_opener = membership_votes.open_membership_vote
-
-The outcome hook below calls ``membership.decide_application(session, application_id,
-approve=..., actor_id=None, reason=..., now=...)`` inside the transaction that closed the
-proposal, so the decision and the close commit together.
+The card and the jobs of a vote opened from the questionnaire are armed by the outbox's next
+poll and the scheduler's next refresh (deadlines are at least an hour away).
 """
 
 from __future__ import annotations
@@ -21,10 +20,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import decisions as glue
+from bot.aftercommit import spawn_after_commit
 from bot.i18n import format_number, use_locale
 from bot.i18n import gettext as _
-from bot.services import decisions, tally
-from storage.models import Alliance, Proposal
+from bot.membership_effects import carry_out
+from bot.services import decisions, membership, tally
+from bot.services.errors import DomainError
+from storage.models import Alliance, Application, Proposal
 
 if TYPE_CHECKING:
     from bot.outbox import OutboxWorker
@@ -55,10 +57,23 @@ async def open_membership_vote(session: AsyncSession, *, alliance_id: int, appli
     return proposal
 
 
+async def _open_for_application(session: AsyncSession, application: Application,
+                                now: datetime) -> bool:
+    answers = application.answers or {}
+    summary_lines = [str(answers.get(field)) for field in ("category", "region", "services")
+                     if answers.get(field)]
+    await open_membership_vote(session, alliance_id=application.alliance_id,
+                               application_id=application.id,
+                               business=str(answers.get("name") or "")[:120],
+                               summary="\n".join(summary_lines), now=now)
+    return True
+
+
+membership.membership_vote_opener = _open_for_application
+
+
 @glue.on_outcome(SUBJECT)
 async def decided(event: glue.OutcomeEvent) -> None:
-    from bot.services import membership  # the membership feature's service (its branch)
-
     alliance = await event.session.get(Alliance, event.proposal.alliance_id)
     result = event.result
     with use_locale(alliance.locale if alliance else None):
@@ -66,6 +81,14 @@ async def decided(event: glue.OutcomeEvent) -> None:
             yes=format_number(result.counts[tally.YES]), no=format_number(result.counts[tally.NO]),
             abstain=format_number(result.counts[tally.ABSTAIN]),
             outcome=_("approved") if result.passed else _("not approved"))
-    await membership.decide_application(
-        event.session, int(event.proposal.subject_ref or 0), approve=result.passed,
-        actor_id=None, reason=reason, now=event.now)
+    try:
+        decision = await membership.decide_application(
+            event.session, int(event.proposal.subject_ref or 0), approve=result.passed,
+            actor_id=None, reason=reason, now=event.now)
+    except DomainError as error:  # a coordinator decided it meanwhile: their decision stands
+        log.info("membership vote %s: application already %s", event.proposal.id,
+                 error.params.get("status"))
+        return
+    bot = event.bot
+    if bot is not None:
+        spawn_after_commit(event.session, lambda: carry_out(bot, decision, event.now))

@@ -1,14 +1,13 @@
 """Onboarding and membership (PRODUCT.md §2): ways in, the questionnaire, decisions, the
 directory and the lifecycle commands.
 
-:func:`carry_out` is the Telegram side of a decision, reusable by whatever decides (a
-coordinator's press here, a scheduler job closing a membership vote later).
+:func:`bot.membership_effects.carry_out` is the Telegram side of a decision, shared with the
+membership votes that close in a scheduled job.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import Bot, F, Router
@@ -29,9 +28,10 @@ from aiogram.types import CallbackQuery, ChatJoinRequest, ChatMemberUpdated, Inl
 
 from bot.context import Ctx
 from bot.i18n import set_locale, use_locale
+from bot.membership_effects import carry_out
+from bot.membership_effects import quietly as _quietly
 from bot.services import alliances, membership, people
 from bot.services.errors import DomainError
-from bot.services.membership import Decision
 from bot.services.outbox import Outgoing, enqueue
 from bot.views import membership as views
 from bot.views.errors import error_text
@@ -54,7 +54,6 @@ log = logging.getLogger(__name__)
 GROUPS = F.chat.type.in_({"group", "supergroup"})
 PRIVATE = F.chat.type == "private"
 NOT_COMMAND = F.text & ~F.text.startswith("/")
-INVITE_LIFETIME = timedelta(hours=24)
 
 
 class Apply(StatesGroup):
@@ -468,51 +467,6 @@ async def reject_reason(message: Message, state: FSMContext, bot: Bot, ctx: Ctx)
         if step is not None:
             await message.answer(views.resumed())
             await _goto(state, ctx, step, message.answer)
-
-
-async def carry_out(bot: Bot, decision: Decision, now: datetime) -> None:
-    """Everything Telegram must see of a decision. Each step on its own: one failing (a user who
-    blocked the bot, a request already gone) does not stop the others."""
-    for chat_id, message_id, locale in decision.cards:
-        with use_locale(locale):
-            await _quietly(bot.edit_message_text(text=views.decided_card(decision), chat_id=chat_id,
-                                                 message_id=message_id))
-    if not decision.approved:
-        # The reason goes first: declining the request may close the way to write to them.
-        with use_locale(decision.person_locale):
-            await _quietly(bot.send_message(decision.person_id, views.rejection(decision)))
-        if decision.join_chat_id is not None:
-            await _quietly(bot.decline_chat_join_request(decision.join_chat_id, decision.person_id))
-        return
-    in_group = False
-    if decision.join_chat_id is not None:
-        in_group = await _quietly(bot.approve_chat_join_request(decision.join_chat_id,
-                                                                decision.person_id)) is not None
-    link = None
-    if not in_group and decision.home_chat_id is not None:
-        member = await _quietly(bot.get_chat_member(decision.home_chat_id, decision.person_id))
-        in_group = member is not None and member.status in ("creator", "administrator", "member",
-                                                            "restricted")
-        if not in_group:
-            created = await _quietly(bot.create_chat_invite_link(
-                decision.home_chat_id, name=decision.answers.get("name", "")[:32] or None,
-                expire_date=now + INVITE_LIFETIME, member_limit=1))
-            link = created.invite_link if created is not None else None
-    if decision.home_chat_id is not None:
-        with use_locale(decision.alliance_locale):
-            await _quietly(bot.send_message(decision.home_chat_id, views.welcome_card(decision.answers),
-                                            message_thread_id=decision.home_thread_id))
-    with use_locale(decision.person_locale):
-        await _quietly(bot.send_message(decision.person_id,
-                                        views.private_welcome(decision, link, in_group)))
-
-
-async def _quietly(call: Any) -> Any:
-    try:
-        return await call
-    except TelegramAPIError as error:
-        log.info("%s failed: %s", getattr(call, "__qualname__", "call"), type(error).__name__)
-        return None
 
 
 async def applications(message: Message, bot: Bot, ctx: Ctx) -> None:

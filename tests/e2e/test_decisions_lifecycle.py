@@ -181,46 +181,6 @@ async def test_outcome_hook_of_a_subject_runs_in_the_closing_transaction(
         glue._hooks.pop("test_subject", None)
 
 
-async def test_a_membership_vote_decides_the_application(harness: Harness, monkeypatch) -> None:
-    """The membership feature lives on another branch: a stand-in module records the call the
-    outcome hook makes (the real ``decide_application`` is wired at merge)."""
-    import sys
-    import types
-
-    from bot import membership_votes
-
-    decided: list[dict] = []
-
-    async def decide_application(session, application_id, *, approve, actor_id=None, reason,
-                                 now):
-        decided.append({"application": application_id, "approve": approve, "reason": reason,
-                        "in_transaction": session.in_transaction()})
-
-    stand_in = types.ModuleType("bot.services.membership")
-    stand_in.decide_application = decide_application  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bot.services.membership", stand_in)
-    import bot.services
-
-    monkeypatch.setattr(bot.services, "membership", stand_in, raising=False)
-    _lin, people, group = await alliance(harness, "zh-hans", members=2)
-    assert harness.app is not None
-    async with harness.app.sessions() as session:
-        await membership_votes.open_membership_vote(
-            session, alliance_id=1, application_id=42, business="阿明轮胎",
-            summary="台北 · 轮胎", now=harness.clock.now(), scheduler=harness.app.scheduler,
-            outbox=harness.app.outbox)
-        await session.commit()
-    harness.app.outbox.wake()
-    await harness.world.settle()
-    card = card_in(harness, group)
-    assert "阿明轮胎" in card.text
-    for person in people:  # 2 No of 3: settled, closes
-        await person.press(card, text_in("zh-hans", "No"))
-    assert decided == [{"application": 42, "approve": False, "in_transaction": True,
-                        "reason": decided[0]["reason"]}]
-    assert decided[0]["reason"] == "成员投票：赞成 0，反对 2，弃权 0；未批准。"
-
-
 async def test_the_outcome_is_pinned_when_the_alliance_wants_it(harness: Harness) -> None:
     lin, people, group = await alliance(harness, "en", members=1)
     assert harness.app is not None

@@ -393,7 +393,7 @@ async def test_remove_with_ban_and_team_colleague(harness: Harness) -> None:
     assert group.chat.member(mei.user).status == "kicked"
 
 
-async def test_vote_mode_falls_back_to_the_card_and_join_link_rotates(harness: Harness) -> None:
+async def test_approval_mode_picker_and_join_link_rotation(harness: Harness) -> None:
     lin, chen, group = await setup_group(harness)
     world = harness.world
     await harness.say(lin, group, "/approval")
@@ -414,10 +414,7 @@ async def test_vote_mode_falls_back_to_the_card_and_join_link_rotates(harness: H
     assert world.last(mei).text == "This link is not valid or has expired."
     await mei.start(new)
     await world.settle()
-    await answer_all(harness, mei)
-    card = world.last(lin)
-    assert "approves new members by vote, but votes are not available yet" in card.text
-    assert "the members will vote" not in world.last(mei).text
+    assert "What is your business called?" in world.last(mei).text
 
 
 async def test_profile_edits_each_field_validated(harness: Harness) -> None:

@@ -847,7 +847,8 @@ def setup_router() -> Router:
                             PRIVATE)
     router.chat_join_request.register(join_request)
     router.chat_member.register(newcomer, ChatMemberUpdatedFilter(IS_NOT_MEMBER >> IS_MEMBER), GROUPS)
-    router.message.register(cancel, Command("cancel"), PRIVATE)
+    # Its own forms, and "nothing to cancel"; the other features cancel their own forms.
+    router.message.register(cancel, Command("cancel"), PRIVATE, StateFilter(None, Apply, Edit))
     router.message.register(join_command, Command("join"))
     # Questionnaire steps: plain text answers; commands (/help…) keep working meanwhile.
     steps = [Apply.name, Apply.category, Apply.category_text, Apply.region, Apply.services,

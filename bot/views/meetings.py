@@ -105,7 +105,8 @@ def card(meeting: Meeting, counted: list[SlotTally], answered: int, eligible: in
 
 
 def answer_saved(choice: str, slot_start: datetime, timezone: str) -> str:
-    label = {YES: _("Yes"), MAYBE: _("If need be"), NO: _("No")}[choice]
+    # Not the ballot words "Yes"/"No": Chinese says "can come", not "agree".
+    label = {YES: _("Yes, I can come"), MAYBE: _("If need be"), NO: _("No, I cannot come")}[choice]
     return _("Saved for {when}: {answer}.").format(when=when(slot_start, timezone), answer=label)
 
 

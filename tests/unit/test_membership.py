@@ -199,6 +199,8 @@ async def test_two_deciders_at_once_make_one_decision(
 async def test_vote_mode_calls_the_opener_when_there_is_one(session: AsyncSession,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     alliance = await home(session)
+    # The bot installs bot.membership_votes' opener when it is imported; this is the service alone.
+    monkeypatch.setattr(membership, "membership_vote_opener", None)
     await membership.set_approval_mode(session, alliance.id, 1, "vote", NOW)
     done = await membership.submit_application(
         session, alliance_id=alliance.id, person_id=await person(session, 7), answers=dict(GOOD),

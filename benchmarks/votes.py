@@ -43,21 +43,23 @@ async def burst(emulator: Emulator, world: World, group: SimChat, people: list[S
     """Everyone presses the last message's button at once; time until each press is answered."""
     card = world.last(group)
     sent_at: dict[str, float] = {}
-    start = emulator.clock.monotonic()
     wall_start = emulator.clock.time()
     for index, person in enumerate(people):
         moment = emulator.clock.time()
         answer = await person.press(card, label_of(index), wait=False)
         sent_at[answer.query_id] = moment
     await world.settle(timeout=300)
-    elapsed = emulator.clock.monotonic() - start
     latencies = []
+    last_answer = wall_start
     for call in emulator.calls_to("answerCallbackQuery"):
         query_id = call.params.get("callback_query_id")
         if call.ok and query_id in sent_at and call.time >= wall_start:
             latencies.append(call.time - sent_at.pop(query_id))
+            last_answer = max(last_answer, call.time)
     assert not sent_at, f"{len(sent_at)} presses got no answer"
-    return len(people) / elapsed, latencies
+    # Ballots per second until the last press is answered: the card's final, coalesced edit
+    # follows a few seconds later by design and is not ballot throughput.
+    return len(people) / (last_answer - wall_start), latencies
 
 
 async def with_emulator(run: Callable[[Emulator, World], Awaitable[Result]]) -> Result:

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
+from storage.sqlite_inline import inline_creator
+
 # Statement parameters are people's data (customer contacts, names): SQLAlchemy leaves them out of
 # its log lines and error messages, and aiosqlite's debug lines — which print every call with
 # its arguments — are never emitted, whatever level the application logs at.
@@ -47,7 +49,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             # SQLite has one writer at a time. Its busy handler waits by sleeping in growing
             # steps, which under a burst of updates wastes most of the time; one pooled
             # connection makes sessions queue in asyncio instead, first come first served.
-            kwargs["connect_args"] = {"timeout": 30}
+            # That connection runs its calls inline (see storage.sqlite_inline): no thread hops.
+            kwargs["async_creator"] = inline_creator(database, timeout=30)
             kwargs["pool_size"] = 1
             kwargs["max_overflow"] = 0
             kwargs["pool_timeout"] = 60

@@ -606,14 +606,15 @@ async def members_page(query: CallbackQuery, callback_data: PageCb, ctx: Ctx) ->
 
 async def member_card(query: CallbackQuery, callback_data: CardCb, ctx: Ctx) -> None:
     try:
-        member, alliance, show, sponsor = await membership.member_card(
-            ctx.session, callback_data.member_id, ctx.person.id if ctx.person else None)
+        card = await membership.member_card(ctx.session, callback_data.member_id,
+                                            ctx.person.id if ctx.person else None, ctx.now)
     except DomainError as error:
         await refuse(query, error)
         return
     await query.answer()
     if query.message is not None:
-        await query.message.answer(views.member_card(member, alliance, show, sponsor))
+        await query.message.answer(views.member_card(card.member, card.alliance, card.show_contact,
+                                                     card.sponsor, card.stats))
 
 
 async def profile(message: Message, ctx: Ctx) -> None:

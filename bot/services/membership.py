@@ -21,7 +21,7 @@ import phonenumbers
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import alliances, audit
+from bot.services import alliances, audit, referrals
 from bot.services.errors import DomainError
 from bot.services.members import ACTIVE, LEFT, REMOVED, SUSPENDED, member_of, require_active_member
 from bot.services.people import locale_of
@@ -645,9 +645,20 @@ async def may_see_contacts(session: AsyncSession, alliance_id: int, person_id: i
     return member is not None and member.status == ACTIVE
 
 
-async def member_card(session: AsyncSession, member_id: int,
-                      viewer_id: int | None) -> tuple[Member, Alliance, bool, str | None]:
-    """The member, its alliance, whether the viewer may see the contact, the sponsor's name."""
+@dataclass(frozen=True, slots=True)
+class MemberCard:
+    """A directory card: the member, whether the viewer may see its contact, its sponsor's name
+    and its referral figures (PRODUCT.md §3: stats and rating on the member's card)."""
+
+    member: Member
+    alliance: Alliance
+    show_contact: bool
+    sponsor: str | None
+    stats: referrals.MemberStats
+
+
+async def member_card(session: AsyncSession, member_id: int, viewer_id: int | None,
+                      now: datetime) -> MemberCard:
     member = await session.get(Member, member_id)
     if member is None or member.status in (LEFT, REMOVED):
         raise DomainError("unknown_member")
@@ -655,8 +666,10 @@ async def member_card(session: AsyncSession, member_id: int,
     if viewer_id is None or await alliances.role_of(session, alliance.id, viewer_id) is None:
         raise DomainError("members_only")
     sponsor = await session.get(Member, member.sponsor_member_id) if member.sponsor_member_id else None
-    return member, alliance, await may_see_contacts(session, alliance.id, viewer_id), (
-        sponsor.name if sponsor is not None else None)
+    return MemberCard(member=member, alliance=alliance,
+                      show_contact=await may_see_contacts(session, alliance.id, viewer_id),
+                      sponsor=sponsor.name if sponsor is not None else None,
+                      stats=await referrals.referral_stats(session, member.id, now))
 
 
 # -- profile ----------------------------------------------------------------------------------

@@ -13,8 +13,10 @@ from bot.i18n import gettext as _
 from bot.i18n import lazy_gettext as __
 from bot.services.errors import DomainError
 from bot.services.membership import PAGE_SIZE, Decision
+from bot.services.referrals import MemberStats
 from bot.views import errors
 from bot.views.html import esc, trim
+from bot.views.referrals import member_stats_lines
 from storage.models import Alliance, Application, Member, Person
 
 STEPS = 7  # name, category, region, services, contact, sponsor, charter
@@ -562,7 +564,7 @@ def _short(query: str) -> str:
 
 
 def member_card(member: Member, alliance: Alliance, show_contact: bool,
-                sponsor: str | None) -> str:
+                sponsor: str | None, stats: MemberStats | None = None) -> str:
     lines = [f"<b>{esc(member.name)}</b> (#{member.id})"]
     if member.status == "suspended":
         lines.append(_italic(_("Membership suspended")))
@@ -578,6 +580,8 @@ def member_card(member: Member, alliance: Alliance, show_contact: bool,
     if member.joined_at is not None:
         since = format_datetime(member.joined_at, alliance.timezone)
         lines.append(_field(_("Member since"), esc(since)))
+    if stats is not None:
+        lines += member_stats_lines(stats)
     return trim_html("\n".join(lines))
 
 

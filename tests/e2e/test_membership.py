@@ -313,6 +313,8 @@ async def test_directory_search_paging_and_cards(harness: Harness) -> None:
     await chen.press(world.last(chen), "Chen Tyres")
     card = world.last(chen).text
     assert "Services: Tyres, wheel alignment" in card and "+886912000111" in card
+    assert "Referrals: 0 given (0 of them won), 0 received, 0 won" in card  # the ledger's figures
+    assert "Customer rating" not in card  # shown from 3 ratings on
     outsider = world.user("Olga", lang="en")
     await harness.say(outsider, outsider, "/members")
     assert "not in an alliance yet" in world.last(outsider).text

@@ -143,6 +143,13 @@ async def test_the_whole_path_to_won_with_a_rating(harness: Harness, locale: str
     await harness.say(a.lin, a.group, "/ledger")
     ledger = world.last(a.group).text
     assert "Chen Tyres" in ledger and "15,500" in ledger
+    # The directory's card of the receiving member carries the figures (no rating yet: one).
+    await harness.say(a.lin, a.lin, "/members Chen")
+    await a.lin.press(world.last(a.lin), "Chen Tyres")
+    card = world.last(a.lin).text
+    assert a.t("Referrals: {given} given ({credited} of them won), {received} received, "
+               "{won} won ({value})").split("{given}")[0] in card
+    assert "15,500" in card and CONTACT not in card
     assert_private(harness, [CONTACT, CUSTOMER], allowed=[a.lin, a.chen, a.chen2],
                    logs=logs.records)
     assert seen_by(harness, CONTACT) == {a.lin.id, a.chen.id, a.chen2.id}

@@ -13,10 +13,8 @@ Run: `.venv/bin/python benchmarks/updates.py [N]`.
 from __future__ import annotations
 
 import asyncio
-import statistics
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiogram import Bot, Dispatcher, Router
@@ -28,9 +26,10 @@ from aiogram.types import Message
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import describe, with_emulator  # noqa: E402
 from bot.app import AllianceApp  # noqa: E402
 from bot.config import parse_config  # noqa: E402
-from bot.emulator import Emulator, FloodLimits, World  # noqa: E402
+from bot.emulator import Emulator, World  # noqa: E402
 
 TOKEN = "7000002:BENCH-alliance-bot-token"
 LIMIT_UPDATES_PER_SECOND = 60.0
@@ -55,14 +54,6 @@ async def burst(emulator: Emulator, world: World, n: int) -> tuple[float, list[f
     return n / elapsed, latencies
 
 
-async def with_emulator(run: Callable[[Emulator, World], Awaitable[tuple[float, list[float]]]]
-                        ) -> tuple[float, list[float]]:
-    emulator = Emulator(token=TOKEN, bot_username="bench_bot", flood=FloodLimits.off())
-    await emulator.start()
-    try:
-        return await run(emulator, World(emulator))
-    finally:
-        await emulator.stop()
 
 
 async def real_bot(n: int) -> tuple[float, list[float]]:
@@ -84,7 +75,7 @@ async def real_bot(n: int) -> tuple[float, list[float]]:
                 await task
                 await app.close()
 
-    return await with_emulator(run)
+    return await with_emulator(TOKEN, "bench_bot", run)
 
 
 async def bare_bot(n: int) -> tuple[float, list[float]]:
@@ -107,22 +98,17 @@ async def bare_bot(n: int) -> tuple[float, list[float]]:
             await dispatcher.stop_polling()
             await task
 
-    return await with_emulator(run)
+    return await with_emulator(TOKEN, "bench_bot", run)
 
 
-def describe(name: str, rate: float, latencies: list[float]) -> str:
-    ordered = sorted(latencies)
-    p50 = statistics.median(ordered) * 1000
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
-    return f"{name:<10} {rate:8.1f} updates/s   p50 {p50:7.1f} ms   p99 {p99:7.1f} ms"
 
 
 async def main(n: int) -> int:
     ours = await real_bot(n)
     bare = await bare_bot(n)
     print(f"burst of {n} private /help commands through the emulator (SQLite, flood limits off)")
-    print(describe("alliance", *ours))
-    print(describe("bare", *bare))
+    print(describe("alliance", *ours, "updates"))
+    print(describe("bare", *bare, "updates"))
     print(f"alliance/bare throughput ratio {ours[0] / bare[0]:.2f}")
     ratio = ours[0] / LIMIT_UPDATES_PER_SECOND
     print(f"{ours[0]:.1f} updates/s against a limit of ≥ {LIMIT_UPDATES_PER_SECOND:.0f}: "

@@ -10,10 +10,9 @@ Run: `.venv/bin/python benchmarks/votes.py [N]`.
 from __future__ import annotations
 
 import asyncio
-import statistics
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,17 +24,17 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import Result, describe, with_emulator  # noqa: E402
 from bot import decisions as glue  # noqa: E402
 from bot.app import AllianceApp  # noqa: E402
 from bot.config import parse_config  # noqa: E402
-from bot.emulator import BotRights, Emulator, FloodLimits, SimChat, SimUser, World  # noqa: E402
+from bot.emulator import BotRights, Emulator, SimChat, SimUser, World  # noqa: E402
 from bot.services import alliances, decisions  # noqa: E402
 from bot.services.alliances import ChatFacts  # noqa: E402
 from storage.models import Member, Person, Role  # noqa: E402
 
 TOKEN = "7000003:BENCH-alliance-bot-token"
 GOAL_RATIO = 0.5
-Result = tuple[float, list[float]]
 
 
 async def burst(emulator: Emulator, world: World, group: SimChat, people: list[SimUser],
@@ -62,13 +61,6 @@ async def burst(emulator: Emulator, world: World, group: SimChat, people: list[S
     return len(people) / (last_answer - wall_start), latencies
 
 
-async def with_emulator(run: Callable[[Emulator, World], Awaitable[Result]]) -> Result:
-    emulator = Emulator(token=TOKEN, bot_username="bench_votes_bot", flood=FloodLimits.off())
-    await emulator.start()
-    try:
-        return await run(emulator, World(emulator))
-    finally:
-        await emulator.stop()
 
 
 def crowd(world: World, n: int) -> tuple[SimUser, list[SimUser], SimChat]:
@@ -102,7 +94,7 @@ async def real_bot(n: int) -> Result:
                 await task
                 await app.close()
 
-    return await with_emulator(run)
+    return await with_emulator(TOKEN, "bench_votes_bot", run)
 
 
 async def roster(app: AllianceApp, lin: SimUser, people: list[SimUser], group: SimChat) -> None:
@@ -158,14 +150,9 @@ async def bare_bot(n: int) -> Result:
             await dispatcher.stop_polling()
             await task
 
-    return await with_emulator(run)
+    return await with_emulator(TOKEN, "bench_votes_bot", run)
 
 
-def describe(name: str, rate: float, latencies: list[float]) -> str:
-    ordered = sorted(latencies)
-    p50 = statistics.median(ordered) * 1000
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
-    return f"{name:<10} {rate:8.1f} ballots/s   p50 {p50:7.1f} ms   p99 {p99:7.1f} ms"
 
 
 async def main(n: int) -> int:
@@ -174,8 +161,8 @@ async def main(n: int) -> int:
     ratio = ours[0] / bare[0]
     print(f"{n} members pressing a proposal card at once through the emulator "
           f"(SQLite, flood limits off)")
-    print(describe("alliance", *ours))
-    print(describe("bare", *bare))
+    print(describe("alliance", *ours, "ballots"))
+    print(describe("bare", *bare, "ballots"))
     print(f"alliance/bare throughput ratio {ratio:.2f} (goal ≥ {GOAL_RATIO})")
     return 0 if ratio >= GOAL_RATIO else 1
 

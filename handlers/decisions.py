@@ -81,9 +81,7 @@ async def propose(message: Message, state: FSMContext, ctx: Ctx) -> None:
 
 
 @deep_link("propose")
-async def propose_link(message: Message, ctx: Ctx, argument: str) -> None:
-    from aiogram.fsm.storage.base import StorageKey
-
+async def propose_link(message: Message, ctx: Ctx, argument: str, state: FSMContext) -> None:
     alliance = None
     if argument.isdigit() and ctx.person is not None:
         role = await alliances.role_of(ctx.session, int(argument), ctx.person.id)
@@ -92,12 +90,6 @@ async def propose_link(message: Message, ctx: Ctx, argument: str) -> None:
     if alliance is None:
         await refuse(message, DomainError("not_in_alliance"))
         return
-    assert message.bot is not None and message.from_user is not None
-    from bot.fsm_storage import SqlStorage  # the dispatcher's storage, keyed as aiogram does
-
-    state = FSMContext(storage=SqlStorage(None),  # type: ignore[arg-type]
-                       key=StorageKey(bot_id=message.bot.id, chat_id=message.chat.id,
-                                      user_id=message.from_user.id))
     await _begin(message, state, ctx, alliance)
 
 

@@ -408,7 +408,7 @@ async def _show_overview(message: Message, bot: Bot, overview: meetings.Overview
 
 
 @deep_link("series")
-async def series_link(message: Message, ctx: Ctx, argument: str) -> None:
+async def series_link(message: Message, ctx: Ctx, argument: str, _state: FSMContext) -> None:
     bot = message.bot
     assert bot is not None
     try:

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.context import Ctx
@@ -18,7 +19,8 @@ from bot.views.callbacks import LangCb
 from bot.views.commands import help_text
 from handlers.replies import plain, refuse
 
-DeepLinkHandler = Callable[[Message, Ctx, str], Awaitable[None]]
+# A deep link may open a wizard, so its handler gets the update's FSM context too.
+DeepLinkHandler = Callable[[Message, Ctx, str, FSMContext], Awaitable[None]]
 _deep_links: dict[str, DeepLinkHandler] = {}
 
 
@@ -32,14 +34,15 @@ def deep_link(kind: str) -> Callable[[DeepLinkHandler], DeepLinkHandler]:
     return register
 
 
-async def start_with_payload(message: Message, command: CommandObject, ctx: Ctx) -> None:
+async def start_with_payload(message: Message, command: CommandObject, ctx: Ctx,
+                             state: FSMContext) -> None:
     kind, _, argument = (command.args or "").partition("-")
     handler = _deep_links.get(kind)
     if handler is None:
         await refuse(message, DomainError("bad_link"))
         await start(message, ctx)
         return
-    await handler(message, ctx, argument)
+    await handler(message, ctx, argument, state)
 
 
 async def start(message: Message, ctx: Ctx) -> None:

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import describe, with_emulator  # noqa: E402
-from bot.app import AllianceApp  # noqa: E402
+from bot.app import AllianceApp, freeze_startup_heap  # noqa: E402
 from bot.config import parse_config  # noqa: E402
 from bot.emulator import Emulator, World  # noqa: E402
 
@@ -66,6 +66,7 @@ async def real_bot(n: int) -> tuple[float, list[float]]:
             app = AllianceApp(config)
             world.add_idle_probe(app.is_idle)
             await app.prepare()
+            freeze_startup_heap()  # as `alliance-bot run` does
             task = asyncio.create_task(app.run_polling())
             try:
                 await world.settle()

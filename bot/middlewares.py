@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.context import Ctx, update_session
 from bot.i18n import gettext as _
-from bot.i18n import normalize_locale, set_locale
+from bot.i18n import normalize_locale, resolve_locale, set_locale
 from bot.services import alliances, people, updates
 from bot.services.people import Speaker
 
@@ -53,6 +53,23 @@ def stateless_callbacks(*prefixes: str) -> None:
     STATELESS_CALLBACKS.update(prefixes)
 
 
+# Callback-data prefixes whose handlers record their work in batches of their own (see
+# ``bot.ballot_box``): the update middleware opens no session for them, claims nothing and
+# builds no context — their batch claims the update in the transaction that records it. Such a
+# press does not refresh the person's stored name either; their other updates do.
+BATCHED_CALLBACKS: set[str] = set()
+
+
+def batched_callbacks(*prefixes: str) -> None:
+    STATELESS_CALLBACKS.update(prefixes)
+    BATCHED_CALLBACKS.update(prefixes)
+
+
+def _callback_prefix(event: TelegramObject) -> str | None:
+    query = event.callback_query if isinstance(event, Update) else None
+    return None if query is None else (query.data or "").partition(":")[0]
+
+
 class LeanFSMContextMiddleware(FSMContextMiddleware):
     """aiogram's FSM middleware, minus the state read for callbacks declared stateless.
 
@@ -63,8 +80,7 @@ class LeanFSMContextMiddleware(FSMContextMiddleware):
 
     async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
                        event: TelegramObject, data: dict[str, Any]) -> Any:
-        query = event.callback_query if isinstance(event, Update) else None
-        if query is not None and (query.data or "").partition(":")[0] in STATELESS_CALLBACKS:
+        if _callback_prefix(event) in STATELESS_CALLBACKS:
             data["fsm_storage"] = self.storage
             context = self.resolve_event_context(data["bot"], data)
             if context is not None:
@@ -90,6 +106,11 @@ class UpdateMiddleware(BaseMiddleware):
         assert isinstance(event, Update)
         bot: Bot = data["bot"]
         self.activity.busy += 1
+        if _callback_prefix(event) in BATCHED_CALLBACKS:
+            try:
+                return await self._handle_batched(handler, event, data, bot)
+            finally:
+                self.activity.busy -= 1
         context = self.fsm.resolve_event_context(bot, data)
         try:
             async with (self.isolation.lock(context.key) if context else nullcontext()):
@@ -119,13 +140,27 @@ class UpdateMiddleware(BaseMiddleware):
             return result
         except Exception as error:  # the bot keeps serving whatever one handler did
             await session.rollback()
-            self.activity.failures += 1
-            self.activity.recent_failures.append(f"{update.event_type}: {type(error).__name__}")
-            log.error("update %s (%s) failed: %s", update.update_id, update.event_type,
-                      type(error).__name__, exc_info=error)
-            await self._remember_failed(bot.id, update.update_id)
-            await self._apologize(update)
+            await self._failed(update, error, bot)
             return None
+
+    async def _handle_batched(self, handler: Callable[[TelegramObject, dict[str, Any]],
+                                                      Awaitable[Any]],
+                              update: Update, data: dict[str, Any], bot: Bot) -> Any:
+        user: User | None = data.get("event_from_user")
+        set_locale(resolve_locale(user.language_code if user else None))
+        try:
+            return await handler(update, data)
+        except Exception as error:
+            await self._failed(update, error, bot)
+            return None
+
+    async def _failed(self, update: Update, error: Exception, bot: Bot) -> None:
+        self.activity.failures += 1
+        self.activity.recent_failures.append(f"{update.event_type}: {type(error).__name__}")
+        log.error("update %s (%s) failed: %s", update.update_id, update.event_type,
+                  type(error).__name__, exc_info=error)
+        await self._remember_failed(bot.id, update.update_id)
+        await self._apologize(update)
 
     async def _context(self, session: AsyncSession, data: dict[str, Any], now: Any) -> Ctx:
         user: User | None = data.get("event_from_user")

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import chats, decisions, fallback, meetings, membership, referrals, setup, start
+from handlers import (
+    ballots,
+    chats,
+    decisions,
+    fallback,
+    meetings,
+    membership,
+    referrals,
+    setup,
+    start,
+)
 
 
 def build_router() -> Router:
     root = Router(name="alliance")
+    # Ballots first: presses come in bursts, and no other handler takes a proposal's buttons —
+    # each router before it would test its filters on every press for nothing.
+    root.include_router(ballots.setup_router())
     # Membership, meetings and referrals come before start: they own deep links that open wizards
     # (they need the FSM context, which start's deep-link registry does not pass).
     root.include_routers(chats.setup_router(), setup.setup_router(), membership.setup_router(),

@@ -19,20 +19,17 @@ from bot import decisions as glue
 from bot import membership_votes  # noqa: F401  (registers the membership outcome hook)
 from bot.cards import CardEditor
 from bot.context import Ctx
-from bot.i18n import format_datetime, use_locale
-from bot.middlewares import stateless_callbacks
+from bot.i18n import format_datetime
 from bot.outbox import OutboxWorker
 from bot.scheduler import Scheduler
 from bot.services import alliances, decisions, tally
 from bot.services.decisions import Draft
 from bot.services.errors import DomainError
 from bot.views import decisions as views
-from bot.views.decisions import DecisionsPageCb, VoteCb, WizardCb
-from handlers.replies import plain, refuse
+from bot.views.decisions import DecisionsPageCb, WizardCb
+from handlers.replies import refuse
 from handlers.start import deep_link
 from storage.models import Alliance
-
-stateless_callbacks(VoteCb.__prefix__)  # a vote press never reads the wizard's state
 
 
 class Proposing(StatesGroup):
@@ -274,31 +271,6 @@ async def cancel(message: Message, state: FSMContext) -> None:
     await message.answer(views.cancelled())
 
 
-# -- voting ----------------------------------------------------------------------------------------
-
-
-async def vote(query: CallbackQuery, callback_data: VoteCb, ctx: Ctx, cards: CardEditor,
-               scheduler: Scheduler, bot: Bot, outbox: OutboxWorker) -> None:
-    try:
-        done = await decisions.cast(ctx.session, callback_data.p, _person(ctx), callback_data.o,
-                                    ctx.now)
-    except DomainError as error:
-        await refuse(query, error)
-        return
-    except ValueError:
-        await refuse(query, DomainError("proposal_unknown"))
-        return
-    if done.closed is not None:
-        await glue.finish(ctx.session, done.proposal, done.closed, ctx.now, cards=cards,
-                          scheduler=scheduler, bot=bot, outbox=outbox)
-    else:
-        cards.touch(ctx.session, glue.card_key(done.proposal.id),
-                    glue.card_renderer(done.proposal.id))
-    with use_locale(ctx.person.locale if ctx.person and ctx.person.locale else ctx.locale):
-        text = views.vote_toast(done.proposal, done.choices, done.closed is not None)
-    await query.answer(plain(text))
-
-
 # -- closing and the log ------------------------------------------------------------------------
 
 
@@ -381,7 +353,6 @@ def setup_router() -> Router:
     router.message.register(wizard_text, StateFilter(Proposing), private,
                             ~F.text.startswith("/"))
     router.callback_query.register(wizard_button, WizardCb.filter())
-    router.callback_query.register(vote, VoteCb.filter())
     router.message.register(close, Command("close"))
     router.message.register(decisions_log, Command("decisions"))
     router.callback_query.register(decisions_page, DecisionsPageCb.filter())

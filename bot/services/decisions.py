@@ -15,15 +15,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import String, and_, case, delete, exists, func, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import String, and_, bindparam, exists, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import alliances, audit, tally
 from bot.services.errors import DomainError
-from bot.services.members import ACTIVE, LEFT, REMOVED, SUSPENDED, member_of
+from bot.services.members import ACTIVE, require_active_member
 from bot.services.tally import Result, Rules
 from storage.models import Alliance, Ballot, Member, Person, Proposal, Role
 
@@ -102,11 +102,7 @@ async def require_may_propose(session: AsyncSession, alliance: Alliance, person_
         return
     if setting(alliance, "who_may_propose") == COORDINATORS:
         raise DomainError("coordinators_only")
-    member = await member_of(session, alliance.id, person_id)
-    if member is None or member.status in (LEFT, REMOVED):
-        raise DomainError("members_only")
-    if member.status == SUSPENDED:
-        raise DomainError("member_suspended")
+    await require_active_member(session, alliance.id, person_id)
 
 
 def clean_title(text: str | None) -> str:
@@ -257,8 +253,12 @@ async def publish_draft(session: AsyncSession, draft: Draft, person_id: int,
 
 
 def _eligible(proposal: Proposal) -> Any:
-    condition = and_(Member.alliance_id == proposal.alliance_id, Member.status == ACTIVE)
-    if proposal.electorate == COORDINATORS:
+    return _eligible_in(proposal.alliance_id, proposal.electorate)
+
+
+def _eligible_in(alliance_id: Any, electorate: str) -> Any:
+    condition = and_(Member.alliance_id == alliance_id, Member.status == ACTIVE)
+    if electorate == COORDINATORS:
         condition = and_(condition, exists().where(Role.member_id == Member.id,
                                                    Role.role == "coordinator"))
     return condition
@@ -283,15 +283,9 @@ class Standing:
 async def standing(session: AsyncSession, proposal: Proposal) -> Standing:
     """Ballots of the members eligible now, and how many are eligible: one query, grouped by
     ballot content (a handful of rows however many members vote)."""
-    eligible = (select(func.count()).select_from(Member).where(_eligible(proposal))
-                .scalar_subquery())
-    grouped = (select(Ballot.choices, func.count().label("n"))
-               .join(Member, Member.id == Ballot.member_id)
-               .where(Ballot.proposal_id == proposal.id, _eligible(proposal))
-               .group_by(Ballot.choices))
-    rows = (await session.execute(
-        select(literal(None, String).label("choices"), eligible.label("n")).union_all(grouped)
-    )).all()
+    rows = (await session.execute(_standing_statement(proposal.electorate),
+                                  {"alliance_id": proposal.alliance_id,
+                                   "proposal_id": proposal.id})).all()
     rules = rules_of(proposal)
     counts, total, members = [0] * rules.options, 0, 0
     for choices, n in rows:
@@ -304,6 +298,18 @@ async def standing(session: AsyncSession, proposal: Proposal) -> Standing:
     return Standing(rules, counts, total, members)
 
 
+@cache
+def _standing_statement(electorate: str) -> Any:
+    """Built once per electorate: a burst of presses counts again after every batch."""
+    eligible = _eligible_in(bindparam("alliance_id"), electorate)
+    members = select(func.count()).select_from(Member).where(eligible).scalar_subquery()
+    grouped = (select(Ballot.choices, func.count().label("n"))
+               .join(Member, Member.id == Ballot.member_id)
+               .where(Ballot.proposal_id == bindparam("proposal_id"), eligible)
+               .group_by(Ballot.choices))
+    return select(literal(None, String).label("choices"), members.label("n")).union_all(grouped)
+
+
 def decode(choices: str) -> list[int]:
     return [int(choice) for choice in choices.split(",") if choice]
 
@@ -312,92 +318,11 @@ def encode(choices: frozenset[int] | set[int]) -> str:
     return ",".join(str(choice) for choice in sorted(choices))
 
 
-async def _voter(session: AsyncSession, proposal_id: int, person_id: int
-                 ) -> tuple[Proposal, Member]:
-    """The proposal and the business this person votes for, in one query."""
-    row = (await session.execute(
-        select(Proposal, Member).select_from(Proposal)
-        .outerjoin(Role, and_(Role.alliance_id == Proposal.alliance_id,
-                              Role.person_id == person_id))
-        .outerjoin(Member, Member.id == Role.member_id)
-        .where(Proposal.id == proposal_id))).first()
-    if row is None:
-        raise DomainError("proposal_unknown")
-    proposal, member = row
-    if proposal.status != OPEN:
-        raise DomainError("proposal_closed")
-    if member is None or member.status in (LEFT, REMOVED):
-        raise DomainError("members_only")
-    if member.status == SUSPENDED:
-        raise DomainError("member_suspended")
-    if proposal.electorate == COORDINATORS:
-        coordinator = await session.scalar(select(exists().where(
-            Role.member_id == member.id, Role.role == "coordinator")))
-        if not coordinator:
-            raise DomainError("proposal_coordinators_vote")
-    return proposal, member
-
-
-@dataclass(frozen=True, slots=True)
-class Cast:
-    proposal: Proposal
-    choices: frozenset[int]  # the member's ballot now (empty: withdrawn, multiple choice)
-    standing: Standing
-    closed: Result | None  # the outcome, when this ballot closed the proposal
-
-
-async def cast(session: AsyncSession, proposal_id: int, person_id: int, option: int,
-               now: datetime) -> Cast:
-    """A press on an option: one ballot per member, replaced atomically (two people of the
-    same member pressing at once still leave one ballot). Multiple choice toggles the option.
-    Closes the proposal when every eligible member has voted or the rest cannot change it."""
-    proposal, member = await _voter(session, proposal_id, person_id)
-    if now >= proposal.closes_at:
-        raise DomainError("proposal_closed")
-    if not 0 <= option < len(proposal.options):
-        raise DomainError("proposal_unknown")
-    if proposal.kind == tally.MULTIPLE:
-        current = await session.scalar(select(Ballot.choices).where(
-            Ballot.proposal_id == proposal.id, Ballot.member_id == member.id))
-        chosen = set(decode(current or ""))
-        chosen ^= {option}
-        if len(chosen) > proposal.max_choices:
-            raise DomainError("proposal_too_many", most=proposal.max_choices)
-    else:
-        chosen = {option}
-    if chosen:
-        await _upsert(session, proposal.id, member.id, encode(chosen), now)
-    else:
-        await session.execute(delete(Ballot).where(Ballot.proposal_id == proposal.id,
-                                                   Ballot.member_id == member.id))
-    now_standing = await standing(session, proposal)
-    closed = None
-    if now_standing.ballots >= now_standing.eligible or now_standing.settled:
-        reason = ALL_VOTED if now_standing.ballots >= now_standing.eligible else SETTLED
-        closed = await _close(session, proposal, now_standing, reason, now, by=None)
-    return Cast(proposal, frozenset(chosen), now_standing, closed)
-
-
-async def _upsert(session: AsyncSession, proposal_id: int, member_id: int, choices: str,
-                  now: datetime) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = Ballot.__table__
-    statement = insert(table).values(proposal_id=proposal_id, member_id=member_id,
-                                     choices=choices, cast_at=now, changed=0)
-    statement = statement.on_conflict_do_update(
-        index_elements=["proposal_id", "member_id"],
-        set_={"choices": statement.excluded.choices, "cast_at": statement.excluded.cast_at,
-              "changed": case((table.c.choices != statement.excluded.choices,
-                               table.c.changed + 1), else_=table.c.changed)})
-    await session.execute(statement)
-
-
 # -- closing -----------------------------------------------------------------------------------
 
 
-async def _close(session: AsyncSession, proposal: Proposal, now_standing: Standing, reason: str,
-                 now: datetime, *, by: int | None) -> Result | None:
+async def record_close(session: AsyncSession, proposal: Proposal, now_standing: Standing,
+                       reason: str, now: datetime, *, by: int | None) -> Result | None:
     """Open → closed exactly once (a concurrent close finds it closed and does nothing)."""
     result = now_standing.result
     stored = {"eligible": result.eligible, "voted": result.voted,
@@ -424,8 +349,8 @@ async def close_at_deadline(session: AsyncSession, proposal_id: int, now: dateti
     proposal = await session.get(Proposal, proposal_id)
     if proposal is None or proposal.status != OPEN or now < proposal.closes_at:
         return None
-    result = await _close(session, proposal, await standing(session, proposal), DEADLINE, now,
-                          by=None)
+    result = await record_close(session, proposal, await standing(session, proposal), DEADLINE,
+                                now, by=None)
     return (proposal, result) if result is not None else None
 
 
@@ -440,8 +365,8 @@ async def close_early(session: AsyncSession, proposal_id: int, person_id: int, n
     role = await alliances.role_of(session, proposal.alliance_id, person_id)
     if proposal.author_id != person_id and (role is None or role.role != "coordinator"):
         raise DomainError("proposal_close_refused")
-    result = await _close(session, proposal, await standing(session, proposal), EARLY, now,
-                          by=person_id)
+    result = await record_close(session, proposal, await standing(session, proposal), EARLY,
+                                now, by=person_id)
     if result is None:
         raise DomainError("proposal_closed")
     return proposal, result

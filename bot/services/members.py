@@ -29,11 +29,25 @@ async def member_of(session: AsyncSession, alliance_id: int, person_id: int) -> 
 async def require_active_member(session: AsyncSession, alliance_id: int, person_id: int) -> Member:
     """For anything only a member in good standing may do: vote, refer, pledge, answer polls."""
     member = await member_of(session, alliance_id, person_id)
-    if member is None or member.status in (LEFT, REMOVED):
-        raise DomainError("members_only")
-    if member.status == SUSPENDED:
-        raise DomainError("member_suspended")
+    refusal = refusal_for(member)
+    if refusal is not None:
+        raise refusal
+    assert member is not None
     return member
+
+
+def refusal_for(member: Member | None) -> DomainError | None:
+    """Why this member (or nobody) may not act as a member in good standing now, if so."""
+    return refusal_for_status(member.status if member is not None else None)
+
+
+def refusal_for_status(status: str | None) -> DomainError | None:
+    """``refusal_for`` from the member's status alone (``None``: no member)."""
+    if status is None or status in (LEFT, REMOVED):
+        return DomainError("members_only")
+    if status == SUSPENDED:
+        return DomainError("member_suspended")
+    return None
 
 
 async def active_members(session: AsyncSession, alliance_id: int) -> list[Member]:

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedUpdate
 
 KEEP_FOR = timedelta(days=7)  # Telegram gives up re-sending an update within a day
+CLAIMS = ProcessedUpdate.__table__
+
+
+@cache
+def _claim_statement(dialect: str, *, returning: bool = False) -> Any:
+    """Built once per dialect: every update runs it, and building it cost more than running it."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (insert(CLAIMS)
+                 .values(bot_id=bindparam("bot_id"), update_id=bindparam("update_id"),
+                         processed_at=bindparam("processed_at"))
+                 .on_conflict_do_nothing(index_elements=["bot_id", "update_id"]))
+    return statement.returning(CLAIMS.c.update_id) if returning else statement
 
 
 async def claim(session: AsyncSession, bot_id: int, update_id: int, now: datetime) -> bool:
@@ -20,15 +35,25 @@ async def claim(session: AsyncSession, bot_id: int, update_id: int, now: datetim
     unclaimed and Telegram's re-delivery is processed; a concurrent copy waits on the key and
     then finds it taken.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(ProcessedUpdate)
-        .values(bot_id=bot_id, update_id=update_id, processed_at=now)
-        .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
-    )
-    result = await session.execute(statement)
+    connection = await session.connection()
+    result = await connection.execute(
+        _claim_statement(connection.dialect.name),
+        {"bot_id": bot_id, "update_id": update_id, "processed_at": now})
     return bool(result.rowcount)
+
+
+async def claim_many(session: AsyncSession, bot_id: int, update_ids: Sequence[int],
+                     now: datetime) -> set[int]:
+    """``claim`` for updates handled together: one statement, and the ids that were not yet
+    claimed come back (a re-delivered one, or a copy in the same batch, is not among them)."""
+    if not update_ids:
+        return set()
+    connection = await session.connection()
+    rows = [{"bot_id": bot_id, "update_id": update_id, "processed_at": now}
+            for update_id in dict.fromkeys(update_ids)]
+    result = await connection.execute(
+        _claim_statement(connection.dialect.name, returning=True), rows)
+    return set(result.scalars())
 
 
 async def prune(session: AsyncSession, now: datetime) -> int:

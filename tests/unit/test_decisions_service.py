@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services import alliances, decisions, people, tally
+from bot.services import alliances, ballots, decisions, people, tally
 from bot.services.alliances import ChatFacts
 from bot.services.errors import DomainError
 from bot.services.people import Speaker
@@ -53,9 +53,9 @@ async def open_one(session: AsyncSession, **rules: object) -> int:
 async def test_a_changed_vote_replaces_the_ballot(session: AsyncSession) -> None:
     persons = await roster(session, 4)
     pid = await open_one(session)
-    await decisions.cast(session, pid, persons[0][0], tally.YES, NOW)
-    await decisions.cast(session, pid, persons[0][0], tally.YES, NOW)  # the same again
-    done = await decisions.cast(session, pid, persons[0][0], tally.NO, NOW)
+    await ballots.cast(session, pid, persons[0][0], tally.YES, NOW)
+    await ballots.cast(session, pid, persons[0][0], tally.YES, NOW)  # the same again
+    done = await ballots.cast(session, pid, persons[0][0], tally.NO, NOW)
     await session.commit()
     assert done.standing.counts == [0, 1, 0] and done.standing.ballots == 1
     assert await session.scalar(select(func.count()).select_from(Ballot)) == 1
@@ -71,7 +71,7 @@ async def test_two_people_of_one_member_pressing_at_once_leave_one_ballot(
 
     async def press(person: int, option: int) -> None:
         async with sessions() as session:
-            await decisions.cast(session, pid, person, option, NOW)
+            await ballots.cast(session, pid, person, option, NOW)
             await session.commit()
 
     await asyncio.gather(press(persons[0][0], tally.YES), press(persons[0][1], tally.NO),
@@ -86,7 +86,7 @@ async def test_two_people_of_one_member_pressing_at_once_leave_one_ballot(
 async def test_eligibility_is_live_and_refusals_are_clear(session: AsyncSession) -> None:
     persons = await roster(session, 3)
     pid = await open_one(session)
-    await decisions.cast(session, pid, persons[0][0], tally.YES, NOW)
+    await ballots.cast(session, pid, persons[0][0], tally.YES, NOW)
     await session.commit()
     member = await session.get(Member, 1)
     assert member is not None
@@ -97,20 +97,20 @@ async def test_eligibility_is_live_and_refusals_are_clear(session: AsyncSession)
     now = await decisions.standing(session, proposal)
     assert (now.eligible, now.ballots) == (2, 0)  # the suspended member's ballot stops counting
     with pytest.raises(DomainError) as refused:
-        await decisions.cast(session, pid, persons[0][0], tally.NO, NOW)
+        await ballots.cast(session, pid, persons[0][0], tally.NO, NOW)
     assert refused.value.code == "member_suspended"
     with pytest.raises(DomainError) as stranger:
-        await decisions.cast(session, pid, 999, tally.NO, NOW)
+        await ballots.cast(session, pid, 999, tally.NO, NOW)
     assert stranger.value.code == "members_only"
     with pytest.raises(DomainError) as late:
-        await decisions.cast(session, pid, persons[1][0], tally.NO, NOW + timedelta(days=4))
+        await ballots.cast(session, pid, persons[1][0], tally.NO, NOW + timedelta(days=4))
     assert late.value.code == "proposal_closed"
 
 
 async def test_closing_happens_once_and_audit_has_no_choices(session: AsyncSession) -> None:
     persons = await roster(session, 3)
     pid = await open_one(session, secret=True)
-    await decisions.cast(session, pid, persons[0][0], tally.YES, NOW)
+    await ballots.cast(session, pid, persons[0][0], tally.YES, NOW)
     await session.commit()
     with pytest.raises(DomainError) as refused:
         await decisions.close_early(session, pid, persons[1][0], NOW)
@@ -130,7 +130,7 @@ async def test_closing_happens_once_and_audit_has_no_choices(session: AsyncSessi
 async def test_the_deadline_close_and_the_reminder_each_happen_once(session: AsyncSession) -> None:
     persons = await roster(session, 3)
     pid = await open_one(session, hours=48)
-    await decisions.cast(session, pid, persons[0][0], tally.YES, NOW)
+    await ballots.cast(session, pid, persons[0][0], tally.YES, NOW)
     await session.commit()
     early = NOW + timedelta(hours=25)
     found = await decisions.reminder_targets(session, pid, early)
@@ -149,13 +149,13 @@ async def test_multiple_choice_toggles_and_limits(session: AsyncSession) -> None
     persons = await roster(session, 3)
     pid = await open_one(session, kind=tally.MULTIPLE, options=["A", "B", "C"], max_choices=2)
     me = persons[0][0]
-    assert (await decisions.cast(session, pid, me, 0, NOW)).choices == {0}
-    assert (await decisions.cast(session, pid, me, 2, NOW)).choices == {0, 2}
+    assert (await ballots.cast(session, pid, me, 0, NOW)).choices == {0}
+    assert (await ballots.cast(session, pid, me, 2, NOW)).choices == {0, 2}
     with pytest.raises(DomainError) as refused:
-        await decisions.cast(session, pid, me, 1, NOW)
+        await ballots.cast(session, pid, me, 1, NOW)
     assert refused.value.code == "proposal_too_many"
-    assert (await decisions.cast(session, pid, me, 0, NOW)).choices == {2}
-    withdrawn = await decisions.cast(session, pid, me, 2, NOW)
+    assert (await ballots.cast(session, pid, me, 0, NOW)).choices == {2}
+    withdrawn = await ballots.cast(session, pid, me, 2, NOW)
     assert withdrawn.choices == frozenset() and withdrawn.standing.ballots == 0
 
 

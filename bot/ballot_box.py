@@ -1,0 +1,137 @@
+"""Where presses on proposal cards wait a moment and are recorded together.
+
+A card is answered by a whole alliance at once. Recording each press in a transaction of its
+own spent most of a ballot's time on the same work done again (claim, look up, count, commit).
+Here the presses that arrive together — one ``getUpdates`` batch, or concurrent webhook calls,
+gathered for 10 ms while a burst is on — share one transaction: their update claims,
+their ballots, one count per card, and the close and announcement when the count completes a
+proposal. Each press is answered only after that commit, so nobody is told of a ballot that
+could still be lost.
+
+A batch that fails as a whole is taken apart: each press is retried on its own, so a press that
+cannot be recorded fails alone (and is answered with an apology by the update middleware) while
+the others are counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import decisions as glue
+from bot.cards import CardEditor
+from bot.clock import Clock
+from bot.services import ballots, updates
+from bot.services.ballots import Counted, Press
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+
+    from bot.outbox import OutboxWorker
+    from bot.scheduler import Scheduler
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Waiting:
+    update_id: int
+    press: Press
+    answer: asyncio.Future[Counted | None]
+
+
+class BallotBox:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, *, bot: Bot,
+                 cards: CardEditor, scheduler: Scheduler, outbox: OutboxWorker,
+                 default_locale: str, max_batch: int = 200, gather: float = 0.01) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.bot = bot
+        self.cards = cards
+        self.scheduler = scheduler
+        self.outbox = outbox
+        self.default_locale = default_locale
+        self.max_batch = max_batch
+        self.gather = gather
+        self.batches = 0  # how many transactions recorded presses (for tests and benchmarks)
+        self._waiting: list[_Waiting] = []
+        self._worker: asyncio.Task[None] | None = None
+
+    async def cast(self, update_id: int, press: Press) -> Counted | None:
+        """Record the press; ``None`` when its update was already processed (a re-delivery)."""
+        answer: asyncio.Future[Counted | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(_Waiting(update_id, press, answer))
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._drain())
+        return await answer
+
+    async def drain(self) -> None:
+        """On the way out: record what is waiting before the database goes."""
+        while self._worker is not None and not self._worker.done():
+            await asyncio.shield(self._worker)
+
+    def is_idle(self) -> bool:
+        return not self._waiting and (self._worker is None or self._worker.done())
+
+    async def _drain(self) -> None:
+        # One turn of the loop lets the presses delivered with this one join it.
+        await asyncio.sleep(0)
+        while self._waiting:
+            if 1 < len(self._waiting) < self.max_batch:
+                # More than one press at once: a burst is on. Presses keep arriving for a while,
+                # and a moment's wait lets many share one transaction (a lone press never waits).
+                await asyncio.sleep(self.gather)
+            batch = self._waiting[:self.max_batch]
+            del self._waiting[:self.max_batch]
+            try:
+                await self._record(batch)
+            except Exception as error:
+                if len(batch) == 1:
+                    _settle(batch[0].answer, error=error)
+                    continue
+                log.warning("a batch of %s presses failed (%s); recording them one by one",
+                            len(batch), type(error).__name__)
+                for item in batch:
+                    try:
+                        await self._record([item])
+                    except Exception as alone:
+                        _settle(item.answer, error=alone)
+
+    async def _record(self, batch: list[_Waiting]) -> None:
+        async with self.sessions() as session:
+            now = self.clock.now()
+            fresh = await updates.claim_many(session, self.bot.id,
+                                             [item.update_id for item in batch], now)
+            taken: list[_Waiting] = []
+            for item in batch:
+                if item.update_id in fresh:
+                    fresh.discard(item.update_id)  # a copy later in this batch is a duplicate
+                    taken.append(item)
+            tally = await ballots.cast_many(session, [item.press for item in taken], now,
+                                            default_locale=self.default_locale)
+            closed = {proposal.id for proposal, _ in tally.closed}
+            for proposal, result in tally.closed:
+                await glue.finish(session, proposal, result, now, cards=self.cards,
+                                  scheduler=self.scheduler, bot=self.bot, outbox=self.outbox)
+            for proposal_id in tally.counted_on - closed:
+                self.cards.touch(session, glue.card_key(proposal_id),
+                                 glue.card_renderer(proposal_id))
+            await session.commit()
+        self.batches += 1
+        answers = dict(zip((id(item) for item in taken), tally.counted, strict=True))
+        for item in batch:
+            _settle(item.answer, result=answers.get(id(item)))
+
+
+def _settle(answer: asyncio.Future[Counted | None], *, result: Counted | None = None,
+            error: BaseException | None = None) -> None:
+    if answer.done():  # the press's update was cancelled meanwhile
+        return
+    if error is not None:
+        answer.set_exception(error)
+    else:
+        answer.set_result(result)

@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 # setMyCommands takes a two-letter language code, so Chinese gets one menu: Simplified, the
 # larger audience; Traditional readers still get everything else in zh_Hant.
 MENU_LANGUAGES = {None: "en", "zh": "zh_Hans"}
+FINISH_UPDATES_WITHIN = 30.0  # seconds a graceful stop waits for the updates under way
 
 
 class AllianceApp:
@@ -152,6 +153,16 @@ class AllianceApp:
         else:
             stopper.cancel()
         await polling
+        await self._finish_updates_under_way()
+
+    async def _finish_updates_under_way(self) -> None:
+        """aiogram stops polling without waiting for the updates it handed to tasks — and it has
+        already confirmed them to Telegram, which will not send them again: wait for them."""
+        try:
+            async with asyncio.timeout(FINISH_UPDATES_WITHIN):
+                await self.activity.wait_idle()
+        except TimeoutError:
+            log.warning("stopping with %s updates still under way", self.activity.busy)
 
     def webhook_app(self) -> web.Application:
         """aiohttp app: the update is handled before Telegram gets its 200, so none is lost."""

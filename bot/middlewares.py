@@ -6,6 +6,7 @@ A failing handler must not take the bot down nor leave the user wondering: it is
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -42,6 +43,20 @@ class Activity:
     failures: int = 0
     duplicates: int = 0
     recent_failures: deque[str] = field(default_factory=lambda: deque(maxlen=100))
+    _idle: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def enter(self) -> None:
+        self.busy += 1
+        self._idle.clear()
+
+    def leave(self) -> None:
+        self.busy -= 1
+        if not self.busy:
+            self._idle.set()
+
+    async def wait_idle(self) -> None:
+        if self.busy:
+            await self._idle.wait()
 
 
 # Callback-data prefixes whose handlers never read FSM state: the FSM middleware skips its
@@ -105,12 +120,12 @@ class UpdateMiddleware(BaseMiddleware):
                        event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
         bot: Bot = data["bot"]
-        self.activity.busy += 1
+        self.activity.enter()
         if _callback_prefix(event) in BATCHED_CALLBACKS:
             try:
                 return await self._handle_batched(handler, event, data, bot)
             finally:
-                self.activity.busy -= 1
+                self.activity.leave()
         context = self.fsm.resolve_event_context(bot, data)
         try:
             async with (self.isolation.lock(context.key) if context else nullcontext()):
@@ -121,7 +136,7 @@ class UpdateMiddleware(BaseMiddleware):
                     finally:
                         update_session.reset(token)
         finally:
-            self.activity.busy -= 1
+            self.activity.leave()
 
     async def _handle(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
                       update: Update, data: dict[str, Any], session: AsyncSession, bot: Bot) -> Any:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from pydantic import Field
 
 from bot.i18n import format_datetime, format_number
 from bot.i18n import gettext as _
@@ -61,10 +62,11 @@ QUORUM_STEPS = (0, 25, 33, 50, 66, 75, 100)
 
 
 class VoteCb(CallbackData, prefix="v"):
-    """A press on a proposal card's option: ids only, re-checked by the service."""
+    """A press on a proposal card's option: ids only, re-checked by the service. Numbers no
+    database column holds make a forged press a stale button, not a failed batch."""
 
-    p: int
-    o: int
+    p: int = Field(ge=1, lt=2**31)
+    o: int = Field(ge=0, lt=100)
 
 
 class DecisionsPageCb(CallbackData, prefix="dl"):

@@ -83,7 +83,8 @@ async def test_nasty_text_is_escaped_on_the_card(harness: Harness) -> None:
     assert not harness.failures
 
 
-@pytest.mark.parametrize("data", ["v:1:7", "v:99:0", "v:1:-1", "v:x:0", "pw:publish:",
+@pytest.mark.parametrize("data", ["v:1:7", "v:99:0", "v:1:-1", "v:x:0", "v:" + "9" * 30 + ":0",
+                                  "pw:publish:",
                                   "pw:cycle:nothing", "dl:1:99", "dl:2:0", "v:1:0:0"])
 async def test_forged_presses_change_nothing(harness: Harness, data: str) -> None:
     lin, people, group = await alliance(harness, "en", members=2)

@@ -12,7 +12,7 @@ the member's beside it counts), and counted presses never depend on the refused 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -75,6 +75,8 @@ async def cast_many(session: AsyncSession, presses: Sequence[Press], now: dateti
                     *, default_locale: str) -> Tally:
     """Count ``presses`` in order, in the session's transaction; close what they complete
     (every eligible member voted, or the rest can no longer change the outcome)."""
+    if not presses:
+        return Tally(counted=[])
     proposals = await _proposals(session, {press.proposal_id for press in presses})
     voters = await _voters(session, proposals, presses)
     coordinated = await _coordinated(session, proposals, voters)
@@ -119,9 +121,8 @@ async def cast_many(session: AsyncSession, presses: Sequence[Press], now: dateti
         result = await decisions.record_close(session, proposal, standing, reason, now, by=None)
         if result is not None:
             outcome.closed.append((proposal, result))
-            closer = outcome.counted[last_press[proposal_id]]
-            outcome.counted[last_press[proposal_id]] = Counted(
-                locale=closer.locale, proposal=proposal, choices=closer.choices, closed=True)
+            closer = last_press[proposal_id]
+            outcome.counted[closer] = replace(outcome.counted[closer], closed=True)
     return outcome
 
 

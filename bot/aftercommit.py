@@ -14,17 +14,31 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 log = logging.getLogger(__name__)
 
+_PENDING = "after_commit"  # the session's ``info`` key: actions waiting for its commit
+
 
 def after_commit(session: AsyncSession, action: Callable[[], None]) -> None:
-    """``action`` runs (synchronously) right after the session's next commit, once."""
+    """``action`` runs (synchronously) right after the session's transaction commits; if it
+    rolls back or the session closes without committing, ``action`` is dropped."""
+    session.sync_session.info.setdefault(_PENDING, []).append(action)
 
-    def fire(_session: Any) -> None:
+
+@event.listens_for(Session, "after_commit")
+def _run_pending(session: Session) -> None:
+    for action in session.info.pop(_PENDING, ()):
         action()
 
-    event.listen(session.sync_session, "after_commit", fire, once=True)
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_pending(session: Session, transaction: SessionTransaction) -> None:
+    # Runs after ``after_commit`` (nothing left then); after a rollback or a close, it drops
+    # what the transaction had queued, so a later commit of the same session cannot run it.
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 _tasks: set[asyncio.Task[Any]] = set()

@@ -122,9 +122,10 @@ class BallotBox:
                                  glue.card_renderer(proposal_id))
             await session.commit()
         self.batches += 1
-        answers = dict(zip((id(item) for item in taken), tally.counted, strict=True))
+        for item, counted in zip(taken, tally.counted, strict=True):
+            _settle(item.answer, result=counted)
         for item in batch:
-            _settle(item.answer, result=answers.get(id(item)))
+            _settle(item.answer)  # the rest were re-deliveries (a settled answer is left alone)
 
 
 def _settle(answer: asyncio.Future[Counted | None], *, result: Counted | None = None,

@@ -145,7 +145,7 @@ def _wake_after_commit(session: AsyncSession, outbox: OutboxWorker | None) -> No
 
 async def finish(session: AsyncSession, proposal: Proposal, result: Result, now: datetime, *,
                  cards: CardEditor | None, scheduler: Scheduler | None, bot: Bot | None = None,
-                 outbox: OutboxWorker | None = None, touch_after_commit: bool = True) -> None:
+                 outbox: OutboxWorker | None = None) -> None:
     """A proposal just closed (in ``session``'s transaction): announce it once, run its
     subject's hook, show the final card, forget its alarms."""
     alliance = await session.get(Alliance, proposal.alliance_id)

@@ -55,12 +55,16 @@ class Leader:
         await self._lose(release=True)
 
     async def _try(self) -> bool:
+        connection = None
         try:
             connection = await self.engine.connect()
             got = await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key})
             await connection.commit()
         except Exception as error:
             log.warning("scheduler: cannot try the leader lock: %s", type(error).__name__)
+            if connection is not None:  # a connection that failed midway is not kept open
+                with contextlib.suppress(Exception):
+                    await connection.close()
             return False
         if not got:
             await connection.close()

@@ -59,15 +59,6 @@ class Activity:
             await self._idle.wait()
 
 
-# Callback-data prefixes whose handlers never read FSM state: the FSM middleware skips its
-# per-update state read for them (a vote press must not pay for the wizards' storage).
-STATELESS_CALLBACKS: set[str] = set()
-
-
-def stateless_callbacks(*prefixes: str) -> None:
-    STATELESS_CALLBACKS.update(prefixes)
-
-
 # Callback-data prefixes whose handlers record their work in batches of their own (see
 # ``bot.ballot_box``): the update middleware opens no session for them, claims nothing and
 # builds no context — their batch claims the update in the transaction that records it. Such a
@@ -76,7 +67,6 @@ BATCHED_CALLBACKS: set[str] = set()
 
 
 def batched_callbacks(*prefixes: str) -> None:
-    STATELESS_CALLBACKS.update(prefixes)
     BATCHED_CALLBACKS.update(prefixes)
 
 
@@ -86,16 +76,17 @@ def _callback_prefix(event: TelegramObject) -> str | None:
 
 
 class LeanFSMContextMiddleware(FSMContextMiddleware):
-    """aiogram's FSM middleware, minus the state read for callbacks declared stateless.
+    """aiogram's FSM middleware, minus the state read for batched callbacks: a vote press must
+    not pay for the wizards' storage.
 
     Their handlers still get ``state`` (an FSMContext reads on demand); only ``raw_state`` —
-    what ``StateFilter`` looks at — is left out, so never declare a prefix stateless whose
-    handlers are filtered by state.
+    what ``StateFilter`` looks at — is left out, so a batched prefix's handlers must not be
+    filtered by state.
     """
 
     async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
                        event: TelegramObject, data: dict[str, Any]) -> Any:
-        if _callback_prefix(event) in STATELESS_CALLBACKS:
+        if _callback_prefix(event) in BATCHED_CALLBACKS:
             data["fsm_storage"] = self.storage
             context = self.resolve_event_context(data["bot"], data)
             if context is not None:

@@ -108,7 +108,6 @@ class Scheduler:
         self._in_flight: set[str] = set()
         self._failures: dict[str, int] = {}
         self.active = False
-        self.ran = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -204,7 +203,6 @@ class Scheduler:
         else:
             self._failures.pop(spec.id, None)
             if ran:
-                self.ran += 1
                 self.outbox.wake()
         finally:
             self._in_flight.discard(spec.id)

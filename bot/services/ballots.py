@@ -60,7 +60,12 @@ class Tally:
 
     counted: list[Counted]
     closed: list[tuple[Proposal, Result]] = field(default_factory=list)
-    counted_on: set[int] = field(default_factory=set)  # proposals whose ballots changed
+    last_press: dict[int, int] = field(default_factory=dict)  # proposal → its last counted press
+
+    @property
+    def counted_on(self) -> set[int]:
+        """The proposals whose ballots this batch changed."""
+        return set(self.last_press)
     standings: dict[int, decisions.Standing] = field(default_factory=dict)  # after the batch
 
 
@@ -83,7 +88,6 @@ async def cast_many(session: AsyncSession, presses: Sequence[Press], now: dateti
     current = await _current(session, proposals, presses, voters)
     outcome = Tally(counted=[])
     writes: list[tuple[int, int, str]] = []  # (proposal, member, choices); "" deletes
-    last_press: dict[int, int] = {}
     for index, press in enumerate(presses):
         found = proposals.get(press.proposal_id)
         voter = voters.get((found[0].alliance_id, press.person_id)) if found else None
@@ -109,19 +113,18 @@ async def cast_many(session: AsyncSession, presses: Sequence[Press], now: dateti
         writes.append((proposal.id, member_id, decisions.encode(chosen)))
         outcome.counted.append(Counted(locale=locale, proposal=proposal,
                                        choices=frozenset(chosen)))
-        outcome.counted_on.add(proposal.id)
-        last_press[proposal.id] = index
+        outcome.last_press[proposal.id] = index
     await _write(session, writes, now)
     for proposal_id in sorted(outcome.counted_on):
         proposal = proposals[proposal_id][0]
         standing = outcome.standings[proposal_id] = await decisions.standing(session, proposal)
-        if standing.ballots < standing.eligible and not standing.settled:
+        if not standing.settled:  # settled includes "everyone eligible has voted"
             continue
         reason = decisions.ALL_VOTED if standing.ballots >= standing.eligible else decisions.SETTLED
         result = await decisions.record_close(session, proposal, standing, reason, now, by=None)
         if result is not None:
             outcome.closed.append((proposal, result))
-            closer = last_press[proposal_id]
+            closer = outcome.last_press[proposal_id]
             outcome.counted[closer] = replace(outcome.counted[closer], closed=True)
     return outcome
 

@@ -486,12 +486,9 @@ async def details(session: AsyncSession, proposal: Proposal) -> Details:
     return Details(proposal, alliance, now_standing, by_option, not_voted, changes)
 
 
-async def open_proposals(session: AsyncSession, *, before: datetime | None = None
-                         ) -> list[Proposal]:
-    query = select(Proposal).where(Proposal.status == OPEN)
-    if before is not None:
-        query = query.where(Proposal.closes_at <= before)
-    return list(await session.scalars(query.order_by(Proposal.id)))
+async def open_proposals(session: AsyncSession) -> list[Proposal]:
+    return list(await session.scalars(
+        select(Proposal).where(Proposal.status == OPEN).order_by(Proposal.id)))
 
 
 def stored_result(proposal: Proposal) -> Result | None:

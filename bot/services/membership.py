@@ -490,6 +490,9 @@ async def decide_application(session: AsyncSession, application_id: int, *, appr
                              actor_id: int | None, reason: str | None, now: datetime) -> Decision:
     """Approve or reject once. ``actor_id`` None means a vote decided it.
 
+    Nothing is committed here: a coordinator's press commits with its update, a vote's outcome
+    with the transaction that closed the vote (ballots, claims and all).
+
     The status changes in one conditional UPDATE: of two coordinators pressing at once, one
     changes the row and the other learns it was already decided — one decision, one member.
     """
@@ -503,8 +506,7 @@ async def decide_application(session: AsyncSession, application_id: int, *, appr
         .values(status=APPROVED if approve else REJECTED, decided_by=actor_id,
                 reason=clean_reason, decided_at=now))
     if not result.rowcount:
-        await session.rollback()
-        application, _ = await application_for(session, application_id)
+        await session.refresh(application)  # who decided it meanwhile, as committed
         raise DomainError("application_decided", status=application.status)
     await session.refresh(application)
     answers = dict(application.answers or {})
@@ -520,7 +522,6 @@ async def decide_application(session: AsyncSession, application_id: int, *, appr
     person = await session.get(Person, application.person_id)
     decider = await session.get(Person, actor_id) if actor_id is not None else None
     home = await alliances.home_chat(session, alliance.id)
-    await session.commit()
     return Decision(
         application_id=application.id, alliance_id=alliance.id, alliance_name=alliance.name,
         alliance_locale=alliance.locale, charter=alliance.charter or "", approved=approve,

@@ -189,7 +189,7 @@ def vote_toast(proposal: Proposal, choices: frozenset[int], closed: bool) -> str
         text = _("Your vote: {choice}. You can change it until the close.").format(choice=names)
     if closed:
         text += " " + _("The vote is now closed.")
-    return text
+    return esc(text)
 
 
 def rules_section(proposal: Proposal) -> list[str]:

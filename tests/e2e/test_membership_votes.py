@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from storage.models import Application, Member, Proposal
+from storage.models import Application, Ballot, Member, Proposal
 from tests.e2e.decision_stories import text_in
 from tests.e2e.harness import Harness
 from tests.e2e.stories import seed_member, setup_group
@@ -68,3 +68,25 @@ async def test_a_vote_without_quorum_rejects_once_across_a_restart(harness: Harn
     await harness.restart()
     assert len([m for m in world.messages_to(mei) if "members' vote" in m.text]) == 1
     assert await db(harness, select(func.count()).select_from(Member)) == 2
+
+
+async def test_a_vote_closing_on_an_application_decided_meanwhile_keeps_its_ballots(
+        harness: Harness) -> None:
+    lin, chen, _mei, group, card = await vote_mode_alliance(harness, "en", "English")
+    world = harness.world
+    assert harness.app is not None
+    async with harness.app.sessions() as session:  # a coordinator decided it while it was open
+        application = await session.scalar(select(Application))
+        assert application is not None
+        application.status, application.decided_by, application.reason = "rejected", lin.id, "x"
+        await session.commit()
+    await chen.press(card, "Yes")
+    await lin.press(card, "Yes")  # all eligible voted: it closes; the hook finds it decided
+    await world.settle()
+    assert harness.failures == []
+    assert await db(harness, select(func.count()).select_from(Ballot)) == 2
+    assert await db(harness, select(Proposal.status)) == "closed"
+    assert await db(harness, select(Application.status)) == "rejected"
+    assert await db(harness, select(func.count()).select_from(Member)) == 2  # Lin's, Chen's
+    final = next(m for m in world.messages_in(group) if m.message_id == card.message_id)
+    assert final.buttons == []

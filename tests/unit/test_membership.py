@@ -184,6 +184,7 @@ async def test_two_deciders_at_once_make_one_decision(
             try:
                 await membership.decide_application(session, application.id, approve=True,
                                                     actor_id=actor, reason=None, now=NOW)
+                await session.commit()
                 return "decided"
             except DomainError as error:
                 return error.code

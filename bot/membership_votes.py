@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,20 +27,14 @@ from bot.services import decisions, membership, tally
 from bot.services.errors import DomainError
 from storage.models import Alliance, Application, Proposal
 
-if TYPE_CHECKING:
-    from bot.outbox import OutboxWorker
-    from bot.scheduler import Scheduler
-
 log = logging.getLogger(__name__)
 SUBJECT = "membership"
 
 
 async def open_membership_vote(session: AsyncSession, *, alliance_id: int, application_id: int,
-                               business: str, summary: str = "", now: datetime,
-                               scheduler: Scheduler | None = None,
-                               outbox: OutboxWorker | None = None) -> Proposal:
+                               business: str, summary: str = "", now: datetime) -> Proposal:
     """A yes/no proposal about one application, on the alliance's default rules; its card is
-    queued for the home group and its jobs armed (or armed by the next refresh). The caller
+    queued for the home group and its jobs armed by the scheduler's next refresh. The caller
     commits."""
     alliance = await session.get(Alliance, alliance_id)
     if alliance is None:
@@ -53,7 +46,7 @@ async def open_membership_vote(session: AsyncSession, *, alliance_id: int, appli
         session, alliance_id=alliance_id, author_id=None, title=title[:decisions.TITLE_LIMIT],
         text=text[:decisions.TEXT_LIMIT], kind=tally.YES_NO, subject_kind=SUBJECT,
         subject_ref=str(application_id), now=now)
-    await glue.opened(session, proposal, now, scheduler=scheduler, outbox=outbox)
+    await glue.opened(session, proposal, now, scheduler=None)
     return proposal
 
 

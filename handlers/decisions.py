@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
@@ -22,14 +23,16 @@ from bot.context import Ctx
 from bot.i18n import format_datetime
 from bot.outbox import OutboxWorker
 from bot.scheduler import Scheduler
-from bot.services import alliances, decisions, tally
+from bot.services import alliances, decisions, membership, tally
 from bot.services.decisions import Draft
 from bot.services.errors import DomainError
 from bot.views import decisions as views
 from bot.views.decisions import DecisionsPageCb, WizardCb
 from handlers.replies import refuse
 from handlers.start import deep_link
-from storage.models import Alliance
+
+if TYPE_CHECKING:
+    from storage.models import Alliance
 
 
 class Proposing(StatesGroup):
@@ -79,13 +82,12 @@ async def propose(message: Message, state: FSMContext, ctx: Ctx) -> None:
 
 @deep_link("propose")
 async def propose_link(message: Message, ctx: Ctx, argument: str, state: FSMContext) -> None:
-    alliance = None
-    if argument.isdigit() and ctx.person is not None:
-        role = await alliances.role_of(ctx.session, int(argument), ctx.person.id)
-        if role is not None:
-            alliance = await ctx.session.get(Alliance, int(argument))
-    if alliance is None:
-        await refuse(message, DomainError("not_in_alliance"))
+    try:
+        alliance = await decisions.alliance_of(
+            ctx.session, int(argument) if argument.isdigit() else None,
+            ctx.person.id if ctx.person is not None else None)
+    except DomainError as error:
+        await refuse(message, error)
         return
     await _begin(message, state, ctx, alliance)
 
@@ -114,9 +116,7 @@ async def _show(target: Message, state: FSMContext, ctx: Ctx, step: State, draft
     """Move to ``step`` and ask its question."""
     await state.set_state(step)
     await state.update_data(draft=draft.as_json())
-    alliance = await ctx.session.get(Alliance, draft.alliance_id)
-    if alliance is None:
-        raise DomainError("unknown_alliance")
+    alliance = await membership.get_alliance(ctx.session, draft.alliance_id)
     if step == Proposing.title:
         text, keyboard = views.ask_title(alliance)
     elif step == Proposing.text:
@@ -175,9 +175,8 @@ async def wizard_text(message: Message, state: FSMContext, ctx: Ctx) -> None:
             draft.max_choices = min(draft.max_choices, len(draft.options))
             following = Proposing.max if draft.kind == tally.MULTIPLE else Proposing.deadline
         elif step == Proposing.deadline.state:
-            alliance = await ctx.session.get(Alliance, draft.alliance_id)
-            draft.hours = decisions.parse_deadline(message.text, ctx.now,
-                                                   alliance.timezone if alliance else "UTC")
+            alliance = await membership.get_alliance(ctx.session, draft.alliance_id)
+            draft.hours = decisions.parse_deadline(message.text, ctx.now, alliance.timezone)
             following = Proposing.review
         elif step == Proposing.review.state and message.text.strip().rstrip("%").isdigit():
             draft.quorum_pct = min(100, int(message.text.strip().rstrip("%")))
@@ -298,13 +297,13 @@ async def close(message: Message, command: CommandObject, ctx: Ctx, cards: CardE
 
 async def decisions_log(message: Message, ctx: Ctx) -> None:
     try:
-        alliance_id = await decisions.visible_alliance(
-            ctx.session, ctx.alliance_id, ctx.person.id if ctx.person else None,
-            private=message.chat.type == "private")
+        alliance_id = (await alliances.alliance_in_context(
+            ctx.session, ctx.place, ctx.person.id if ctx.person else None,
+            private=message.chat.type == "private", coordinating=False)).id
     except DomainError as error:
         await refuse(message, error)
         return
-    proposals, total = await decisions.page(ctx.session, alliance_id, 0)
+    proposals, total, _first = await decisions.page(ctx.session, alliance_id, 0)
     text, keyboard = views.log_page(proposals, total, 0, alliance_id)
     await message.answer(text, reply_markup=keyboard)
 
@@ -313,15 +312,15 @@ async def decisions_page(query: CallbackQuery, callback_data: DecisionsPageCb, c
     message = query.message
     try:
         private = isinstance(message, Message) and message.chat.type == "private"
-        alliance_id = await decisions.visible_alliance(
-            ctx.session, ctx.alliance_id, ctx.person.id if ctx.person else None, private=private)
+        alliance_id = (await alliances.alliance_in_context(
+            ctx.session, ctx.place, ctx.person.id if ctx.person else None, private=private,
+            coordinating=False)).id
         if alliance_id != callback_data.a:
             raise DomainError("proposal_unknown")
     except DomainError as error:
         await refuse(query, error)
         return
-    proposals, total = await decisions.page(ctx.session, alliance_id, callback_data.n)
-    number = min(callback_data.n, max(0, -(-total // decisions.PAGE) - 1))
+    proposals, total, number = await decisions.page(ctx.session, alliance_id, callback_data.n)
     text, keyboard = views.log_page(proposals, total, number, alliance_id)
     await query.answer()
     if isinstance(message, Message):

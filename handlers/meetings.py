@@ -23,7 +23,7 @@ from bot.jobs.meetings import card_renderer, jobs_for, render_new_card, series_j
 from bot.scheduler import Scheduler
 from bot.services import alliances, meetings, people
 from bot.services.errors import DomainError
-from bot.services.recurrence import MONTHLY_DAY, MONTHLY_NTH, WEEKLY
+from bot.services.recurrence import KINDS, MONTHLY_DAY, MONTHLY_NTH, WEEKLY
 from bot.services.slots import parse_clock, parse_slot
 from bot.views import meetings as views
 from bot.views.errors import error_text
@@ -91,7 +91,7 @@ def _neighbour(current: str | None, steps: list[State], data: dict, direction: i
     return None
 
 
-async def _prompt(step: State, data: dict, ctx: Ctx) -> Prompt:
+def _prompt(step: State, data: dict, ctx: Ctx) -> Prompt:
     timezone = data.get("timezone", "UTC")
     match step:
         case MeetingForm.title:
@@ -131,7 +131,7 @@ async def _prompt(step: State, data: dict, ctx: Ctx) -> Prompt:
 
 async def _go(message: Message, state: FSMContext, step: State, ctx: Ctx) -> None:
     await state.set_state(step)
-    text, keyboard = await _prompt(step, await state.get_data(), ctx)
+    text, keyboard = _prompt(step, await state.get_data(), ctx)
     await message.answer(text, reply_markup=keyboard)
 
 
@@ -276,7 +276,8 @@ async def _create(message: Message, state: FSMContext, bot: Bot, scheduler: Sche
         await meetings.may_call_meeting(ctx.session, data["alliance_id"], _person(ctx))
         meeting = await meetings.create_meeting(
             ctx.session, alliance_id=data["alliance_id"], person_id=_person(ctx),
-            title=data["title"], slots=_slots(data), duration_min=data.get("duration", 60),
+            title=data["title"], slots=_slots(data),
+            duration_min=data.get("duration", meetings.DEFAULT_DURATION),
             place=data.get("place"), deadline=deadline, now=ctx.now)
     except DomainError as error:
         await refuse(message, error)
@@ -335,7 +336,7 @@ async def wizard_button(query: CallbackQuery, callback_data: views.WizardCb, sta
     elif action == "deadline" and current == MeetingForm.deadline.state:
         await _create(message, state, bot, scheduler, ctx, ctx.now + timedelta(hours=value))
     elif action == "kind" and current == SeriesForm.kind.state and 0 <= value < 3:
-        await state.update_data(kind=views.KIND_CODES[value])
+        await state.update_data(kind=KINDS[value])
         await _next(message, state, ctx)
     elif action == "weekday" and current == SeriesForm.weekday.state and 0 <= value <= 6:
         await state.update_data(weekday=value)
@@ -344,7 +345,7 @@ async def wizard_button(query: CallbackQuery, callback_data: views.WizardCb, sta
         await state.update_data(nth=value)
         await _next(message, state, ctx)
     elif action == "offsets" and current == SeriesForm.offsets.state and 0 <= value < 3:
-        await state.update_data(offsets=views.OFFSET_KEYS[value])
+        await state.update_data(offsets=tuple(meetings.OFFSET_PRESETS)[value])
         await _next(message, state, ctx)
     elif action == "open_days" and current == SeriesForm.open_days.state:
         await state.update_data(open_days=value)
@@ -463,10 +464,6 @@ async def series_button(query: CallbackQuery, callback_data: views.SeriesCb, sta
 
 # -- the series wizard: typed answers ---------------------------------------------------------------
 
-async def series_title_given(message: Message, state: FSMContext, ctx: Ctx) -> None:
-    await title_given(message, state, ctx)
-
-
 async def series_day_given(message: Message, state: FSMContext, ctx: Ctx) -> None:
     text = (message.text or "").strip()
     if not text.isdigit() or not 1 <= int(text) <= 31:
@@ -521,7 +518,7 @@ def setup_router() -> Router:
     router.message.register(duration_given, MeetingForm.duration, typed)
     router.message.register(place_given, MeetingForm.place, typed)
     router.message.register(deadline_given, MeetingForm.deadline, typed)
-    router.message.register(series_title_given, SeriesForm.title, typed)
+    router.message.register(title_given, SeriesForm.title, typed)
     router.message.register(series_day_given, SeriesForm.day, typed)
     router.message.register(series_time_given, SeriesForm.time, typed)
     router.message.register(place_given, SeriesForm.place, typed)

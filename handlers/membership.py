@@ -558,11 +558,12 @@ async def joinlink(message: Message, command: CommandObject, bot: Bot, ctx: Ctx)
     try:
         rotate = (command.args or "").strip().lower() == "new"
         alliance = await _alliance(message, ctx, coordinating=rotate)
-        if rotate:
+        if rotate:  # rotate_join_code refuses anyone but a coordinator
             code = await membership.rotate_join_code(ctx.session, alliance.id, _me(ctx), ctx.now)
+            coordinator = True
         else:
             code = await membership.sharable_join_code(ctx.session, alliance.id, _me(ctx), ctx.now)
-        coordinator = await membership.is_coordinator(ctx.session, alliance.id, _me(ctx))
+            coordinator = await membership.is_coordinator(ctx.session, alliance.id, _me(ctx))
     except DomainError as error:
         await refuse(message, error)
         return

@@ -56,7 +56,7 @@ def _speaker(ctx: Ctx) -> int:
     return ctx.person.id
 
 
-async def _prompt(step: str, data: dict[str, Any], ctx: Ctx) -> tuple[str, InlineKeyboardMarkup]:
+def _prompt(step: str, data: dict[str, Any], ctx: Ctx) -> tuple[str, InlineKeyboardMarkup]:
     match step:
         case "receiver":
             return views.ask_receiver(data.get("categories", []))
@@ -78,7 +78,7 @@ async def _prompt(step: str, data: dict[str, Any], ctx: Ctx) -> tuple[str, Inlin
 async def _go(step: str, state: FSMContext, ctx: Ctx, event: Message | CallbackQuery) -> None:
     """Move the wizard to ``step`` and show its question (in place for a button press)."""
     await state.set_state(getattr(Refer, step))
-    text, keyboard = await _prompt(step, await state.get_data(), ctx)
+    text, keyboard = _prompt(step, await state.get_data(), ctx)
     if isinstance(event, CallbackQuery):
         await event.answer()
         if event.message is not None:

@@ -6,6 +6,8 @@ import logging
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -60,6 +62,12 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if sqlite:
         _sqlite_tuning(engine)
     return engine
+
+
+def conflict_insert(dialect: str) -> Any:
+    """The dialect's ``insert``, the one with ``on_conflict_do_nothing/update`` (both engines
+    speak ``INSERT … ON CONFLICT``)."""
+    return postgresql_dialect.insert if dialect == "postgresql" else sqlite_dialect.insert
 
 
 def create_unpooled_engine(url: str) -> AsyncEngine:

@@ -145,20 +145,23 @@ def card_renderer(referral_id: int, chat_id: int, message_id: int):  # type: ign
     return render
 
 
-async def refresh_cards(session: AsyncSession, cards: CardEditor, referral_id: int,
-                        *, committed: bool = False) -> None:
+async def refresh_cards(session: AsyncSession, cards: CardEditor, referral_id: int) -> None:
     """Every stored card of this referral shows its state (and, if allowed, the contact)."""
     for card in await refs.cards_of(session, referral_id):
         render = card_renderer(referral_id, card.chat_id, card.message_id)
-        key = f"referral:{referral_id}:{card.chat_id}"
-        if committed:
-            cards.touch_now(key, render)
-        else:
-            cards.touch(session, key, render)
+        cards.touch(session, f"referral:{referral_id}:{card.chat_id}", render)
 
 
 async def after_move(session: AsyncSession, referral: Referral, *, now: datetime,
                      cards: CardEditor, plan: scheduler.Scheduler, outbox: OutboxWorker) -> None:
+    """What every move in a handler owes: ``announce`` it, then wake the outbox and commit."""
+    await announce(session, referral, now=now, cards=cards, plan=plan)
+    wake_after_commit(session, outbox)
+    await session.commit()
+
+
+async def announce(session: AsyncSession, referral: Referral, *, now: datetime,
+                   cards: CardEditor, plan: scheduler.Scheduler) -> None:
     """What every move owes: the referrer (or receiver) told, cards edited, jobs re-armed."""
     referrer, receiver = await names(session, referral)
     key = f"referral:{referral.id}:{referral.status}"
@@ -182,8 +185,6 @@ async def after_move(session: AsyncSession, referral: Referral, *, now: datetime
         await thank_you(session, referral, referrer, receiver, now)
     await refresh_cards(session, cards, rid)
     await arm(session, plan, referral)
-    wake_after_commit(session, outbox)
-    await session.commit()
 
 
 async def thank_you(session: AsyncSession, referral: Referral, referrer: str, receiver: str,
@@ -221,12 +222,7 @@ async def expire(job: JobContext, referral_id: int) -> None:
     referral = await refs.expire(job.session, referral_id, job.now)
     if referral is None:
         return
-    _referrer, receiver = await names(job.session, referral)
-    await tell(job.session, await refs.people_of_referrer(job.session, referral),
-               lambda: views.told_expired(referral, receiver), now=job.now,
-               alliance_id=referral.alliance_id, key=f"referral:{referral_id}:expired")
-    await refresh_cards(job.session, job.cards, referral_id)
-    await arm(job.session, job.scheduler, referral)
+    await announce(job.session, referral, now=job.now, cards=job.cards, plan=job.scheduler)
 
 
 @scheduler.runner("referral.nudge")

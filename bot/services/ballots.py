@@ -19,13 +19,13 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, case, select
 from sqlalchemy import delete as sql_delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import decisions, tally
 from bot.services.errors import DomainError
 from bot.services.members import refusal_for_status
 from bot.services.tally import Result
+from storage.db import conflict_insert
 from storage.models import Alliance, Ballot, Member, Person, Proposal, Role
 
 BALLOTS = Ballot.__table__
@@ -233,8 +233,7 @@ async def _current(session: AsyncSession, proposals: dict[int, tuple[Proposal, s
 @cache
 def _upsert_statement(dialect: str) -> Any:
     """Replace the member's ballot, counting a change of content (built once per dialect)."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(BALLOTS).values(
+    statement = conflict_insert(dialect)(BALLOTS).values(
         proposal_id=bindparam("proposal_id"), member_id=bindparam("member_id"),
         choices=bindparam("choices"), cast_at=bindparam("cast_at"), changed=0)
     excluded = statement.excluded

@@ -23,7 +23,7 @@ def meeting_uid(meeting_id: int) -> str:
 
 
 def ics_bytes(*, meeting_id: int, title: str, starts_at: datetime, duration_min: int,
-              place: str | None, timezone: str, now: datetime, description: str | None = None) -> bytes:
+              place: str | None, timezone: str, now: datetime) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -35,8 +35,6 @@ def ics_bytes(*, meeting_id: int, title: str, starts_at: datetime, duration_min:
     event.add("dtstart", starts_at.astimezone(zone(timezone)))
     event.add("duration", timedelta(minutes=duration_min))
     event.add("summary", title)
-    if description:
-        event.add("description", description)
     if place:
         event.add("location", place)
         link = _URL.search(place)

@@ -88,6 +88,17 @@ def option_labels(kind: str, options: list[str]) -> list[str]:
 # -- proposing -----------------------------------------------------------------------------------
 
 
+async def alliance_of(session: AsyncSession, alliance_id: int | None, person_id: int | None
+                     ) -> Alliance:
+    """The alliance a /propose link names, if the person has a role in it."""
+    if alliance_id is not None and person_id is not None:
+        role = await alliances.role_of(session, alliance_id, person_id)
+        alliance = await session.get(Alliance, alliance_id) if role is not None else None
+        if alliance is not None:
+            return alliance
+    raise DomainError("not_in_alliance")
+
+
 async def start_draft(session: AsyncSession, alliance: Alliance, person_id: int) -> Draft:
     """Who may propose is a setting; the defaults come from the alliance's settings."""
     await require_may_propose(session, alliance, person_id)
@@ -405,7 +416,9 @@ async def reminder_targets(session: AsyncSession, proposal_id: int, now: datetim
 
 
 async def page(session: AsyncSession, alliance_id: int, number: int
-               ) -> tuple[list[Proposal], int]:
+               ) -> tuple[list[Proposal], int, int]:
+    """A page of the log, newest first: its proposals, how many there are in all, and the page
+    number shown (a number past either end shows the nearest page)."""
     total = await session.scalar(select(func.count()).select_from(Proposal)
                                  .where(Proposal.alliance_id == alliance_id)) or 0
     pages = max(1, math.ceil(total / PAGE))
@@ -414,22 +427,7 @@ async def page(session: AsyncSession, alliance_id: int, number: int
         select(Proposal).where(Proposal.alliance_id == alliance_id)
         .order_by(Proposal.opened_at.desc(), Proposal.id.desc())
         .offset(number * PAGE).limit(PAGE))
-    return list(rows), total
-
-
-async def visible_alliance(session: AsyncSession, alliance_id: int | None, person_id: int | None,
-                           *, private: bool) -> int:
-    """Which alliance's log: the group's, or in private the one alliance the person is in."""
-    if not private:
-        if alliance_id is None:
-            raise DomainError("not_home_chat")
-        return alliance_id
-    memberships = await alliances.alliances_of(session, person_id) if person_id else []
-    if not memberships:
-        raise DomainError("not_in_alliance")
-    if len(memberships) > 1:
-        raise DomainError("pick_alliance_in_group")
-    return memberships[0][0].id
+    return list(rows), total, number
 
 
 async def proposal_for(session: AsyncSession, proposal_id: int, person_id: int | None,

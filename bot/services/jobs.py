@@ -8,24 +8,30 @@ of the same job) finds the key taken and does nothing.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import conflict_insert
 from storage.models import JobRun
 
 KEEP_FOR = timedelta(days=60)
 
 
+@cache
+def _claim_statement(dialect: str) -> Any:
+    return (conflict_insert(dialect)(JobRun.__table__)
+            .values(job_id=bindparam("job_id"), due_at=bindparam("due_at"),
+                    ran_at=bindparam("ran_at"))
+            .on_conflict_do_nothing(index_elements=["job_id", "due_at"]))
+
+
 async def claim(session: AsyncSession, job_id: str, due_at: datetime, now: datetime) -> bool:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(JobRun).values(job_id=job_id, due_at=due_at, ran_at=now)
-        .on_conflict_do_nothing(index_elements=["job_id", "due_at"])
-    )
-    result = await session.execute(statement)
+    connection = await session.connection()
+    result = await connection.execute(_claim_statement(connection.dialect.name),
+                                      {"job_id": job_id, "due_at": due_at, "ran_at": now})
     return bool(result.rowcount)
 
 

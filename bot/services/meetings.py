@@ -23,7 +23,7 @@ from bot.i18n import zone
 from bot.services import alliances, audit, members
 from bot.services.errors import DomainError
 from bot.services.recurrence import KINDS, Plan, build_rule, check_poll_fits
-from storage.models import Alliance, Availability, Meeting, MeetingSeries, MeetingSlot, Role
+from storage.models import Alliance, Availability, Meeting, MeetingSeries, MeetingSlot, Member, Role
 
 YES, MAYBE, NO = "yes", "maybe", "no"
 ANSWERS = (YES, MAYBE, NO)
@@ -236,7 +236,7 @@ async def card_state(session: AsyncSession, meeting_id: int) -> CardState | None
         return None
     return CardState(meeting=meeting, tallies=await tallies(session, meeting_id),
                      answered=await answered_members(session, meeting_id),
-                     eligible=len(await members.active_members(session, meeting.alliance_id)),
+                     eligible=await members.active_count(session, meeting.alliance_id),
                      alliance=alliance)
 
 
@@ -269,18 +269,16 @@ async def attendees(session: AsyncSession, meeting: Meeting) -> list[int]:
     """Persons of the active members that said Yes or If need be to the winning slot."""
     if meeting.winner_slot_id is None:
         return []
+    # No duplicates to drop: a person has one role per alliance (roles: unique alliance_id,
+    # person_id) and a member one answer per slot (unique slot_id, member_id).
     rows = await session.scalars(
         select(Role.person_id).join(Availability, Availability.member_id == Role.member_id)
+        .join(Member, Member.id == Role.member_id)
         .where(Availability.slot_id == meeting.winner_slot_id,
-               Availability.answer.in_((YES, MAYBE)), Role.alliance_id == meeting.alliance_id)
+               Availability.answer.in_((YES, MAYBE)), Role.alliance_id == meeting.alliance_id,
+               Member.alliance_id == meeting.alliance_id, Member.status == members.ACTIVE)
         .order_by(Role.id))
-    active = {m.id for m in await members.active_members(session, meeting.alliance_id)}
-    keep = []
-    for person_id in rows:
-        member = await members.member_of(session, meeting.alliance_id, person_id)
-        if member is not None and member.id in active and person_id not in keep:
-            keep.append(person_id)
-    return keep
+    return list(rows)
 
 
 async def coordinators(session: AsyncSession, alliance_id: int) -> list[int]:
@@ -328,10 +326,7 @@ async def create_series(
     offsets: tuple[int, ...], open_days: int, poll_hours: int, place: str | None,
     duration_min: int = DEFAULT_DURATION, now: datetime,
 ) -> MeetingSeries:
-    await alliances.require_coordinator(session, alliance_id, person_id)
-    alliance = await session.get(Alliance, alliance_id)
-    if alliance is None:
-        raise DomainError("unknown_alliance")
+    alliance = await alliance_for_series(session, alliance_id, person_id)
     if kind not in KINDS:
         raise DomainError("series_bad_rule")
     rule = build_rule(kind, weekday=weekday, nth=nth, day=day, at=at)
@@ -380,11 +375,13 @@ async def polls_due(session: AsyncSession, series: MeetingSeries, now: datetime,
                     limit: int = 2) -> list[tuple[datetime, datetime]]:
     """(occurrence, opening) of the series' next polls not opened yet, whose time still makes
     sense: an opening missed while the bot was down is still due."""
+    candidates = list(plan_of(series).pending(now, limit=limit + 2))
+    opened = set(await session.scalars(select(Meeting.occurrence_at).where(
+        Meeting.series_id == series.id,
+        Meeting.occurrence_at.in_([occurrence.at for occurrence in candidates]))))
     due = []
-    for occurrence in plan_of(series).pending(now, limit=limit + 2):
-        exists = await session.scalar(select(Meeting.id).where(
-            Meeting.series_id == series.id, Meeting.occurrence_at == occurrence.at))
-        if exists is None:
+    for occurrence in candidates:
+        if occurrence.at not in opened:
             due.append((occurrence.at, occurrence.opens_at))
         if len(due) >= limit:
             break

@@ -8,7 +8,7 @@ act for it.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.errors import DomainError
@@ -56,6 +56,14 @@ async def active_members(session: AsyncSession, alliance_id: int) -> list[Member
         .order_by(Member.name, Member.id)
     )
     return list(rows)
+
+
+async def active_count(session: AsyncSession, alliance_id: int) -> int:
+    """How many members are active: ``len(active_members(...))`` without loading them."""
+    return await session.scalar(
+        select(func.count()).select_from(Member)
+        .where(Member.alliance_id == alliance_id, Member.status == ACTIVE)
+    ) or 0
 
 
 async def people_of(session: AsyncSession, member_id: int) -> list[int]:

@@ -23,11 +23,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import alliances, audit, referrals
 from bot.services.errors import DomainError
-from bot.services.members import ACTIVE, LEFT, REMOVED, SUSPENDED, member_of, require_active_member
+from bot.services.members import (
+    ACTIVE,
+    LEFT,
+    REMOVED,
+    SUSPENDED,
+    member_of,
+    people_of,
+    require_active_member,
+)
 from bot.services.people import locale_of
 from storage.models import Alliance, Application, JoinCode, Member, Person, Role
 
-SUBMITTED, APPROVED, REJECTED, WITHDRAWN = "submitted", "approved", "rejected", "withdrawn"
+SUBMITTED, APPROVED, REJECTED = "submitted", "approved", "rejected"
 MODE_COORDINATORS, MODE_VOTE = "coordinators", "vote"
 APPROVAL_MODES = (MODE_COORDINATORS, MODE_VOTE)
 VIA_REQUEST, VIA_LINK, VIA_COMMAND = "request", "link", "command"
@@ -346,7 +354,6 @@ async def active_member(session: AsyncSession, alliance_id: int, member_id: int)
 @dataclass(frozen=True, slots=True)
 class Submitted:
     application: Application
-    alliance: Alliance
     vote_opened: bool
     vote_wanted: bool
 
@@ -371,8 +378,7 @@ async def submit_application(session: AsyncSession, *, alliance_id: int, person_
     if mode == MODE_VOTE and membership_vote_opener is not None:
         opened = bool(await membership_vote_opener(session, application, now))
     await session.commit()
-    return Submitted(application=application, alliance=alliance, vote_opened=opened,
-                     vote_wanted=mode == MODE_VOTE)
+    return Submitted(application=application, vote_opened=opened, vote_wanted=mode == MODE_VOTE)
 
 
 def _checked_answers(alliance: Alliance, answers: dict[str, Any]) -> dict[str, Any]:
@@ -636,16 +642,6 @@ async def may_browse(session: AsyncSession, alliance_id: int, person_id: int | N
     return alliance
 
 
-async def may_see_contacts(session: AsyncSession, alliance_id: int, person_id: int | None) -> bool:
-    if person_id is None:
-        return False
-    role = await alliances.role_of(session, alliance_id, person_id)
-    if role is not None and role.role == "coordinator":
-        return True
-    member = await member_of(session, alliance_id, person_id)
-    return member is not None and member.status == ACTIVE
-
-
 @dataclass(frozen=True, slots=True)
 class MemberCard:
     """A directory card: the member, whether the viewer may see its contact, its sponsor's name
@@ -664,11 +660,15 @@ async def member_card(session: AsyncSession, member_id: int, viewer_id: int | No
     if member is None or member.status in (LEFT, REMOVED):
         raise DomainError("unknown_member")
     alliance = await _alliance(session, member.alliance_id)
-    if viewer_id is None or await alliances.role_of(session, alliance.id, viewer_id) is None:
+    role = await alliances.role_of(session, alliance.id, viewer_id) if viewer_id is not None else None
+    if viewer_id is None or role is None:
         raise DomainError("members_only")
+    show_contact = role.role == "coordinator"
+    if not show_contact:  # contacts are for coordinators and members in good standing
+        own = await member_of(session, alliance.id, viewer_id)
+        show_contact = own is not None and own.status == ACTIVE
     sponsor = await session.get(Member, member.sponsor_member_id) if member.sponsor_member_id else None
-    return MemberCard(member=member, alliance=alliance,
-                      show_contact=await may_see_contacts(session, alliance.id, viewer_id),
+    return MemberCard(member=member, alliance=alliance, show_contact=show_contact,
                       sponsor=sponsor.name if sponsor is not None else None,
                       stats=await referrals.referral_stats(session, member.id, now))
 
@@ -682,8 +682,8 @@ async def own_member_or_none(session: AsyncSession, alliance_id: int, person_id:
 
 
 async def own_member(session: AsyncSession, alliance_id: int, person_id: int) -> Member:
-    member = await member_of(session, alliance_id, person_id)
-    if member is None or member.status in (LEFT, REMOVED):
+    member = await own_member_or_none(session, alliance_id, person_id)
+    if member is None:
         raise DomainError("members_only")
     return member
 
@@ -798,8 +798,7 @@ async def remove(session: AsyncSession, alliance_id: int, coordinator_id: int, m
     member.status = REMOVED
     member.status_reason = valid_reason(reason) if reason and _clean(reason) else None
     member.status_changed_at = member.updated_at = now
-    people = list(await session.scalars(select(Role.person_id).where(Role.member_id == member.id)))
-    people = [p for p in people if p != coordinator_id]
+    people = [p for p in await people_of(session, member.id) if p != coordinator_id]
     chats: list[int] = []
     if ban:
         home = await alliances.home_chat(session, alliance_id)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -301,10 +300,9 @@ async def _acting_for(session: AsyncSession, referral: Referral, person_id: int,
     member = await roster.member_of(session, referral.alliance_id, person_id)
     if member is None or member.id != member_id:
         raise DomainError(code)
-    if member.status == roster.SUSPENDED:
-        raise DomainError("member_suspended")
-    if member.status != roster.ACTIVE:
-        raise DomainError("members_only")
+    refusal = roster.refusal_for(member)
+    if refusal is not None:
+        raise refusal
     return member
 
 
@@ -336,8 +334,8 @@ async def _move(session: AsyncSession, referral_id: int, from_states: tuple[str,
         raise DomainError(f"referral_is_{referral.status}")
     _event(session, referral_id, actor_id, to_state, now, **(event_details or {}))
     if commit:
-        await session.commit()
-    return await get(session, referral_id)
+        await session.commit()  # expire_on_commit=False: ``referral`` stays as read after the UPDATE
+    return referral
 
 
 async def accept(session: AsyncSession, referral_id: int, person_id: int, now: datetime) -> Referral:
@@ -514,8 +512,13 @@ async def may_see_contact(session: AsyncSession, referral: Referral, person_id: 
     """The referrer's people always (while stored); the receiver's people once they accepted."""
     if referral.customer_contact is None:
         return False
-    member = await roster.member_of(session, referral.alliance_id, person_id)
-    if member is None:
+    return contact_visible_to(referral, await roster.member_of(session, referral.alliance_id,
+                                                                person_id))
+
+
+def contact_visible_to(referral: Referral, member: Member | None) -> bool:
+    """``may_see_contact`` for a person whose member (in the referral's alliance) is loaded."""
+    if referral.customer_contact is None or member is None:
         return False
     if member.id == referral.referrer_id:
         return True
@@ -584,7 +587,7 @@ async def mine(session: AsyncSession, alliance: Alliance, person_id: int,
                now: datetime) -> MyReferrals:
     member, items = await open_items(session, alliance.id, person_id, now)
     ids = {r.referrer_id for r in items} | {r.receiver_id for r in items}
-    contacts = {r.id for r in items if await may_see_contact(session, r, person_id)}
+    contacts = {r.id for r in items if contact_visible_to(r, member)}
     return MyReferrals(alliance=alliance, member=member, items=items,
                        names=await member_names(session, ids), contacts=contacts)
 
@@ -813,14 +816,6 @@ async def scheduled(session: AsyncSession) -> list[tuple[Referral, Settings]]:
 
 def by_currency(values: dict[str, Decimal]) -> list[tuple[str, Decimal]]:
     return sorted(values.items())
-
-
-def merge_values(*maps: dict[str, Decimal]) -> dict[str, Decimal]:
-    total: dict[str, Decimal] = defaultdict(Decimal)
-    for values in maps:
-        for code, amount in values.items():
-            total[code] += amount
-    return dict(total)
 
 
 async def ledger_for(session: AsyncSession, alliance: Alliance, period: str | None,

@@ -8,9 +8,9 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import conflict_insert
 from storage.models import ProcessedUpdate
 
 KEEP_FOR = timedelta(days=7)  # Telegram gives up re-sending an update within a day
@@ -20,8 +20,7 @@ CLAIMS = ProcessedUpdate.__table__
 @cache
 def _claim_statement(dialect: str, *, returning: bool = False) -> Any:
     """Built once per dialect: every update runs it, and building it cost more than running it."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (insert(CLAIMS)
+    statement = (conflict_insert(dialect)(CLAIMS)
                  .values(bot_id=bindparam("bot_id"), update_id=bindparam("update_id"),
                          processed_at=bindparam("processed_at"))
                  .on_conflict_do_nothing(index_elements=["bot_id", "update_id"]))

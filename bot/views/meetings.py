@@ -16,8 +16,18 @@ from babel.dates import format_time as _format_time
 from bot.i18n import babel_locale, current_locale, format_datetime, zone
 from bot.i18n import gettext as _
 from bot.i18n import lazy_gettext as __
-from bot.services.meetings import MAYBE, NO, NOTHING, OPEN, PAUSED, SCHEDULED, YES, SlotTally
-from bot.services.recurrence import MONTHLY_DAY, MONTHLY_NTH, WEEKLY
+from bot.services.meetings import (
+    DEFAULT_DURATION,
+    MAYBE,
+    NO,
+    NOTHING,
+    OPEN,
+    PAUSED,
+    SCHEDULED,
+    YES,
+    SlotTally,
+)
+from bot.services.recurrence import RRULE_DAYS
 from bot.views import errors
 from bot.views.html import esc, trim
 from storage.models import Meeting, MeetingSeries
@@ -222,15 +232,14 @@ ORDINAL_NAMES = {1: __("first"), 2: __("second"), 3: __("third"), 4: __("fourth"
 def series_rule_text(series: MeetingSeries) -> str:
     parts = dict(part.split("=", 1) for part in series.rule.split(";"))
     at = series.local_time
-    codes = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
     if parts["FREQ"] == "WEEKLY":
-        return _("every {weekday} at {time}").format(weekday=WEEKDAYS[codes.index(parts["BYDAY"])],
+        return _("every {weekday} at {time}").format(weekday=WEEKDAYS[RRULE_DAYS.index(parts["BYDAY"])],
                                                     time=at)
     if "BYDAY" in parts:
         byday = parts["BYDAY"]
         nth = int(byday[:-2])
         return _("monthly, the {ordinal} {weekday} at {time}").format(
-            ordinal=ORDINAL_NAMES[nth], weekday=WEEKDAYS[codes.index(byday[-2:])], time=at)
+            ordinal=ORDINAL_NAMES[nth], weekday=WEEKDAYS[RRULE_DAYS.index(byday[-2:])], time=at)
     day = max(int(d) for d in parts["BYMONTHDAY"].split(","))
     return _("monthly, on day {day} at {time}").format(day=day, time=at)
 
@@ -297,8 +306,8 @@ def ask_slots(chosen: list[datetime], timezone: str, minimum: int, maximum: int,
 def ask_duration() -> tuple[str, InlineKeyboardMarkup]:
     text = esc(_("Step 3 of 5: how long is the meeting? Pick one, or send it (e.g. 90 min, "
                  "1h30)."))
-    return text, _keyboard([[(duration_text(minutes) + (" ✓" if minutes == 60 else ""), "duration",
-                              minutes) for minutes in (30, 60, 90, 120)], _back_row()])
+    return text, _keyboard([[(duration_text(minutes) + (" ✓" if minutes == DEFAULT_DURATION else ""),
+                              "duration", minutes) for minutes in (30, 60, 90, 120)], _back_row()])
 
 
 def ask_place() -> tuple[str, InlineKeyboardMarkup]:
@@ -342,9 +351,6 @@ def series_ask_kind() -> tuple[str, InlineKeyboardMarkup]:
         _back_row()])
 
 
-KIND_CODES = (WEEKLY, MONTHLY_NTH, MONTHLY_DAY)
-
-
 def series_ask_weekday() -> tuple[str, InlineKeyboardMarkup]:
     days = [(str(WEEKDAYS[index]), "weekday", index) for index in range(7)]
     return esc(_("Which day of the week?")), _keyboard([days[:4], days[4:], _back_row()])
@@ -371,9 +377,6 @@ def series_ask_offsets() -> tuple[str, InlineKeyboardMarkup]:
         [(_("An hour earlier, on time, an hour later"), "offsets", 1)],
         [(_("The day and the next two days"), "offsets", 2)],
         _back_row()])
-
-
-OFFSET_KEYS = ("days", "hours", "week")
 
 
 def series_ask_open_days() -> tuple[str, InlineKeyboardMarkup]:

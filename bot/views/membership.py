@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from aiogram.filters.callback_data import CallbackData
@@ -15,6 +14,7 @@ from bot.services.errors import DomainError
 from bot.services.membership import PAGE_SIZE, Decision
 from bot.services.referrals import MemberStats
 from bot.views import errors
+from bot.views.common import stale_button
 from bot.views.html import esc, trim
 from bot.views.referrals import member_stats_lines
 from storage.models import Alliance, Application, Member, Person
@@ -175,15 +175,13 @@ def _errors() -> errors.Messages:
         "join_where": lambda p: _(
             "Which alliance? Open the invitation link a member shared with you, or send /join in "
             "the alliance's group."),
-        "private_only": lambda p: _("Please send me this in a private chat."),
         "nothing_to_cancel": lambda p: _("There is nothing to cancel."),
         "text_please": lambda p: _("Please answer with text."),
         "unknown_country": lambda p: _(
             "“{code}” is not a country code I know. Use two letters, e.g. TW, HK, CN or SG."
         ).format(code=esc(p["country"])),
         "use_buttons": lambda p: _("Please use the buttons under my last question."),
-        "stale": lambda p: _("This button is no longer valid. Please start again from a new "
-                             "message."),
+        "stale": lambda p: stale_button(),
     }
 
 
@@ -505,7 +503,7 @@ def categories_text(items: list[str]) -> str:
 
 # -- directory --------------------------------------------------------------------------------
 
-STATUS_LABELS = {"suspended": __("suspended"), "left": __("left"), "removed": __("removed")}
+STATUS_LABELS = {"suspended": __("suspended")}
 
 
 def directory(alliance: Alliance, members: list[Member], page: int, query: str,
@@ -683,7 +681,3 @@ def team_joined(member: str, alliance: str) -> str:
 
 def colleague_removed(name: str) -> str:
     return esc(_("{name} no longer acts for your business.").format(name=name))
-
-
-def when(moment: datetime, zone: str) -> str:
-    return esc(format_datetime(moment, zone))

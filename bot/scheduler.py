@@ -181,15 +181,22 @@ class Scheduler:
             self._remove(spec.id)
             self._launch(spec)
             return
-        self._aps.add_job(self._launch, DateTrigger(datetime.now(UTC) + timedelta(seconds=delay)),
+        self._aps.add_job(self._fire, DateTrigger(datetime.now(UTC) + timedelta(seconds=delay)),
                           args=[spec], id=spec.id, replace_existing=True, misfire_grace_time=None,
                           coalesce=True)
 
+    async def _fire(self, spec: JobSpec) -> None:
+        """What APScheduler calls when an alarm rings. It must be a coroutine function:
+        APScheduler 3 runs a plain callable in a worker thread, where there is no event loop
+        to start the run on (every alarm used to fail there, unseen by a fake clock)."""
+        self._launch(spec)
+
     def _launch(self, spec: JobSpec) -> None:
+        """Start the run as a task of its own, so a slow run never holds up the alarm clock."""
         if spec.id in self._in_flight:
             return  # armed twice in a row: the run under way covers it
-        self._in_flight.add(spec.id)
         task = asyncio.get_running_loop().create_task(self._run(spec), name=f"job-{spec.id}")
+        self._in_flight.add(spec.id)
         self._running.add(task)
         task.add_done_callback(self._running.discard)
 
@@ -233,7 +240,7 @@ class Scheduler:
             return
         self._failures[spec.id] = failures + 1
         if self.active:
-            self._aps.add_job(self._launch, DateTrigger(datetime.now(UTC) + RETRY_DELAYS[failures]),
+            self._aps.add_job(self._fire, DateTrigger(datetime.now(UTC) + RETRY_DELAYS[failures]),
                               args=[spec], id=spec.id, replace_existing=True,
                               misfire_grace_time=None)
 

@@ -21,6 +21,11 @@ PG_ENV = "ALLIANCE_TEST_DATABASE_URL"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "realtime: runs `alliance-bot run` as a process on the real clock")
+
+
 def pg_url() -> str | None:
     return os.environ.get(PG_ENV) or None
 

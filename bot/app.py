@@ -19,6 +19,7 @@ from aiogram.types import (
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeDefault,
+    Update,
 )
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
@@ -35,7 +36,13 @@ from bot.leader import Leader
 from bot.middlewares import Activity, LeanFSMContextMiddleware, UpdateMiddleware
 from bot.outbox import OutboxWorker
 from bot.scheduler import Scheduler
-from bot.telegram_requests import CommitBeforeSend, KeepResponseModels, RetryFlood
+from bot.services import updates
+from bot.telegram_requests import (
+    CommitBeforeSend,
+    KeepBeforeConfirming,
+    KeepResponseModels,
+    RetryFlood,
+)
 from bot.views.commands import menu
 from handlers import build_router
 from storage import migrate
@@ -62,6 +69,7 @@ class AllianceApp:
         session.middleware(KeepResponseModels())
         session.middleware(RetryFlood())
         session.middleware(CommitBeforeSend())
+        session.middleware(KeepBeforeConfirming(self.sessions, self.clock))
         self.bot = Bot(config.telegram.token, session=session,
                        default=DefaultBotProperties(parse_mode=ParseMode.HTML,
                                                     link_preview_is_disabled=True))
@@ -104,6 +112,19 @@ class AllianceApp:
         await self.publish_menus()
         await self.outbox.start()
         await self.leader.start()
+        await self.finish_interrupted()
+
+    async def finish_interrupted(self) -> None:
+        """Handle the updates a crash cut short: received (and so confirmed to Telegram, which
+        will not send them again) but never claimed. Together, so votes still batch."""
+        async with self.sessions() as session:
+            payloads = await updates.unfinished(session, self.bot.id)
+        if not payloads:
+            return
+        log.info("handling %d updates a stop interrupted", len(payloads))
+        await asyncio.gather(*(
+            self.dispatcher.feed_update(self.bot, Update.model_validate_json(
+                payload, context={"bot": self.bot})) for payload in payloads))
 
     async def publish_menus(self) -> None:
         scopes = {

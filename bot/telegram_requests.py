@@ -12,8 +12,11 @@ from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextR
 from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.methods.base import Response
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import Clock
 from bot.context import update_session
+from bot.services import updates
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,32 @@ class CommitBeforeSend(BaseRequestMiddleware):
         if session is not None and session.in_transaction() and not isinstance(method, GetUpdates):
             await session.commit()
         return await make_request(bot, method)
+
+
+class KeepBeforeConfirming(BaseRequestMiddleware):
+    """Store each ``getUpdates`` batch before the poller may ask for the next one.
+
+    Asking for the next batch moves ``offset``, which confirms the previous batch to Telegram,
+    and aiogram asks while the previous batch's handlers still run as tasks: a crash then lost
+    updates Telegram would never send again. Stored first, whatever a crash cuts short is
+    handled at the next start (``AllianceApp.finish_interrupted``). If the store fails, the
+    batch is not handed on; the poller backs off and asks again with the same offset.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self.sessions = sessions
+        self.clock = clock
+
+    async def __call__(self, make_request: NextRequestMiddlewareType[Any], bot: Bot,
+                       method: TelegramMethod[Any]) -> Response[Any]:
+        received = await make_request(bot, method)
+        if isinstance(method, GetUpdates) and received:
+            batch = [(update.update_id, update.model_dump_json(by_alias=True, exclude_none=True))
+                     for update in received]
+            async with self.sessions() as session:
+                await updates.receive(session, bot.id, batch, self.clock.now())
+                await session.commit()
+        return received
 
 
 class KeepResponseModels(BaseRequestMiddleware):

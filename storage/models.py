@@ -153,6 +153,22 @@ class ProcessedUpdate(Base):
     processed_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class ReceivedUpdate(Base):
+    """An update taken from ``getUpdates``, kept until its handling commits.
+
+    In polling mode asking for the next batch confirms the previous one to Telegram, which will
+    never send it again: each batch is stored here first, and what a crash interrupted (no
+    claim in ``processed_updates``) is handled at the next start. Rows go once claimed.
+    """
+
+    __tablename__ = "received_updates"
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    payload: Mapped[str] = mapped_column(Text)
+
+
 class OutboxItem(Base):
     """A message owed to a chat: stored before it is sent, its state saved around each attempt."""
 

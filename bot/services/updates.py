@@ -7,14 +7,15 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete
+from sqlalchemy import and_, bindparam, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import conflict_insert
-from storage.models import ProcessedUpdate
+from storage.models import ProcessedUpdate, ReceivedUpdate
 
 KEEP_FOR = timedelta(days=7)  # Telegram gives up re-sending an update within a day
 CLAIMS = ProcessedUpdate.__table__
+RECEIVED = ReceivedUpdate.__table__
 
 
 @cache
@@ -55,9 +56,48 @@ async def claim_many(session: AsyncSession, bot_id: int, update_ids: Sequence[in
     return set(result.scalars())
 
 
+def _claimed() -> Any:
+    return exists().where(and_(CLAIMS.c.bot_id == RECEIVED.c.bot_id,
+                               CLAIMS.c.update_id == RECEIVED.c.update_id))
+
+
+@cache
+def _receive_statement(dialect: str) -> Any:
+    return (conflict_insert(dialect)(RECEIVED)
+            .values(bot_id=bindparam("bot_id"), update_id=bindparam("update_id"),
+                    received_at=bindparam("received_at"), payload=bindparam("payload"))
+            .on_conflict_do_nothing(index_elements=["bot_id", "update_id"]))
+
+
+async def receive(session: AsyncSession, bot_id: int, batch: Sequence[tuple[int, str]],
+                  now: datetime) -> None:
+    """Keep a ``getUpdates`` batch (update id, JSON) before Telegram is told it arrived.
+
+    The rows of earlier batches whose handling has committed go in the same breath, so the
+    table holds only what is under way — and a customer's words stay in it for seconds.
+    """
+    connection = await session.connection()
+    await connection.execute(delete(RECEIVED).where(RECEIVED.c.bot_id == bot_id, _claimed()))
+    if batch:
+        await connection.execute(
+            _receive_statement(connection.dialect.name),
+            [{"bot_id": bot_id, "update_id": update_id, "received_at": now, "payload": payload}
+             for update_id, payload in batch])
+
+
+async def unfinished(session: AsyncSession, bot_id: int) -> list[str]:
+    """The updates received but never claimed — a crash cut their handling short — in order."""
+    result = await session.execute(
+        select(RECEIVED.c.payload)
+        .where(RECEIVED.c.bot_id == bot_id, ~_claimed())
+        .order_by(RECEIVED.c.update_id))
+    return list(result.scalars())
+
+
 async def prune(session: AsyncSession, now: datetime) -> int:
     result = await session.execute(
         delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < now - KEEP_FOR)
     )
+    await session.execute(delete(ReceivedUpdate).where(ReceivedUpdate.received_at < now - KEEP_FOR))
     await session.commit()
     return result.rowcount or 0

@@ -45,14 +45,15 @@ timezone = "{timezone}"
     return path
 
 
-async def until(condition: Callable[[], bool], *, within: float, what: str) -> None:
+async def until(condition: Callable[[], bool], *, within: float, what: str,
+                every: float = 0.05) -> None:
     """Wait on the real clock for ``condition``; fail naming ``what`` if it never comes."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while not condition():
         if loop.time() > deadline:
             raise AssertionError(f"not within {within:.0f}s: {what}")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(every)
 
 
 @asynccontextmanager
@@ -76,7 +77,8 @@ class BotProcess:
     starts: int = 0
     _process: asyncio.subprocess.Process | None = field(default=None, repr=False)
 
-    async def start(self) -> None:
+    async def start(self, *, wait: bool = True) -> None:
+        """Spawn the process; with ``wait``, return once it polls for updates."""
         assert self._process is None, "already running"
         polls_before = len(self.emulator.calls_to("getUpdates"))
         env = {key: value for key, value in os.environ.items()
@@ -89,6 +91,8 @@ class BotProcess:
                 sys.executable, "-m", "bot", "run", "--config", str(self.config),
                 cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log)
         self.starts += 1
+        if not wait:
+            return
         await until(lambda: len(self.emulator.calls_to("getUpdates")) > polls_before
                     or self.exited, within=START_WITHIN, what="the bot's first getUpdates")
         assert not self.exited, f"the bot exited at start:\n{self.output()[-3000:]}"

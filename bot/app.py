@@ -19,6 +19,7 @@ from aiogram.types import (
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeDefault,
+    LinkPreviewOptions,
     Update,
 )
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
@@ -53,6 +54,10 @@ log = logging.getLogger(__name__)
 # setMyCommands takes a two-letter language code, so Chinese gets one menu: Simplified, the
 # larger audience; Traditional readers still get everything else in zh_Hant.
 MENU_LANGUAGES = {None: "en", "zh": "zh_Hans"}
+# link_preview, not link_preview_is_disabled: the latter makes aiogram send the deprecated
+# disable_web_page_preview beside link_preview_options, which Bot API 10.1 no longer lists.
+BOT_DEFAULTS = DefaultBotProperties(parse_mode=ParseMode.HTML,
+                                    link_preview=LinkPreviewOptions(is_disabled=True))
 FINISH_UPDATES_WITHIN = 30.0  # seconds a graceful stop waits for the updates under way
 
 
@@ -70,9 +75,7 @@ class AllianceApp:
         session.middleware(RetryFlood())
         session.middleware(CommitBeforeSend())
         session.middleware(KeepBeforeConfirming(self.sessions, self.clock))
-        self.bot = Bot(config.telegram.token, session=session,
-                       default=DefaultBotProperties(parse_mode=ParseMode.HTML,
-                                                    link_preview_is_disabled=True))
+        self.bot = Bot(config.telegram.token, session=session, default=BOT_DEFAULTS)
         self.activity = Activity()
         # Our middleware runs before the FSM's, so that the FSM reads its state inside the
         # update's own session and transaction; it also keeps one person's updates in one chat

@@ -178,7 +178,7 @@ async def test_aiogram_everyday_calls_pass_validation(emu: Emulator, world: Worl
     """What a real bot sends, with aiogram's defaults switched on, is all valid."""
     defaults = DefaultBotProperties(
         parse_mode="HTML",
-        link_preview_is_disabled=True,
+        link_preview=LinkPreviewOptions(is_disabled=True),
         protect_content=False,
         allow_sending_without_reply=True,
     )
@@ -286,13 +286,28 @@ async def test_aiogram_everyday_calls_pass_validation(emu: Emulator, world: Worl
     assert failures == []
 
 
-async def test_aiogram_fields_the_spec_file_lacks_are_covered_by_the_overlay() -> None:
-    """aiogram fills some fields from bot defaults; each must be known, or the bot breaks."""
+async def test_the_deprecated_link_preview_default_is_refused(emu: Emulator, world: World) -> None:
+    """Bot API 10.1 lists only link_preview_options: the strict check must see the old field."""
+    bot = make_bot(emu)
+    bot.default = DefaultBotProperties(parse_mode="HTML", link_preview_is_disabled=True)
+    alice = world.user("Alice")
+    try:
+        with pytest.raises(TelegramBadRequest, match='unknown parameter "disable_web_page_preview"'):
+            await bot.send_message(alice.id, "hello")
+    finally:
+        await bot.session.close()
+
+
+async def test_fields_aiogram_fills_from_the_bots_defaults_are_in_the_spec() -> None:
+    """aiogram fills some fields from the bot's defaults: each one our defaults set must be a
+    field Bot API 10.1 lists (``link_preview_is_disabled`` would add the deprecated
+    ``disable_web_page_preview``), or every message would be refused."""
     import inspect
 
     import aiogram.methods as methods
     from aiogram.client.default import Default
 
+    from bot.app import BOT_DEFAULTS
     from bot.emulator.spec import load_spec
 
     spec = load_spec()
@@ -302,7 +317,8 @@ async def test_aiogram_fields_the_spec_file_lacks_are_covered_by_the_overlay() -
         if name not in spec.methods:
             continue
         for field_name, field in cls.model_fields.items():
-            if isinstance(field.default, Default) and field_name not in spec.methods[name].fields:
+            if (isinstance(field.default, Default) and BOT_DEFAULTS[field.default.name] is not None
+                    and field_name not in spec.methods[name].fields):
                 missing.append(f"{name}.{field_name}")
     assert missing == []
 

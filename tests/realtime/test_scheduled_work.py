@@ -100,13 +100,16 @@ async def test_deadlines_reminders_and_expiry_happen_by_themselves(tmp_path: Pat
         vote, poll = story["vote"], story["poll"]
         await until(lambda: not now_showing(harness, group, vote).buttons, within=within,
                     what="the vote closed at its deadline")
-        assert any("Decision on proposal #2" in m.text for m in world.messages_in(group))
+        await until(lambda: any("Decision on proposal #2" in m.text
+                                for m in world.messages_in(group)),
+                    within=30, what="the vote's outcome announced")
         await until(lambda: any(m.document is not None and m.pinned
                                 for m in world.messages_in(group)),
                     within=within, what="the meeting's result pinned with its .ics")
         result = next(m for m in world.messages_in(group) if m.document is not None)
         assert result.document is not None and (result.document.file_name or "").endswith(".ics")
-        assert not now_showing(harness, group, poll).buttons
+        await until(lambda: not now_showing(harness, group, poll).buttons, within=30,
+                    what="the poll's card closed")
         await until(lambda: bool(reminders_to(harness, lin) and reminders_to(harness, wang)),
                     within=within, what="the vote reminder to those who have not voted")
         await until(lambda: any("Pass it on" in label for m in world.messages_to(lin)[told_lin:]

@@ -3,10 +3,13 @@ through the real /propose wizard."""
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
 from bot.emulator import SimChat, SimUser
 from bot.emulator.views import ChatMessage
 from bot.i18n import gettext as _
 from bot.i18n import use_locale
+from storage.models import Ballot
 from tests.e2e import stories
 from tests.e2e.harness import Harness
 
@@ -92,3 +95,25 @@ async def add_colleague(harness: Harness, group: SimChat, colleague: SimUser, *,
         session.add(Role(alliance_id=chat.alliance_id, person_id=colleague.id, role="member",
                          member_id=theirs.member_id, created_at=now))
         await session.commit()
+
+
+def card_in(harness: Harness, group: SimChat):
+    cards = [m for m in harness.world.messages_in(group) if m.text.startswith("🗳")
+             and m.buttons]
+    assert cards, "no open proposal card in the group"
+    return cards[-1]
+
+
+async def ballots(harness: Harness) -> int:
+    assert harness.app is not None
+    async with harness.app.sessions() as session:
+        return await session.scalar(select(func.count()).select_from(Ballot)) or 0
+
+
+def now_showing(harness: Harness, group: SimChat, card):
+    return next(m for m in harness.world.messages_in(group) if m.message_id == card.message_id)
+
+
+def announcements(harness: Harness, group: SimChat, lang: str, proposal_id: int = 1) -> list:
+    head = text_in(lang, "Decision on proposal #{id}").format(id=proposal_id)
+    return [m for m in harness.world.messages_in(group) if head in m.text]

@@ -74,3 +74,13 @@ async def seed_member(harness: Harness, group: SimChat, *people: SimUser, name: 
             role.member_id = member.id
         await session.commit()
         return member.id
+
+
+NASTY = [
+    "<b>bold</b> & <script>alert(1)</script>",
+    "🙂" * 300,
+    "x" * 5000,
+    "</i>unbalanced<i>",
+    "&amp; &lt; &#x27;",
+    "a\u0000b",
+]

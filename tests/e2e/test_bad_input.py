@@ -7,16 +7,7 @@ from sqlalchemy import select
 
 from storage.models import Alliance
 from tests.e2e.harness import Harness, press_forged
-from tests.e2e.stories import setup_group
-
-NASTY = [
-    "<b>bold</b> & <script>alert(1)</script>",
-    "🙂" * 300,
-    "x" * 5000,
-    "</i>unbalanced<i>",
-    "&amp; &lt; &#x27;",
-    "a\u0000b",
-]
+from tests.e2e.stories import NASTY, setup_group
 
 
 @pytest.mark.parametrize("data", ["sl:1:fr", "sl:999:en", "sz:1:Mars/Olympus", "sl:abc:en",

@@ -11,9 +11,16 @@ from sqlalchemy import select
 
 from bot.services import members
 from storage.models import Ballot, Member
-from tests.e2e.decision_stories import alliance, join_silently, propose, text_in
+from tests.e2e.decision_stories import (
+    alliance,
+    ballots,
+    card_in,
+    join_silently,
+    now_showing,
+    propose,
+    text_in,
+)
 from tests.e2e.harness import Harness
-from tests.e2e.test_decisions import ballots, card_in, now_showing
 
 
 @pytest.mark.parametrize("lang", ["zh-hans", "en"])

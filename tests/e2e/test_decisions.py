@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
 
-from bot.emulator import SimChat
-from storage.models import Ballot, Proposal
-from tests.e2e.decision_stories import add_colleague, alliance, join_silently, propose, text_in
+from storage.models import Proposal
+from tests.e2e.decision_stories import (
+    add_colleague,
+    alliance,
+    announcements,
+    ballots,
+    card_in,
+    join_silently,
+    now_showing,
+    propose,
+    text_in,
+)
 from tests.e2e.harness import Harness
-
-
-def card_in(harness: Harness, group: SimChat):
-    cards = [m for m in harness.world.messages_in(group) if m.text.startswith("🗳")
-             and m.buttons]
-    assert cards, "no open proposal card in the group"
-    return cards[-1]
-
-
-async def ballots(harness: Harness) -> int:
-    assert harness.app is not None
-    async with harness.app.sessions() as session:
-        return await session.scalar(select(func.count()).select_from(Ballot)) or 0
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-hans"])
@@ -61,15 +56,6 @@ async def test_yes_no_from_wizard_to_announced_outcome(harness: Harness, lang: s
         proposal = await session.get(Proposal, 1)
         assert proposal is not None and proposal.close_reason == "settled"
         assert proposal.result["counts"] == [2, 0, 1]
-
-
-def now_showing(harness: Harness, group: SimChat, card):
-    return next(m for m in harness.world.messages_in(group) if m.message_id == card.message_id)
-
-
-def announcements(harness: Harness, group: SimChat, lang: str, proposal_id: int = 1) -> list:
-    head = text_in(lang, "Decision on proposal #{id}").format(id=proposal_id)
-    return [m for m in harness.world.messages_in(group) if head in m.text]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-hans"])

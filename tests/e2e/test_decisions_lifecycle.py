@@ -11,9 +11,16 @@ from bot import decisions as glue
 from bot.services import decisions
 from storage.models import AuditEntry, Proposal
 from tests.e2e import stories
-from tests.e2e.decision_stories import alliance, propose, text_in
+from tests.e2e.decision_stories import (
+    alliance,
+    announcements,
+    ballots,
+    card_in,
+    now_showing,
+    propose,
+    text_in,
+)
 from tests.e2e.harness import Harness
-from tests.e2e.test_decisions import announcements, ballots, card_in, now_showing
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-hans"])

@@ -12,10 +12,9 @@ from bot.services import decisions
 from bot.services.errors import DomainError
 from storage.models import Alliance, Ballot, Proposal
 from tests.conftest import NOW
-from tests.e2e.decision_stories import alliance, text_in
+from tests.e2e.decision_stories import alliance, card_in, text_in
 from tests.e2e.harness import Harness, press_forged
-from tests.e2e.test_bad_input import NASTY
-from tests.e2e.test_decisions import card_in
+from tests.e2e.stories import NASTY
 
 
 async def proposals(harness: Harness) -> int:

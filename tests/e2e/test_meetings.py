@@ -4,7 +4,6 @@ across restarts; /meetings."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,15 +16,8 @@ from bot.emulator import BotRights, ChatMessage, SimChat, SimUser
 from bot.views.meetings import AnswerCb, SeriesCb
 from storage.models import Meeting
 from tests.e2e.harness import Harness, press_forged
+from tests.e2e.meeting_stories import TAIPEI, call_meeting, local_day, open_wizard
 from tests.e2e.stories import seed_member, setup_group
-
-TAIPEI = ZoneInfo("Asia/Taipei")
-
-
-def local_day(harness: Harness, days: int) -> datetime:
-    """Midnight ``days`` days from the bot's today, in Taipei (the alliance's zone)."""
-    today = harness.clock.now().astimezone(TAIPEI).replace(hour=0, minute=0, second=0, microsecond=0)
-    return today + timedelta(days=days)
 
 
 async def roster(harness: Harness) -> tuple[SimUser, SimUser, SimUser, SimUser, SimChat]:
@@ -39,31 +31,6 @@ async def roster(harness: Harness) -> tuple[SimUser, SimUser, SimUser, SimUser, 
     for person in (wu, ho):  # members already (onboarded): no newcomer's nudge
         await harness.world.add_member(group, person, by=lin)
     return lin, chen, wu, ho, group
-
-
-async def open_wizard(harness: Harness, person: SimUser, group: SimChat) -> None:
-    reply = await harness.say(person, group, "/meeting")
-    assert reply is not None
-    url = reply.button_rows[0][0].url
-    assert url is not None and "?start=meeting-" in url
-    await person.start(url.split("?start=")[1])
-    await harness.world.settle()
-
-
-async def call_meeting(harness: Harness, person: SimUser, group: SimChat, title: str,
-                       slots: list[str], *, deadline_button: str = "24 h",
-                       before_posting: Callable[[], object] | None = None) -> ChatMessage:
-    world = harness.world
-    await open_wizard(harness, person, group)
-    await harness.say(person, person, title)
-    await harness.say(person, person, "\n".join(slots))
-    await person.press(world.last(person), "These times")
-    await person.press(world.last(person), "1 h 30 min")
-    await harness.say(person, person, "Room 3, https://meet.example.org/monthly")
-    if before_posting is not None:
-        before_posting()
-    await person.press(world.last(person), deadline_button)
-    return world.last(group)
 
 
 def prompt(harness: Harness, person: SimUser, label: str) -> ChatMessage:

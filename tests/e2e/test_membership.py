@@ -2,43 +2,17 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import func, select
 
 from bot.emulator import BotRights, SimUser
 from storage.models import Application, AuditEntry, Member, Role
 from tests.e2e.harness import Harness, press_forged
+from tests.e2e.membership_stories import ANSWERS, answer_all, db, payload_in
 from tests.e2e.stories import seed_member, setup_group
-
-ANSWERS = ["Mei's <b>Garage</b> & Co", "car repair", "Taipei, Da'an", "Brakes, tyres\nand <i>oil</i>",
-           "0912 345 678"]
-
-
-def payload_in(text: str) -> str:
-    found = re.search(r"start=(join-[\w-]+)", text)
-    assert found, text
-    return found.group(1)
 
 
 def texts(harness: Harness, user: SimUser) -> list[str]:
     return [m.text for m in harness.world.messages_to(user)]
-
-
-async def answer_all(harness: Harness, user: SimUser, answers: list[str] = ANSWERS) -> None:
-    """Name, category, region, services, contact; then no sponsor, accept, submit."""
-    world = harness.world
-    for text in answers:
-        await harness.say(user, user, text)
-    await user.press(world.last(user), "No sponsor")
-    await user.press(world.last(user), "I accept the charter")
-    await user.press(world.last(user), "Submit")
-
-
-async def db(harness: Harness, query):
-    assert harness.app is not None
-    async with harness.app.sessions() as session:
-        return await session.scalar(query)
 
 
 async def test_join_request_to_welcome_card(harness: Harness) -> None:

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from storage.models import Application, Ballot, Member, Proposal
 from tests.e2e.decision_stories import text_in
 from tests.e2e.harness import Harness
+from tests.e2e.membership_stories import answer_all, db, payload_in
 from tests.e2e.stories import seed_member, setup_group
-from tests.e2e.test_membership import answer_all, db, payload_in
 
 
 async def vote_mode_alliance(harness: Harness, lang: str, button: str):

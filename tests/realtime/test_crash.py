@@ -19,8 +19,8 @@ from sqlalchemy import select
 from bot.emulator import SimUser
 from storage.models import Ballot, Member, Role
 from tests.e2e import decision_stories
+from tests.e2e.decision_stories import card_in
 from tests.e2e.harness import make_harness
-from tests.e2e.test_decisions import card_in
 from tests.realtime.process import BotProcess, stored, until, write_config
 
 pytestmark = pytest.mark.realtime

@@ -19,10 +19,10 @@ from sqlalchemy import select
 from bot.emulator import SimChat, SimUser
 from storage.models import Meeting, Proposal, Referral
 from tests.e2e import decision_stories
+from tests.e2e.decision_stories import card_in, now_showing
 from tests.e2e.harness import Harness, make_harness
-from tests.e2e.test_decisions import card_in, now_showing
-from tests.e2e.test_meetings import call_meeting, local_day
-from tests.e2e.test_referrals import alliance, refer
+from tests.e2e.meeting_stories import call_meeting, local_day
+from tests.e2e.referral_stories import alliance, refer
 from tests.realtime.process import BotProcess, stored, until, write_config
 
 pytestmark = pytest.mark.realtime

@@ -21,7 +21,7 @@ from bot.services import tally
 from bot.services.ballots import Press
 from storage.models import Ballot, ProcessedUpdate
 from tests.conftest import NOW
-from tests.unit.test_decisions_service import open_one, roster
+from tests.unit.factories import open_one, roster
 
 TOKEN = "7000009:UNIT-ballot-box-token"  # parsed for the bot's id; nothing is sent
 

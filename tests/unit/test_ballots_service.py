@@ -12,7 +12,7 @@ from bot.services import ballots, decisions, tally, updates
 from bot.services.ballots import Press
 from storage.models import Ballot, Member, Person
 from tests.conftest import NOW
-from tests.unit.test_decisions_service import open_one, roster
+from tests.unit.factories import open_one, roster
 
 
 async def stored(session: AsyncSession, proposal_id: int) -> dict[int, tuple[str, int]]:

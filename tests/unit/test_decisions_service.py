@@ -10,44 +10,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services import alliances, ballots, decisions, people, tally
-from bot.services.alliances import ChatFacts
+from bot.services import ballots, decisions, tally
 from bot.services.errors import DomainError
-from bot.services.people import Speaker
-from storage.models import AuditEntry, Ballot, Member, Role
+from storage.models import AuditEntry, Ballot, Member
 from tests.conftest import NOW
-
-HOME = ChatFacts(tg_chat_id=-1001, kind="supergroup", title="Repair Alliance")
-
-
-async def roster(session: AsyncSession, members: int, *, people_each: int = 1) -> list[list[int]]:
-    """Person 1 coordinates; members 1..n each have ``people_each`` persons (ids 100·m + k)."""
-    await people.touch(session, Speaker(id=1, first_name="Lin"), NOW)
-    await alliances.setup(session, chat=HOME, person_id=1, sender_is_chat_admin=True,
-                          locale="en", timezone="Asia/Taipei", now=NOW)
-    persons = []
-    for m in range(1, members + 1):
-        member = Member(alliance_id=1, name=f"Shop {m}", status="active", created_at=NOW,
-                        updated_at=NOW)
-        session.add(member)
-        await session.flush()
-        ids = []
-        for k in range(people_each):
-            pid = 100 * m + k
-            await people.touch(session, Speaker(id=pid, first_name=f"P{pid}"), NOW, private=True)
-            session.add(Role(alliance_id=1, person_id=pid, role="member", member_id=member.id,
-                             created_at=NOW))
-            ids.append(pid)
-        persons.append(ids)
-    await session.commit()
-    return persons
-
-
-async def open_one(session: AsyncSession, **rules: object) -> int:
-    proposal = await decisions.open_proposal(session, alliance_id=1, author_id=1, title="T",
-                                             text="X", now=NOW, **rules)  # type: ignore[arg-type]
-    await session.commit()
-    return proposal.id
+from tests.unit.factories import open_one, roster
 
 
 async def test_a_changed_vote_replaces_the_ballot(session: AsyncSession) -> None:

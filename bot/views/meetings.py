@@ -175,8 +175,8 @@ def overview(polls: list[Meeting], upcoming: list[Meeting], series: list[Meeting
         lines.append(esc(_("No meeting is scheduled.")))
     for meeting in upcoming[:LIST_LIMIT]:
         assert meeting.starts_at is not None
-        place = f" — {esc(trim(meeting.place, 40))}" if meeting.place else ""
-        lines.append(f"• {esc(when(meeting.starts_at, timezone))}: {esc(trim(meeting.title, 60))}{place}")
+        place = f" — {clip(meeting.place, 40)}" if meeting.place else ""
+        lines.append(f"• {esc(when(meeting.starts_at, timezone))}: {clip(meeting.title, 60)}{place}")
     lines += _more(len(upcoming))
     lines += ["", _bold(_("Open polls"))]
     if not polls:
@@ -191,7 +191,7 @@ def overview(polls: list[Meeting], upcoming: list[Meeting], series: list[Meeting
             lines.append(esc(_("No recurring meeting yet.")))
         for item in series[:LIST_LIMIT]:
             state = _("paused") if item.status == PAUSED else _("active")
-            lines.append(f"• {esc(trim(item.title, 60))}: {esc(series_rule_text(item))} ({esc(state)})")
+            lines.append(f"• {clip(item.title, 60)}: {esc(series_rule_text(item))} ({esc(state)})")
         lines += _more(len(series))
     lines.append("")
     lines.append(esc(_("Times in {zone}.").format(zone=timezone)))

@@ -15,7 +15,7 @@ from bot.services.membership import PAGE_SIZE, Decision
 from bot.services.referrals import MemberStats
 from bot.views import errors
 from bot.views.common import stale_button
-from bot.views.html import clip, esc, fit, trim
+from bot.views.html import clip, esc, fit
 from bot.views.referrals import member_stats_lines
 from storage.models import Alliance, Application, Member, Person
 
@@ -279,7 +279,7 @@ def ask_sponsor(matches: list[Member] | None = None,
 def ask_charter(charter: str) -> tuple[str, InlineKeyboardMarkup]:
     if charter.strip():
         body = _("Please read the alliance's charter and accept it:")
-        text = f"{_step(7, body)}\n\n{esc(trim(charter, 3500))}"
+        text = f"{_step(7, body)}\n\n{clip(charter, 3500)}"
     else:
         text = _step(7, _("The alliance has no written charter yet. Do you agree to follow the "
                           "rules its members agree on?"))
@@ -409,7 +409,7 @@ def welcome_card(answers: dict[str, Any]) -> str:
     if place:
         lines.append(place)
     if answers.get("services"):
-        lines.append(_field(_("Services"), esc(trim(str(answers["services"]), 600))))
+        lines.append(_field(_("Services"), clip(str(answers["services"]), 600)))
     return "\n".join(lines)
 
 
@@ -423,7 +423,7 @@ def private_welcome(decision: Decision, invite_link: str | None, in_group: bool)
     elif not in_group and decision.join_chat_id is None:
         lines += [esc(_("Ask a coordinator to add you to the alliance's group.")), ""]
     if decision.charter.strip():
-        lines += [_bold(_("The charter")), esc(trim(decision.charter, 2500)), ""]
+        lines += [_bold(_("The charter")), clip(decision.charter, 2500), ""]
     lines += [esc(_("What next:")),
               "• " + esc(_("/members — the directory of members;")),
               "• " + esc(_("/profile — check and edit your card;")),

@@ -329,7 +329,8 @@ async def wizard_button(query: CallbackQuery, callback_data: views.WizardCb, sta
     elif action == "slots_done" and current == MeetingForm.slots.state:
         if len(data.get("slots", [])) >= meetings.MIN_SLOTS:
             await _next(message, state, ctx)
-    elif action == "duration" and current == MeetingForm.duration.state:
+    elif action == "duration" and current == MeetingForm.duration.state \
+            and meetings.MIN_DURATION <= value <= meetings.MAX_DURATION:
         await state.update_data(duration=value)
         await _next(message, state, ctx)
     elif action == "no_place" and current in (MeetingForm.place.state, SeriesForm.place.state):
@@ -338,7 +339,7 @@ async def wizard_button(query: CallbackQuery, callback_data: views.WizardCb, sta
             await _finish_series(message, state, ctx, scheduler)
         else:
             await _next(message, state, ctx)
-    elif action == "deadline" and current == MeetingForm.deadline.state:
+    elif action == "deadline" and current == MeetingForm.deadline.state and value in DEADLINE_CHOICES:
         await _create(message, state, bot, scheduler, ctx, ctx.now + timedelta(hours=value))
     elif action == "kind" and current == SeriesForm.kind.state and 0 <= value < 3:
         await state.update_data(kind=KINDS[value])

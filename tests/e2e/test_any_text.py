@@ -25,7 +25,7 @@ from bot.emulator import SimChat, SimUser, WorldError
 from bot.emulator.calls import spec_refusals
 from bot.views.commands import COMMANDS
 from storage.models import JoinCode
-from tests.e2e.harness import Harness
+from tests.e2e.harness import Harness, press_forged
 from tests.e2e.stories import seed_member, setup_group
 from tests.texts import ANSWER, LIMIT, TEXT
 
@@ -334,3 +334,46 @@ async def test_recurring_meetings_take_any_answer(alliance: Alliance, data: st.D
         await a.say(a.lin, a.lin, "/meetings")
         await a.press(a.lin, "➕ New recurring meeting")
         await answer_every_step(a, a.lin, data, series)
+
+
+# -- and buttons no client would send ----------------------------------------------------------
+
+FORGED = {
+    "MeetingForm:duration": ("mw:duration:99999999", "mw:duration:-5"),
+    "MeetingForm:deadline": ("mw:deadline:99999999", "mw:deadline:1"),
+    "Refer:receiver": ("rw:cat:²", "rw:cat:99", "rw:mem:99999999999", "rw:mem:²"),
+    "Proposing:max": ("pw:max:²", "pw:max:99999"),
+    "Proposing:deadline": ("pw:hours:²", "pw:hours:99999999", "pw:hours:0"),
+}
+
+
+async def test_forged_wizard_buttons_change_nothing(alliance: Alliance) -> None:
+    a = alliance
+
+    async def forge(user: SimUser, step: str) -> None:
+        assert await a.state(user) == step
+        for data in FORGED[step]:
+            answer = await press_forged(a.harness, user, a.harness.world.last(user), data)
+            assert answer.answered and await a.state(user) == step, data
+
+    with Clean(a):
+        await a.say(a.lin, a.lin, "/meeting")
+        await MEETING["MeetingForm:title"](a, a.lin)
+        await MEETING["MeetingForm:slots"](a, a.lin)
+        await forge(a.lin, "MeetingForm:duration")
+        await MEETING["MeetingForm:duration"](a, a.lin)
+        await MEETING["MeetingForm:place"](a, a.lin)
+        await forge(a.lin, "MeetingForm:deadline")
+        await a.say(a.lin, a.lin, "/refer")
+        await forge(a.lin, "Refer:receiver")
+        await a.say(a.wang, a.wang, "/propose")
+        for step, act in (("Proposing:title", typed("Paint")), ("Proposing:text", typed("Red?")),
+                          ("Proposing:kind", pressed("Multiple choice")),
+                          ("Proposing:options", typed("Red\nBlue\nGreen"))):
+            assert await a.state(a.wang) == step
+            await act(a, a.wang)
+        await forge(a.wang, "Proposing:max")
+        await a.press(a.wang, "2")
+        await forge(a.wang, "Proposing:deadline")
+        for person in (a.lin, a.wang):
+            await a.say(person, person, "/cancel")

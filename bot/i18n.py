@@ -155,7 +155,7 @@ __ = lazy_gettext
 def zone(name: str | None) -> tzinfo:
     try:
         return ZoneInfo(name or "UTC")
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, OSError):  # KeyError: ZoneInfoNotFoundError; OSError: odd names
         return ZoneInfo("UTC")
 
 

@@ -26,6 +26,7 @@ from bot.scheduler import Scheduler
 from bot.services import alliances, decisions, membership, tally
 from bot.services.decisions import Draft
 from bot.services.errors import DomainError
+from bot.services.inputs import number, row_id
 from bot.views import decisions as views
 from bot.views.decisions import DecisionsPageCb, WizardCb
 from handlers.replies import refuse
@@ -84,8 +85,7 @@ async def propose(message: Message, state: FSMContext, ctx: Ctx) -> None:
 async def propose_link(message: Message, ctx: Ctx, argument: str, state: FSMContext) -> None:
     try:
         alliance = await decisions.alliance_of(
-            ctx.session, int(argument) if argument.isdigit() else None,
-            ctx.person.id if ctx.person is not None else None)
+            ctx.session, row_id(argument), ctx.person.id if ctx.person is not None else None)
     except DomainError as error:
         await refuse(message, error)
         return
@@ -178,8 +178,8 @@ async def wizard_text(message: Message, state: FSMContext, ctx: Ctx) -> None:
             alliance = await membership.get_alliance(ctx.session, draft.alliance_id)
             draft.hours = decisions.parse_deadline(message.text, ctx.now, alliance.timezone)
             following = Proposing.review
-        elif step == Proposing.review.state and message.text.strip().rstrip("%").isdigit():
-            draft.quorum_pct = min(100, int(message.text.strip().rstrip("%")))
+        elif step == Proposing.review.state and (percent := _percent(message.text)) is not None:
+            draft.quorum_pct = min(100, percent)
             following = Proposing.review
         else:
             await _show(message, state, ctx, _state_of(step), draft)
@@ -187,6 +187,10 @@ async def wizard_text(message: Message, state: FSMContext, ctx: Ctx) -> None:
         await _show(message, state, ctx, following, draft)
     except DomainError as error:
         await refuse(message, error)
+
+
+def _percent(text: str) -> int | None:
+    return number(text.strip().rstrip("%"), digits=3)
 
 
 def _state_of(step: str | None) -> State:
@@ -208,6 +212,7 @@ async def wizard_button(query: CallbackQuery, callback_data: WizardCb, state: FS
             raise DomainError("proposal_no_draft")
         draft = await _draft(state)
         action, value = callback_data.a, callback_data.v
+        amount = number(value, digits=4)
         if action == "cancel":
             await state.clear()
             await query.answer()
@@ -221,11 +226,11 @@ async def wizard_button(query: CallbackQuery, callback_data: WizardCb, state: FS
             draft.kind = value
             following = Proposing.options if value in (tally.SINGLE, tally.MULTIPLE) \
                 else Proposing.deadline
-        elif action == "max" and step == Proposing.max.state and value.isdigit():
-            draft.max_choices = max(1, min(int(value), len(draft.options)))
+        elif action == "max" and step == Proposing.max.state and amount is not None:
+            draft.max_choices = max(1, min(amount, len(draft.options)))
             following = Proposing.deadline
-        elif action == "hours" and step == Proposing.deadline.state and value.isdigit():
-            draft.hours = decisions.check_hours(int(value))
+        elif action == "hours" and step == Proposing.deadline.state and amount is not None:
+            draft.hours = decisions.check_hours(amount)
             following = Proposing.review
         elif action == "cycle" and step == Proposing.review.state:
             _cycle(draft, value)
@@ -274,8 +279,7 @@ async def cancel(message: Message, state: FSMContext) -> None:
 
 
 def _number(command: CommandObject) -> int | None:
-    raw = (command.args or "").strip().lstrip("#")
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+    return row_id(command.args)
 
 
 async def close(message: Message, command: CommandObject, ctx: Ctx, cards: CardEditor,

@@ -23,6 +23,7 @@ from bot.jobs.meetings import card_renderer, jobs_for, render_new_card, series_j
 from bot.scheduler import Scheduler
 from bot.services import alliances, meetings, people
 from bot.services.errors import DomainError
+from bot.services.inputs import number, row_id
 from bot.services.recurrence import KINDS, MONTHLY_DAY, MONTHLY_NTH, WEEKLY
 from bot.services.slots import parse_clock, parse_slot
 from bot.views import meetings as views
@@ -60,6 +61,7 @@ SERIES_STEPS = [SeriesForm.title, SeriesForm.kind, SeriesForm.weekday, SeriesFor
                 SeriesForm.time, SeriesForm.offsets, SeriesForm.open_days, SeriesForm.poll_hours,
                 SeriesForm.place]
 DEADLINE_CHOICES = (24, 48, 72)
+SLOT_LINES = 2 * meetings.MAX_SLOTS  # lines of one message read as candidate times
 
 
 def _person(ctx: Ctx) -> int:
@@ -175,7 +177,11 @@ async def meeting_in_private(message: Message, state: FSMContext, ctx: Ctx) -> N
 async def meeting_link(message: Message, command: CommandObject, state: FSMContext, ctx: Ctx) -> None:
     """``/start meeting-<alliance id>``: the group's /meeting sent the person here. (Handled here
     rather than through ``handlers.start.deep_link``, whose handlers get no FSM context.)"""
-    await _start_meeting(message, state, ctx, int((command.args or "").partition("-")[2]))
+    alliance_id = row_id((command.args or "").partition("-")[2])
+    if alliance_id is None:
+        await refuse(message, DomainError("bad_link"))
+        return
+    await _start_meeting(message, state, ctx, alliance_id)
 
 
 async def _start_meeting(message: Message, state: FSMContext, ctx: Ctx, alliance_id: int) -> None:
@@ -212,9 +218,8 @@ async def slots_given(message: Message, state: FSMContext, ctx: Ctx) -> None:
     tz = zone(data["timezone"])
     chosen = _slots(data)
     understood, problems = [], []
-    for line in (message.text or "").replace(";", "\n").splitlines():
-        if not line.strip():
-            continue
+    lines = [line for line in (message.text or "").replace(";", "\n").splitlines() if line.strip()]
+    for line in lines[:SLOT_LINES]:
         try:
             slot = parse_slot(line, now=ctx.now, zone=tz)
         except DomainError as error:
@@ -324,7 +329,8 @@ async def wizard_button(query: CallbackQuery, callback_data: views.WizardCb, sta
     elif action == "slots_done" and current == MeetingForm.slots.state:
         if len(data.get("slots", [])) >= meetings.MIN_SLOTS:
             await _next(message, state, ctx)
-    elif action == "duration" and current == MeetingForm.duration.state:
+    elif action == "duration" and current == MeetingForm.duration.state \
+            and meetings.MIN_DURATION <= value <= meetings.MAX_DURATION:
         await state.update_data(duration=value)
         await _next(message, state, ctx)
     elif action == "no_place" and current in (MeetingForm.place.state, SeriesForm.place.state):
@@ -333,7 +339,7 @@ async def wizard_button(query: CallbackQuery, callback_data: views.WizardCb, sta
             await _finish_series(message, state, ctx, scheduler)
         else:
             await _next(message, state, ctx)
-    elif action == "deadline" and current == MeetingForm.deadline.state:
+    elif action == "deadline" and current == MeetingForm.deadline.state and value in DEADLINE_CHOICES:
         await _create(message, state, bot, scheduler, ctx, ctx.now + timedelta(hours=value))
     elif action == "kind" and current == SeriesForm.kind.state and 0 <= value < 3:
         await state.update_data(kind=KINDS[value])
@@ -413,9 +419,10 @@ async def series_link(message: Message, ctx: Ctx, argument: str, _state: FSMCont
     bot = message.bot
     assert bot is not None
     try:
-        if not argument.isdigit():
+        alliance_id = row_id(argument)
+        if alliance_id is None:
             raise DomainError("bad_link")
-        overview = await meetings.overview(ctx.session, int(argument), _person(ctx), ctx.now)
+        overview = await meetings.overview(ctx.session, alliance_id, _person(ctx), ctx.now)
         if not overview.coordinator:
             raise DomainError("coordinators_only")
     except DomainError as error:
@@ -465,11 +472,11 @@ async def series_button(query: CallbackQuery, callback_data: views.SeriesCb, sta
 # -- the series wizard: typed answers ---------------------------------------------------------------
 
 async def series_day_given(message: Message, state: FSMContext, ctx: Ctx) -> None:
-    text = (message.text or "").strip()
-    if not text.isdigit() or not 1 <= int(text) <= 31:
+    day = number(message.text, digits=2)
+    if day is None or not 1 <= day <= 31:
         await message.reply(views.series_invalid_day())
         return
-    await state.update_data(day=int(text))
+    await state.update_data(day=day)
     await _next(message, state, ctx)
 
 

@@ -19,6 +19,7 @@ from bot.scheduler import Scheduler
 from bot.services import alliances
 from bot.services import referrals as refs
 from bot.services.errors import DomainError
+from bot.services.inputs import number, row_id
 from bot.services.referrals import Draft
 from bot.views import referrals as views
 from bot.views.referrals import RefCb, RefWizCb
@@ -163,8 +164,8 @@ async def wizard_button(query: CallbackQuery, callback_data: RefWizCb, state: FS
                 await _go("receiver", state, ctx, query)
             case "cat":
                 categories = data.get("categories", [])
-                index = int(callback_data.value) if callback_data.value.isdigit() else -1
-                if not 0 <= index < len(categories):
+                index = number(callback_data.value, digits=2)
+                if index is None or not 0 <= index < len(categories):
                     raise DomainError("referral_wizard_gone")
                 found = await refs.suggest(ctx.session, data["alliance_id"], categories[index],
                                            data["referrer_id"], ctx.now,
@@ -175,7 +176,7 @@ async def wizard_button(query: CallbackQuery, callback_data: RefWizCb, state: FS
                     await query.message.edit_text(text, reply_markup=keyboard)
             case "mem":
                 receiver = await refs.receiver_for(ctx.session, data["alliance_id"],
-                                                   _speaker(ctx), int(callback_data.value))
+                                                   _speaker(ctx), row_id(callback_data.value) or 0)
                 if receiver.id in data.get("skip", ()):
                     raise DomainError("referral_already_declined_by", name=receiver.name)
                 await state.update_data(receiver_id=receiver.id, receiver_name=receiver.name)
@@ -278,7 +279,7 @@ async def referral_button(query: CallbackQuery, callback_data: RefCb, state: FSM
                 await _ask(query, state, ctx, action, referral.id)
                 return
             case "rate":
-                stars = int(callback_data.arg) if callback_data.arg.isdigit() else 0
+                stars = number(callback_data.arg, digits=1) or 0
                 await refs.rate(ctx.session, rid, person_id, stars, ctx.now)
                 await state.set_state(Typing.comment)
                 await state.set_data({"referral_id": rid})

@@ -12,10 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import LOCALES
 from bot.services import audit
 from bot.services.errors import DomainError
+from bot.services.inputs import capped
 from storage.models import Alliance, Chat, Person, Role
 
 GROUP_KINDS = ("group", "supergroup")
 CHARTER_LIMIT = 3500  # leaves room for the card's heading inside Telegram's 4096 characters
+ZONE_LIMIT = 64
 
 # The chat-admin rights the bot needs in the home group, and nothing more.
 NEEDED_RIGHTS = ("can_invite_users", "can_pin_messages")
@@ -212,11 +214,15 @@ async def choose_language(session: AsyncSession, alliance_id: int, person_id: in
 
 
 def valid_timezone(name: str) -> str:
-    name = name.strip()
+    """An IANA zone name (ASCII, the longest some 30 characters): anything else is refused before
+    ``zoneinfo`` looks for a file of that name."""
+    name = capped(name, ZONE_LIMIT, "unknown_timezone", zone=(name or "")[:ZONE_LIMIT]).strip()
+    if not name or not name.isascii():
+        raise DomainError("unknown_timezone", zone=name)
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise DomainError("unknown_timezone", zone=name[:64]) from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise DomainError("unknown_timezone", zone=name) from None
     return name
 
 

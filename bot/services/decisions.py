@@ -21,8 +21,10 @@ from typing import Any
 from sqlalchemy import String, and_, bindparam, exists, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import zone
 from bot.services import alliances, audit, tally
 from bot.services.errors import DomainError
+from bot.services.inputs import capped, number
 from bot.services.members import ACTIVE, require_active_member
 from bot.services.tally import Result, Rules
 from storage.models import Alliance, Ballot, Member, Person, Proposal, Role
@@ -35,6 +37,7 @@ DEADLINE, ALL_VOTED, SETTLED, EARLY = "deadline", "all_voted", "settled", "early
 MIN_DEADLINE, MAX_DEADLINE = timedelta(hours=1), timedelta(days=30)
 REMIND_BEFORE = timedelta(hours=24)
 TITLE_LIMIT, TEXT_LIMIT, OPTION_LIMIT, MAX_OPTIONS = 200, 2500, 40, 10
+DEADLINE_TEXT_LIMIT = 32  # "36h", "10d" or "2026-12-01 18:00"
 PAGE = 10
 
 # Alliance settings (``Alliance.settings``) this feature reads, with their defaults.
@@ -117,7 +120,8 @@ async def require_may_propose(session: AsyncSession, alliance: Alliance, person_
 
 
 def clean_title(text: str | None) -> str:
-    title = " ".join((text or "").split())
+    title = " ".join(capped(text, 4 * TITLE_LIMIT, "proposal_title_long", limit=TITLE_LIMIT,
+                            length=len(text or "")).split())
     if not title:
         raise DomainError("proposal_title_empty")
     if len(title) > TITLE_LIMIT:
@@ -135,7 +139,8 @@ def clean_text(text: str | None) -> str:
 
 
 def clean_options(text: str | None) -> list[str]:
-    options = [" ".join(line.split()) for line in (text or "").splitlines()]
+    text = capped(text, 4 * MAX_OPTIONS * OPTION_LIMIT, "proposal_option_long", limit=OPTION_LIMIT)
+    options = [" ".join(line.split()) for line in text.splitlines()]
     options = [option for option in options if option]
     if len(options) < 2 or len(options) > MAX_OPTIONS:
         raise DomainError("proposal_options_count", most=MAX_OPTIONS)
@@ -148,20 +153,20 @@ def clean_options(text: str | None) -> list[str]:
 
 def parse_deadline(text: str | None, now: datetime, timezone: str) -> float:
     """'36h', '3d', or a date and time ('2026-12-01 18:00') in the alliance's zone → hours."""
-    raw = (text or "").strip().lower().replace(" ", "") if text else ""
+    text = capped(text, DEADLINE_TEXT_LIMIT, "proposal_deadline_format")
+    raw = text.strip().lower().replace(" ", "")
     hours: float | None = None
     for suffix, factor in (("h", 1), ("d", 24)):
-        if raw.endswith(suffix) and raw[:-1].isdigit():
-            hours = int(raw[:-1]) * factor
+        count = number(raw[:-1], digits=6) if raw.endswith(suffix) else None
+        if count is not None:
+            hours = count * factor
     if hours is None:
-        from zoneinfo import ZoneInfo
-
         for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
             try:
-                local = datetime.strptime((text or "").strip(), pattern)
+                local = datetime.strptime(text.strip(), pattern)
             except ValueError:
                 continue
-            moment = local.replace(tzinfo=ZoneInfo(timezone))
+            moment = local.replace(tzinfo=zone(timezone))
             hours = (moment - now).total_seconds() / 3600
             break
     if hours is None:
@@ -170,7 +175,7 @@ def parse_deadline(text: str | None, now: datetime, timezone: str) -> float:
 
 
 def check_hours(hours: float) -> float:
-    if not MIN_DEADLINE <= timedelta(hours=hours) <= MAX_DEADLINE:
+    if not MIN_DEADLINE.total_seconds() <= hours * 3600 <= MAX_DEADLINE.total_seconds():
         raise DomainError("proposal_deadline_range")
     return hours
 

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import zone
 from bot.services import alliances, audit, members
 from bot.services.errors import DomainError
+from bot.services.inputs import capped
 from bot.services.recurrence import KINDS, Plan, build_rule, check_poll_fits
 from storage.models import Alliance, Availability, Meeting, MeetingSeries, MeetingSlot, Member, Role
 
@@ -32,6 +33,7 @@ ACTIVE, PAUSED, DELETED = "active", "paused", "deleted"
 
 MIN_SLOTS, MAX_SLOTS = 2, 10
 TITLE_LIMIT, PLACE_LIMIT = 200, 500
+DURATION_TEXT_LIMIT = 32  # "1 h 30 min" and the like
 MIN_DURATION, MAX_DURATION = 5, 24 * 60
 DEFAULT_DURATION = 60
 _DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)(?:h|hr|hours?|小时|小時))?"
@@ -60,7 +62,8 @@ def best_slot(tallies: list[SlotTally]) -> SlotTally | None:
 # -- checks ----------------------------------------------------------------------------------------
 
 def clean_title(text: str) -> str:
-    title = " ".join((text or "").split())
+    title = " ".join(capped(text, 4 * TITLE_LIMIT, "meeting_title_too_long",
+                            limit=TITLE_LIMIT).split())
     if not title or title.startswith("/"):
         raise DomainError("meeting_title_empty")
     if len(title) > TITLE_LIMIT:
@@ -69,7 +72,8 @@ def clean_title(text: str) -> str:
 
 
 def clean_place(text: str | None) -> str | None:
-    place = " ".join((text or "").split())
+    place = " ".join(capped(text, 4 * PLACE_LIMIT, "meeting_place_too_long",
+                            limit=PLACE_LIMIT).split())
     if len(place) > PLACE_LIMIT:
         raise DomainError("meeting_place_too_long", limit=PLACE_LIMIT)
     return place or None
@@ -77,7 +81,8 @@ def clean_place(text: str | None) -> str | None:
 
 def parse_duration(text: str) -> int:
     """``90``, ``90 min``, ``1.5h``, ``1h30``, ``1 h 30 min``, ``90分钟`` / ``1小時`` → minutes."""
-    raw = unicodedata.normalize("NFKC", text or "").strip().lower().replace(" ", "")
+    text = capped(text, DURATION_TEXT_LIMIT, "meeting_bad_duration")
+    raw = unicodedata.normalize("NFKC", text).strip().lower().replace(" ", "")
     match = _DURATION.fullmatch(raw)
     if not raw or match is None or not any(match.groups()):
         raise DomainError("meeting_bad_duration")

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import alliances, audit, referrals
 from bot.services.errors import DomainError
+from bot.services.inputs import PERSON_ID_MAX, capped, row_id
 from bot.services.members import (
     ACTIVE,
     LEFT,
@@ -42,6 +43,9 @@ VIA_REQUEST, VIA_LINK, VIA_COMMAND = "request", "link", "command"
 
 NAME_LIMIT, REGION_LIMIT, SERVICES_LIMIT, CONTACT_LIMIT = 100, 100, 1000, 200
 CATEGORY_LIMIT, CATEGORIES_MAX, REASON_LIMIT = 40, 20, 500
+CATEGORIES_TEXT_LIMIT = 1000  # a whole /categories list
+QUERY_LIMIT = 200  # directory search words: longer matches no member
+USERNAME_LIMIT = 32  # Telegram's longest @username
 PAGE_SIZE = 15
 PROFILE_FIELDS = ("name", "category", "region", "services", "contact")
 
@@ -129,8 +133,10 @@ async def set_categories(session: AsyncSession, alliance_id: int, person_id: int
                          now: datetime) -> Alliance:
     """Categories from a comma- or line-separated list; duplicates and blanks dropped."""
     await alliances.require_coordinator(session, alliance_id, person_id)
+    text = capped(text, CATEGORIES_TEXT_LIMIT, "answer_too_long", length=len(text or ""),
+                  limit=CATEGORIES_TEXT_LIMIT)
     items: list[str] = []
-    for raw in re.split(r"[,\n，、;；]", text or ""):
+    for raw in re.split(r"[,\n，、;；]", text):
         item = _clean(raw)
         if not item:
             continue
@@ -233,8 +239,14 @@ def _clean(text: str | None) -> str:
     return re.sub(r"[ \t]+", " ", text).strip()
 
 
+def _too_long(text: str | None, limit: int) -> str:
+    """Bounded before cleaning: invisible characters and spaces may go, but not four times the
+    limit's worth of them."""
+    return capped(text, 4 * limit, "answer_too_long", length=len(text or ""), limit=limit)
+
+
 def _required(text: str | None, limit: int, *, multiline: bool = False) -> str:
-    value = _clean(text)
+    value = _clean(_too_long(text, limit))
     if not multiline:
         value = " ".join(value.split())
     if not value:
@@ -266,7 +278,7 @@ def valid_reason(text: str | None) -> str:
 
 def valid_contact(text: str | None, default_country: str | None) -> tuple[str, str]:
     """(kind, value): a phone number in E.164, an e-mail address, or a website URL."""
-    value = _clean(text)
+    value = _clean(_too_long(text, CONTACT_LIMIT))
     if not value:
         raise DomainError("answer_empty")
     if len(value) > CONTACT_LIMIT:
@@ -333,8 +345,8 @@ async def may_apply(session: AsyncSession, alliance_id: int, person_id: int) -> 
 
 async def sponsor_candidates(session: AsyncSession, alliance_id: int, text: str) -> list[Member]:
     """Active members whose name contains the text (case-insensitive), best matches first."""
-    wanted = _clean(text).casefold()
-    if not wanted:
+    wanted = _clean(text).casefold() if len(text or "") <= 4 * NAME_LIMIT else ""
+    if not wanted or len(wanted) > NAME_LIMIT:
         return []
     rows = await session.scalars(select(Member).where(Member.alliance_id == alliance_id,
                                                       Member.status == ACTIVE))
@@ -622,6 +634,8 @@ def _matches(member: Member, words: list[str]) -> bool:
 async def directory(session: AsyncSession, alliance_id: int, query: str | None) -> list[Member]:
     """Active and suspended members, by category then name; every word of ``query`` must match
     the name, category, region or services."""
+    if len(query or "") > QUERY_LIMIT:
+        return []  # longer than anything a member's card holds, but its services
     rows = await session.scalars(
         select(Member).where(Member.alliance_id == alliance_id,
                              Member.status.in_((ACTIVE, SUSPENDED))))
@@ -725,15 +739,18 @@ async def leave(session: AsyncSession, alliance_id: int, person_id: int, now: da
 
 async def find_member(session: AsyncSession, alliance_id: int, reference: str) -> Member:
     """A member named by ``#id``, id, or a (unique) part of its name."""
-    text = _clean(reference).lstrip("#")
-    if text.isdigit():
-        member = await session.get(Member, int(text))
+    text = _clean(capped(reference, 4 * NAME_LIMIT, "unknown_member")).lstrip("#")
+    if text.isascii() and text.isdigit():
+        member_id = row_id(text)
+        member = await session.get(Member, member_id) if member_id is not None else None
         if member is not None and member.alliance_id == alliance_id:
             return member
         raise DomainError("unknown_member")
     wanted = text.casefold()
     if not wanted:
         raise DomainError("member_reference_needed")
+    if len(wanted) > NAME_LIMIT:
+        raise DomainError("unknown_member")
     rows = list(await session.scalars(select(Member).where(Member.alliance_id == alliance_id)))
     exact = [m for m in rows if m.name.casefold() == wanted]
     found = exact or [m for m in rows if wanted in m.name.casefold()]
@@ -813,12 +830,17 @@ async def remove(session: AsyncSession, alliance_id: int, coordinator_id: int, m
 
 async def person_by_reference(session: AsyncSession, alliance_id: int, reference: str) -> Person:
     """@username or a numeric id of someone with a role in the alliance."""
-    text = _clean(reference)
+    text = _clean(capped(reference, 4 * USERNAME_LIMIT, "unknown_person_in_alliance"))
     query = select(Person).join(Role, Role.person_id == Person.id).where(Role.alliance_id == alliance_id)
     if text.startswith("@") and len(text) > 1:
+        if len(text) > USERNAME_LIMIT + 1:
+            raise DomainError("unknown_person_in_alliance")
         query = query.where(func.lower(Person.username) == text[1:].lower())
-    elif text.isdigit():
-        query = query.where(Person.id == int(text))
+    elif text.isascii() and text.isdigit():
+        person_id = row_id(text, most=PERSON_ID_MAX)
+        if person_id is None:
+            raise DomainError("unknown_person_in_alliance")
+        query = query.where(Person.id == person_id)
     else:
         raise DomainError("person_reference_needed")
     person = await session.scalar(query)

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import zone
 from bot.services import members as roster
 from bot.services.errors import DomainError
+from bot.services.inputs import capped
 from storage.models import Alliance, FsmRecord, Member, Referral, ReferralCard, ReferralEvent
 
 SENT, ACCEPTED, DECLINED, EXPIRED = "sent", "accepted", "declined", "expired"
@@ -49,6 +50,8 @@ NEED_LIMIT = 1000
 REASON_LIMIT = 300
 COMMENT_LIMIT = 300
 MAX_AMOUNT = Decimal("1000000000000")
+MONEY_TEXT_LIMIT = 40  # "12,000,000.50 TWD" and the like
+PERIOD_TEXT_LIMIT = 16  # "30d", "2026-11", "2026", "all"
 
 _ZONE_CURRENCY = {"Asia/Taipei": "TWD", "Asia/Shanghai": "CNY", "Asia/Hong_Kong": "HKD"}
 
@@ -102,7 +105,7 @@ _MONEY = re.compile(r"^\s*(?:([A-Za-z]{3})\s*)?([0-9][0-9,\s]*(?:\.[0-9]+)?)\s*(
 
 def parse_money(text: str, default_currency: str) -> tuple[Decimal, str]:
     """``12000``, ``12,000.50 TWD`` or ``usd 300`` → (Decimal, ISO 4217 code)."""
-    match = _MONEY.match(text or "")
+    match = _MONEY.match(capped(text, MONEY_TEXT_LIMIT, "referral_bad_amount"))
     if match is None or (match.group(1) and match.group(3)):
         raise DomainError("referral_bad_amount")
     code = (match.group(1) or match.group(3) or default_currency).upper()
@@ -133,7 +136,7 @@ def _printable(text: str | None) -> str:
 
 def clean_contact(text: str) -> str:
     """A phone number, an e-mail address, a Telegram @username or a website."""
-    value = " ".join(_printable(text).split())
+    value = " ".join(_printable(capped(text, 4 * CONTACT_LIMIT, "referral_bad_contact")).split())
     if not value or len(value) > CONTACT_LIMIT:
         raise DomainError("referral_bad_contact")
     if _PHONE.match(value):
@@ -146,7 +149,7 @@ def clean_contact(text: str) -> str:
 
 
 def clean_text(text: str, limit: int, code: str) -> str:
-    value = _printable(text).strip()
+    value = _printable(capped(text, 4 * limit, code, limit=limit)).strip()
     if not value or value.startswith("/"):
         raise DomainError(code, limit=limit)
     if len(value) > limit:
@@ -205,7 +208,7 @@ async def suggest(session: AsyncSession, alliance_id: int, category: str | None,
 async def find_members(session: AsyncSession, alliance_id: int, text: str, referrer_id: int,
                        *, limit: int = 8) -> list[Member]:
     wanted = (text or "").strip().casefold()
-    if not wanted:
+    if not wanted or len(wanted) > NAME_LIMIT:  # longer than any member's name
         return []
     found = [member for member in await roster.active_members(session, alliance_id)
              if member.id != referrer_id and wanted in member.name.casefold()]
@@ -678,14 +681,14 @@ async def ledger(session: AsyncSession, alliance_id: int, since: datetime | None
     return Ledger(rows=ordered, totals=totals, since=since, until=until)
 
 
-_PERIOD_DAYS = re.compile(r"^(\d{1,4})d$")
-_PERIOD_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_PERIOD_YEAR = re.compile(r"^(\d{4})$")
+_PERIOD_DAYS = re.compile(r"^([0-9]{1,4})d$")
+_PERIOD_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+_PERIOD_YEAR = re.compile(r"^([0-9]{4})$")
 
 
 def parse_period(text: str | None, now: datetime, zone: Any) -> tuple[datetime | None, datetime | None]:
     """``/ledger`` periods: nothing or ``all``; ``30d``; ``2026-11``; ``2026`` (alliance time)."""
-    value = (text or "").strip().lower()
+    value = capped(text, PERIOD_TEXT_LIMIT, "referral_bad_period").strip().lower()
     if value in ("", "all"):
         return None, None
     if match := _PERIOD_DAYS.match(value):
@@ -695,14 +698,14 @@ def parse_period(text: str | None, now: datetime, zone: Any) -> tuple[datetime |
         return now - timedelta(days=days), None
     if match := _PERIOD_MONTH.match(value):
         year, month = int(match.group(1)), int(match.group(2))
-        if not 1 <= month <= 12 or year < 2000:
+        if not 1 <= month <= 12 or not 2000 <= year < 9999:
             raise DomainError("referral_bad_period")
         start = datetime(year, month, 1, tzinfo=zone)
         end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone)
         return start, end
     if match := _PERIOD_YEAR.match(value):
         year = int(match.group(1))
-        if year < 2000:
+        if not 2000 <= year < 9999:  # the year after it must exist too
             raise DomainError("referral_bad_period")
         return datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
     raise DomainError("referral_bad_period")

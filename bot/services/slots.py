@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from bot.services.errors import DomainError
+from bot.services.inputs import capped
 
 WEEKDAY_NAMES = {
     "mon": 0, "monday": 0, "tue": 1, "tues": 1, "tuesday": 1, "wed": 2, "wednesday": 2,
@@ -30,6 +31,7 @@ WEEKDAY_NAMES = {
 }
 CHINESE_DAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "1": 0,
                 "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
+SLOT_LIMIT = 80  # one date and time, however it is written
 RELATIVE_DAYS = {"today": 0, "tomorrow": 1, "今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2,
                  "後天": 2}
 
@@ -66,27 +68,32 @@ def localize(naive: datetime, zone: tzinfo) -> datetime:
 
 def parse_slot(text: str, *, now: datetime, zone: tzinfo) -> Slot:
     """Parse one slot; ``DomainError`` ``slot_unparsed`` / ``slot_bad_date`` / ``slot_in_past``."""
-    raw = text
-    text = _ISO_T.sub(" ", unicodedata.normalize("NFKC", text).strip().lower())
-    if not text or len(text) > 80:
-        raise DomainError("slot_unparsed", text=raw[:80])
+    raw = capped(text, SLOT_LIMIT, "slot_unparsed", text=(text or "")[:SLOT_LIMIT])
+    text = _ISO_T.sub(" ", unicodedata.normalize("NFKC", raw).strip().lower())
+    if not text or len(text) > SLOT_LIMIT:
+        raise DomainError("slot_unparsed", text=raw)
     today = now.astimezone(zone).date()
     clock, text = _take_time(text, raw)
     if clock is None:
-        raise DomainError("slot_unparsed", text=raw[:80])
+        raise DomainError("slot_unparsed", text=raw[:SLOT_LIMIT])
     chooser, text = _take_date(text, today, raw)
     if chooser is None or _FILLER.sub("", text):
-        raise DomainError("slot_unparsed", text=raw[:80])
+        raise DomainError("slot_unparsed", text=raw[:SLOT_LIMIT])
     day = chooser(clock, now, zone)
     moment = datetime.combine(day, clock)
-    instant = localize(moment, zone)
+    try:
+        instant = localize(moment, zone)
+    except OverflowError:  # 9999-12-31 23:00 west of Greenwich is in the year 10000 in UTC
+        raise DomainError("slot_bad_date", text=raw[:SLOT_LIMIT]) from None
     if instant <= now:
-        raise DomainError("slot_in_past", text=raw[:80])
+        raise DomainError("slot_in_past", text=raw[:SLOT_LIMIT])
     return Slot(local=instant.astimezone(zone), utc=instant)
 
 
 def parse_clock(text: str) -> time | None:
     """A time of day alone (``19:00``, ``7pm``, ``晚上7点``), or None."""
+    if len(text) > SLOT_LIMIT:
+        return None
     normalized = unicodedata.normalize("NFKC", text).strip().lower()
     try:
         clock, rest = _take_time(normalized, text)
@@ -126,10 +133,10 @@ def _take_time(text: str, raw: str) -> tuple[time | None, str]:
         rest = _cut(rest, part)
     if suffix is not None:
         if not 1 <= hour <= 12:
-            raise DomainError("slot_unparsed", text=raw[:80])
+            raise DomainError("slot_unparsed", text=raw[:SLOT_LIMIT])
         hour = hour % 12 + (12 if suffix.startswith("p") else 0)
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
-        raise DomainError("slot_unparsed", text=raw[:80])
+        raise DomainError("slot_unparsed", text=raw[:SLOT_LIMIT])
     return time(hour, minute), rest
 
 
@@ -155,7 +162,7 @@ def _take_date(text: str, today: date, raw: str) -> tuple[DayChooser | None, str
                     continue  # 29 February
                 if localize(datetime.combine(day, clock), zone) > now:
                     return day
-            raise DomainError("slot_bad_date", text=raw[:80])
+            raise DomainError("slot_bad_date", text=raw[:SLOT_LIMIT])
 
         return month_day, _cut(text, match)
     match = _RELATIVE.search(text)
@@ -185,4 +192,4 @@ def _valid_date(year: int, month: int, day: int, raw: str) -> date:
     try:
         return date(year, month, day)
     except ValueError:
-        raise DomainError("slot_bad_date", text=raw[:80]) from None
+        raise DomainError("slot_bad_date", text=raw[:SLOT_LIMIT]) from None

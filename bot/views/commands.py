@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aiogram.types import BotCommand
+from aiogram.types import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import LazyString
 from bot.i18n import gettext as _
@@ -71,6 +71,32 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("close", __("Close a vote early (its author or a coordinator)"),
                 True, True, "member"),
 )
+
+
+# Where the group-only commands work, for someone who sends one in private (/setup has its own).
+PLACES: dict[str, LazyString] = {
+    "link": __("{command} works in the group you want to link to your alliance; a coordinator "
+               "sends it there."),
+    "here": __("{command} works inside a topic of your alliance's home group; a coordinator "
+               "sends it there."),
+    "timezone": __("{command} works in your alliance's home group; a coordinator sends it there, "
+                   "followed by the zone's name."),
+}
+NAMES: tuple[str, ...] = tuple(command.name for command in COMMANDS)
+
+
+def elsewhere(name: str, *, private: bool,
+              bot_username: str) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Where ``/name`` works, said to someone who sent it where it does not."""
+    command = next((c for c in COMMANDS if c.name == name), None)
+    if command is not None and not private and not command.group:
+        text = _("{command} works in a private chat with me.").format(command=f"/{name}")
+        return esc(text), InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
+            text=_("Open a private chat with me"), url=f"https://t.me/{bot_username}")]])
+    place = PLACES.get(name)
+    if place is not None and private:
+        return esc(str(place).format(command=f"/{name}")), None
+    return esc(_("Send /help to see what I can do for you here.")), None
 
 
 def applies(command: CommandInfo, who: Audience) -> bool:

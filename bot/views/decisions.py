@@ -27,7 +27,7 @@ from bot.services.decisions import (
 )
 from bot.services.tally import Result
 from bot.views.errors import register
-from bot.views.html import esc, trim
+from bot.views.html import clip, esc, trim
 from storage.models import Alliance, Proposal
 
 FIXED_LABELS = {
@@ -135,7 +135,7 @@ def card(proposal: Proposal, alliance: Alliance, now_standing: Standing | None,
          result: Result | None) -> tuple[str, InlineKeyboardMarkup | None]:
     """The group card: open with its buttons, or closed with the final state and no buttons."""
     heading = _("Proposal #{id}").format(id=proposal.id)
-    lines = [_heading(proposal, heading), "", esc(trim(proposal.text, 1200)), "",
+    lines = [_heading(proposal, heading), "", clip(proposal.text, 1200), "",
              _rules_line(proposal)]
     if proposal.status == OPEN and now_standing is not None:
         current = now_standing.result
@@ -230,7 +230,7 @@ def details_text(info: Details, result: Result | None) -> str:
     proposal, alliance = info.proposal, info.alliance
     tz = alliance.timezone
     heading = _("Proposal #{id}").format(id=proposal.id)
-    lines = [_heading(proposal, heading), "", esc(trim(proposal.text, 1000)), "",
+    lines = [_heading(proposal, heading), "", clip(proposal.text, 1000), "",
              _rules_line(proposal), "", _bold(_("Rules")), *rules_section(proposal),
              ""]
     if proposal.status == OPEN:
@@ -253,7 +253,7 @@ def details_text(info: Details, result: Result | None) -> str:
     if info.by_option is not None and (proposal.status != OPEN or proposal.results_while_open):
         for name, voters in zip(labels(proposal), info.by_option, strict=True):
             if voters:
-                voters_lines.append(f"{esc(name)}: {esc(trim(', '.join(voters), 500))}")
+                voters_lines.append(f"{esc(name)}: {clip(', '.join(voters), 500)}")
     timeline = ["", _bold(_("Timeline")),
               esc(_("Opened: {when}").format(when=format_datetime(proposal.opened_at, tz)))]
     if proposal.reminded_at is not None:
@@ -293,7 +293,7 @@ def log_page(proposals: list[Proposal], total: int, number: int, alliance_id: in
         else:
             result = proposal.result or {}
             state = str(REASON_NAMES.get(result.get("reason", ""), ""))
-        lines.append(f"#{proposal.id} {esc(trim(proposal.title, 80))} — {esc(state)}")
+        lines.append(f"#{proposal.id} {clip(proposal.title, 80)} — {esc(state)}")
     lines += ["", esc(_("Details: /proposal <number>"))]
     buttons = []
     if number > 0:
@@ -366,7 +366,7 @@ def review(draft: Draft, alliance: Alliance, closes_at_text: str
 
     options = draft.options if draft.kind in (tally.SINGLE, tally.MULTIPLE) else [
         label(draft.kind, o) for o in tally.FIXED_OPTIONS[draft.kind]]
-    lines = [f"<b>{esc(draft.title)}</b>", "", esc(trim(draft.text, 1500)), "",
+    lines = [f"<b>{esc(draft.title)}</b>", "", clip(draft.text, 1500), "",
              esc(str(KIND_NAMES[draft.kind]))]
     lines += [f"• {esc(option)}" for option in options]
     if draft.kind == tally.MULTIPLE:

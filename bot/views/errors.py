@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from bot.i18n import gettext as _
 from bot.services.errors import DomainError
-from bot.views.html import esc
+from bot.views.html import clip, esc
 
 
 def _messages() -> dict[str, Callable[[dict], str]]:
@@ -29,7 +29,8 @@ def _messages() -> dict[str, Callable[[dict], str]]:
         "unknown_person": lambda p: _("Please send me /start in a private chat first."),
         "unknown_timezone": lambda p: _(
             "“{zone}” is not a time zone I know. Use a name like Asia/Taipei, Asia/Shanghai or "
-            "Europe/Berlin.").format(zone=esc(p["zone"])),
+            "Europe/Berlin.").format(zone=clip(p["zone"], 64)) if p.get("zone") else _(
+            "Send /timezone followed by the zone's name, e.g. /timezone Europe/Berlin."),
         "not_home_chat": lambda p: _(
             "This is not an alliance's home group. A group admin can make it one with /setup."),
         "here_needs_topic": lambda p: _(

@@ -29,10 +29,12 @@ from bot.services.meetings import (
 )
 from bot.services.recurrence import RRULE_DAYS
 from bot.views import errors
-from bot.views.html import esc, trim
+from bot.views.html import clip, esc, fit, trim
 from storage.models import Meeting, MeetingSeries
 
 MARKS = {YES: "✅", MAYBE: "🤔", NO: "❌"}
+SLOT_SHOWN = 80  # of a candidate time the wizard could not read, quoted back
+PROBLEMS_SHOWN = 5  # lines it could not read, listed under the times it understood
 
 
 class AnswerCb(CallbackData, prefix="ma"):
@@ -173,8 +175,8 @@ def overview(polls: list[Meeting], upcoming: list[Meeting], series: list[Meeting
         lines.append(esc(_("No meeting is scheduled.")))
     for meeting in upcoming[:LIST_LIMIT]:
         assert meeting.starts_at is not None
-        place = f" — {esc(trim(meeting.place, 40))}" if meeting.place else ""
-        lines.append(f"• {esc(when(meeting.starts_at, timezone))}: {esc(trim(meeting.title, 60))}{place}")
+        place = f" — {clip(meeting.place, 40)}" if meeting.place else ""
+        lines.append(f"• {esc(when(meeting.starts_at, timezone))}: {clip(meeting.title, 60)}{place}")
     lines += _more(len(upcoming))
     lines += ["", _bold(_("Open polls"))]
     if not polls:
@@ -189,7 +191,7 @@ def overview(polls: list[Meeting], upcoming: list[Meeting], series: list[Meeting
             lines.append(esc(_("No recurring meeting yet.")))
         for item in series[:LIST_LIMIT]:
             state = _("paused") if item.status == PAUSED else _("active")
-            lines.append(f"• {esc(trim(item.title, 60))}: {esc(series_rule_text(item))} ({esc(state)})")
+            lines.append(f"• {clip(item.title, 60)}: {esc(series_rule_text(item))} ({esc(state)})")
         lines += _more(len(series))
     lines.append("")
     lines.append(esc(_("Times in {zone}.").format(zone=timezone)))
@@ -289,7 +291,9 @@ def ask_slots(chosen: list[datetime], timezone: str, minimum: int, maximum: int,
         lines += ["", esc(_("Understood:"))]
         lines += [f"＋ {esc(when(moment, timezone))}" for moment in understood]
     if problems:
-        lines += ["", *problems]
+        lines += ["", *problems[:PROBLEMS_SHOWN]]
+        if len(problems) > PROBLEMS_SHOWN:
+            lines.append(esc(_("…and {count} more.").format(count=len(problems) - PROBLEMS_SHOWN)))
     if chosen:
         lines += ["", _bold(_("Candidate times so far:"))]
         lines += [f"{number}. {esc(when(moment, timezone))}" for number, moment in
@@ -300,7 +304,7 @@ def ask_slots(chosen: list[datetime], timezone: str, minimum: int, maximum: int,
     if chosen:
         rows.append([(_("↩ Remove the last time"), "undo", 0)])
     rows.append(_back_row())
-    return "\n".join(lines), _keyboard(rows)
+    return fit(lines), _keyboard(rows)
 
 
 def ask_duration() -> tuple[str, InlineKeyboardMarkup]:
@@ -410,10 +414,11 @@ def _errors() -> errors.Messages:
     return {
         "slot_unparsed": lambda p: _("I could not read “{text}” as a date and time. Try "
                                      "2026-12-03 19:00, 12/3 19:00 or Tue 19:00.").format(
-            text=esc(p.get("text", ""))),
-        "slot_bad_date": lambda p: _("“{text}” is not a real date.").format(text=esc(p.get("text", ""))),
+            text=clip(p.get("text", ""), SLOT_SHOWN)),
+        "slot_bad_date": lambda p: _("“{text}” is not a real date.").format(
+            text=clip(p.get("text", ""), SLOT_SHOWN)),
         "slot_in_past": lambda p: _("“{text}” is already past. Please give a time in the future."
-                                    ).format(text=esc(p.get("text", ""))),
+                                    ).format(text=clip(p.get("text", ""), SLOT_SHOWN)),
         "meeting_title_empty": lambda p: _("Please send the meeting's title as text."),
         "meeting_title_too_long": lambda p: _("The title is too long: at most {limit} characters."
                                               ).format(limit=p["limit"]),

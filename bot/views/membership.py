@@ -15,7 +15,7 @@ from bot.services.membership import PAGE_SIZE, Decision
 from bot.services.referrals import MemberStats
 from bot.views import errors
 from bot.views.common import stale_button
-from bot.views.html import esc, trim
+from bot.views.html import clip, esc, fit
 from bot.views.referrals import member_stats_lines
 from storage.models import Alliance, Application, Member, Person
 
@@ -279,7 +279,7 @@ def ask_sponsor(matches: list[Member] | None = None,
 def ask_charter(charter: str) -> tuple[str, InlineKeyboardMarkup]:
     if charter.strip():
         body = _("Please read the alliance's charter and accept it:")
-        text = f"{_step(7, body)}\n\n{esc(trim(charter, 3500))}"
+        text = f"{_step(7, body)}\n\n{clip(charter, 3500)}"
     else:
         text = _step(7, _("The alliance has no written charter yet. Do you agree to follow the "
                           "rules its members agree on?"))
@@ -302,17 +302,9 @@ def answers_lines(answers: dict[str, Any]) -> list[str]:
 def summary(alliance_name: str, answers: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
     head = _("Please check your application to “{alliance}”:").format(alliance=esc(alliance_name))
     tail = _("Send it to the coordinators?")
-    text = "\n".join([head, "", *answers_lines(answers), "", esc(tail)])
     keyboard = InlineKeyboardMarkup(inline_keyboard=[
         [_button(_("Submit"), ApplyCb(action="submit"))], _nav()])
-    return trim_html(text), keyboard
-
-
-def trim_html(text: str) -> str:
-    """Our cards hold long user answers: keep within Telegram's limit without cutting a tag."""
-    if len(text) <= 4000:
-        return text
-    return text[:3990].rsplit("\n", 1)[0] + "\n…"
+    return fit([head, "", *answers_lines(answers), "", esc(tail)]), keyboard
 
 
 def submitted(vote: bool) -> str:
@@ -356,7 +348,7 @@ def application_card(application: Application, alliance: Alliance, applicant: Pe
         _button(_("✅ Approve"), DecideCb(application_id=application.id, approve=True)),
         _button(_("❌ Reject"), DecideCb(application_id=application.id, approve=False)),
     ]])
-    return trim_html("\n".join(lines)), keyboard
+    return fit(lines), keyboard
 
 
 def applicant_label(person: Person | None) -> str:
@@ -381,7 +373,7 @@ def decided_card(decision: Decision) -> str:
             name=name, who=esc(decision.decided_by_name), reason=esc(decision.reason or ""))
     else:
         result = _("❌ “{name}” was rejected by the members' vote.").format(name=name)
-    return trim_html("\n".join([result, "", *answers_lines(decision.answers)]))
+    return fit([result, "", *answers_lines(decision.answers)])
 
 
 def ask_reason(name: str) -> str:
@@ -417,7 +409,7 @@ def welcome_card(answers: dict[str, Any]) -> str:
     if place:
         lines.append(place)
     if answers.get("services"):
-        lines.append(_field(_("Services"), esc(trim(str(answers["services"]), 600))))
+        lines.append(_field(_("Services"), clip(str(answers["services"]), 600)))
     return "\n".join(lines)
 
 
@@ -431,13 +423,13 @@ def private_welcome(decision: Decision, invite_link: str | None, in_group: bool)
     elif not in_group and decision.join_chat_id is None:
         lines += [esc(_("Ask a coordinator to add you to the alliance's group.")), ""]
     if decision.charter.strip():
-        lines += [_bold(_("The charter")), esc(trim(decision.charter, 2500)), ""]
+        lines += [_bold(_("The charter")), clip(decision.charter, 2500), ""]
     lines += [esc(_("What next:")),
               "• " + esc(_("/members — the directory of members;")),
               "• " + esc(_("/profile — check and edit your card;")),
               "• " + esc(_("/team — let colleagues act for your business;")),
               "• " + esc(_("/help — everything else."))]
-    return trim_html("\n".join(lines))
+    return fit(lines)
 
 
 def rejection(decision: Decision) -> str:
@@ -504,6 +496,7 @@ def categories_text(items: list[str]) -> str:
 # -- directory --------------------------------------------------------------------------------
 
 STATUS_LABELS = {"suspended": __("suspended")}
+QUERY_SHOWN = 60  # of the search words, in the directory's heading
 
 
 def directory(alliance: Alliance, members: list[Member], page: int, query: str,
@@ -513,7 +506,7 @@ def directory(alliance: Alliance, members: list[Member], page: int, query: str,
     shown = members[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
     if query:
         head = _("Members of “{alliance}” matching “{query}”: {count}").format(
-            alliance=esc(alliance.name), query=esc(query), count=len(members))
+            alliance=esc(alliance.name), query=clip(query, QUERY_SHOWN), count=len(members))
     else:
         head = _("Members of “{alliance}”: {count}").format(alliance=esc(alliance.name),
                                                            count=len(members))
@@ -548,7 +541,7 @@ def directory(alliance: Alliance, members: list[Member], page: int, query: str,
         nav.append(_button(_("Next ›"), PageCb(alliance_id=alliance.id, page=page + 1, query=short)))
     if nav:
         rows.append(nav)
-    return trim_html("\n".join(lines)), InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+    return fit(lines), InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 
 def _short(query: str) -> str:
@@ -563,6 +556,11 @@ def _short(query: str) -> str:
 
 def member_card(member: Member, alliance: Alliance, show_contact: bool,
                 sponsor: str | None, stats: MemberStats | None = None) -> str:
+    return fit(_card_lines(member, alliance, show_contact, sponsor, stats))
+
+
+def _card_lines(member: Member, alliance: Alliance, show_contact: bool, sponsor: str | None,
+                stats: MemberStats | None) -> list[str]:
     lines = [f"<b>{esc(member.name)}</b> (#{member.id})"]
     if member.status == "suspended":
         lines.append(_italic(_("Membership suspended")))
@@ -580,16 +578,16 @@ def member_card(member: Member, alliance: Alliance, show_contact: bool,
         lines.append(_field(_("Member since"), esc(since)))
     if stats is not None:
         lines += member_stats_lines(stats)
-    return trim_html("\n".join(lines))
+    return lines
 
 
 def profile(member: Member, alliance: Alliance) -> tuple[str, InlineKeyboardMarkup]:
-    text = "\n".join([esc(_("Your card in “{alliance}”:").format(alliance=alliance.name)), "",
-                      member_card(member, alliance, True, None), "",
-                      esc(_("Choose what to change:"))])
+    text = fit([esc(_("Your card in “{alliance}”:").format(alliance=alliance.name)), "",
+                *_card_lines(member, alliance, True, None, None), "",
+                esc(_("Choose what to change:"))])
     buttons = [_button(str(FIELD_LABELS[f]), ProfileCb(alliance_id=alliance.id, field=f))
                for f in FIELD_LABELS]
-    return trim_html(text), InlineKeyboardMarkup(inline_keyboard=[buttons[:3], buttons[3:]])
+    return text, InlineKeyboardMarkup(inline_keyboard=[buttons[:3], buttons[3:]])
 
 
 def ask_field(field: str) -> str:
@@ -667,7 +665,7 @@ def team_card(alliance_id: int, member: Member, people: list[Person],
             rows.append([_button(_("Remove {name}").format(name=(person.first_name or str(person.id))[:40]),
                                  TeamCb(alliance_id=alliance_id, person_id=person.id))])
     rows.insert(0, [_button(_("Invite a colleague"), TeamCb(alliance_id=alliance_id))])
-    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+    return fit(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def team_link(url: str) -> str:

@@ -19,7 +19,7 @@ from bot.i18n import lazy_gettext as __
 from bot.services import referrals as refs
 from bot.services.referrals import Ledger, LedgerRow, MemberStats, Suggestion
 from bot.views import errors
-from bot.views.html import MESSAGE_LIMIT, esc
+from bot.views.html import clip, esc, fit
 from storage.models import Member, Referral
 
 Keyboard = InlineKeyboardMarkup
@@ -429,7 +429,7 @@ def my_referrals(member: Member, items: list[Referral], names: dict[int, str], t
         line = f"• {esc(head)} — {esc(status_name(referral.status))}, " \
                f"{esc(urgency_name(referral.urgency))}, " \
                f"{esc(format_datetime(referral.created_at, timezone))}"
-        line += "\n  " + esc(referral.need[:80])
+        line += "\n  " + clip(referral.need, 80)
         if referral.id in contacts:
             line += "\n  " + esc(_("Contact: {contact}").format(
                 contact=f"{referral.customer_name or ''} · {referral.customer_contact or ''}"))
@@ -449,21 +449,8 @@ def my_referrals(member: Member, items: list[Referral], names: dict[int, str], t
             buttons += [_button(_("#{id}: won").format(id=referral.id), "won", referral.id),
                         _button(_("#{id}: lost").format(id=referral.id), "lost", referral.id)]
             rows.append(buttons)
-    text = _fit(lines)
+    text = fit(lines)
     return text, Keyboard(inline_keyboard=rows) if rows else None
-
-
-def _fit(lines: list[str]) -> str:
-    """Whole lines up to Telegram's limit, then an ellipsis line."""
-    kept: list[str] = []
-    size = 0
-    for line in lines:
-        if size + len(line) + 1 > MESSAGE_LIMIT - 10:
-            kept.append("…")
-            break
-        kept.append(line)
-        size += len(line) + 1
-    return "\n".join(kept)
 
 
 # -- /ledger and the directory card ------------------------------------------------------------
@@ -484,7 +471,7 @@ def ledger(book: Ledger, alliance_name: str, timezone: str) -> str:
     for row in book.rows:
         lines.append(_ledger_line(row, row.name))
     lines += ["", _ledger_line(book.totals, _("Alliance total"), balance=False)]
-    return _fit(lines)
+    return fit(lines)
 
 
 def _day(moment: datetime, timezone: str) -> str:

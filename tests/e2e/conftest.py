@@ -1,12 +1,15 @@
-"""``bot`` gives each test an emulator, a world of simulated people and the real bot running."""
+"""``harness`` gives each test an emulator, a world of simulated people and the real bot running;
+``fast`` the same without Telegram's flood limits, for tests that send hundreds of messages."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 
+from bot.emulator import FloodLimits
 from tests.e2e.harness import Harness, make_harness, spec_violations
 
 
@@ -15,9 +18,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "no_autostart: the test starts the bot itself")
 
 
-@pytest.fixture
-async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
-    harness = await make_harness(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+@asynccontextmanager
+async def _running(request: pytest.FixtureRequest, tmp_path: Path,
+                   flood: FloodLimits | None = None) -> AsyncIterator[Harness]:
+    harness = await make_harness(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", flood=flood)
     try:
         if request.node.get_closest_marker("no_autostart") is None:
             await harness.start_bot()
@@ -31,3 +35,16 @@ async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
     finally:
         await harness.stop_bot()
         await harness.emulator.stop()
+
+
+@pytest.fixture
+async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
+    async with _running(request, tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+async def fast(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
+    """The harness without flood limits: hundreds of answers in a few seconds."""
+    async with _running(request, tmp_path, FloodLimits.off()) as running:
+        yield running

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
-from bot.emulator import FloodLimits
-from tests.e2e.harness import Harness, make_harness, press_forged, spec_violations
+from tests.e2e.harness import Harness, press_forged
 from tests.e2e.stories import setup_group
 
 NASTY = [
@@ -22,22 +18,6 @@ NASTY = [
     "/notacommand",
 ]
 GOOD = ["Good Garage", "repair", "Taipei", "Brakes", "+886 912 345 678"]
-
-
-@pytest.fixture
-async def fast(tmp_path: Path) -> AsyncIterator[Harness]:
-    """The harness without flood limits: hundreds of answers in a few seconds."""
-    harness = await make_harness(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", flood=FloodLimits.off())
-    try:
-        await harness.start_bot()
-        yield harness
-        await harness.world.settle()
-        assert not spec_violations(harness.emulator.calls)
-        assert not harness.emulator.internal_errors
-        assert not harness.failures, harness.failures
-    finally:
-        await harness.stop_bot()
-        await harness.emulator.stop()
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-hant"])

@@ -27,9 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import describe, with_emulator  # noqa: E402
-from bot.app import AllianceApp, freeze_startup_heap  # noqa: E402
 from bot.config import parse_config  # noqa: E402
 from bot.emulator import Emulator, World  # noqa: E402
+from bot.runtime.app import AllianceApp, freeze_startup_heap  # noqa: E402
 
 TOKEN = "7000002:BENCH-alliance-bot-token"
 LIMIT_UPDATES_PER_SECOND = 60.0

@@ -33,14 +33,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import Result, describe, in_fresh_process, with_emulator  # noqa: E402
-from bot import decisions as glue  # noqa: E402
-from bot.app import AllianceApp, freeze_startup_heap  # noqa: E402
 from bot.config import parse_config  # noqa: E402
+from bot.effects import decisions as effects  # noqa: E402
 from bot.emulator import BotRights, Emulator, SimChat, SimUser, World  # noqa: E402
 from bot.i18n import use_locale  # noqa: E402
+from bot.runtime.app import AllianceApp, freeze_startup_heap  # noqa: E402
+from bot.runtime.telegram_requests import KeepResponseModels  # noqa: E402
 from bot.services import alliances, decisions, tally  # noqa: E402
 from bot.services.alliances import ChatFacts  # noqa: E402
-from bot.telegram_requests import KeepResponseModels  # noqa: E402
 from bot.views import decisions as views  # noqa: E402
 from storage.models import Alliance, Member, Person, Proposal, Role  # noqa: E402
 
@@ -133,7 +133,7 @@ async def roster(app: AllianceApp, lin: SimUser, people: list[SimUser], group: S
         proposal = await decisions.open_proposal(
             session, alliance_id=alliance.id, author_id=lin.id, title="Benchmark",
             text="Everyone votes at once.", hours=72, quorum_pct=50, now=now)
-        await glue.opened(session, proposal, now, scheduler=app.scheduler, outbox=app.outbox)
+        await effects.opened(session, proposal, now, scheduler=app.scheduler, outbox=app.outbox)
         await session.commit()
     app.outbox.wake()
 

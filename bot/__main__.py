@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         before, after = asyncio.run(upgrade(config.database.url))
         print(f"database at {after} (was {before or 'empty'})")
         return 0
-    from bot.app import run
+    from bot.runtime.app import run
 
     try:
         asyncio.run(run(config))

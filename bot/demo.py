@@ -15,11 +15,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.app import AllianceApp
-from bot.clock import FakeClock
 from bot.config import parse_config
 from bot.emulator import BotRights, Emulator, FloodLimits, SimChat, SimUser, World
 from bot.emulator.calls import spec_refusals
+from bot.runtime.app import AllianceApp
+from bot.runtime.clock import FakeClock
 from storage.models import Chat, Meeting, Member, Person, Role
 
 TOKEN = "7000001:DEMO-alliance-bot-token"

@@ -22,10 +22,10 @@ def build_router() -> Router:
     # Ballots first: presses come in bursts, and no other handler takes a proposal's buttons —
     # each router before it would test its filters on every press for nothing.
     root.include_router(ballots.setup_router())
-    # Membership, meetings and referrals come before start: they own deep links that open wizards
-    # (they need the FSM context, which start's deep-link registry does not pass).
+    # Every feature comes before start: each routes its own deep links (/start <kind>-<arg>),
+    # and start answers the payloads none of them took.
     root.include_routers(chats.setup_router(), setup.setup_router(), membership.setup_router(),
-                         meetings.setup_router(), referrals.setup_router(), start.setup_router(),
-                         decisions.setup_router(),
+                         meetings.setup_router(), referrals.setup_router(),
+                         decisions.setup_router(), start.setup_router(),
                          fallback.setup_router())  # fallback stays last
     return root

@@ -9,9 +9,8 @@ from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Update
 
-from bot.ballot_box import BallotBox
 from bot.i18n import use_locale
-from bot.middlewares import batched_callbacks
+from bot.runtime.ballot_box import BallotBox
 from bot.services.ballots import Press
 from bot.views import decisions as views
 from bot.views.decisions import VoteCb
@@ -19,7 +18,6 @@ from handlers.replies import plain, refuse
 
 log = logging.getLogger(__name__)
 
-batched_callbacks(VoteCb.__prefix__)
 
 
 async def vote(query: CallbackQuery, callback_data: VoteCb, event_update: Update,

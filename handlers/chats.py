@@ -6,8 +6,8 @@ from aiogram import F, Router
 from aiogram.filters import IS_MEMBER, IS_NOT_MEMBER, ChatMemberUpdatedFilter
 from aiogram.types import ChatMemberUpdated, Message
 
-from bot.context import Ctx
 from bot.i18n import set_locale
+from bot.runtime.context import Ctx
 from bot.services import alliances
 from bot.views import setup as views
 from handlers.setup import facts

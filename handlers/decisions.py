@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
@@ -16,13 +16,12 @@ from aiogram.types import (
     Message,
 )
 
-from bot import decisions as glue
-from bot import membership_votes  # noqa: F401  (registers the membership outcome hook)
-from bot.cards import CardEditor
-from bot.context import Ctx
+from bot.effects import decisions as effects
 from bot.i18n import format_datetime
-from bot.outbox import OutboxWorker
-from bot.scheduler import Scheduler
+from bot.runtime.cards import CardEditor
+from bot.runtime.context import Ctx
+from bot.runtime.outbox import OutboxWorker
+from bot.runtime.scheduler import Scheduler
 from bot.services import alliances, decisions, membership, tally
 from bot.services.decisions import Draft
 from bot.services.errors import DomainError
@@ -30,7 +29,6 @@ from bot.services.inputs import number, row_id
 from bot.views import decisions as views
 from bot.views.decisions import DecisionsPageCb, WizardCb
 from handlers.replies import refuse
-from handlers.start import deep_link
 
 if TYPE_CHECKING:
     from storage.models import Alliance
@@ -81,8 +79,10 @@ async def propose(message: Message, state: FSMContext, ctx: Ctx) -> None:
     await _begin(message, state, ctx, alliance)
 
 
-@deep_link("propose")
-async def propose_link(message: Message, ctx: Ctx, argument: str, state: FSMContext) -> None:
+async def propose_link(message: Message, command: CommandObject, state: FSMContext,
+                       ctx: Ctx) -> None:
+    """``/start propose-<alliance id>``: the group's /propose sent the person here."""
+    argument = (command.args or "").partition("-")[2]
     try:
         alliance = await decisions.alliance_of(
             ctx.session, row_id(argument), ctx.person.id if ctx.person is not None else None)
@@ -237,7 +237,7 @@ async def wizard_button(query: CallbackQuery, callback_data: WizardCb, state: FS
             following = Proposing.review
         elif action == "publish" and step == Proposing.review.state:
             proposal = await decisions.publish_draft(ctx.session, draft, _person(ctx), ctx.now)
-            await glue.opened(ctx.session, proposal, ctx.now, scheduler=scheduler,
+            await effects.opened(ctx.session, proposal, ctx.now, scheduler=scheduler,
                              outbox=outbox)
             await state.clear()
             await query.answer()
@@ -294,7 +294,7 @@ async def close(message: Message, command: CommandObject, ctx: Ctx, cards: CardE
     except DomainError as error:
         await refuse(message, error)
         return
-    await glue.finish(ctx.session, proposal, result, ctx.now, cards=cards, scheduler=scheduler,
+    await effects.finish(ctx.session, proposal, result, ctx.now, cards=cards, scheduler=scheduler,
                       bot=bot, outbox=outbox)
     await message.reply(views.closed_by_command(proposal))
 
@@ -351,6 +351,8 @@ def setup_router() -> Router:
     router = Router(name="decisions")
     private = F.chat.type == "private"
     router.message.register(propose, Command("propose"), private)
+    router.message.register(propose_link, CommandStart(deep_link=True,
+                                                       magic=F.args.startswith("propose-")), private)
     router.message.register(propose_in_group, Command("propose"))
     router.message.register(cancel, Command("cancel"), StateFilter(Proposing), private)
     router.message.register(wizard_text, StateFilter(Proposing), private,

@@ -16,11 +16,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.cards import CardEditor
-from bot.context import Ctx
+from bot.effects.meetings import card_renderer, jobs_for, render_new_card, series_job_id, series_jobs
 from bot.i18n import use_locale, zone
-from bot.jobs.meetings import card_renderer, jobs_for, render_new_card, series_job_id, series_jobs
-from bot.scheduler import Scheduler
+from bot.runtime.cards import CardEditor
+from bot.runtime.context import Ctx
+from bot.runtime.scheduler import Scheduler
 from bot.services import alliances, meetings, people
 from bot.services.errors import DomainError
 from bot.services.inputs import number, row_id
@@ -29,7 +29,6 @@ from bot.services.slots import parse_clock, parse_slot
 from bot.views import meetings as views
 from bot.views.errors import error_text
 from handlers.replies import plain, refuse
-from handlers.start import deep_link
 
 Prompt = tuple[str, InlineKeyboardMarkup]
 
@@ -175,8 +174,7 @@ async def meeting_in_private(message: Message, state: FSMContext, ctx: Ctx) -> N
 
 
 async def meeting_link(message: Message, command: CommandObject, state: FSMContext, ctx: Ctx) -> None:
-    """``/start meeting-<alliance id>``: the group's /meeting sent the person here. (Handled here
-    rather than through ``handlers.start.deep_link``, whose handlers get no FSM context.)"""
+    """``/start meeting-<alliance id>``: the group's /meeting sent the person here."""
     alliance_id = row_id((command.args or "").partition("-")[2])
     if alliance_id is None:
         await refuse(message, DomainError("bad_link"))
@@ -414,8 +412,9 @@ async def _show_overview(message: Message, bot: Bot, overview: meetings.Overview
         await message.answer(text, reply_markup=keyboard)
 
 
-@deep_link("series")
-async def series_link(message: Message, ctx: Ctx, argument: str, _state: FSMContext) -> None:
+async def series_link(message: Message, command: CommandObject, ctx: Ctx) -> None:
+    """``/start series-<alliance id>``: /meetings in the group sent a coordinator here."""
+    argument = (command.args or "").partition("-")[2]
     bot = message.bot
     assert bot is not None
     try:
@@ -515,6 +514,8 @@ def setup_router() -> Router:
     private = F.chat.type == "private"
     router.message.register(meeting_link, private,
                             CommandStart(deep_link=True, magic=F.args.regexp(r"^meeting-\d{1,12}$")))
+    router.message.register(series_link, private,
+                            CommandStart(deep_link=True, magic=F.args.startswith("series-")))
     router.message.register(cancel, Command("cancel"), private, StateFilter(MeetingForm, SeriesForm))
     router.message.register(meeting_in_group, Command("meeting"), ~private)
     router.message.register(meeting_in_private, Command("meeting"), private)

@@ -1,7 +1,7 @@
 """Onboarding and membership (PRODUCT.md §2): ways in, the questionnaire, decisions, the
 directory and the lifecycle commands.
 
-:func:`bot.membership_effects.carry_out` is the Telegram side of a decision, shared with the
+:func:`bot.effects.membership.carry_out` is the Telegram side of a decision, shared with the
 membership votes that close in a scheduled job.
 """
 
@@ -26,13 +26,13 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.types import CallbackQuery, ChatJoinRequest, ChatMemberUpdated, InlineKeyboardMarkup, Message
 
-from bot.context import Ctx
+from bot.effects.membership import carry_out, open_vote
+from bot.effects.membership import quietly as _quietly
 from bot.i18n import set_locale, use_locale
-from bot.membership_effects import carry_out
-from bot.membership_effects import quietly as _quietly
+from bot.runtime.context import Ctx
 from bot.services import alliances, membership, people
 from bot.services.errors import DomainError
-from bot.services.outbox import Outgoing, enqueue
+from bot.services.outgoing import Outgoing, enqueue
 from bot.views import membership as views
 from bot.views.errors import error_text
 from bot.views.membership import (
@@ -347,10 +347,12 @@ async def submit(query: CallbackQuery, state: FSMContext, ctx: Ctx, data: dict[s
         await state.clear()
         await query.message.answer(error_text(error))
         return
+    if done.vote_wanted:
+        await open_vote(ctx.session, done.application, ctx.now)
     await state.clear()
-    await query.message.answer(views.submitted(done.vote_opened))
-    if not done.vote_opened:
-        await send_cards(query.bot, ctx, done.application.id, vote_fallback=done.vote_wanted)
+    await query.message.answer(views.submitted(done.vote_wanted))
+    if not done.vote_wanted:
+        await send_cards(query.bot, ctx, done.application.id, vote_fallback=False)
 
 
 async def send_cards(bot: Bot, ctx: Ctx, application_id: int, *, vote_fallback: bool,

@@ -11,11 +11,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.cards import CardEditor
-from bot.context import Ctx
-from bot.jobs import referrals as notices
-from bot.outbox import OutboxWorker
-from bot.scheduler import Scheduler
+from bot.effects import referrals as effects
+from bot.runtime.cards import CardEditor
+from bot.runtime.context import Ctx
+from bot.runtime.outbox import OutboxWorker
+from bot.runtime.scheduler import Scheduler
 from bot.services import alliances
 from bot.services import referrals as refs
 from bot.services.errors import DomainError
@@ -209,9 +209,9 @@ async def _send(query: CallbackQuery, state: FSMContext, ctx: Ctx, scheduler: Sc
                   passed_from_id=data.get("pass_from"))
     referral = await refs.create(ctx.session, data["alliance_id"], _speaker(ctx), draft, ctx.now)
     await state.clear()
-    await notices.send_cards(ctx.session, referral, ctx.now)
-    await notices.arm(ctx.session, scheduler, referral)
-    notices.wake_after_commit(ctx.session, outbox)
+    await effects.send_cards(ctx.session, referral, ctx.now)
+    await effects.arm(ctx.session, scheduler, referral)
+    effects.wake_after_commit(ctx.session, outbox)
     await query.answer()
     if query.message is not None:
         text, _keyboard = views.summary(data)
@@ -306,7 +306,7 @@ async def referral_button(query: CallbackQuery, callback_data: RefCb, state: FSM
     except DomainError as error:
         await refuse(query, error)
         return
-    await notices.after_move(ctx.session, moved, now=ctx.now, cards=cards, plan=scheduler,
+    await effects.after_move(ctx.session, moved, now=ctx.now, cards=cards, plan=scheduler,
                              outbox=outbox)
     if action == "acc":
         await query.answer(plain(views.toast_accepted()))
@@ -317,7 +317,7 @@ async def referral_button(query: CallbackQuery, callback_data: RefCb, state: FSM
 async def _show_card(query: CallbackQuery, ctx: Ctx, referral_id: int) -> None:
     if query.message is None:
         return
-    render = notices.card_renderer(referral_id, query.message.chat.id, query.message.message_id)
+    render = effects.card_renderer(referral_id, query.message.chat.id, query.message.message_id)
     card = await render(ctx.session)
     await query.answer()
     if card is not None:
@@ -386,7 +386,7 @@ async def typed(message: Message, state: FSMContext, ctx: Ctx, scheduler: Schedu
         await refuse(message, error)
         return
     await state.clear()
-    await notices.after_move(ctx.session, moved, now=ctx.now, cards=cards, plan=scheduler,
+    await effects.after_move(ctx.session, moved, now=ctx.now, cards=cards, plan=scheduler,
                              outbox=outbox)
     await message.answer(views.done())
 

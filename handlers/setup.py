@@ -6,8 +6,8 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Chat, Message
 
-from bot.context import Ctx
 from bot.i18n import set_locale
+from bot.runtime.context import Ctx
 from bot.services import alliances
 from bot.services.alliances import ChatFacts
 from bot.services.errors import DomainError

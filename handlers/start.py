@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from aiogram import F, Router
-from aiogram.filters import Command, CommandObject, CommandStart
-from aiogram.fsm.context import FSMContext
+from aiogram.filters import Command, CommandStart
 from aiogram.types import CallbackQuery, Message
 
-from bot.context import Ctx
 from bot.i18n import set_locale, use_locale
+from bot.runtime.context import Ctx
 from bot.services import alliances, people
 from bot.services.errors import DomainError
 from bot.services.help import audience
@@ -19,30 +16,12 @@ from bot.views.callbacks import LangCb
 from bot.views.commands import help_text
 from handlers.replies import plain, refuse
 
-# A deep link may open a wizard, so its handler gets the update's FSM context too.
-DeepLinkHandler = Callable[[Message, Ctx, str, FSMContext], Awaitable[None]]
-_deep_links: dict[str, DeepLinkHandler] = {}
 
-
-def deep_link(kind: str) -> Callable[[DeepLinkHandler], DeepLinkHandler]:
-    """Features register ``t.me/<bot>?start=<kind>-<arg>`` handlers here."""
-
-    def register(handler: DeepLinkHandler) -> DeepLinkHandler:
-        _deep_links[kind] = handler
-        return handler
-
-    return register
-
-
-async def start_with_payload(message: Message, command: CommandObject, ctx: Ctx,
-                             state: FSMContext) -> None:
-    kind, _, argument = (command.args or "").partition("-")
-    handler = _deep_links.get(kind)
-    if handler is None:
-        await refuse(message, DomainError("bad_link"))
-        await start(message, ctx)
-        return
-    await handler(message, ctx, argument, state)
+async def unknown_link(message: Message, ctx: Ctx) -> None:
+    """A ``t.me/<bot>?start=<payload>`` no feature's router took (each routes its own kind with
+    ``CommandStart(deep_link=True, magic=F.args.startswith("<kind>-"))``)."""
+    await refuse(message, DomainError("bad_link"))
+    await start(message, ctx)
 
 
 async def start(message: Message, ctx: Ctx) -> None:
@@ -85,7 +64,7 @@ async def lang_chosen(query: CallbackQuery, callback_data: LangCb, ctx: Ctx) -> 
 def setup_router() -> Router:
     """A fresh Router each time: a router can belong to one dispatcher only."""
     router = Router(name="start")
-    router.message.register(start_with_payload, CommandStart(deep_link=True), F.chat.type == "private")
+    router.message.register(unknown_link, CommandStart(deep_link=True), F.chat.type == "private")
     router.message.register(start, CommandStart(), F.chat.type == "private")
     router.message.register(help_command, Command("help"))
     router.message.register(lang, Command("lang"))

@@ -217,7 +217,7 @@ async def open_proposal(
     """Any feature opens a proposal here (membership votes do, with a ``subject``). The author's
     right to propose is the caller's business: the wizard checks it; a feature opening one on
     the alliance's behalf passes ``author_id=None``. Not committed: the caller commits, then
-    posts its card and arms its jobs (``bot.decisions``)."""
+    posts its card and arms its jobs (``bot.effects.decisions``)."""
     alliance = await session.get(Alliance, alliance_id)
     if alliance is None:
         raise DomainError("unknown_alliance")

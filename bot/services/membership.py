@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -48,11 +47,6 @@ QUERY_LIMIT = 200  # directory search words: longer matches no member
 USERNAME_LIMIT = 32  # Telegram's longest @username
 PAGE_SIZE = 15
 PROFILE_FIELDS = ("name", "category", "region", "services", "contact")
-
-# Opens a membership proposal for an application when the alliance decides by vote. The
-# decisions feature sets it; until then (None) the coordinators get the usual card, told why.
-# It receives (session, application, now) and returns whether a vote was opened.
-membership_vote_opener: Callable[[AsyncSession, Application, datetime], Awaitable[bool]] | None = None
 
 
 # -- settings ---------------------------------------------------------------------------------
@@ -365,8 +359,10 @@ async def active_member(session: AsyncSession, alliance_id: int, member_id: int)
 
 @dataclass(frozen=True, slots=True)
 class Submitted:
+    """``vote_wanted``: the alliance decides by vote, so the caller opens a membership vote
+    (``bot.effects.membership.open_vote``) in the same transaction."""
+
     application: Application
-    vote_opened: bool
     vote_wanted: bool
 
 
@@ -386,11 +382,7 @@ async def submit_application(session: AsyncSession, *, alliance_id: int, person_
                               cards={}, created_at=now)
     session.add(application)
     await session.flush()
-    opened = False
-    if mode == MODE_VOTE and membership_vote_opener is not None:
-        opened = bool(await membership_vote_opener(session, application, now))
-    await session.commit()
-    return Submitted(application=application, vote_opened=opened, vote_wanted=mode == MODE_VOTE)
+    return Submitted(application=application, vote_wanted=mode == MODE_VOTE)
 
 
 def _checked_answers(alliance: Alliance, answers: dict[str, Any]) -> dict[str, Any]:

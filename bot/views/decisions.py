@@ -26,7 +26,6 @@ from bot.services.decisions import (
     Standing,
 )
 from bot.services.tally import Result
-from bot.views.errors import register
 from bot.views.html import clip, esc, trim
 from storage.models import Alliance, Proposal
 
@@ -413,8 +412,8 @@ def proposal_usage() -> str:
     return esc(_("Send /proposal followed by the proposal's number, e.g. /proposal 12."))
 
 
-@register
-def _errors() -> dict:
+def error_messages() -> dict:
+    """This feature's DomainError codes in words (looked up by ``bot.views.errors``)."""
     return {
         "proposal_unknown": lambda p: _("There is no such proposal in your alliance."),
         "proposal_closed": lambda p: _("This vote is closed."),

@@ -1,7 +1,7 @@
 """Every DomainError code, in words the person can act on.
 
-Features keep their own codes beside their views and ``register`` them, so that adding a
-feature does not mean editing one ever-growing table.
+Features keep their own codes beside their views (``error_messages``), so that adding a
+feature does not mean editing one ever-growing table; ``_feature_messages`` names them all.
 """
 
 from __future__ import annotations
@@ -67,18 +67,18 @@ def _messages() -> dict[str, Callable[[dict], str]]:
 
 
 Messages = dict[str, Callable[[dict], str]]
-_registered: list[Callable[[], Messages]] = []
+def _feature_messages() -> tuple[Callable[[], Messages], ...]:
+    """Each feature's own codes: functions, so that each call translates in the current locale.
+    Imported here, not at the top: the feature views use ``error_text`` too."""
+    from bot.views import decisions, meetings, membership, referrals
 
-
-def register(messages: Callable[[], Messages]) -> Callable[[], Messages]:
-    """A feature's own codes; a function, so that each call translates in the current locale."""
-    _registered.append(messages)
-    return messages
+    return (membership.error_messages, meetings.error_messages, referrals.error_messages,
+            decisions.error_messages)
 
 
 def error_text(error: DomainError) -> str:
     render = _messages().get(error.code)
-    for messages in _registered:
+    for messages in _feature_messages():
         if render is not None:
             break
         render = messages().get(error.code)

@@ -409,8 +409,8 @@ def series_invalid_time() -> str:
 
 # -- errors -----------------------------------------------------------------------------------------
 
-@errors.register
-def _errors() -> errors.Messages:
+def error_messages() -> errors.Messages:
+    """This feature's DomainError codes in words (looked up by ``bot.views.errors``)."""
     return {
         "slot_unparsed": lambda p: _("I could not read “{text}” as a date and time. Try "
                                      "2026-12-03 19:00, 12/3 19:00 or Tue 19:00.").format(

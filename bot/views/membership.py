@@ -107,8 +107,8 @@ VIA_LABELS = {
 # -- errors -----------------------------------------------------------------------------------
 
 
-@errors.register
-def _errors() -> errors.Messages:
+def error_messages() -> errors.Messages:
+    """This feature's DomainError codes in words (looked up by ``bot.views.errors``)."""
     decided = {
         "approved": _("This application was already approved."),
         "rejected": _("This application was already rejected."),

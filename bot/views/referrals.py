@@ -61,8 +61,8 @@ DECLINE_REASONS = {
 }
 
 
-@errors.register
-def _messages() -> errors.Messages:
+def error_messages() -> errors.Messages:
+    """This feature's DomainError codes in words (looked up by ``bot.views.errors``)."""
     return {
         "referral_not_found": lambda p: _("That referral no longer exists."),
         "referral_not_yours": lambda p: _("This referral is not addressed to you, so you cannot "

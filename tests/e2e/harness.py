@@ -7,12 +7,11 @@ aiogram's HTTP session, the dispatcher, middlewares, handlers, services, the out
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.app import AllianceApp
-from bot.clock import FakeClock
 from bot.config import Config, parse_config
 from bot.emulator import (
     Call,
@@ -27,6 +26,8 @@ from bot.emulator import (
 from bot.emulator.calls import spec_refusals
 from bot.emulator.events import deliver
 from bot.emulator.wire import message_json, user_json
+from bot.runtime.app import AllianceApp
+from bot.runtime.clock import FakeClock
 
 BOT_USERNAME = "alliance_test_bot"
 TOKEN = "7000001:TEST-alliance-bot-token"
@@ -51,6 +52,8 @@ class Harness:
     _runner: asyncio.Task[None] | None = None
     apps_started: int = 0
     failures_seen: list[str] = field(default_factory=list)
+    # What a test plugs into every app it starts, beside the features (see bot.features).
+    installers: list[Callable[[AllianceApp], None]] = field(default_factory=list)
 
     def config(self) -> Config:
         return parse_config({
@@ -63,6 +66,8 @@ class Harness:
         assert self.app is None, "already running"
         app = AllianceApp(self.config(), clock=self.clock, outbox_poll_interval=self.outbox_poll,
                           card_interval=self.card_interval)
+        for install in self.installers:
+            install(app)
         await app.prepare()
         self._runner = asyncio.create_task(app.run_polling(), name="bot-polling")
         self.app = app

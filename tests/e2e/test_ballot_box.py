@@ -1,4 +1,4 @@
-"""Presses recorded together (bot.ballot_box), end to end: a burst shares transactions yet every
+"""Presses recorded together (bot.runtime.ballot_box), end to end: a burst shares transactions yet every
 press is checked and answered on its own, in its presser's language; Telegram losing an answer
 loses no ballot; a stop in the middle of a burst records what was pressed."""
 

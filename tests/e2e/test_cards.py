@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cards import CardEdit, Renderer
+from bot.runtime.cards import CardEdit, Renderer
 from tests.e2e.harness import Harness
 
 

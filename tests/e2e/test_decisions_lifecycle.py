@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import decisions as glue
+from bot.effects import decisions as effects
 from bot.services import decisions
 from storage.models import AuditEntry, Proposal
 from tests.e2e import stories
@@ -163,10 +163,10 @@ async def test_outcome_hook_of_a_subject_runs_in_the_closing_transaction(
         harness: Harness) -> None:
     seen: list[tuple[str | None, bool]] = []
 
-    @glue.on_outcome("test_subject")
-    async def decided(event: glue.OutcomeEvent) -> None:
+    async def decided(event: effects.OutcomeEvent) -> None:
         seen.append((event.proposal.subject_ref, event.result.passed))
 
+    effects.on_outcome("test_subject", decided)
     try:
         lin, people, group = await alliance(harness, "en", members=1)
         assert harness.app is not None
@@ -175,7 +175,7 @@ async def test_outcome_hook_of_a_subject_runs_in_the_closing_transaction(
                 session, alliance_id=1, author_id=None, title="Admit Acme Tyres?",
                 text="Application #7", subject_kind="test_subject", subject_ref="7",
                 now=harness.clock.now())
-            await glue.opened(session, proposal, harness.clock.now(),
+            await effects.opened(session, proposal, harness.clock.now(),
                               scheduler=harness.app.scheduler, outbox=harness.app.outbox)
             await session.commit()
         harness.app.outbox.wake()
@@ -185,7 +185,7 @@ async def test_outcome_hook_of_a_subject_runs_in_the_closing_transaction(
         await lin.press(card, "Yes")
         assert seen == [("7", True)]
     finally:
-        glue._hooks.pop("test_subject", None)
+        effects._hooks.pop("test_subject", None)
 
 
 async def test_the_outcome_is_pinned_when_the_alliance_wants_it(harness: Harness) -> None:

@@ -11,8 +11,8 @@ import icalendar
 import pytest
 from sqlalchemy import select
 
-from bot.clock import FakeClock
 from bot.emulator import BotRights, ChatMessage, SimChat, SimUser
+from bot.runtime.clock import FakeClock
 from bot.views.meetings import AnswerCb, SeriesCb
 from storage.models import Meeting
 from tests.e2e.harness import Harness, press_forged

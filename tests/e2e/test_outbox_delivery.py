@@ -7,8 +7,8 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
-from bot.services import outbox as store
-from bot.services.outbox import Outgoing
+from bot.services import outgoing as store
+from bot.services.outgoing import Outgoing
 from storage.models import OutboxItem
 from tests.e2e.harness import Harness
 

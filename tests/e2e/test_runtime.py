@@ -9,9 +9,9 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import AllianceApp
 from bot.config import parse_config
 from bot.emulator import BotRights
+from bot.runtime.app import AllianceApp
 from storage.models import Chat, ProcessedUpdate
 from tests.e2e.harness import TOKEN, Harness, spec_violations
 from tests.e2e.stories import bot_added

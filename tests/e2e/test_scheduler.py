@@ -3,15 +3,14 @@ across restarts and failures; on PostgreSQL one replica leads."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from bot import scheduler as scheduling
-from bot.scheduler import JobContext, JobSpec
-from bot.services.outbox import Outgoing, enqueue
+from bot.runtime.app import AllianceApp
+from bot.runtime.scheduler import JobContext, JobSpec
+from bot.services.outgoing import Outgoing, enqueue
 from storage.models import JobRun
 from tests.e2e.harness import Harness
 
@@ -26,7 +25,8 @@ class Plan:
 
 
 @pytest.fixture
-def plan() -> Iterator[Plan]:
+def plan(harness: Harness) -> Plan:
+    """A feature of the test's own, installed in every app the harness starts."""
     plan = Plan()
 
     async def derive(_session: object, _now: datetime) -> list[JobSpec]:
@@ -39,13 +39,14 @@ def plan() -> Iterator[Plan]:
         plan.runs.append(text)
         await enqueue(job.session, Outgoing(chat_id=chat_id, text=text), now=job.now)
 
-    scheduling.runner("test.ping")(ping)
-    scheduling.armer(derive)
-    try:
-        yield plan
-    finally:
-        scheduling._armers.remove(derive)
-        scheduling._runners.pop("test.ping", None)
+    def install(app: AllianceApp) -> None:
+        app.scheduler.add_runner("test.ping", ping)
+        app.scheduler.add_armer(derive)
+
+    harness.installers.append(install)
+    if harness.app is not None:
+        install(harness.app)
+    return plan
 
 
 async def job_runs(harness: Harness) -> int:

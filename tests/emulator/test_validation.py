@@ -307,8 +307,8 @@ async def test_fields_aiogram_fills_from_the_bots_defaults_are_in_the_spec() -> 
     import aiogram.methods as methods
     from aiogram.client.default import Default
 
-    from bot.app import BOT_DEFAULTS
     from bot.emulator.spec import load_spec
+    from bot.runtime.app import BOT_DEFAULTS
 
     spec = load_spec()
     missing = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.aftercommit import after_commit
+from bot.runtime.aftercommit import after_commit
 
 
 async def test_runs_once_after_commit_and_is_dropped_by_rollback_or_close(

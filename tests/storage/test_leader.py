@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.leader import Leader
+from bot.runtime.leader import Leader
 from storage.db import create_engine
 from tests.conftest import needs_pg
 

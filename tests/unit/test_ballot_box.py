@@ -11,12 +11,12 @@ from aiogram import Bot
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.ballot_box import BallotBox
-from bot.cards import CardEditor
-from bot.clock import FakeClock
 from bot.config import OutboxConfig
-from bot.outbox import OutboxWorker
-from bot.scheduler import Scheduler
+from bot.runtime.ballot_box import BallotBox
+from bot.runtime.cards import CardEditor
+from bot.runtime.clock import FakeClock
+from bot.runtime.outbox import OutboxWorker
+from bot.runtime.scheduler import Scheduler
 from bot.services import tally
 from bot.services.ballots import Press
 from storage.models import Ballot, ProcessedUpdate

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.context import update_session
-from bot.fsm_storage import SqlStorage
+from bot.runtime.context import update_session
+from bot.runtime.fsm_storage import SqlStorage
 
 KEY = StorageKey(bot_id=1, chat_id=10, user_id=10)
 

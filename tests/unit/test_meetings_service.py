@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.jobs.meetings import jobs_for
+from bot.effects.meetings import jobs_for
 from bot.services import alliances, meetings, people
 from bot.services.alliances import ChatFacts
 from bot.services.errors import DomainError

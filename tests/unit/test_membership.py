@@ -47,6 +47,7 @@ async def submitted(session: AsyncSession, alliance: Alliance, pid: int) -> Appl
     done = await membership.submit_application(
         session, alliance_id=alliance.id, person_id=pid, answers=dict(GOOD), via="link",
         join_chat_id=None, join_user_chat_id=None, now=NOW)
+    await session.commit()  # the caller owns the transaction, as the update middleware does
     return done.application
 
 
@@ -197,28 +198,17 @@ async def test_two_deciders_at_once_make_one_decision(
             AuditEntry.action == "application.approved")) == 1
 
 
-async def test_vote_mode_calls_the_opener_when_there_is_one(session: AsyncSession,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_vote_mode_asks_the_caller_for_a_vote(session: AsyncSession) -> None:
     alliance = await home(session)
-    # The bot installs bot.membership_votes' opener when it is imported; this is the service alone.
-    monkeypatch.setattr(membership, "membership_vote_opener", None)
-    await membership.set_approval_mode(session, alliance.id, 1, "vote", NOW)
     done = await membership.submit_application(
         session, alliance_id=alliance.id, person_id=await person(session, 7), answers=dict(GOOD),
         via="link", join_chat_id=None, join_user_chat_id=None, now=NOW)
-    assert done.vote_wanted and not done.vote_opened  # no opener yet: coordinators decide
-    opened: list[int] = []
-
-    async def opener(_session: AsyncSession, application: Application, _now: object) -> bool:
-        opened.append(application.id)
-        return True
-
-    monkeypatch.setattr(membership, "membership_vote_opener", opener)
+    assert not done.vote_wanted and done.application.approval_mode == "coordinators"
+    await membership.set_approval_mode(session, alliance.id, 1, "vote", NOW)
     done = await membership.submit_application(
         session, alliance_id=alliance.id, person_id=await person(session, 8), answers=dict(GOOD),
         via="link", join_chat_id=None, join_user_chat_id=None, now=NOW)
-    assert done.vote_opened and opened == [done.application.id]
-    assert done.application.approval_mode == "vote"
+    assert done.vote_wanted and done.application.approval_mode == "vote"
 
 
 async def test_suspended_member_is_refused_and_last_coordinator_stays(session: AsyncSession) -> None:

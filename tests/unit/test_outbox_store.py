@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services import outbox as store
+from bot.services import outgoing as store
 from bot.services import updates
-from bot.services.outbox import Outgoing
+from bot.services.outgoing import Outgoing
 from tests.conftest import NOW
 
 

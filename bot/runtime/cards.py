@@ -24,7 +24,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.aftercommit import after_commit
+from bot.runtime.aftercommit import after_commit
 
 log = logging.getLogger(__name__)
 

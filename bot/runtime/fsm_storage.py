@@ -11,7 +11,7 @@ from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.context import update_session
+from bot.runtime.context import update_session
 from storage.models import FsmRecord
 
 

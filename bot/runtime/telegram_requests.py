@@ -14,8 +14,8 @@ from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.methods.base import Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
-from bot.context import update_session
+from bot.runtime.clock import Clock
+from bot.runtime.context import update_session
 from bot.services import updates
 
 log = logging.getLogger(__name__)

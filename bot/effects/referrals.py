@@ -15,22 +15,25 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import scheduler
-from bot.aftercommit import after_commit
-from bot.cards import CardEdit, CardEditor, keyboard_json
 from bot.i18n import use_locale
-from bot.outbox import OutboxWorker, on_sent
-from bot.scheduler import JobContext, JobSpec
+from bot.runtime.aftercommit import after_commit
+from bot.runtime.cards import CardEdit, CardEditor, keyboard_json
+from bot.runtime.outbox import OutboxWorker
+from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
 from bot.services import alliances, people
 from bot.services import referrals as refs
-from bot.services.outbox import Outgoing, enqueue
+from bot.services.outgoing import Outgoing, enqueue
 from bot.services.referrals import Settings
 from bot.views import referrals as views
 from storage.models import Alliance, Person, Referral
+
+if TYPE_CHECKING:
+    from bot.runtime.app import AllianceApp
 
 Render = Callable[[], tuple[str, InlineKeyboardMarkup | None]]
 
@@ -61,7 +64,6 @@ def draft_job(key: str, updated_at: datetime) -> JobSpec:
                    {"key": key})
 
 
-@scheduler.armer
 async def jobs(session: AsyncSession, now: datetime) -> list[JobSpec]:
     specs: list[JobSpec] = []
     for referral, settings in await refs.scheduled(session):
@@ -70,7 +72,7 @@ async def jobs(session: AsyncSession, now: datetime) -> list[JobSpec]:
     return specs
 
 
-async def arm(session: AsyncSession, plan: scheduler.Scheduler, referral: Referral) -> None:
+async def arm(session: AsyncSession, plan: Scheduler, referral: Referral) -> None:
     """After a move in a handler: the jobs its new state implies, armed once it commits."""
     alliance = await session.get(Alliance, referral.alliance_id)
     assert alliance is not None
@@ -122,7 +124,6 @@ async def send_cards(session: AsyncSession, referral: Referral, now: datetime) -
                purpose=f"referral_card:{referral.id}")
 
 
-@on_sent("referral_card")
 async def _card_sent(session: AsyncSession, argument: str, chat_id: int, message_id: int) -> None:
     await refs.remember_card(session, int(argument), chat_id, message_id, datetime.now(UTC))
 
@@ -153,7 +154,7 @@ async def refresh_cards(session: AsyncSession, cards: CardEditor, referral_id: i
 
 
 async def after_move(session: AsyncSession, referral: Referral, *, now: datetime,
-                     cards: CardEditor, plan: scheduler.Scheduler, outbox: OutboxWorker) -> None:
+                     cards: CardEditor, plan: Scheduler, outbox: OutboxWorker) -> None:
     """What every move in a handler owes: ``announce`` it, then wake the outbox and commit."""
     await announce(session, referral, now=now, cards=cards, plan=plan)
     wake_after_commit(session, outbox)
@@ -161,7 +162,7 @@ async def after_move(session: AsyncSession, referral: Referral, *, now: datetime
 
 
 async def announce(session: AsyncSession, referral: Referral, *, now: datetime,
-                   cards: CardEditor, plan: scheduler.Scheduler) -> None:
+                   cards: CardEditor, plan: Scheduler) -> None:
     """What every move owes: the referrer (or receiver) told, cards edited, jobs re-armed."""
     referrer, receiver = await names(session, referral)
     key = f"referral:{referral.id}:{referral.status}"
@@ -206,7 +207,6 @@ async def thank_you(session: AsyncSession, referral: Referral, referrer: str, re
 
 # -- runners ------------------------------------------------------------------------------------
 
-@scheduler.runner("referral.remind")
 async def remind(job: JobContext, referral_id: int) -> None:
     referral = await refs.due_for_reminder(job.session, referral_id, job.now)
     if referral is None:
@@ -217,7 +217,6 @@ async def remind(job: JobContext, referral_id: int) -> None:
                alliance_id=referral.alliance_id, key=f"referral:{referral_id}:remind")
 
 
-@scheduler.runner("referral.expire")
 async def expire(job: JobContext, referral_id: int) -> None:
     referral = await refs.expire(job.session, referral_id, job.now)
     if referral is None:
@@ -225,7 +224,6 @@ async def expire(job: JobContext, referral_id: int) -> None:
     await announce(job.session, referral, now=job.now, cards=job.cards, plan=job.scheduler)
 
 
-@scheduler.runner("referral.nudge")
 async def nudge(job: JobContext, referral_id: int) -> None:
     referral = await refs.due_for_nudge(job.session, referral_id, job.now)
     if referral is None:
@@ -237,12 +235,21 @@ async def nudge(job: JobContext, referral_id: int) -> None:
                key=f"referral:{referral_id}:nudge:{int(job.due_at.timestamp())}")
 
 
-@scheduler.runner("referral.draft")
 async def drop_draft(job: JobContext, key: str) -> None:
     await refs.drop_draft(job.session, key, job.now)
 
 
-@scheduler.runner("referral.purge")
 async def purge(job: JobContext, referral_id: int) -> None:
     if await refs.purge(job.session, referral_id, job.now):
         await refresh_cards(job.session, job.cards, referral_id)
+
+
+def install(app: AllianceApp) -> None:
+    """Plug referrals into the runtime: the jobs its state implies and its cards' message ids."""
+    app.scheduler.add_armer(jobs)
+    app.outbox.on_sent("referral_card", _card_sent)
+    app.scheduler.add_runner("referral.remind", remind)
+    app.scheduler.add_runner("referral.expire", expire)
+    app.scheduler.add_runner("referral.nudge", nudge)
+    app.scheduler.add_runner("referral.draft", drop_draft)
+    app.scheduler.add_runner("referral.purge", purge)

@@ -25,25 +25,25 @@ from aiogram.types import (
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
-import bot.jobs  # noqa: F401  (registers every feature's scheduled jobs)
-from bot import aftercommit
-from bot.ballot_box import BallotBox
-from bot.cards import CardEditor
-from bot.clock import Clock
+from bot import features
 from bot.config import Config
-from bot.fsm_storage import SqlStorage
 from bot.i18n import use_locale
-from bot.leader import Leader
-from bot.middlewares import Activity, LeanFSMContextMiddleware, UpdateMiddleware
-from bot.outbox import OutboxWorker
-from bot.scheduler import Scheduler
-from bot.services import updates
-from bot.telegram_requests import (
+from bot.runtime import aftercommit
+from bot.runtime.ballot_box import BallotBox
+from bot.runtime.cards import CardEditor
+from bot.runtime.clock import Clock
+from bot.runtime.fsm_storage import SqlStorage
+from bot.runtime.leader import Leader
+from bot.runtime.middlewares import Activity, LeanFSMContextMiddleware, UpdateMiddleware
+from bot.runtime.outbox import OutboxWorker
+from bot.runtime.scheduler import Scheduler
+from bot.runtime.telegram_requests import (
     CommitBeforeSend,
     KeepBeforeConfirming,
     KeepResponseModels,
     RetryFlood,
 )
+from bot.services import updates
 from bot.views.commands import menu
 from handlers import build_router
 from storage import migrate
@@ -77,16 +77,18 @@ class AllianceApp:
         session.middleware(KeepBeforeConfirming(self.sessions, self.clock))
         self.bot = Bot(config.telegram.token, session=session, default=BOT_DEFAULTS)
         self.activity = Activity()
+        self.batched_callbacks: set[str] = set()  # features add theirs in install()
         # Our middleware runs before the FSM's, so that the FSM reads its state inside the
         # update's own session and transaction; it also keeps one person's updates in one chat
         # in the order they were sent (the isolation aiogram's FSM middleware would give).
         self.dispatcher = Dispatcher(storage=SqlStorage(self.sessions), disable_fsm=True)
         self.dispatcher.update.outer_middleware(UpdateMiddleware(
             self.sessions, self.clock, config.defaults.locale, config.defaults.timezone,
-            self.activity, fsm=self.dispatcher.fsm, isolation=SimpleEventIsolation()))
+            self.activity, fsm=self.dispatcher.fsm, isolation=SimpleEventIsolation(),
+            batched=self.batched_callbacks))
         fsm = self.dispatcher.fsm
         self.dispatcher.update.outer_middleware(LeanFSMContextMiddleware(
-            fsm.storage, fsm.events_isolation, fsm.strategy))
+            fsm.storage, fsm.events_isolation, fsm.strategy, batched=self.batched_callbacks))
         self.dispatcher.include_router(build_router())
         self.outbox = OutboxWorker(self.bot, self.sessions, self.clock, config.outbox,
                                    poll_interval=outbox_poll_interval)
@@ -102,6 +104,7 @@ class AllianceApp:
         self.dispatcher["ballot_box"] = self.ballot_box
         self.leader = Leader(self.engine, on_gain=self.scheduler.start, on_lose=self.scheduler.stop)
         self._stop = asyncio.Event()
+        features.install(self)
 
     # -- lifecycle ---------------------------------------------------------------------------
 

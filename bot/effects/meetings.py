@@ -12,19 +12,21 @@ armed twice, or run late after a restart, does only what still makes sense:
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import scheduler
-from bot.cards import CardEdit, Renderer, keyboard_json
 from bot.i18n import use_locale
-from bot.outbox import on_sent
-from bot.scheduler import JobContext, JobSpec
+from bot.runtime.cards import CardEdit, Renderer, keyboard_json
+from bot.runtime.scheduler import JobContext, JobSpec
 from bot.services import meetings, people
 from bot.services.calendar_file import ics_bytes, ics_name
-from bot.services.outbox import Outgoing, enqueue
+from bot.services.outgoing import Outgoing, enqueue
 from bot.views import meetings as views
 from storage.models import Alliance, Meeting, MeetingSeries, Person
+
+if TYPE_CHECKING:
+    from bot.runtime.app import AllianceApp
 
 CLOSE, REMIND, SERIES_OPEN = "meeting.close", "meeting.remind", "meeting.series_open"
 
@@ -53,7 +55,6 @@ async def series_jobs(session: AsyncSession, series: MeetingSeries, now: datetim
             for occurrence, opens in await meetings.polls_due(session, series, now)]
 
 
-@scheduler.armer
 async def jobs(session: AsyncSession, now: datetime) -> list[JobSpec]:
     specs: list[JobSpec] = []
     for meeting in await meetings.open_polls(session):
@@ -89,12 +90,10 @@ async def render_new_card(session: AsyncSession, meeting_id: int) -> tuple[str, 
                           state.alliance.timezone)
 
 
-@on_sent("meeting_poll")
 async def poll_posted(session: AsyncSession, argument: str, chat_id: int, message_id: int) -> None:
     await meetings.set_card(session, int(argument), chat_id, message_id)
 
 
-@scheduler.runner(SERIES_OPEN)
 async def open_poll(job: JobContext, series_id: int, occurrence: str) -> None:
     meeting = await meetings.open_series_poll(job.session, series_id,
                                               datetime.fromisoformat(occurrence), job.now)
@@ -108,7 +107,6 @@ async def open_poll(job: JobContext, series_id: int, occurrence: str) -> None:
     job.scheduler.arm(job.session, jobs_for(meeting))
 
 
-@scheduler.runner(CLOSE)
 async def close_poll(job: JobContext, meeting_id: int) -> None:
     outcome = await meetings.close(job.session, meeting_id, job.now)
     if outcome is None:
@@ -140,7 +138,6 @@ async def close_poll(job: JobContext, meeting_id: int) -> None:
     job.scheduler.arm(job.session, jobs_for(meeting))
 
 
-@scheduler.runner(REMIND)
 async def remind(job: JobContext, meeting_id: int, lead: str) -> None:
     meeting = await job.session.get(Meeting, meeting_id)
     if meeting is None or meeting.status != meetings.SCHEDULED or meeting.starts_at is None:
@@ -167,3 +164,12 @@ async def remind(job: JobContext, meeting_id: int, lead: str) -> None:
             text = views.reminder(meeting, lead, alliance.timezone)
         await enqueue(job.session, Outgoing(chat_id=person_id, text=text), now=job.now,
                       alliance_id=alliance.id, dedup_key=f"meeting:{meeting.id}:remind:{lead}:{person_id}")
+
+
+def install(app: AllianceApp) -> None:
+    """Plug meetings into the runtime: the jobs its state implies and its cards' message ids."""
+    app.scheduler.add_armer(jobs)
+    app.outbox.on_sent("meeting_poll", poll_posted)
+    app.scheduler.add_runner(SERIES_OPEN, open_poll)
+    app.scheduler.add_runner(CLOSE, close_poll)
+    app.scheduler.add_runner(REMIND, remind)

@@ -30,16 +30,15 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.aftercommit import after_commit
-from bot.clock import Clock
-from bot.services import jobs as runs
-from bot.services import updates
+from bot.runtime.aftercommit import after_commit
+from bot.runtime.clock import Clock
+from bot.services import job_runs, updates
 
 if TYPE_CHECKING:
     from aiogram import Bot
 
-    from bot.cards import CardEditor
-    from bot.outbox import OutboxWorker
+    from bot.runtime.cards import CardEditor
+    from bot.runtime.outbox import OutboxWorker
 
 log = logging.getLogger(__name__)
 
@@ -75,25 +74,6 @@ class JobContext:
 Runner = Callable[..., Awaitable[None]]
 Armer = Callable[[AsyncSession, datetime], Awaitable[Iterable[JobSpec]]]
 
-_runners: dict[str, Runner] = {}
-_armers: list[Armer] = []
-
-
-def runner(kind: str) -> Callable[[Runner], Runner]:
-    """Register ``async def run(job: JobContext, **args)`` for jobs of ``kind``."""
-
-    def register(function: Runner) -> Runner:
-        _runners[kind] = function
-        return function
-
-    return register
-
-
-def armer(function: Armer) -> Armer:
-    """Register ``async def jobs(session, now) -> Iterable[JobSpec]``: all jobs a feature's state implies."""
-    _armers.append(function)
-    return function
-
 
 class Scheduler:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, *,
@@ -107,7 +87,20 @@ class Scheduler:
         self._running: set[asyncio.Task[None]] = set()
         self._in_flight: set[str] = set()
         self._failures: dict[str, int] = {}
+        self._runners: dict[str, Runner] = {}
+        self._armers: list[Armer] = []
         self.active = False
+
+    # -- what features plug in (see bot.features) ------------------------------------------------
+
+    def add_runner(self, kind: str, run: Runner) -> None:
+        """``async def run(job: JobContext, **args)`` carries out jobs of ``kind``."""
+        self._runners[kind] = run
+
+    def add_armer(self, derive: Armer) -> None:
+        """``async def derive(session, now) -> Iterable[JobSpec]``: every job a feature's stored
+        state implies, re-read at start-up and at each refresh."""
+        self._armers.append(derive)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -145,7 +138,7 @@ class Scheduler:
         now = self.clock.now()
         wanted: dict[str, JobSpec] = {}
         async with self.sessions() as session:
-            for derive in _armers:
+            for derive in self._armers:
                 for spec in await derive(session, now):
                     wanted[spec.id] = spec
         for job in self._aps.get_jobs():
@@ -173,7 +166,7 @@ class Scheduler:
     def _arm_now(self, spec: JobSpec) -> None:
         if not self.active:
             return
-        if spec.kind not in _runners:
+        if spec.kind not in self._runners:
             log.error("scheduler: no runner for job kind %s", spec.kind)
             return
         delay = (spec.at - self.clock.now()).total_seconds()
@@ -217,13 +210,13 @@ class Scheduler:
     async def _run_once(self, spec: JobSpec) -> bool:
         now = self.clock.now()
         async with self.sessions() as session:
-            if not await runs.claim(session, spec.id, spec.at, now):
+            if not await job_runs.claim(session, spec.id, spec.at, now):
                 await session.rollback()
                 return False
             job = JobContext(session=session, now=now, due_at=spec.at, bot=self.bot,
                              outbox=self.outbox, cards=self.cards, scheduler=self)
             try:
-                await _runners[spec.kind](job, **spec.args)
+                await self._runners[spec.kind](job, **spec.args)
                 await session.commit()
             except BaseException:
                 await session.rollback()
@@ -249,6 +242,6 @@ class Scheduler:
             async with self.sessions() as session:
                 now = self.clock.now()
                 await updates.prune(session, now)
-                await runs.prune(session, now)
+                await job_runs.prune(session, now)
         except Exception as error:
             log.error("maintenance failed: %s", type(error).__name__, exc_info=error)

@@ -30,11 +30,11 @@ from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
 from bot.config import OutboxConfig
-from bot.services import outbox as store
+from bot.runtime.clock import Clock
+from bot.runtime.telegram_requests import no_retry
+from bot.services import outgoing as store
 from bot.services import people
-from bot.telegram_requests import no_retry
 from storage.models import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -46,15 +46,6 @@ _LIMITER_CACHE = 10_000
 # a card a scheduled job posted (to edit or pin it later). Called with (session, arg, chat_id,
 # message_id) in a session of its own, after the item is marked sent.
 SentHook = Callable[[AsyncSession, str, int, int], Awaitable[None]]
-_sent_hooks: dict[str, SentHook] = {}
-
-
-def on_sent(kind: str) -> Callable[[SentHook], SentHook]:
-    def register(hook: SentHook) -> SentHook:
-        _sent_hooks[kind] = hook
-        return hook
-
-    return register
 
 
 class OutboxWorker:
@@ -77,6 +68,12 @@ class OutboxWorker:
         self._has_due = True
         self.sent = 0
         self.failed = 0
+        self._sent_hooks: dict[str, SentHook] = {}
+
+    def on_sent(self, kind: str, hook: SentHook) -> None:
+        """Once an item whose purpose is ``kind:arg`` is sent, ``hook(session, arg, chat_id,
+        message_id)`` runs (see bot.features)."""
+        self._sent_hooks[kind] = hook
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -198,7 +195,7 @@ class OutboxWorker:
 
     async def _after_sent(self, item: OutboxItem, message_id: int) -> None:
         kind, _, argument = (item.purpose or "").partition(":")
-        hook = _sent_hooks.get(kind)
+        hook = self._sent_hooks.get(kind)
         if hook is None:
             return
         try:

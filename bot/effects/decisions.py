@@ -5,14 +5,16 @@ Handlers and scheduled jobs both close proposals; both call ``finish`` in the tr
 closed it, so the announcement (outbox, deduplicated) and the subject's consequences (hooks)
 commit with the close or not at all.
 
+Scheduled work: a proposal's close at its deadline and its one reminder, derived from the
+proposals table. A deadline that passed while the bot was down closes once when it is back (the
+close is idempotent on ``status='open'`` and the announcement is deduplicated in the outbox). A
+reminder whose moment passed while the bot was down is still sent if the vote is still open — it
+was meant to reach people before the close, and it still does.
+
 Outcome hooks: a feature that opens proposals about something of its own passes
-``subject_kind``/``subject_ref`` to ``decisions.open_proposal`` and registers::
-
-    @on_outcome("membership")
-    async def decided(event: OutcomeEvent) -> None:
-        ...  # event.session, event.now, event.proposal, event.result, event.bot, event.outbox
-
-The hook runs inside the closing transaction (database work only; messages through the outbox).
+``subject_kind``/``subject_ref`` to ``decisions.open_proposal`` and, in its ``install``, calls
+``on_outcome("membership", decided)``. The hook runs inside the closing transaction (database
+work only; messages through the outbox).
 """
 
 from __future__ import annotations
@@ -25,22 +27,22 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import outbox as delivery
-from bot.aftercommit import after_commit
-from bot.cards import CardEdit, CardEditor, keyboard_json
 from bot.i18n import use_locale
-from bot.jobs.decisions import job_ids, jobs_for
+from bot.runtime.aftercommit import after_commit
+from bot.runtime.cards import CardEdit, CardEditor, keyboard_json
+from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
 from bot.services import decisions
-from bot.services.outbox import Outgoing, enqueue
+from bot.services.outgoing import Outgoing, enqueue
 from bot.services.tally import Result
 from bot.views import decisions as views
+from bot.views.decisions import VoteCb
 from storage.models import Alliance, Proposal
 
 if TYPE_CHECKING:
     from aiogram import Bot
 
-    from bot.outbox import OutboxWorker
-    from bot.scheduler import Scheduler
+    from bot.runtime.app import AllianceApp
+    from bot.runtime.outbox import OutboxWorker
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +61,18 @@ OutcomeHook = Callable[[OutcomeEvent], Awaitable[None]]
 _hooks: dict[str, OutcomeHook] = {}
 
 
-def on_outcome(kind: str) -> Callable[[OutcomeHook], OutcomeHook]:
-    """Register what happens when a proposal with ``subject_kind == kind`` closes."""
+def on_outcome(kind: str, hook: OutcomeHook) -> None:
+    """What happens when a proposal with ``subject_kind == kind`` closes (another feature's)."""
+    _hooks[kind] = hook
 
-    def register(hook: OutcomeHook) -> OutcomeHook:
-        _hooks[kind] = hook
-        return hook
 
-    return register
+def install(app: AllianceApp) -> None:
+    """Plug decisions into the runtime: presses batched, the card's message id, the jobs."""
+    app.batched_callbacks.add(VoteCb.__prefix__)
+    app.outbox.on_sent("proposal", _card_sent)
+    app.scheduler.add_armer(jobs)
+    app.scheduler.add_runner("proposal.close", close)
+    app.scheduler.add_runner("proposal.remind", remind)
 
 
 # -- the card ------------------------------------------------------------------------------------
@@ -120,7 +126,6 @@ async def post_card(session: AsyncSession, proposal: Proposal, now: datetime) ->
                   dedup_key=f"proposal.card:{proposal.id}", purpose=card_key(proposal.id))
 
 
-@delivery.on_sent("proposal")
 async def _card_sent(session: AsyncSession, argument: str, chat_id: int, message_id: int) -> None:
     await decisions.set_card(session, int(argument), chat_id, message_id)
 
@@ -188,3 +193,40 @@ async def send_reminders(session: AsyncSession, proposal_id: int, now: datetime)
                       alliance_id=alliance.id,
                       dedup_key=f"proposal.remind:{proposal.id}:{person.id}")
     return len(persons)
+
+
+# -- scheduled work ------------------------------------------------------------------------------
+
+
+def jobs_for(proposal: Proposal) -> list[JobSpec]:
+    if proposal.status != decisions.OPEN:
+        return []
+    specs = [JobSpec(id=f"proposal.close:{proposal.id}", at=proposal.closes_at,
+                     kind="proposal.close", args={"proposal_id": proposal.id})]
+    remind_at = proposal.closes_at - decisions.REMIND_BEFORE
+    if proposal.reminded_at is None and remind_at > proposal.opened_at:
+        specs.append(JobSpec(id=f"proposal.remind:{proposal.id}", at=remind_at,
+                             kind="proposal.remind", args={"proposal_id": proposal.id}))
+    return specs
+
+
+def job_ids(proposal_id: int) -> list[str]:
+    return [f"proposal.close:{proposal_id}", f"proposal.remind:{proposal_id}"]
+
+
+async def jobs(session: AsyncSession, now: datetime) -> list[JobSpec]:
+    return [spec for proposal in await decisions.open_proposals(session)
+            for spec in jobs_for(proposal)]
+
+
+async def close(job: JobContext, proposal_id: int) -> None:
+    closed = await decisions.close_at_deadline(job.session, proposal_id, job.now)
+    if closed is None:
+        return
+    proposal, result = closed
+    await finish(job.session, proposal, result, job.now, cards=job.cards,
+                 scheduler=job.scheduler, bot=job.bot, outbox=job.outbox)
+
+
+async def remind(job: JobContext, proposal_id: int) -> None:
+    await send_reminders(job.session, proposal_id, job.now)

@@ -17,14 +17,15 @@ from typing import Any
 from aiogram import BaseMiddleware, Bot
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.fsm.middleware import FSMContextMiddleware
-from aiogram.fsm.storage.base import BaseEventIsolation
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.strategy import FSMStrategy
 from aiogram.types import Chat, TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
-from bot.context import Ctx, update_session
 from bot.i18n import gettext as _
 from bot.i18n import normalize_locale, resolve_locale, set_locale
+from bot.runtime.clock import Clock
+from bot.runtime.context import Ctx, update_session
 from bot.services import alliances, people, updates
 from bot.services.people import Speaker
 
@@ -59,15 +60,11 @@ class Activity:
             await self._idle.wait()
 
 
-# Callback-data prefixes whose handlers record their work in batches of their own (see
-# ``bot.ballot_box``): the update middleware opens no session for them, claims nothing and
-# builds no context — their batch claims the update in the transaction that records it. Such a
-# press does not refresh the person's stored name either; their other updates do.
-BATCHED_CALLBACKS: set[str] = set()
-
-
-def batched_callbacks(*prefixes: str) -> None:
-    BATCHED_CALLBACKS.update(prefixes)
+# ``batched``: the callback-data prefixes whose handlers record their work in batches of their
+# own (see ``bot.runtime.ballot_box``; features add theirs in ``install``): the update middleware
+# opens no session for them, claims nothing and builds no context — their batch claims the update
+# in the transaction that records it. Such a press does not refresh the person's stored name
+# either; their other updates do.
 
 
 def _callback_prefix(event: TelegramObject) -> str | None:
@@ -84,9 +81,14 @@ class LeanFSMContextMiddleware(FSMContextMiddleware):
     filtered by state.
     """
 
+    def __init__(self, storage: BaseStorage, events_isolation: BaseEventIsolation,
+                 strategy: FSMStrategy, *, batched: set[str]) -> None:
+        super().__init__(storage, events_isolation, strategy)
+        self.batched = batched
+
     async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
                        event: TelegramObject, data: dict[str, Any]) -> Any:
-        if _callback_prefix(event) in BATCHED_CALLBACKS:
+        if _callback_prefix(event) in self.batched:
             data["fsm_storage"] = self.storage
             context = self.resolve_event_context(data["bot"], data)
             if context is not None:
@@ -98,8 +100,10 @@ class LeanFSMContextMiddleware(FSMContextMiddleware):
 class UpdateMiddleware(BaseMiddleware):
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
                  default_locale: str, default_timezone: str, activity: Activity, *,
-                 fsm: FSMContextMiddleware, isolation: BaseEventIsolation) -> None:
+                 fsm: FSMContextMiddleware, isolation: BaseEventIsolation,
+                 batched: set[str]) -> None:
         self.fsm = fsm
+        self.batched = batched
         self.isolation = isolation
         self.sessions = sessions
         self.clock = clock
@@ -112,7 +116,7 @@ class UpdateMiddleware(BaseMiddleware):
         assert isinstance(event, Update)
         bot: Bot = data["bot"]
         self.activity.enter()
-        if _callback_prefix(event) in BATCHED_CALLBACKS:
+        if _callback_prefix(event) in self.batched:
             try:
                 return await self._handle_batched(handler, event, data, bot)
             finally:

@@ -1,6 +1,6 @@
 """The outbox's storage side: what is owed to which chat, and each attempt's outcome.
 
-Services enqueue here (plain values, no messenger types); ``bot.outbox`` delivers. Every state
+Services enqueue here (plain values, no messenger types); ``bot.runtime.outbox`` delivers. Every state
 change is committed before and after the attempt, so a restart neither loses nor repeats a
 message that was confirmed sent.
 """

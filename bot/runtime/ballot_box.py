@@ -22,17 +22,17 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import decisions as glue
-from bot.cards import CardEditor
-from bot.clock import Clock
+from bot.effects import decisions as effects
+from bot.runtime.cards import CardEditor
+from bot.runtime.clock import Clock
 from bot.services import ballots, updates
 from bot.services.ballots import Counted, Press
 
 if TYPE_CHECKING:
     from aiogram import Bot
 
-    from bot.outbox import OutboxWorker
-    from bot.scheduler import Scheduler
+    from bot.runtime.outbox import OutboxWorker
+    from bot.runtime.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -115,11 +115,11 @@ class BallotBox:
                                             default_locale=self.default_locale)
             closed = {proposal.id for proposal, _ in tally.closed}
             for proposal, result in tally.closed:
-                await glue.finish(session, proposal, result, now, cards=self.cards,
+                await effects.finish(session, proposal, result, now, cards=self.cards,
                                   scheduler=self.scheduler, bot=self.bot, outbox=self.outbox)
             for proposal_id in tally.counted_on - closed:
-                self.cards.touch(session, glue.card_key(proposal_id),
-                                 glue.card_renderer(proposal_id))
+                self.cards.touch(session, effects.card_key(proposal_id),
+                                 effects.card_renderer(proposal_id))
             await session.commit()
         self.batches += 1
         for item, counted in zip(taken, tally.counted, strict=True):

@@ -1,0 +1,148 @@
+"""Membership on Telegram beyond the reply: a decision carried out, and membership votes.
+
+A coordinator's press (``handlers.membership``) and a membership vote closed by the scheduler
+or a ballot must have the same effects: the coordinators' cards show the outcome,
+the join request is approved or declined (or a one-person invite link is sent), the group gets a
+welcome card and the applicant a private message. Each step stands on its own: one failing (a
+user who blocked the bot, a request already gone) does not stop the others.
+
+Membership votes (PRODUCT.md §2, §5): when an alliance's approval mode is ``vote``, a submitted
+application opens a yes/no proposal (``open_vote``, in the submitting transaction), and its
+outcome decides the application inside the transaction that closed the proposal (the decision
+and the close commit together), then — once committed — carries the decision out on Telegram
+exactly as a coordinator's press would. The card and the jobs of such a vote are armed by the
+outbox's next poll and the scheduler's next refresh (deadlines are at least an hour away).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.effects import decisions as decision_effects
+from bot.i18n import format_number, use_locale
+from bot.i18n import gettext as _
+from bot.runtime.aftercommit import spawn_after_commit
+from bot.services import decisions, membership, tally
+from bot.services.errors import DomainError
+from bot.services.membership import Decision
+from bot.views import membership as views
+from storage.models import Alliance, Application, Proposal
+
+if TYPE_CHECKING:
+    from bot.runtime.app import AllianceApp
+
+log = logging.getLogger(__name__)
+
+INVITE_LIFETIME = timedelta(hours=24)
+
+
+async def carry_out(bot: Bot, decision: Decision, now: datetime) -> None:
+    """Everything Telegram must see of a decision. Each step on its own: one failing (a user who
+    blocked the bot, a request already gone) does not stop the others."""
+    for chat_id, message_id, locale in decision.cards:
+        with use_locale(locale):
+            await quietly(bot.edit_message_text(text=views.decided_card(decision), chat_id=chat_id,
+                                                 message_id=message_id))
+    if not decision.approved:
+        # The reason goes first: declining the request may close the way to write to them.
+        with use_locale(decision.person_locale):
+            await quietly(bot.send_message(decision.person_id, views.rejection(decision)))
+        if decision.join_chat_id is not None:
+            await quietly(bot.decline_chat_join_request(decision.join_chat_id, decision.person_id))
+        return
+    in_group = False
+    if decision.join_chat_id is not None:
+        in_group = await quietly(bot.approve_chat_join_request(decision.join_chat_id,
+                                                                decision.person_id)) is not None
+    link = None
+    if not in_group and decision.home_chat_id is not None:
+        member = await quietly(bot.get_chat_member(decision.home_chat_id, decision.person_id))
+        in_group = member is not None and member.status in ("creator", "administrator", "member",
+                                                            "restricted")
+        if not in_group:
+            created = await quietly(bot.create_chat_invite_link(
+                decision.home_chat_id, name=decision.answers.get("name", "")[:32] or None,
+                expire_date=now + INVITE_LIFETIME, member_limit=1))
+            link = created.invite_link if created is not None else None
+    if decision.home_chat_id is not None:
+        with use_locale(decision.alliance_locale):
+            await quietly(bot.send_message(decision.home_chat_id, views.welcome_card(decision.answers),
+                                            message_thread_id=decision.home_thread_id))
+    with use_locale(decision.person_locale):
+        await quietly(bot.send_message(decision.person_id,
+                                        views.private_welcome(decision, link, in_group)))
+
+
+async def quietly(call: Any) -> Any:
+    try:
+        return await call
+    except TelegramAPIError as error:
+        log.info("%s failed: %s", getattr(call, "__qualname__", "call"), type(error).__name__)
+        return None
+
+
+# -- membership votes ----------------------------------------------------------------------------
+
+SUBJECT = "membership"
+
+
+async def open_membership_vote(session: AsyncSession, *, alliance_id: int, application_id: int,
+                               business: str, summary: str = "", now: datetime) -> Proposal:
+    """A yes/no proposal about one application, on the alliance's default rules; its card is
+    queued for the home group and its jobs armed by the scheduler's next refresh. The caller
+    commits."""
+    alliance = await session.get(Alliance, alliance_id)
+    if alliance is None:
+        raise ValueError(f"no alliance {alliance_id}")
+    with use_locale(alliance.locale):
+        title = _("Admit “{business}” as a member?").format(business=business)
+        text = summary or _("An application to join the alliance.")
+    proposal = await decisions.open_proposal(
+        session, alliance_id=alliance_id, author_id=None, title=title[:decisions.TITLE_LIMIT],
+        text=text[:decisions.TEXT_LIMIT], kind=tally.YES_NO, subject_kind=SUBJECT,
+        subject_ref=str(application_id), now=now)
+    await decision_effects.opened(session, proposal, now, scheduler=None)
+    return proposal
+
+
+async def open_vote(session: AsyncSession, application: Application, now: datetime) -> None:
+    """The membership vote on a just-submitted application (the caller commits)."""
+    answers = application.answers or {}
+    summary_lines = [str(answers.get(field)) for field in ("category", "region", "services")
+                     if answers.get(field)]
+    await open_membership_vote(session, alliance_id=application.alliance_id,
+                               application_id=application.id,
+                               business=str(answers.get("name") or "")[:120],
+                               summary="\n".join(summary_lines), now=now)
+
+
+async def decided(event: decision_effects.OutcomeEvent) -> None:
+    alliance = await event.session.get(Alliance, event.proposal.alliance_id)
+    result = event.result
+    with use_locale(alliance.locale if alliance else None):
+        reason = _("The members' vote: Yes {yes}, No {no}, Abstain {abstain}; {outcome}.").format(
+            yes=format_number(result.counts[tally.YES]), no=format_number(result.counts[tally.NO]),
+            abstain=format_number(result.counts[tally.ABSTAIN]),
+            outcome=_("approved") if result.passed else _("not approved"))
+    try:
+        decision = await membership.decide_application(
+            event.session, int(event.proposal.subject_ref or 0), approve=result.passed,
+            actor_id=None, reason=reason, now=event.now)
+    except DomainError as error:  # a coordinator decided it meanwhile: their decision stands
+        log.info("membership vote %s: application already %s", event.proposal.id,
+                 error.params.get("status"))
+        return
+    bot = event.bot
+    if bot is not None:
+        spawn_after_commit(event.session, lambda: carry_out(bot, decision, event.now))
+
+
+def install(app: AllianceApp) -> None:
+    """Plug membership into the runtime: a membership vote's outcome decides its application."""
+    decision_effects.on_outcome(SUBJECT, decided)

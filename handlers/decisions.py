@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
@@ -29,9 +28,6 @@ from bot.services.inputs import number, row_id
 from bot.views import decisions as views
 from bot.views.decisions import DecisionsPageCb, WizardCb
 from handlers.replies import refuse
-
-if TYPE_CHECKING:
-    from storage.models import Alliance
 
 
 class Proposing(StatesGroup):
@@ -92,7 +88,7 @@ async def propose_link(message: Message, command: CommandObject, state: FSMConte
     await _begin(message, state, ctx, alliance)
 
 
-async def _begin(message: Message, state: FSMContext, ctx: Ctx, alliance: Alliance) -> None:
+async def _begin(message: Message, state: FSMContext, ctx: Ctx, alliance: decisions.Alliance) -> None:
     try:
         draft = await decisions.start_draft(ctx.session, alliance, _person(ctx))
     except DomainError as error:

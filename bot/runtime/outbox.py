@@ -78,7 +78,7 @@ class OutboxWorker:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        async with self.sessions() as session:
+        async with self.sessions.begin() as session:
             recovered = await store.recover_interrupted(session, self.clock.now())
         if recovered:
             log.warning("outbox: %d item(s) interrupted by a crash will be sent again", recovered)
@@ -155,7 +155,7 @@ class OutboxWorker:
     async def _deliver(self, item: OutboxItem) -> None:
         try:
             async with self._chat_limiter(item.chat_id), self.global_limiter:
-                async with self.sessions() as session:
+                async with self.sessions.begin() as session:
                     if not await store.claim(session, item.id):
                         return
                 await self._attempt(item)
@@ -173,7 +173,7 @@ class OutboxWorker:
             await self._retry(item, timedelta(seconds=error.retry_after), f"429: {error.message}",
                               count_attempt=False)
         except TelegramMigrateToChat as error:
-            async with self.sessions() as session:
+            async with self.sessions.begin() as session:
                 await store.retarget_chat(session, item.chat_id, error.migrate_to_chat_id)
             await self._retry(item, timedelta(0), "chat migrated", count_attempt=False)
         except (TelegramForbiddenError, TelegramBadRequest) as error:
@@ -186,7 +186,7 @@ class OutboxWorker:
             await self._retry(item, store.retry_delay(item.attempts + 1),
                               f"{type(error).__name__}: {error}", count_attempt=True)
         else:
-            async with self.sessions() as session:
+            async with self.sessions.begin() as session:
                 await store.mark_sent(session, item.id, message_id, self.clock.now())
             self.sent += 1
             await self._after_sent(item, message_id)
@@ -212,13 +212,13 @@ class OutboxWorker:
         if count_attempt and attempts >= self.config.max_attempts:
             await self._give_up(item, f"gave up after {attempts} attempts: {reason}")
             return
-        async with self.sessions() as session:
+        async with self.sessions.begin() as session:
             await store.mark_retry(session, item.id, self.clock.now() + delay, reason,
                                    count_attempt=count_attempt)
         log.info("outbox: item %s retried in %.0fs (%s)", item.id, delay.total_seconds(), reason)
 
     async def _give_up(self, item: OutboxItem, reason: str) -> None:
-        async with self.sessions() as session:
+        async with self.sessions.begin() as session:
             await store.mark_failed(session, item.id, reason, self.clock.now())
         self.failed += 1
         log.warning("outbox: item %s to chat %s failed: %s", item.id, item.chat_id, reason)

@@ -239,7 +239,7 @@ class Scheduler:
 
     async def _maintenance(self) -> None:
         try:
-            async with self.sessions() as session:
+            async with self.sessions.begin() as session:
                 now = self.clock.now()
                 await updates.prune(session, now)
                 await job_runs.prune(session, now)

@@ -187,7 +187,6 @@ async def setup(
                      created_at=now))
     audit.record(session, alliance_id=alliance.id, actor_id=person_id, action="alliance.setup",
                  subject=str(chat.tg_chat_id), now=now)
-    await session.commit()
     return alliance, True
 
 
@@ -209,7 +208,6 @@ async def choose_language(session: AsyncSession, alliance_id: int, person_id: in
                      action="alliance.language", details={"from": alliance.locale, "to": locale},
                      now=now)
         alliance.locale, alliance.updated_at = locale, now
-    await session.commit()
     return alliance
 
 
@@ -235,7 +233,6 @@ async def choose_timezone(session: AsyncSession, alliance_id: int, person_id: in
                      action="alliance.timezone",
                      details={"from": alliance.timezone, "to": timezone}, now=now)
         alliance.timezone, alliance.updated_at = timezone, now
-    await session.commit()
     return alliance
 
 
@@ -252,7 +249,6 @@ async def set_card_topic(session: AsyncSession, tg_chat_id: int, thread_id: int 
     audit.record(session, alliance_id=place.alliance.id, actor_id=person_id,
                  action="chat.topic", subject=str(tg_chat_id), details={"thread_id": thread_id},
                  now=now)
-    await session.commit()
     return place.alliance
 
 
@@ -271,7 +267,6 @@ async def link_chat(session: AsyncSession, chat: ChatFacts, alliance_id: int, pe
     record.alliance_id, record.role, record.active, record.updated_at = alliance_id, "linked", True, now
     audit.record(session, alliance_id=alliance_id, actor_id=person_id, action="chat.link",
                  subject=str(chat.tg_chat_id), details={"title": chat.title or ""}, now=now)
-    await session.commit()
     return alliance
 
 
@@ -286,7 +281,6 @@ async def set_charter(session: AsyncSession, alliance_id: int, person_id: int, t
     alliance.charter, alliance.updated_at = text, now
     audit.record(session, alliance_id=alliance_id, actor_id=person_id, action="charter.set",
                  details={"length": len(text)}, now=now)
-    await session.commit()
     return alliance
 
 
@@ -305,7 +299,6 @@ async def migrate_chat(session: AsyncSession, old_id: int, new_id: int, now: dat
     if old.alliance_id is not None:
         audit.record(session, alliance_id=old.alliance_id, actor_id=None, action="chat.migrated",
                      details={"from": old_id, "to": new_id}, now=now)
-    await session.commit()
 
 
 async def set_chat_presence(session: AsyncSession, chat: ChatFacts, present: bool,
@@ -318,7 +311,6 @@ async def set_chat_presence(session: AsyncSession, chat: ChatFacts, present: boo
             audit.record(session, alliance_id=record.alliance_id, actor_id=None,
                          action="chat.bot_added" if present else "chat.bot_removed",
                          subject=str(chat.tg_chat_id), now=now)
-    await session.commit()
     alliance = await session.get(Alliance, record.alliance_id) if record.alliance_id else None
     return Place(chat=record, alliance=alliance)
 

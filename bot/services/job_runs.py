@@ -37,5 +37,4 @@ async def claim(session: AsyncSession, job_id: str, due_at: datetime, now: datet
 
 async def prune(session: AsyncSession, now: datetime) -> int:
     result = await session.execute(delete(JobRun).where(JobRun.ran_at < now - KEEP_FOR))
-    await session.commit()
     return result.rowcount or 0

@@ -104,7 +104,6 @@ async def set_approval_mode(session: AsyncSession, alliance_id: int, person_id: 
     _set_setting(alliance, "approval_mode", mode, now)
     audit.record(session, alliance_id=alliance_id, actor_id=person_id,
                  action="settings.approval_mode", subject=mode, now=now)
-    await session.commit()
     return alliance
 
 
@@ -119,7 +118,6 @@ async def set_country(session: AsyncSession, alliance_id: int, person_id: int, c
     _set_setting(alliance, "country", value, now)
     audit.record(session, alliance_id=alliance_id, actor_id=person_id, action="settings.country",
                  subject=value, now=now)
-    await session.commit()
     return alliance
 
 
@@ -146,7 +144,6 @@ async def set_categories(session: AsyncSession, alliance_id: int, person_id: int
     _set_setting(alliance, "categories", items, now)
     audit.record(session, alliance_id=alliance_id, actor_id=person_id, action="settings.categories",
                  subject=", ".join(items)[:255], now=now)
-    await session.commit()
     return alliance
 
 
@@ -206,7 +203,6 @@ async def rotate_join_code(session: AsyncSession, alliance_id: int, person_id: i
     session.add(record)
     audit.record(session, alliance_id=alliance_id, actor_id=person_id, action="join_code.rotated",
                  now=now)
-    await session.commit()
     return record.code
 
 
@@ -443,7 +439,6 @@ async def remember_cards(session: AsyncSession, application_id: int,
     if application is not None:
         known = list((application.cards or {}).get("messages", []))
         application.cards = {"messages": known + [list(card) for card in cards]}
-        await session.commit()
 
 
 async def application_for(session: AsyncSession, application_id: int) -> tuple[Application, Alliance]:
@@ -711,7 +706,6 @@ async def update_profile(session: AsyncSession, alliance_id: int, person_id: int
     else:
         member.contact_kind, member.contact = valid_contact(value, country(alliance))
     member.updated_at = now
-    await session.commit()
     return member
 
 
@@ -725,7 +719,6 @@ async def leave(session: AsyncSession, alliance_id: int, person_id: int, now: da
     member.status_reason = None
     audit.record(session, alliance_id=alliance_id, actor_id=person_id, action="member.left",
                  subject=str(member.id), now=now)
-    await session.commit()
     return member
 
 
@@ -775,7 +768,6 @@ async def suspend(session: AsyncSession, alliance_id: int, coordinator_id: int, 
     audit.record(session, alliance_id=alliance_id, actor_id=coordinator_id,
                  action="member.suspended", subject=str(member.id), details={"reason": clean},
                  now=now)
-    await session.commit()
     return member
 
 
@@ -788,7 +780,6 @@ async def reinstate(session: AsyncSession, alliance_id: int, coordinator_id: int
     member.status_changed_at = member.updated_at = now
     audit.record(session, alliance_id=alliance_id, actor_id=coordinator_id,
                  action="member.reinstated", subject=str(member.id), now=now)
-    await session.commit()
     return member
 
 
@@ -816,7 +807,6 @@ async def remove(session: AsyncSession, alliance_id: int, coordinator_id: int, m
     audit.record(session, alliance_id=alliance_id, actor_id=coordinator_id, action="member.removed",
                  subject=str(member.id), details={"ban": ban, "reason": member.status_reason},
                  now=now)
-    await session.commit()
     return Removal(member=member, people=people, chats=chats)
 
 
@@ -853,7 +843,6 @@ async def promote(session: AsyncSession, alliance_id: int, coordinator_id: int, 
     role.role = "coordinator"
     audit.record(session, alliance_id=alliance_id, actor_id=coordinator_id,
                  action="coordinator.promoted", subject=str(person_id), now=now)
-    await session.commit()
     return person
 
 
@@ -870,7 +859,6 @@ async def demote(session: AsyncSession, alliance_id: int, coordinator_id: int, p
     role.role = "member"
     audit.record(session, alliance_id=alliance_id, actor_id=coordinator_id,
                  action="coordinator.demoted", subject=str(person_id), now=now)
-    await session.commit()
     return person
 
 
@@ -898,7 +886,6 @@ async def team_code(session: AsyncSession, alliance_id: int, person_id: int, now
     record = JoinCode(code=secrets.token_urlsafe(9), kind="team", alliance_id=alliance_id,
                       member_id=member.id, created_by=person_id, created_at=now)
     session.add(record)
-    await session.commit()
     return record.code
 
 
@@ -925,7 +912,6 @@ async def join_team(session: AsyncSession, code: str, person_id: int, now: datet
     record.revoked_at = now
     audit.record(session, alliance_id=record.alliance_id, actor_id=person_id,
                  action="team.joined", subject=str(member.id), now=now)
-    await session.commit()
     return member
 
 
@@ -943,6 +929,5 @@ async def remove_colleague(session: AsyncSession, alliance_id: int, owner_id: in
     audit.record(session, alliance_id=alliance_id, actor_id=owner_id, action="team.removed",
                  subject=str(person_id), now=now)
     person = await session.get(Person, person_id)
-    await session.commit()
     assert person is not None
     return person

@@ -107,7 +107,6 @@ async def claim(session: AsyncSession, item_id: int) -> bool:
         .where(OutboxItem.id == item_id, OutboxItem.status == PENDING)
         .values(status=SENDING, attempts=OutboxItem.attempts + 1)
     )
-    await session.commit()
     return bool(result.rowcount)
 
 
@@ -116,7 +115,6 @@ async def mark_sent(session: AsyncSession, item_id: int, message_id: int | None,
         update(OutboxItem).where(OutboxItem.id == item_id)
         .values(status=SENT, sent_at=now, message_id=message_id, last_error=None)
     )
-    await session.commit()
 
 
 async def mark_retry(session: AsyncSession, item_id: int, at: datetime, error: str,
@@ -127,7 +125,6 @@ async def mark_retry(session: AsyncSession, item_id: int, at: datetime, error: s
     if not count_attempt:
         values["attempts"] = OutboxItem.attempts - 1
     await session.execute(update(OutboxItem).where(OutboxItem.id == item_id).values(**values))
-    await session.commit()
 
 
 async def retarget_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> None:
@@ -135,7 +132,6 @@ async def retarget_chat(session: AsyncSession, old_chat_id: int, new_chat_id: in
     await session.execute(update(OutboxItem).where(OutboxItem.chat_id == old_chat_id,
                                                    OutboxItem.status.in_((PENDING, SENDING)))
                           .values(chat_id=new_chat_id))
-    await session.commit()
 
 
 async def mark_failed(session: AsyncSession, item_id: int, error: str, now: datetime) -> None:
@@ -143,7 +139,6 @@ async def mark_failed(session: AsyncSession, item_id: int, error: str, now: date
         update(OutboxItem).where(OutboxItem.id == item_id)
         .values(status=FAILED, last_error=error[:512], sent_at=None, not_before=now)
     )
-    await session.commit()
 
 
 async def recover_interrupted(session: AsyncSession, now: datetime) -> int:
@@ -157,7 +152,6 @@ async def recover_interrupted(session: AsyncSession, now: datetime) -> int:
         update(OutboxItem).where(OutboxItem.status == SENDING)
         .values(status=PENDING, not_before=now)
     )
-    await session.commit()
     return result.rowcount or 0
 
 

@@ -60,7 +60,6 @@ async def set_locale(session: AsyncSession, person_id: int, locale: str, now: da
         raise DomainError("unknown_person")
     person.locale = locale
     person.updated_at = now
-    await session.commit()
     return person
 
 

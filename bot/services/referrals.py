@@ -287,7 +287,6 @@ async def create(session: AsyncSession, alliance_id: int, person_id: int, draft:
     await session.flush()
     _event(session, referral.id, person_id, SENT, now, receiver_id=receiver.id,
            passed_from=draft.passed_from_id)
-    await session.commit()
     return referral
 
 
@@ -324,7 +323,7 @@ async def as_referrer(session: AsyncSession, referral_id: int, person_id: int) -
 
 
 async def _move(session: AsyncSession, referral_id: int, from_states: tuple[str, ...],
-                to_state: str, actor_id: int | None, now: datetime, *, commit: bool = True,
+                to_state: str, actor_id: int | None, now: datetime, *,
                 event_details: dict[str, Any] | None = None, **values: Any) -> Referral:
     """The one way a referral changes state: atomic, first come first served."""
     result = await session.execute(
@@ -336,8 +335,6 @@ async def _move(session: AsyncSession, referral_id: int, from_states: tuple[str,
     if not result.rowcount:
         raise DomainError(f"referral_is_{referral.status}")
     _event(session, referral_id, actor_id, to_state, now, **(event_details or {}))
-    if commit:
-        await session.commit()  # expire_on_commit=False: ``referral`` stays as read after the UPDATE
     return referral
 
 
@@ -402,7 +399,7 @@ async def expire(session: AsyncSession, referral_id: int, now: datetime) -> Refe
     if referral is None or referral.status != SENT or now < referral.created_at + EXPIRE_AFTER:
         return None
     try:
-        return await _move(session, referral_id, (SENT,), EXPIRED, None, now, commit=False,
+        return await _move(session, referral_id, (SENT,), EXPIRED, None, now,
                            closed_at=now)
     except DomainError:
         return None
@@ -419,7 +416,6 @@ async def rate(session: AsyncSession, referral_id: int, person_id: int, stars: i
         raise DomainError("referral_rating_closed")
     referral.rating, referral.rated_at, referral.updated_at = stars, now, now
     _event(session, referral.id, person_id, "rated", now, stars=stars)
-    await session.commit()
     return referral
 
 
@@ -433,7 +429,6 @@ async def comment(session: AsyncSession, referral_id: int, person_id: int, text:
     referral.rating_comment = clean_text(text, COMMENT_LIMIT, "referral_bad_comment")
     referral.updated_at = now
     _event(session, referral.id, person_id, "commented", now)
-    await session.commit()
     return referral
 
 

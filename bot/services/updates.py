@@ -99,5 +99,4 @@ async def prune(session: AsyncSession, now: datetime) -> int:
         delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < now - KEEP_FOR)
     )
     await session.execute(delete(ReceivedUpdate).where(ReceivedUpdate.received_at < now - KEEP_FOR))
-    await session.commit()
     return result.rowcount or 0

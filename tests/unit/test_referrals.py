@@ -395,9 +395,11 @@ async def test_accept_and_decline_at_once_in_two_transactions_have_one_winner(
         await member(session, aid, "Lin", 1)
         chen = await member(session, aid, "Chen", 2, 3)
         referral = await refs.create(session, aid, 1, draft(chen), NOW)
+        await session.commit()  # the caller owns the transaction, as the update middleware does
     for _round in range(5):
         async with sessions() as session:
             rid = (await refs.create(session, aid, 1, draft(chen), NOW)).id
+            await session.commit()
 
         async def press(action: str, person: int, rid: int = rid) -> str:
             async with sessions() as session:
@@ -406,6 +408,7 @@ async def test_accept_and_decline_at_once_in_two_transactions_have_one_winner(
                         await refs.accept(session, rid, person, NOW)
                     else:
                         await refs.decline(session, rid, person, "busy", NOW)
+                    await session.commit()
                 except DomainError as error:
                     return error.code
                 return "won"

@@ -26,10 +26,11 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.types import CallbackQuery, ChatJoinRequest, ChatMemberUpdated, InlineKeyboardMarkup, Message
 
-from bot.effects.membership import carry_out, open_vote
+from bot.effects.membership import carry_out, open_vote, queue_welcome, tell_people
 from bot.effects.membership import quietly as _quietly
 from bot.i18n import set_locale, use_locale
 from bot.runtime.context import Ctx
+from bot.runtime.outbox import OutboxWorker
 from bot.services import alliances, membership, people
 from bot.services.errors import DomainError
 from bot.services.outgoing import Outgoing, enqueue
@@ -406,7 +407,7 @@ async def cancel(message: Message, state: FSMContext, ctx: Ctx) -> None:
 
 
 async def decide(query: CallbackQuery, callback_data: DecideCb, state: FSMContext, bot: Bot,
-                 ctx: Ctx) -> None:
+                 ctx: Ctx, outbox: OutboxWorker) -> None:
     try:
         person_id = _me(ctx)
         if callback_data.approve:
@@ -420,6 +421,7 @@ async def decide(query: CallbackQuery, callback_data: DecideCb, state: FSMContex
         await refuse(query, error)
         return
     if callback_data.approve:
+        await queue_welcome(ctx.session, decision, ctx.now, outbox=outbox)
         await query.answer(views.approved_toast())
         await carry_out(bot, decision, ctx.now)
         return
@@ -720,7 +722,7 @@ async def suspend(message: Message, command: CommandObject, ctx: Ctx) -> None:
     try:
         alliance, member, reason = await _member_target(message, command, ctx)
         member = await membership.suspend(ctx.session, alliance.id, _me(ctx), member.id, reason, ctx.now)
-        await _tell_people(ctx, alliance, member)
+        await tell_people(ctx.session, alliance, member, ctx.now)
     except DomainError as error:
         await refuse(message, error)
         return
@@ -731,7 +733,7 @@ async def reinstate(message: Message, command: CommandObject, ctx: Ctx) -> None:
     try:
         alliance, member, _rest = await _member_target(message, command, ctx)
         member = await membership.reinstate(ctx.session, alliance.id, _me(ctx), member.id, ctx.now)
-        await _tell_people(ctx, alliance, member)
+        await tell_people(ctx.session, alliance, member, ctx.now)
     except DomainError as error:
         await refuse(message, error)
         return
@@ -746,7 +748,7 @@ async def remove(message: Message, command: CommandObject, bot: Bot, ctx: Ctx) -
         reason = words[1] if ban and len(words) > 1 else (None if ban else rest)
         removal = await membership.remove(ctx.session, alliance.id, _me(ctx), member.id, reason,
                                           ban, ctx.now)
-        await _tell_people(ctx, alliance, removal.member)
+        await tell_people(ctx.session, alliance, removal.member, ctx.now)
     except DomainError as error:
         await refuse(message, error)
         return
@@ -759,15 +761,6 @@ async def remove(message: Message, command: CommandObject, bot: Bot, ctx: Ctx) -
                 banned += 1
     failed_chats = min(failed, len(removal.chats))
     await message.reply(views.removed(removal.member, banned, failed_chats))
-
-
-async def _tell_people(ctx: Ctx, alliance: Any, member: Any) -> None:
-    """The member's people hear of a change in standing privately, through the outbox."""
-    for reader in await membership.member_readers(ctx.session, member.id):
-        with use_locale(reader.locale):
-            text = views.status_notice(member, alliance.name)
-        await enqueue(ctx.session, Outgoing(chat_id=reader.person_id, text=text), now=ctx.now,
-                      alliance_id=alliance.id, purpose="membership.status")
 
 
 async def _person_target(message: Message, command: CommandObject, ctx: Ctx) -> tuple[Any, int]:

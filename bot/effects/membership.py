@@ -27,15 +27,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.effects import decisions as decision_effects
 from bot.i18n import format_number, use_locale
 from bot.i18n import gettext as _
-from bot.runtime.aftercommit import spawn_after_commit
+from bot.runtime.aftercommit import after_commit, spawn_after_commit
 from bot.services import decisions, membership, tally
 from bot.services.errors import DomainError
 from bot.services.membership import Decision
+from bot.services.outgoing import Outgoing, enqueue
 from bot.views import membership as views
-from storage.models import Alliance, Application, Proposal
+from storage.models import Alliance, Application, Member, Proposal
 
 if TYPE_CHECKING:
     from bot.runtime.app import AllianceApp
+    from bot.runtime.outbox import OutboxWorker
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +72,36 @@ async def carry_out(bot: Bot, decision: Decision, now: datetime) -> None:
                 decision.home_chat_id, name=decision.answers.get("name", "")[:32] or None,
                 expire_date=now + INVITE_LIFETIME, member_limit=1))
             link = created.invite_link if created is not None else None
-    if decision.home_chat_id is not None:
-        with use_locale(decision.alliance_locale):
-            await quietly(bot.send_message(decision.home_chat_id, views.welcome_card(decision.answers),
-                                            message_thread_id=decision.home_thread_id))
     with use_locale(decision.person_locale):
         await quietly(bot.send_message(decision.person_id,
                                         views.private_welcome(decision, link, in_group)))
+
+
+async def queue_welcome(session: AsyncSession, decision: Decision, now: datetime, *,
+                        outbox: OutboxWorker | None) -> None:
+    """The home group's welcome card, queued in the deciding transaction: it commits with the
+    decision and the outbox delivers it under the group's limits, so a crash between the
+    commit and the send cannot lose it."""
+    if not decision.approved or decision.home_chat_id is None:
+        return
+    with use_locale(decision.alliance_locale):
+        text = views.welcome_card(decision.answers)
+    await enqueue(session, Outgoing(chat_id=decision.home_chat_id, thread_id=decision.home_thread_id,
+                                    text=text),
+                  now=now, alliance_id=decision.alliance_id,
+                  dedup_key=f"membership.welcome:{decision.application_id}")
+    if outbox is not None:
+        after_commit(session, outbox.wake)
+
+
+async def tell_people(session: AsyncSession, alliance: Alliance, member: Member,
+                      now: datetime) -> None:
+    """The member's people hear of a change in standing privately, through the outbox."""
+    for reader in await membership.member_readers(session, member.id):
+        with use_locale(reader.locale):
+            text = views.status_notice(member, alliance.name)
+        await enqueue(session, Outgoing(chat_id=reader.person_id, text=text), now=now,
+                      alliance_id=alliance.id, purpose="membership.status")
 
 
 async def quietly(call: Any) -> Any:
@@ -138,6 +163,7 @@ async def decided(event: decision_effects.OutcomeEvent) -> None:
         log.info("membership vote %s: application already %s", event.proposal.id,
                  error.params.get("status"))
         return
+    await queue_welcome(event.session, decision, event.now, outbox=event.outbox)
     bot = event.bot
     if bot is not None:
         spawn_after_commit(event.session, lambda: carry_out(bot, decision, event.now))

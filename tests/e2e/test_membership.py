@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from bot.emulator import BotRights, SimUser
@@ -515,3 +518,25 @@ async def test_join_request_from_an_active_member_or_a_waiting_applicant(harness
     await lin.press(world.last(lin), "✅ Approve")
     assert group.chat.member(bo.user).active
     assert "https://t.me/+" not in world.last(bo).text  # the request was approved: no link needed
+
+
+async def test_the_welcome_card_survives_a_telegram_failure_and_goes_once(
+        harness: Harness) -> None:
+    """The welcome card is queued with the decision (the outbox retries a 502), not sent on the
+    side where a failure or a crash after the commit lost it."""
+    lin, _chen, group = await setup_group(harness)
+    world = harness.world
+    await harness.say(lin, group, "/joinlink")
+    bo = world.user("Bo", lang="en")
+    await bo.start(payload_in(world.last(group).text))
+    await world.settle()
+    await answer_all(harness, bo)
+    # Telegram fails longer than a direct reply's retries last; the outbox keeps trying.
+    harness.emulator.faults.add("sendMessage", 502, chat_id=group, times=4)
+    await lin.press(world.last(lin), "✅ Approve", wait=False)
+    for _ in range(40):  # the outbox's backoff passes on the bot's clock
+        await asyncio.sleep(0.1)
+        harness.clock.advance(timedelta(seconds=30))
+    await world.settle(timeout=30)
+    welcomes = [m for m in world.messages_in(group) if "Please welcome our new member" in m.text]
+    assert len(welcomes) == 1

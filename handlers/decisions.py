@@ -40,11 +40,6 @@ class Proposing(StatesGroup):
     review = State()
 
 
-def _person(ctx: Ctx) -> int:
-    if ctx.anonymous or ctx.person is None:
-        raise DomainError("anonymous")
-    return ctx.person.id
-
 
 # -- the wizard ----------------------------------------------------------------------------------
 
@@ -54,7 +49,7 @@ async def propose_in_group(message: Message, bot: Bot, ctx: Ctx) -> None:
         if ctx.alliance_id is None:
             raise DomainError("not_home_chat")
         assert ctx.place is not None and ctx.place.alliance is not None
-        await decisions.require_may_propose(ctx.session, ctx.place.alliance, _person(ctx))
+        await decisions.require_may_propose(ctx.session, ctx.place.alliance, ctx.person_id)
     except DomainError as error:
         await refuse(message, error)
         return
@@ -68,7 +63,7 @@ async def propose_in_group(message: Message, bot: Bot, ctx: Ctx) -> None:
 async def propose(message: Message, state: FSMContext, ctx: Ctx) -> None:
     try:
         alliance = await alliances.alliance_in_context(
-            ctx.session, None, _person(ctx), private=True, coordinating=False)
+            ctx.session, None, ctx.person_id, private=True, coordinating=False)
     except DomainError as error:
         await refuse(message, error)
         return
@@ -81,7 +76,7 @@ async def propose_link(message: Message, command: CommandObject, state: FSMConte
     argument = (command.args or "").partition("-")[2]
     try:
         alliance = await decisions.alliance_of(
-            ctx.session, row_id(argument), ctx.person.id if ctx.person is not None else None)
+            ctx.session, row_id(argument), ctx.speaker_id)
     except DomainError as error:
         await refuse(message, error)
         return
@@ -90,7 +85,7 @@ async def propose_link(message: Message, command: CommandObject, state: FSMConte
 
 async def _begin(message: Message, state: FSMContext, ctx: Ctx, alliance: decisions.Alliance) -> None:
     try:
-        draft = await decisions.start_draft(ctx.session, alliance, _person(ctx))
+        draft = await decisions.start_draft(ctx.session, alliance, ctx.person_id)
     except DomainError as error:
         await refuse(message, error)
         return
@@ -232,7 +227,7 @@ async def wizard_button(query: CallbackQuery, callback_data: WizardCb, state: FS
             _cycle(draft, value)
             following = Proposing.review
         elif action == "publish" and step == Proposing.review.state:
-            proposal = await decisions.publish_draft(ctx.session, draft, _person(ctx), ctx.now)
+            proposal = await decisions.publish_draft(ctx.session, draft, ctx.person_id, ctx.now)
             await effects.opened(ctx.session, proposal, ctx.now, scheduler=scheduler,
                              outbox=outbox)
             await state.clear()
@@ -285,7 +280,7 @@ async def close(message: Message, command: CommandObject, ctx: Ctx, cards: CardE
         await message.reply(views.close_usage())
         return
     try:
-        proposal, result = await decisions.close_early(ctx.session, number, _person(ctx),
+        proposal, result = await decisions.close_early(ctx.session, number, ctx.person_id,
                                                        ctx.now, alliance_id=ctx.alliance_id)
     except DomainError as error:
         await refuse(message, error)
@@ -298,7 +293,7 @@ async def close(message: Message, command: CommandObject, ctx: Ctx, cards: CardE
 async def decisions_log(message: Message, ctx: Ctx) -> None:
     try:
         alliance_id = (await alliances.alliance_in_context(
-            ctx.session, ctx.place, ctx.person.id if ctx.person else None,
+            ctx.session, ctx.place, ctx.speaker_id,
             private=message.chat.type == "private", coordinating=False)).id
     except DomainError as error:
         await refuse(message, error)
@@ -313,7 +308,7 @@ async def decisions_page(query: CallbackQuery, callback_data: DecisionsPageCb, c
     try:
         private = isinstance(message, Message) and message.chat.type == "private"
         alliance_id = (await alliances.alliance_in_context(
-            ctx.session, ctx.place, ctx.person.id if ctx.person else None, private=private,
+            ctx.session, ctx.place, ctx.speaker_id, private=private,
             coordinating=False)).id
         if alliance_id != callback_data.a:
             raise DomainError("proposal_unknown")
@@ -334,7 +329,7 @@ async def proposal_details(message: Message, command: CommandObject, ctx: Ctx) -
         return
     try:
         proposal = await decisions.proposal_for(ctx.session, number,
-                                                ctx.person.id if ctx.person else None,
+                                                ctx.speaker_id,
                                                 ctx.alliance_id)
     except DomainError as error:
         await refuse(message, error)

@@ -63,11 +63,6 @@ DEADLINE_CHOICES = (24, 48, 72)
 SLOT_LINES = 2 * meetings.MAX_SLOTS  # lines of one message read as candidate times
 
 
-def _person(ctx: Ctx) -> int:
-    if ctx.anonymous or ctx.person is None:
-        raise DomainError("anonymous")
-    return ctx.person.id
-
 
 def _series_applies(step: State, data: dict) -> bool:
     kind = data.get("kind")
@@ -154,7 +149,7 @@ async def meeting_in_group(message: Message, bot: Bot, ctx: Ctx) -> None:
     try:
         if ctx.alliance_id is None:
             raise DomainError("not_home_chat")
-        await meetings.may_call_meeting(ctx.session, ctx.alliance_id, _person(ctx))
+        await meetings.may_call_meeting(ctx.session, ctx.alliance_id, ctx.person_id)
     except DomainError as error:
         await refuse(message, error)
         return
@@ -165,7 +160,7 @@ async def meeting_in_group(message: Message, bot: Bot, ctx: Ctx) -> None:
 
 async def meeting_in_private(message: Message, state: FSMContext, ctx: Ctx) -> None:
     try:
-        alliance = await alliances.alliance_in_context(ctx.session, None, _person(ctx), private=True,
+        alliance = await alliances.alliance_in_context(ctx.session, None, ctx.person_id, private=True,
                                                        coordinating=False)
     except DomainError as error:
         await refuse(message, error)
@@ -184,7 +179,7 @@ async def meeting_link(message: Message, command: CommandObject, state: FSMConte
 
 async def _start_meeting(message: Message, state: FSMContext, ctx: Ctx, alliance_id: int) -> None:
     try:
-        alliance = await meetings.may_call_meeting(ctx.session, alliance_id, _person(ctx))
+        alliance = await meetings.may_call_meeting(ctx.session, alliance_id, ctx.person_id)
     except DomainError as error:
         await refuse(message, error)
         return
@@ -276,9 +271,9 @@ async def _create(message: Message, state: FSMContext, bot: Bot, scheduler: Sche
                   deadline: datetime) -> None:
     data = await state.get_data()
     try:
-        await meetings.may_call_meeting(ctx.session, data["alliance_id"], _person(ctx))
+        await meetings.may_call_meeting(ctx.session, data["alliance_id"], ctx.person_id)
         meeting = await meetings.create_meeting(
-            ctx.session, alliance_id=data["alliance_id"], person_id=_person(ctx),
+            ctx.session, alliance_id=data["alliance_id"], person_id=ctx.person_id,
             title=data["title"], slots=_slots(data),
             duration_min=data.get("duration", meetings.DEFAULT_DURATION),
             place=data.get("place"), deadline=deadline, now=ctx.now)
@@ -369,7 +364,7 @@ async def answer_pressed(query: CallbackQuery, callback_data: views.AnswerCb, ca
                          ctx: Ctx) -> None:
     try:
         answered = await meetings.answer(ctx.session, slot_id=callback_data.slot_id,
-                                         person_id=_person(ctx), choice=callback_data.choice,
+                                         person_id=ctx.person_id, choice=callback_data.choice,
                                          now=ctx.now)
     except DomainError as error:
         with use_locale(people.locale_of(ctx.person)):  # an alert speaks the presser's language
@@ -387,7 +382,7 @@ async def answer_pressed(query: CallbackQuery, callback_data: views.AnswerCb, ca
 async def meetings_list(message: Message, bot: Bot, ctx: Ctx) -> None:
     private = message.chat.type == "private"
     try:
-        person_id = _person(ctx)
+        person_id = ctx.person_id
         alliance = await alliances.alliance_in_context(ctx.session, ctx.place, person_id,
                                                        private=private, coordinating=False)
         overview = await meetings.overview(ctx.session, alliance.id, person_id, ctx.now)
@@ -421,7 +416,7 @@ async def series_link(message: Message, command: CommandObject, ctx: Ctx) -> Non
         alliance_id = row_id(argument)
         if alliance_id is None:
             raise DomainError("bad_link")
-        overview = await meetings.overview(ctx.session, alliance_id, _person(ctx), ctx.now)
+        overview = await meetings.overview(ctx.session, alliance_id, ctx.person_id, ctx.now)
         if not overview.coordinator:
             raise DomainError("coordinators_only")
     except DomainError as error:
@@ -437,7 +432,7 @@ async def series_button(query: CallbackQuery, callback_data: views.SeriesCb, sta
         await refuse(query, DomainError("wizard_expired"))
         return
     try:
-        person_id = _person(ctx)
+        person_id = ctx.person_id
         if callback_data.action == "new":
             alliance = await meetings.alliance_for_series(ctx.session, callback_data.alliance_id,
                                                           person_id)
@@ -493,7 +488,7 @@ async def _finish_series(message: Message, state: FSMContext, ctx: Ctx, schedule
     hour, minute = (int(part) for part in data["time"].split(":"))
     try:
         series = await meetings.create_series(
-            ctx.session, alliance_id=data["alliance_id"], person_id=_person(ctx), title=data["title"],
+            ctx.session, alliance_id=data["alliance_id"], person_id=ctx.person_id, title=data["title"],
             kind=data["kind"], at=time(hour, minute), weekday=data.get("weekday"), nth=data.get("nth"),
             day=data.get("day"), offsets=meetings.OFFSET_PRESETS[data["offsets"]],
             open_days=data["open_days"], poll_hours=data["poll_hours"], place=data.get("place"),

@@ -77,11 +77,6 @@ class Edit(StatesGroup):
 ORDER = ["name", "category", "region", "services", "contact", "sponsor", "charter", "confirm"]
 
 
-def _me(ctx: Ctx) -> int:
-    if ctx.anonymous or ctx.person is None:
-        raise DomainError("anonymous")
-    return ctx.person.id
-
 
 async def _link(bot: Bot, payload: str) -> str:
     me = await bot.me()
@@ -139,7 +134,7 @@ async def begin(ctx: Ctx, state: FSMContext, alliance_id: int, *, via: str, send
         await send(views.resumed(), reply_markup=intro_markup)
         await _goto(state, ctx, current, send)
         return
-    alliance = await membership.may_apply(ctx.session, alliance_id, _me(ctx))
+    alliance = await membership.may_apply(ctx.session, alliance_id, ctx.person_id)
     await state.set_state(None)
     await state.set_data({"alliance_id": alliance_id, "via": via, "join_chat_id": join_chat_id,
                           "join_user_chat_id": join_user_chat_id, "answers": {}})
@@ -150,7 +145,7 @@ async def begin(ctx: Ctx, state: FSMContext, alliance_id: int, *, via: str, send
 
 async def join_command(message: Message, state: FSMContext, bot: Bot, ctx: Ctx) -> None:
     try:
-        person_id = _me(ctx)
+        person_id = ctx.person_id
         if message.chat.type != "private":
             if ctx.alliance_id is None or ctx.place is None or ctx.place.chat.role != "home":
                 raise DomainError("not_home_chat")
@@ -340,7 +335,7 @@ async def submit(query: CallbackQuery, state: FSMContext, ctx: Ctx, data: dict[s
     assert query.message is not None and query.bot is not None
     try:
         done = await membership.submit_application(
-            ctx.session, alliance_id=data["alliance_id"], person_id=_me(ctx),
+            ctx.session, alliance_id=data["alliance_id"], person_id=ctx.person_id,
             answers=data.get("answers", {}), via=data.get("via", "command"),
             join_chat_id=data.get("join_chat_id"), join_user_chat_id=data.get("join_user_chat_id"),
             now=ctx.now)
@@ -409,7 +404,7 @@ async def cancel(message: Message, state: FSMContext, ctx: Ctx) -> None:
 async def decide(query: CallbackQuery, callback_data: DecideCb, state: FSMContext, bot: Bot,
                  ctx: Ctx, outbox: OutboxWorker) -> None:
     try:
-        person_id = _me(ctx)
+        person_id = ctx.person_id
         if callback_data.approve:
             decision = await membership.decide_application(
                 ctx.session, callback_data.application_id, approve=True, actor_id=person_id,
@@ -457,7 +452,7 @@ async def reject_reason(message: Message, state: FSMContext, bot: Bot, ctx: Ctx)
     try:
         decision = await membership.decide_application(
             ctx.session, int(data.get("reject_application_id", 0)), approve=False,
-            actor_id=_me(ctx), reason=message.text, now=ctx.now)
+            actor_id=ctx.person_id, reason=message.text, now=ctx.now)
     except DomainError as error:
         if error.code not in ("answer_empty", "answer_too_long"):
             await _resume(state)
@@ -475,7 +470,7 @@ async def reject_reason(message: Message, state: FSMContext, bot: Bot, ctx: Ctx)
 
 async def applications(message: Message, bot: Bot, ctx: Ctx) -> None:
     try:
-        person_id = _me(ctx)
+        person_id = ctx.person_id
         pending = await membership.pending_applications(ctx.session, person_id)
         if not await alliances.coordinated_alliances(ctx.session, person_id):
             raise DomainError("coordinators_only")
@@ -515,16 +510,16 @@ async def newcomer(event: ChatMemberUpdated, bot: Bot, ctx: Ctx) -> None:
 
 async def _alliance(message: Message, ctx: Ctx, *, coordinating: bool) -> Any:
     return await alliances.alliance_in_context(
-        ctx.session, ctx.place, _me(ctx), private=message.chat.type == "private",
+        ctx.session, ctx.place, ctx.person_id, private=message.chat.type == "private",
         coordinating=coordinating)
 
 
 async def approval(message: Message, command: CommandObject, ctx: Ctx) -> None:
     try:
         alliance = await _alliance(message, ctx, coordinating=True)
-        await alliances.require_coordinator(ctx.session, alliance.id, _me(ctx))
+        await alliances.require_coordinator(ctx.session, alliance.id, ctx.person_id)
         if command.args:
-            alliance = await membership.set_approval_mode(ctx.session, alliance.id, _me(ctx),
+            alliance = await membership.set_approval_mode(ctx.session, alliance.id, ctx.person_id,
                                                           command.args.strip().lower(), ctx.now)
     except DomainError as error:
         await refuse(message, error)
@@ -536,7 +531,7 @@ async def approval(message: Message, command: CommandObject, ctx: Ctx) -> None:
 async def approval_chosen(query: CallbackQuery, callback_data: ModeCb, ctx: Ctx) -> None:
     try:
         alliance = await membership.set_approval_mode(ctx.session, callback_data.alliance_id,
-                                                      _me(ctx), callback_data.mode, ctx.now)
+                                                      ctx.person_id, callback_data.mode, ctx.now)
     except DomainError as error:
         await refuse(query, error)
         return
@@ -550,7 +545,7 @@ async def categories(message: Message, command: CommandObject, ctx: Ctx) -> None
     try:
         alliance = await _alliance(message, ctx, coordinating=bool(command.args))
         if command.args:
-            alliance = await membership.set_categories(ctx.session, alliance.id, _me(ctx),
+            alliance = await membership.set_categories(ctx.session, alliance.id, ctx.person_id,
                                                        command.args, ctx.now)
     except DomainError as error:
         await refuse(message, error)
@@ -563,11 +558,11 @@ async def joinlink(message: Message, command: CommandObject, bot: Bot, ctx: Ctx)
         rotate = (command.args or "").strip().lower() == "new"
         alliance = await _alliance(message, ctx, coordinating=rotate)
         if rotate:  # rotate_join_code refuses anyone but a coordinator
-            code = await membership.rotate_join_code(ctx.session, alliance.id, _me(ctx), ctx.now)
+            code = await membership.rotate_join_code(ctx.session, alliance.id, ctx.person_id, ctx.now)
             coordinator = True
         else:
-            code = await membership.sharable_join_code(ctx.session, alliance.id, _me(ctx), ctx.now)
-            coordinator = await membership.is_coordinator(ctx.session, alliance.id, _me(ctx))
+            code = await membership.sharable_join_code(ctx.session, alliance.id, ctx.person_id, ctx.now)
+            coordinator = await membership.is_coordinator(ctx.session, alliance.id, ctx.person_id)
     except DomainError as error:
         await refuse(message, error)
         return
@@ -582,7 +577,7 @@ async def members(message: Message, command: CommandObject, ctx: Ctx) -> None:
     try:
         private = message.chat.type == "private"
         alliance = await alliances.alliance_in_context(
-            ctx.session, ctx.place, ctx.person.id if ctx.person else None, private=private,
+            ctx.session, ctx.place, ctx.speaker_id, private=private,
             coordinating=False)
         found = await membership.directory(ctx.session, alliance.id, query)
     except DomainError as error:
@@ -596,7 +591,7 @@ async def members_page(query: CallbackQuery, callback_data: PageCb, ctx: Ctx) ->
     private = query.message is not None and query.message.chat.type == "private"
     try:
         alliance = await membership.may_browse(
-            ctx.session, callback_data.alliance_id, ctx.person.id if ctx.person else None,
+            ctx.session, callback_data.alliance_id, ctx.speaker_id,
             None if private else ctx.alliance_id)
         found = await membership.directory(ctx.session, alliance.id, callback_data.query)
     except DomainError as error:
@@ -612,7 +607,7 @@ async def members_page(query: CallbackQuery, callback_data: PageCb, ctx: Ctx) ->
 async def member_card(query: CallbackQuery, callback_data: CardCb, ctx: Ctx) -> None:
     try:
         card = await membership.member_card(ctx.session, callback_data.member_id,
-                                            ctx.person.id if ctx.person else None, ctx.now)
+                                            ctx.speaker_id, ctx.now)
     except DomainError as error:
         await refuse(query, error)
         return
@@ -625,7 +620,7 @@ async def member_card(query: CallbackQuery, callback_data: CardCb, ctx: Ctx) -> 
 async def profile(message: Message, ctx: Ctx) -> None:
     try:
         alliance = await _alliance(message, ctx, coordinating=False)
-        member = await membership.own_member(ctx.session, alliance.id, _me(ctx))
+        member = await membership.own_member(ctx.session, alliance.id, ctx.person_id)
     except DomainError as error:
         await refuse(message, error)
         return
@@ -636,7 +631,7 @@ async def profile(message: Message, ctx: Ctx) -> None:
 async def profile_field(query: CallbackQuery, callback_data: ProfileCb, state: FSMContext,
                         ctx: Ctx) -> None:
     try:
-        await membership.own_member(ctx.session, callback_data.alliance_id, _me(ctx))
+        await membership.own_member(ctx.session, callback_data.alliance_id, ctx.person_id)
         if callback_data.field not in membership.PROFILE_FIELDS:
             raise DomainError("unknown_field")
     except DomainError as error:
@@ -652,7 +647,7 @@ async def profile_field(query: CallbackQuery, callback_data: ProfileCb, state: F
 async def profile_value(message: Message, state: FSMContext, ctx: Ctx) -> None:
     data = await state.get_data()
     try:
-        member = await membership.update_profile(ctx.session, data["alliance_id"], _me(ctx),
+        member = await membership.update_profile(ctx.session, data["alliance_id"], ctx.person_id,
                                                  data["field"], message.text or "", ctx.now)
         alliance = await membership.get_alliance(ctx.session, data["alliance_id"])
     except DomainError as error:
@@ -671,7 +666,7 @@ async def profile_value(message: Message, state: FSMContext, ctx: Ctx) -> None:
 async def leave(message: Message, ctx: Ctx) -> None:
     try:
         alliance = await _alliance(message, ctx, coordinating=False)
-        member = await membership.own_member(ctx.session, alliance.id, _me(ctx))
+        member = await membership.own_member(ctx.session, alliance.id, ctx.person_id)
     except DomainError as error:
         await refuse(message, error)
         return
@@ -682,10 +677,10 @@ async def leave(message: Message, ctx: Ctx) -> None:
 async def leave_chosen(query: CallbackQuery, callback_data: LeaveCb, ctx: Ctx) -> None:
     try:
         if not callback_data.confirm:
-            await membership.own_member(ctx.session, callback_data.alliance_id, _me(ctx))
+            await membership.own_member(ctx.session, callback_data.alliance_id, ctx.person_id)
             text = views.stayed()
         else:
-            member = await membership.leave(ctx.session, callback_data.alliance_id, _me(ctx), ctx.now)
+            member = await membership.leave(ctx.session, callback_data.alliance_id, ctx.person_id, ctx.now)
             text = views.left(member.name)
     except DomainError as error:
         await refuse(query, error)
@@ -707,7 +702,7 @@ def _target_and_rest(message: Message, command: CommandObject) -> tuple[int | No
 
 async def _member_target(message: Message, command: CommandObject, ctx: Ctx) -> tuple[Any, Any, str]:
     alliance = await _alliance(message, ctx, coordinating=True)
-    await alliances.require_coordinator(ctx.session, alliance.id, _me(ctx))
+    await alliances.require_coordinator(ctx.session, alliance.id, ctx.person_id)
     user_id, reference, rest = _target_and_rest(message, command)
     if user_id is not None:
         member = await membership.own_member_or_none(ctx.session, alliance.id, user_id)
@@ -721,7 +716,7 @@ async def _member_target(message: Message, command: CommandObject, ctx: Ctx) -> 
 async def suspend(message: Message, command: CommandObject, ctx: Ctx) -> None:
     try:
         alliance, member, reason = await _member_target(message, command, ctx)
-        member = await membership.suspend(ctx.session, alliance.id, _me(ctx), member.id, reason, ctx.now)
+        member = await membership.suspend(ctx.session, alliance.id, ctx.person_id, member.id, reason, ctx.now)
         await tell_people(ctx.session, alliance, member, ctx.now)
     except DomainError as error:
         await refuse(message, error)
@@ -732,7 +727,7 @@ async def suspend(message: Message, command: CommandObject, ctx: Ctx) -> None:
 async def reinstate(message: Message, command: CommandObject, ctx: Ctx) -> None:
     try:
         alliance, member, _rest = await _member_target(message, command, ctx)
-        member = await membership.reinstate(ctx.session, alliance.id, _me(ctx), member.id, ctx.now)
+        member = await membership.reinstate(ctx.session, alliance.id, ctx.person_id, member.id, ctx.now)
         await tell_people(ctx.session, alliance, member, ctx.now)
     except DomainError as error:
         await refuse(message, error)
@@ -746,7 +741,7 @@ async def remove(message: Message, command: CommandObject, bot: Bot, ctx: Ctx) -
         words = rest.split(maxsplit=1)
         ban = bool(words) and words[0].lower() in ("ban", "--ban")
         reason = words[1] if ban and len(words) > 1 else (None if ban else rest)
-        removal = await membership.remove(ctx.session, alliance.id, _me(ctx), member.id, reason,
+        removal = await membership.remove(ctx.session, alliance.id, ctx.person_id, member.id, reason,
                                           ban, ctx.now)
         await tell_people(ctx.session, alliance, removal.member, ctx.now)
     except DomainError as error:
@@ -774,7 +769,7 @@ async def _person_target(message: Message, command: CommandObject, ctx: Ctx) -> 
 async def promote(message: Message, command: CommandObject, ctx: Ctx) -> None:
     try:
         alliance, person_id = await _person_target(message, command, ctx)
-        person = await membership.promote(ctx.session, alliance.id, _me(ctx), person_id, ctx.now)
+        person = await membership.promote(ctx.session, alliance.id, ctx.person_id, person_id, ctx.now)
     except DomainError as error:
         await refuse(message, error)
         return
@@ -784,7 +779,7 @@ async def promote(message: Message, command: CommandObject, ctx: Ctx) -> None:
 async def demote(message: Message, command: CommandObject, ctx: Ctx) -> None:
     try:
         alliance, person_id = await _person_target(message, command, ctx)
-        person = await membership.demote(ctx.session, alliance.id, _me(ctx), person_id, ctx.now)
+        person = await membership.demote(ctx.session, alliance.id, ctx.person_id, person_id, ctx.now)
     except DomainError as error:
         await refuse(message, error)
         return
@@ -794,17 +789,17 @@ async def demote(message: Message, command: CommandObject, ctx: Ctx) -> None:
 async def team(message: Message, ctx: Ctx) -> None:
     try:
         alliance = await _alliance(message, ctx, coordinating=False)
-        member, people_ = await membership.team(ctx.session, alliance.id, _me(ctx))
+        member, people_ = await membership.team(ctx.session, alliance.id, ctx.person_id)
     except DomainError as error:
         await refuse(message, error)
         return
-    text, keyboard = views.team_card(alliance.id, member, people_, _me(ctx))
+    text, keyboard = views.team_card(alliance.id, member, people_, ctx.person_id)
     await message.answer(text, reply_markup=keyboard)
 
 
 async def team_button(query: CallbackQuery, callback_data: TeamCb, bot: Bot, ctx: Ctx) -> None:
     try:
-        person_id = _me(ctx)
+        person_id = ctx.person_id
         if callback_data.person_id == 0:
             code = await membership.team_code(ctx.session, callback_data.alliance_id, person_id, ctx.now)
             text, keyboard = views.team_link(await _link(bot, f"team-{code}")), None
@@ -826,7 +821,7 @@ async def team_button(query: CallbackQuery, callback_data: TeamCb, bot: Bot, ctx
 async def team_deep_link(message: Message, command: CommandObject, ctx: Ctx) -> None:
     code = (command.args or "").partition("-")[2]
     try:
-        member = await membership.join_team(ctx.session, code, _me(ctx), ctx.now)
+        member = await membership.join_team(ctx.session, code, ctx.person_id, ctx.now)
         alliance = await membership.get_alliance(ctx.session, member.alliance_id)
     except DomainError as error:
         await refuse(message, error)

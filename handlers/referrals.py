@@ -12,6 +12,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.effects import referrals as effects
+from bot.effects.referrals import Refer
 from bot.runtime.cards import CardEditor
 from bot.runtime.context import Ctx
 from bot.runtime.outbox import OutboxWorker
@@ -28,17 +29,6 @@ from handlers.replies import plain, refuse
 PRIVATE = F.chat.type == "private"
 
 
-class Refer(StatesGroup):
-    receiver = State()
-    customer_name = State()
-    contact = State()
-    consent = State()
-    need = State()
-    urgency = State()
-    value = State()
-    confirm = State()
-
-
 class Typing(StatesGroup):
     """A referral's receiver or referrer types a reason, a value or a comment."""
 
@@ -50,11 +40,6 @@ class Typing(StatesGroup):
 
 STEPS = ("receiver", "customer_name", "contact", "consent", "need", "urgency", "value", "confirm")
 
-
-def _speaker(ctx: Ctx) -> int:
-    if ctx.anonymous or ctx.person is None:
-        raise DomainError("anonymous")
-    return ctx.person.id
 
 
 def _prompt(step: str, data: dict[str, Any], ctx: Ctx) -> tuple[str, InlineKeyboardMarkup]:
@@ -98,7 +83,7 @@ async def _next(current: str, state: FSMContext, ctx: Ctx, event: Message | Call
 
 async def refer(message: Message, state: FSMContext, ctx: Ctx) -> None:
     try:
-        person_id = _speaker(ctx)
+        person_id = ctx.person_id
         alliance = await alliances.alliance_in_context(ctx.session, None, person_id, private=True,
                                                        coordinating=False)
         member = await refs.start(ctx.session, alliance.id, person_id)
@@ -143,7 +128,7 @@ async def wizard_button(query: CallbackQuery, callback_data: RefWizCb, state: FS
         if query.message is not None:
             await query.message.edit_reply_markup(reply_markup=None)
         return
-    if current is None or not current.startswith("Refer:"):
+    if current not in Refer.__state_names__:
         await refuse(query, DomainError("referral_wizard_gone"))
         return
     step = current.split(":", 1)[1]
@@ -176,7 +161,7 @@ async def wizard_button(query: CallbackQuery, callback_data: RefWizCb, state: FS
                     await query.message.edit_text(text, reply_markup=keyboard)
             case "mem":
                 receiver = await refs.receiver_for(ctx.session, data["alliance_id"],
-                                                   _speaker(ctx), row_id(callback_data.value) or 0)
+                                                   ctx.person_id, row_id(callback_data.value) or 0)
                 if receiver.id in data.get("skip", ()):
                     raise DomainError("referral_already_declined_by", name=receiver.name)
                 await state.update_data(receiver_id=receiver.id, receiver_name=receiver.name)
@@ -207,7 +192,7 @@ async def _send(query: CallbackQuery, state: FSMContext, ctx: Ctx, scheduler: Sc
                   amount=Decimal(data["amount"]) if data.get("amount") else None,
                   currency=data.get("currency") if data.get("amount") else None,
                   passed_from_id=data.get("pass_from"))
-    referral = await refs.create(ctx.session, data["alliance_id"], _speaker(ctx), draft, ctx.now)
+    referral = await refs.create(ctx.session, data["alliance_id"], ctx.person_id, draft, ctx.now)
     await state.clear()
     await effects.send_cards(ctx.session, referral, ctx.now)
     await effects.arm(ctx.session, scheduler, referral)
@@ -252,7 +237,7 @@ async def referral_button(query: CallbackQuery, callback_data: RefCb, state: FSM
                           scheduler: Scheduler, cards: CardEditor, outbox: OutboxWorker) -> None:
     rid, action = callback_data.id, callback_data.action
     try:
-        person_id = _speaker(ctx)
+        person_id = ctx.person_id
         moved = None
         match action:
             case "acc":
@@ -364,7 +349,7 @@ async def typed(message: Message, state: FSMContext, ctx: Ctx, scheduler: Schedu
     rid = (await state.get_data()).get("referral_id", 0)
     text = message.text or ""
     try:
-        person_id = _speaker(ctx)
+        person_id = ctx.person_id
         match current:
             case "decline_reason":
                 moved = await refs.decline(ctx.session, rid, person_id, text, ctx.now)
@@ -400,7 +385,7 @@ async def stop_typing(message: Message, state: FSMContext) -> None:
 
 async def my_referrals(message: Message, ctx: Ctx) -> None:
     try:
-        person_id = _speaker(ctx)
+        person_id = ctx.person_id
         alliance = await alliances.alliance_in_context(ctx.session, None, person_id, private=True,
                                                        coordinating=False)
         found = await refs.mine(ctx.session, alliance, person_id, ctx.now)
@@ -415,7 +400,7 @@ async def my_referrals(message: Message, ctx: Ctx) -> None:
 async def ledger(message: Message, command: CommandObject, ctx: Ctx) -> None:
     try:
         alliance = await alliances.alliance_in_context(
-            ctx.session, ctx.place, ctx.person.id if ctx.person else None,
+            ctx.session, ctx.place, ctx.speaker_id,
             private=message.chat.type == "private", coordinating=False)
         book = await refs.ledger_for(ctx.session, alliance, command.args, ctx.now)
     except DomainError as error:

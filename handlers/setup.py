@@ -24,12 +24,6 @@ def facts(chat: Chat) -> ChatFacts:
                      is_forum=bool(chat.is_forum))
 
 
-def _speaker(ctx: Ctx) -> int:
-    if ctx.anonymous or ctx.person is None:
-        raise DomainError("anonymous")
-    return ctx.person.id
-
-
 async def _bot_rights(bot: Bot, chat_id: int) -> tuple[list[str], bool]:
     member = await bot.get_chat_member(chat_id, bot.id)
     rights = {name: bool(getattr(member, name, False)) for name in alliances.NEEDED_RIGHTS}
@@ -43,7 +37,7 @@ async def setup_in_private(message: Message) -> None:
 
 async def setup(message: Message, bot: Bot, ctx: Ctx) -> None:
     try:
-        person_id = _speaker(ctx)
+        person_id = ctx.person_id
         sender = await bot.get_chat_member(message.chat.id, person_id)
         alliance, created = await alliances.setup(
             ctx.session, chat=facts(message.chat), person_id=person_id,
@@ -59,7 +53,7 @@ async def setup(message: Message, bot: Bot, ctx: Ctx) -> None:
 async def setup_language(query: CallbackQuery, callback_data: SetupLangCb, ctx: Ctx) -> None:
     try:
         alliance = await alliances.choose_language(ctx.session, callback_data.alliance_id,
-                                                   _speaker(ctx), callback_data.locale, ctx.now)
+                                                   ctx.person_id, callback_data.locale, ctx.now)
     except DomainError as error:
         await refuse(query, error)
         return
@@ -73,7 +67,7 @@ async def setup_language(query: CallbackQuery, callback_data: SetupLangCb, ctx: 
 async def setup_zone(query: CallbackQuery, callback_data: SetupZoneCb, bot: Bot, ctx: Ctx) -> None:
     try:
         alliance = await alliances.choose_timezone(ctx.session, callback_data.alliance_id,
-                                                   _speaker(ctx), callback_data.zone, ctx.now)
+                                                   ctx.person_id, callback_data.zone, ctx.now)
     except DomainError as error:
         await refuse(query, error)
         return
@@ -87,7 +81,7 @@ async def timezone(message: Message, command: CommandObject, ctx: Ctx) -> None:
     try:
         if ctx.alliance_id is None or ctx.place is None or ctx.place.chat.role != "home":
             raise DomainError("not_home_chat")
-        alliance = await alliances.choose_timezone(ctx.session, ctx.alliance_id, _speaker(ctx),
+        alliance = await alliances.choose_timezone(ctx.session, ctx.alliance_id, ctx.person_id,
                                                    command.args or "", ctx.now)
     except DomainError as error:
         await refuse(message, error)
@@ -98,7 +92,7 @@ async def timezone(message: Message, command: CommandObject, ctx: Ctx) -> None:
 async def here(message: Message, ctx: Ctx) -> None:
     thread = message.message_thread_id if message.is_topic_message else None
     try:
-        await alliances.set_card_topic(ctx.session, message.chat.id, thread, _speaker(ctx), ctx.now)
+        await alliances.set_card_topic(ctx.session, message.chat.id, thread, ctx.person_id, ctx.now)
     except DomainError as error:
         await refuse(message, error)
         return
@@ -107,7 +101,7 @@ async def here(message: Message, ctx: Ctx) -> None:
 
 async def link(message: Message, ctx: Ctx) -> None:
     try:
-        person_id = _speaker(ctx)
+        person_id = ctx.person_id
         mine = await alliances.coordinated_alliances(ctx.session, person_id)
         if not mine:
             raise DomainError("coordinators_only")
@@ -128,7 +122,7 @@ async def link_chosen(query: CallbackQuery, callback_data: LinkCb, ctx: Ctx) -> 
     assert query.message is not None
     try:
         alliance = await alliances.link_chat(ctx.session, facts(query.message.chat),
-                                             callback_data.alliance_id, _speaker(ctx), ctx.now)
+                                             callback_data.alliance_id, ctx.person_id, ctx.now)
     except DomainError as error:
         await refuse(query, error)
         return
@@ -143,10 +137,10 @@ async def charter(message: Message, command: CommandObject, ctx: Ctx) -> None:
         text = message.reply_to_message.text or message.reply_to_message.caption
     try:
         alliance = await alliances.alliance_in_context(
-            ctx.session, ctx.place, ctx.person.id if ctx.person else None,
+            ctx.session, ctx.place, ctx.speaker_id,
             private=message.chat.type == "private", coordinating=bool(text))
         if text:
-            alliance = await alliances.set_charter(ctx.session, alliance.id, _speaker(ctx), text,
+            alliance = await alliances.set_charter(ctx.session, alliance.id, ctx.person_id, text,
                                                    ctx.now)
             await message.reply(views.charter_saved(alliance))
             return

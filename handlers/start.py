@@ -31,7 +31,7 @@ async def start(message: Message, ctx: Ctx) -> None:
 
 
 async def help_command(message: Message, ctx: Ctx) -> None:
-    who = await audience(ctx.session, ctx.person.id if ctx.person else None, ctx.place,
+    who = await audience(ctx.session, ctx.speaker_id, ctx.place,
                          private=message.chat.type == "private")
     await message.answer(help_text(who))
 

@@ -17,12 +17,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import use_locale
 from bot.runtime.aftercommit import after_commit
 from bot.runtime.cards import CardEdit, CardEditor, keyboard_json
+from bot.runtime.fsm_storage import drop_abandoned, forms_in_progress
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
 from bot.services import alliances, people
@@ -58,6 +60,20 @@ def jobs_for(referral: Referral, settings: Settings) -> list[JobSpec]:
     return specs
 
 
+class Refer(StatesGroup):
+    """The /refer wizard's steps (its data holds a customer's contact until it is sent or
+    dropped a day after its last step — see ``draft_job``)."""
+
+    receiver = State()
+    customer_name = State()
+    contact = State()
+    consent = State()
+    need = State()
+    urgency = State()
+    value = State()
+    confirm = State()
+
+
 def draft_job(key: str, updated_at: datetime) -> JobSpec:
     digest = hashlib.sha256(key.encode()).hexdigest()[:20]
     return JobSpec(f"referral.draft:{digest}", updated_at + refs.DRAFT_LIFETIME, "referral.draft",
@@ -68,7 +84,8 @@ async def jobs(session: AsyncSession, now: datetime) -> list[JobSpec]:
     specs: list[JobSpec] = []
     for referral, settings in await refs.scheduled(session):
         specs += jobs_for(referral, settings)
-    specs += [draft_job(key, updated_at) for key, updated_at in await refs.drafts(session)]
+    specs += [draft_job(key, updated_at)
+              for key, updated_at in await forms_in_progress(session, Refer)]
     return specs
 
 
@@ -236,7 +253,7 @@ async def nudge(job: JobContext, referral_id: int) -> None:
 
 
 async def drop_draft(job: JobContext, key: str) -> None:
-    await refs.drop_draft(job.session, key, job.now)
+    await drop_abandoned(job.session, key, Refer, job.now - refs.DRAFT_LIFETIME)
 
 
 async def purge(job: JobContext, referral_id: int) -> None:

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.alliances import Place
+from bot.services.errors import DomainError
 from storage.models import Person, Role
 
 update_session: contextvars.ContextVar[AsyncSession | None] = contextvars.ContextVar(
@@ -30,6 +31,19 @@ class Ctx:
     role: Role | None
     anonymous: bool = False
     default_timezone: str = "UTC"
+
+    @property
+    def person_id(self) -> int:
+        """Who speaks, for an action that needs a person: an anonymous admin (speaking as the
+        group) or a channel cannot act for a member, and is refused with ``anonymous``."""
+        if self.anonymous or self.person is None:
+            raise DomainError("anonymous")
+        return self.person.id
+
+    @property
+    def speaker_id(self) -> int | None:
+        """The id of the person speaking, if a person speaks (for reads that work for anyone)."""
+        return self.person.id if self.person is not None else None
 
     @property
     def alliance_id(self) -> int | None:

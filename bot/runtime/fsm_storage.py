@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from aiogram.fsm.state import State
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.runtime.context import update_session
@@ -79,3 +79,30 @@ class SqlStorage(BaseStorage):
 
     async def close(self) -> None:
         return None
+
+
+# -- forms left half-way -------------------------------------------------------------------------
+# Some forms hold people's data (a customer's contact in /refer) and must not outlive their use.
+# The form is named by its StatesGroup, never by a string, so renaming it cannot silently stop
+# the purge.
+
+
+async def forms_in_progress(session: AsyncSession, form: type[StatesGroup]
+                            ) -> list[tuple[str, datetime]]:
+    """The storage keys of ``form`` under way, and when each was last touched."""
+    rows = await session.execute(select(FsmRecord.key, FsmRecord.updated_at)
+                                 .where(FsmRecord.state.in_(form.__state_names__)))
+    return [(key, updated_at) for key, updated_at in rows]
+
+
+async def drop_abandoned(session: AsyncSession, key: str, form: type[StatesGroup],
+                         older_than: datetime) -> bool:
+    """Forget ``key``'s form, data and all, if it is still ``form`` untouched since
+    ``older_than`` (a step taken meanwhile keeps it)."""
+    record = await session.get(FsmRecord, key)
+    if record is None or record.state not in form.__state_names__:
+        return False
+    if record.updated_at > older_than:
+        return False
+    await session.delete(record)
+    return True

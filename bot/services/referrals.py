@@ -27,7 +27,7 @@ from bot.i18n import zone
 from bot.services import members as roster
 from bot.services.errors import DomainError
 from bot.services.inputs import capped
-from storage.models import Alliance, FsmRecord, Member, Referral, ReferralCard, ReferralEvent
+from storage.models import Alliance, Member, Referral, ReferralCard, ReferralEvent
 
 SENT, ACCEPTED, DECLINED, EXPIRED = "sent", "accepted", "declined", "expired"
 CONTACTED, WON, LOST, CANCELLED = "contacted", "won", "lost", "cancelled"
@@ -821,21 +821,3 @@ async def ledger_for(session: AsyncSession, alliance: Alliance, period: str | No
     """/ledger [period] for an alliance: the period read in the alliance's time zone."""
     since, until = parse_period(period, now, zone(alliance.timezone))
     return await ledger(session, alliance.id, since, until)
-
-
-async def drafts(session: AsyncSession) -> list[tuple[str, datetime]]:
-    """/refer wizards in progress (their data holds a customer's contact) and when last touched."""
-    rows = await session.execute(select(FsmRecord.key, FsmRecord.updated_at)
-                                 .where(FsmRecord.state.like("Refer:%")))
-    return [(key, updated_at) for key, updated_at in rows]
-
-
-async def drop_draft(session: AsyncSession, key: str, now: datetime) -> bool:
-    """An abandoned wizard is forgotten a day after its last step, contact and all."""
-    record = await session.get(FsmRecord, key)
-    if record is None or not (record.state or "").startswith("Refer:"):
-        return False
-    if now < record.updated_at + DRAFT_LIFETIME:
-        return False
-    await session.delete(record)
-    return True

@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.effects.referrals import Refer
 from bot.i18n import use_locale
+from bot.runtime.fsm_storage import drop_abandoned, forms_in_progress
 from bot.services import referrals as refs
 from bot.services.errors import DomainError
 from bot.services.referrals import Draft
@@ -380,12 +382,12 @@ async def test_an_abandoned_wizard_is_forgotten_after_a_day(session: AsyncSessio
                           data={"contact": CONTACT}, updated_at=NOW))
     session.add(FsmRecord(key="bot:1:2:other", state="Other:step", data={"x": 1}, updated_at=NOW))
     await session.commit()
-    assert [key for key, _at in await refs.drafts(session)] == ["bot:1:1:refer"]
-    assert not await refs.drop_draft(session, "bot:1:1:refer", NOW + timedelta(hours=23))
-    assert not await refs.drop_draft(session, "bot:1:2:other", NOW + timedelta(days=9))
-    assert await refs.drop_draft(session, "bot:1:1:refer", NOW + timedelta(hours=24))
+    assert [key for key, _at in await forms_in_progress(session, Refer)] == ["bot:1:1:refer"]
+    assert not await drop_abandoned(session, "bot:1:1:refer", Refer, NOW - timedelta(seconds=1))
+    assert not await drop_abandoned(session, "bot:1:2:other", Refer, NOW + timedelta(days=9))
+    assert await drop_abandoned(session, "bot:1:1:refer", Refer, NOW)
     await session.commit()
-    assert await refs.drafts(session) == []
+    assert await forms_in_progress(session, Refer) == []
 
 
 async def test_accept_and_decline_at_once_in_two_transactions_have_one_winner(

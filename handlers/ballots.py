@@ -11,10 +11,10 @@ from aiogram.types import CallbackQuery, Update
 
 from bot.i18n import use_locale
 from bot.runtime.ballot_box import BallotBox
+from bot.runtime.replies import plain, refuse
 from bot.services.ballots import Press
 from bot.views import decisions as views
 from bot.views.decisions import VoteCb
-from handlers.replies import plain, refuse
 
 log = logging.getLogger(__name__)
 

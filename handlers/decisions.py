@@ -20,6 +20,7 @@ from bot.i18n import format_datetime
 from bot.runtime.cards import CardEditor
 from bot.runtime.context import Ctx
 from bot.runtime.outbox import OutboxWorker
+from bot.runtime.replies import refuse
 from bot.runtime.scheduler import Scheduler
 from bot.services import alliances, decisions, membership, tally
 from bot.services.decisions import Draft
@@ -27,7 +28,6 @@ from bot.services.errors import DomainError
 from bot.services.inputs import number, row_id
 from bot.views import decisions as views
 from bot.views.decisions import DecisionsPageCb, WizardCb
-from handlers.replies import refuse
 
 
 class Proposing(StatesGroup):
@@ -45,14 +45,10 @@ class Proposing(StatesGroup):
 
 
 async def propose_in_group(message: Message, bot: Bot, ctx: Ctx) -> None:
-    try:
-        if ctx.alliance_id is None:
-            raise DomainError("not_home_chat")
-        assert ctx.place is not None and ctx.place.alliance is not None
-        await decisions.require_may_propose(ctx.session, ctx.place.alliance, ctx.person_id)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    if ctx.alliance_id is None:
+        raise DomainError("not_home_chat")
+    assert ctx.place is not None and ctx.place.alliance is not None
+    await decisions.require_may_propose(ctx.session, ctx.place.alliance, ctx.person_id)
     me = await bot.me()
     text, button = views.propose_in_private()
     url = f"https://t.me/{me.username}?start=propose-{ctx.alliance_id}"
@@ -61,12 +57,8 @@ async def propose_in_group(message: Message, bot: Bot, ctx: Ctx) -> None:
 
 
 async def propose(message: Message, state: FSMContext, ctx: Ctx) -> None:
-    try:
-        alliance = await alliances.alliance_in_context(
-            ctx.session, None, ctx.person_id, private=True, coordinating=False)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    alliance = await alliances.alliance_in_context(
+        ctx.session, None, ctx.person_id, private=True, coordinating=False)
     await _begin(message, state, ctx, alliance)
 
 
@@ -74,21 +66,13 @@ async def propose_link(message: Message, command: CommandObject, state: FSMConte
                        ctx: Ctx) -> None:
     """``/start propose-<alliance id>``: the group's /propose sent the person here."""
     argument = (command.args or "").partition("-")[2]
-    try:
-        alliance = await decisions.alliance_of(
-            ctx.session, row_id(argument), ctx.speaker_id)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    alliance = await decisions.alliance_of(
+        ctx.session, row_id(argument), ctx.speaker_id)
     await _begin(message, state, ctx, alliance)
 
 
 async def _begin(message: Message, state: FSMContext, ctx: Ctx, alliance: decisions.Alliance) -> None:
-    try:
-        draft = await decisions.start_draft(ctx.session, alliance, ctx.person_id)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    draft = await decisions.start_draft(ctx.session, alliance, ctx.person_id)
     await state.set_state(Proposing.title)
     await state.set_data({"draft": draft.as_json()})
     text, keyboard = views.ask_title(alliance)
@@ -279,25 +263,17 @@ async def close(message: Message, command: CommandObject, ctx: Ctx, cards: CardE
     if number is None:
         await message.reply(views.close_usage())
         return
-    try:
-        proposal, result = await decisions.close_early(ctx.session, number, ctx.person_id,
-                                                       ctx.now, alliance_id=ctx.alliance_id)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    proposal, result = await decisions.close_early(ctx.session, number, ctx.person_id,
+                                                   ctx.now, alliance_id=ctx.alliance_id)
     await effects.finish(ctx.session, proposal, result, ctx.now, cards=cards, scheduler=scheduler,
                       bot=bot, outbox=outbox)
     await message.reply(views.closed_by_command(proposal))
 
 
 async def decisions_log(message: Message, ctx: Ctx) -> None:
-    try:
-        alliance_id = (await alliances.alliance_in_context(
-            ctx.session, ctx.place, ctx.speaker_id,
-            private=message.chat.type == "private", coordinating=False)).id
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    alliance_id = (await alliances.alliance_in_context(
+        ctx.session, ctx.place, ctx.speaker_id,
+        private=message.chat.type == "private", coordinating=False)).id
     proposals, total, _first = await decisions.page(ctx.session, alliance_id, 0)
     text, keyboard = views.log_page(proposals, total, 0, alliance_id)
     await message.answer(text, reply_markup=keyboard)
@@ -305,16 +281,12 @@ async def decisions_log(message: Message, ctx: Ctx) -> None:
 
 async def decisions_page(query: CallbackQuery, callback_data: DecisionsPageCb, ctx: Ctx) -> None:
     message = query.message
-    try:
-        private = isinstance(message, Message) and message.chat.type == "private"
-        alliance_id = (await alliances.alliance_in_context(
-            ctx.session, ctx.place, ctx.speaker_id, private=private,
-            coordinating=False)).id
-        if alliance_id != callback_data.a:
-            raise DomainError("proposal_unknown")
-    except DomainError as error:
-        await refuse(query, error)
-        return
+    private = isinstance(message, Message) and message.chat.type == "private"
+    alliance_id = (await alliances.alliance_in_context(
+        ctx.session, ctx.place, ctx.speaker_id, private=private,
+        coordinating=False)).id
+    if alliance_id != callback_data.a:
+        raise DomainError("proposal_unknown")
     proposals, total, number = await decisions.page(ctx.session, alliance_id, callback_data.n)
     text, keyboard = views.log_page(proposals, total, number, alliance_id)
     await query.answer()
@@ -327,13 +299,9 @@ async def proposal_details(message: Message, command: CommandObject, ctx: Ctx) -
     if number is None:
         await message.reply(views.proposal_usage())
         return
-    try:
-        proposal = await decisions.proposal_for(ctx.session, number,
-                                                ctx.speaker_id,
-                                                ctx.alliance_id)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    proposal = await decisions.proposal_for(ctx.session, number,
+                                            ctx.speaker_id,
+                                            ctx.alliance_id)
     info = await decisions.details(ctx.session, proposal)
     await message.answer(views.details_text(info, decisions.stored_result(proposal)))
 

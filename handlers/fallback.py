@@ -13,8 +13,8 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
+from bot.runtime.replies import plain
 from bot.views import commands, common
-from handlers.replies import plain
 
 
 async def stale_button(query: CallbackQuery) -> None:

@@ -20,6 +20,7 @@ from bot.effects.meetings import card_renderer, jobs_for, render_new_card, serie
 from bot.i18n import use_locale, zone
 from bot.runtime.cards import CardEditor
 from bot.runtime.context import Ctx
+from bot.runtime.replies import plain, refuse
 from bot.runtime.scheduler import Scheduler
 from bot.services import alliances, meetings, people
 from bot.services.errors import DomainError
@@ -28,7 +29,6 @@ from bot.services.recurrence import KINDS, MONTHLY_DAY, MONTHLY_NTH, WEEKLY
 from bot.services.slots import parse_clock, parse_slot
 from bot.views import meetings as views
 from bot.views.errors import error_text
-from handlers.replies import plain, refuse
 
 Prompt = tuple[str, InlineKeyboardMarkup]
 
@@ -146,25 +146,17 @@ async def _next(message: Message, state: FSMContext, ctx: Ctx) -> None:
 # -- starting ----------------------------------------------------------------------------------------
 
 async def meeting_in_group(message: Message, bot: Bot, ctx: Ctx) -> None:
-    try:
-        if ctx.alliance_id is None:
-            raise DomainError("not_home_chat")
-        await meetings.may_call_meeting(ctx.session, ctx.alliance_id, ctx.person_id)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    if ctx.alliance_id is None:
+        raise DomainError("not_home_chat")
+    await meetings.may_call_meeting(ctx.session, ctx.alliance_id, ctx.person_id)
     me = await bot.me()
     text, keyboard = views.go_private(me.username or "", ctx.alliance_id)
     await message.reply(text, reply_markup=keyboard)
 
 
 async def meeting_in_private(message: Message, state: FSMContext, ctx: Ctx) -> None:
-    try:
-        alliance = await alliances.alliance_in_context(ctx.session, None, ctx.person_id, private=True,
-                                                       coordinating=False)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    alliance = await alliances.alliance_in_context(ctx.session, None, ctx.person_id, private=True,
+                                                   coordinating=False)
     await _start_meeting(message, state, ctx, alliance.id)
 
 
@@ -178,11 +170,7 @@ async def meeting_link(message: Message, command: CommandObject, state: FSMConte
 
 
 async def _start_meeting(message: Message, state: FSMContext, ctx: Ctx, alliance_id: int) -> None:
-    try:
-        alliance = await meetings.may_call_meeting(ctx.session, alliance_id, ctx.person_id)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    alliance = await meetings.may_call_meeting(ctx.session, alliance_id, ctx.person_id)
     await state.clear()
     await state.set_data({"alliance_id": alliance.id, "alliance_name": alliance.name,
                           "timezone": alliance.timezone, "slots": []})
@@ -197,11 +185,7 @@ async def cancel(message: Message, state: FSMContext) -> None:
 # -- the /meeting wizard: typed answers -------------------------------------------------------------
 
 async def title_given(message: Message, state: FSMContext, ctx: Ctx) -> None:
-    try:
-        title = meetings.clean_title(message.text or "")
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    title = meetings.clean_title(message.text or "")
     await state.update_data(title=title)
     await _next(message, state, ctx)
 
@@ -234,21 +218,13 @@ async def slots_given(message: Message, state: FSMContext, ctx: Ctx) -> None:
 
 
 async def duration_given(message: Message, state: FSMContext, ctx: Ctx) -> None:
-    try:
-        minutes = meetings.parse_duration(message.text or "")
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    minutes = meetings.parse_duration(message.text or "")
     await state.update_data(duration=minutes)
     await _next(message, state, ctx)
 
 
 async def place_given(message: Message, state: FSMContext, scheduler: Scheduler, ctx: Ctx) -> None:
-    try:
-        place = meetings.clean_place(message.text or "")
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    place = meetings.clean_place(message.text or "")
     await state.update_data(place=place)
     if await state.get_state() == SeriesForm.place.state:
         await _finish_series(message, state, ctx, scheduler)
@@ -259,27 +235,19 @@ async def place_given(message: Message, state: FSMContext, scheduler: Scheduler,
 async def deadline_given(message: Message, state: FSMContext, bot: Bot, scheduler: Scheduler,
                          ctx: Ctx) -> None:
     data = await state.get_data()
-    try:
-        deadline = parse_slot(message.text or "", now=ctx.now, zone=zone(data["timezone"])).utc
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    deadline = parse_slot(message.text or "", now=ctx.now, zone=zone(data["timezone"])).utc
     await _create(message, state, bot, scheduler, ctx, deadline)
 
 
 async def _create(message: Message, state: FSMContext, bot: Bot, scheduler: Scheduler, ctx: Ctx,
                   deadline: datetime) -> None:
     data = await state.get_data()
-    try:
-        await meetings.may_call_meeting(ctx.session, data["alliance_id"], ctx.person_id)
-        meeting = await meetings.create_meeting(
-            ctx.session, alliance_id=data["alliance_id"], person_id=ctx.person_id,
-            title=data["title"], slots=_slots(data),
-            duration_min=data.get("duration", meetings.DEFAULT_DURATION),
-            place=data.get("place"), deadline=deadline, now=ctx.now)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    await meetings.may_call_meeting(ctx.session, data["alliance_id"], ctx.person_id)
+    meeting = await meetings.create_meeting(
+        ctx.session, alliance_id=data["alliance_id"], person_id=ctx.person_id,
+        title=data["title"], slots=_slots(data),
+        duration_min=data.get("duration", meetings.DEFAULT_DURATION),
+        place=data.get("place"), deadline=deadline, now=ctx.now)
     await state.clear()
     text, keyboard = await render_new_card(ctx.session, meeting.id)
     assert meeting.chat_id is not None
@@ -381,14 +349,10 @@ async def answer_pressed(query: CallbackQuery, callback_data: views.AnswerCb, ca
 
 async def meetings_list(message: Message, bot: Bot, ctx: Ctx) -> None:
     private = message.chat.type == "private"
-    try:
-        person_id = ctx.person_id
-        alliance = await alliances.alliance_in_context(ctx.session, ctx.place, person_id,
-                                                       private=private, coordinating=False)
-        overview = await meetings.overview(ctx.session, alliance.id, person_id, ctx.now)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    person_id = ctx.person_id
+    alliance = await alliances.alliance_in_context(ctx.session, ctx.place, person_id,
+                                                   private=private, coordinating=False)
+    overview = await meetings.overview(ctx.session, alliance.id, person_id, ctx.now)
     await _show_overview(message, bot, overview, private=private, edit=False)
 
 
@@ -412,16 +376,12 @@ async def series_link(message: Message, command: CommandObject, ctx: Ctx) -> Non
     argument = (command.args or "").partition("-")[2]
     bot = message.bot
     assert bot is not None
-    try:
-        alliance_id = row_id(argument)
-        if alliance_id is None:
-            raise DomainError("bad_link")
-        overview = await meetings.overview(ctx.session, alliance_id, ctx.person_id, ctx.now)
-        if not overview.coordinator:
-            raise DomainError("coordinators_only")
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    alliance_id = row_id(argument)
+    if alliance_id is None:
+        raise DomainError("bad_link")
+    overview = await meetings.overview(ctx.session, alliance_id, ctx.person_id, ctx.now)
+    if not overview.coordinator:
+        raise DomainError("coordinators_only")
     await _show_overview(message, bot, overview, private=True, edit=False)
 
 
@@ -431,21 +391,17 @@ async def series_button(query: CallbackQuery, callback_data: views.SeriesCb, sta
     if not isinstance(message, Message):
         await refuse(query, DomainError("wizard_expired"))
         return
-    try:
-        person_id = ctx.person_id
-        if callback_data.action == "new":
-            alliance = await meetings.alliance_for_series(ctx.session, callback_data.alliance_id,
-                                                          person_id)
-        else:
-            status = {"pause": meetings.PAUSED, "resume": meetings.ACTIVE,
-                      "delete": meetings.DELETED}.get(callback_data.action)
-            if status is None:
-                raise DomainError("series_gone")
-            series = await meetings.set_series_status(ctx.session, callback_data.series_id, person_id,
-                                                      status, ctx.now)
-    except DomainError as error:
-        await refuse(query, error)
-        return
+    person_id = ctx.person_id
+    if callback_data.action == "new":
+        alliance = await meetings.alliance_for_series(ctx.session, callback_data.alliance_id,
+                                                      person_id)
+    else:
+        status = {"pause": meetings.PAUSED, "resume": meetings.ACTIVE,
+                  "delete": meetings.DELETED}.get(callback_data.action)
+        if status is None:
+            raise DomainError("series_gone")
+        series = await meetings.set_series_status(ctx.session, callback_data.series_id, person_id,
+                                                  status, ctx.now)
     if callback_data.action == "new":
         await query.answer()
         await state.clear()

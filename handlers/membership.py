@@ -31,6 +31,7 @@ from bot.effects.membership import quietly as _quietly
 from bot.i18n import set_locale, use_locale
 from bot.runtime.context import Ctx
 from bot.runtime.outbox import OutboxWorker
+from bot.runtime.replies import refuse
 from bot.services import alliances, membership, people
 from bot.services.errors import DomainError
 from bot.services.outgoing import Outgoing, enqueue
@@ -48,7 +49,6 @@ from bot.views.membership import (
     SponsorCb,
     TeamCb,
 )
-from handlers.replies import refuse
 
 log = logging.getLogger(__name__)
 
@@ -318,12 +318,8 @@ async def pick_sponsor(query: CallbackQuery, callback_data: SponsorCb, state: FS
     if _step_of(await state.get_state()) != "sponsor" or query.message is None:
         await refuse(query, DomainError("stale"))
         return
-    try:
-        sponsor = await membership.active_member(ctx.session, data["alliance_id"],
-                                                 callback_data.member_id)
-    except DomainError as error:
-        await refuse(query, error)
-        return
+    sponsor = await membership.active_member(ctx.session, data["alliance_id"],
+                                             callback_data.member_id)
     answers = dict(data.get("answers", {}))
     answers["sponsor_id"], answers["sponsor_name"] = sponsor.id, sponsor.name
     await state.update_data(answers=answers)
@@ -403,18 +399,14 @@ async def cancel(message: Message, state: FSMContext, ctx: Ctx) -> None:
 
 async def decide(query: CallbackQuery, callback_data: DecideCb, state: FSMContext, bot: Bot,
                  ctx: Ctx, outbox: OutboxWorker) -> None:
-    try:
-        person_id = ctx.person_id
-        if callback_data.approve:
-            decision = await membership.decide_application(
-                ctx.session, callback_data.application_id, approve=True, actor_id=person_id,
-                reason=None, now=ctx.now)
-        else:
-            application = await membership.check_decider(ctx.session, callback_data.application_id,
-                                                         person_id)
-    except DomainError as error:
-        await refuse(query, error)
-        return
+    person_id = ctx.person_id
+    if callback_data.approve:
+        decision = await membership.decide_application(
+            ctx.session, callback_data.application_id, approve=True, actor_id=person_id,
+            reason=None, now=ctx.now)
+    else:
+        application = await membership.check_decider(ctx.session, callback_data.application_id,
+                                                     person_id)
     if callback_data.approve:
         await queue_welcome(ctx.session, decision, ctx.now, outbox=outbox)
         await query.answer(views.approved_toast())
@@ -469,14 +461,10 @@ async def reject_reason(message: Message, state: FSMContext, bot: Bot, ctx: Ctx)
 
 
 async def applications(message: Message, bot: Bot, ctx: Ctx) -> None:
-    try:
-        person_id = ctx.person_id
-        pending = await membership.pending_applications(ctx.session, person_id)
-        if not await alliances.coordinated_alliances(ctx.session, person_id):
-            raise DomainError("coordinators_only")
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    person_id = ctx.person_id
+    pending = await membership.pending_applications(ctx.session, person_id)
+    if not await alliances.coordinated_alliances(ctx.session, person_id):
+        raise DomainError("coordinators_only")
     if not pending:
         await message.answer(views.no_pending())
         return
@@ -515,26 +503,18 @@ async def _alliance(message: Message, ctx: Ctx, *, coordinating: bool) -> Any:
 
 
 async def approval(message: Message, command: CommandObject, ctx: Ctx) -> None:
-    try:
-        alliance = await _alliance(message, ctx, coordinating=True)
-        await alliances.require_coordinator(ctx.session, alliance.id, ctx.person_id)
-        if command.args:
-            alliance = await membership.set_approval_mode(ctx.session, alliance.id, ctx.person_id,
-                                                          command.args.strip().lower(), ctx.now)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    alliance = await _alliance(message, ctx, coordinating=True)
+    await alliances.require_coordinator(ctx.session, alliance.id, ctx.person_id)
+    if command.args:
+        alliance = await membership.set_approval_mode(ctx.session, alliance.id, ctx.person_id,
+                                                      command.args.strip().lower(), ctx.now)
     text, keyboard = views.approval_card(alliance.id, membership.approval_mode(alliance))
     await message.reply(text, reply_markup=keyboard)
 
 
 async def approval_chosen(query: CallbackQuery, callback_data: ModeCb, ctx: Ctx) -> None:
-    try:
-        alliance = await membership.set_approval_mode(ctx.session, callback_data.alliance_id,
-                                                      ctx.person_id, callback_data.mode, ctx.now)
-    except DomainError as error:
-        await refuse(query, error)
-        return
+    alliance = await membership.set_approval_mode(ctx.session, callback_data.alliance_id,
+                                                  ctx.person_id, callback_data.mode, ctx.now)
     await query.answer()
     if query.message is not None:
         text, keyboard = views.approval_card(alliance.id, membership.approval_mode(alliance))
@@ -542,30 +522,22 @@ async def approval_chosen(query: CallbackQuery, callback_data: ModeCb, ctx: Ctx)
 
 
 async def categories(message: Message, command: CommandObject, ctx: Ctx) -> None:
-    try:
-        alliance = await _alliance(message, ctx, coordinating=bool(command.args))
-        if command.args:
-            alliance = await membership.set_categories(ctx.session, alliance.id, ctx.person_id,
-                                                       command.args, ctx.now)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    alliance = await _alliance(message, ctx, coordinating=bool(command.args))
+    if command.args:
+        alliance = await membership.set_categories(ctx.session, alliance.id, ctx.person_id,
+                                                   command.args, ctx.now)
     await message.reply(views.categories_text(membership.categories(alliance)))
 
 
 async def joinlink(message: Message, command: CommandObject, bot: Bot, ctx: Ctx) -> None:
-    try:
-        rotate = (command.args or "").strip().lower() == "new"
-        alliance = await _alliance(message, ctx, coordinating=rotate)
-        if rotate:  # rotate_join_code refuses anyone but a coordinator
-            code = await membership.rotate_join_code(ctx.session, alliance.id, ctx.person_id, ctx.now)
-            coordinator = True
-        else:
-            code = await membership.sharable_join_code(ctx.session, alliance.id, ctx.person_id, ctx.now)
-            coordinator = await membership.is_coordinator(ctx.session, alliance.id, ctx.person_id)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    rotate = (command.args or "").strip().lower() == "new"
+    alliance = await _alliance(message, ctx, coordinating=rotate)
+    if rotate:  # rotate_join_code refuses anyone but a coordinator
+        code = await membership.rotate_join_code(ctx.session, alliance.id, ctx.person_id, ctx.now)
+        coordinator = True
+    else:
+        code = await membership.sharable_join_code(ctx.session, alliance.id, ctx.person_id, ctx.now)
+        coordinator = await membership.is_coordinator(ctx.session, alliance.id, ctx.person_id)
     await message.reply(views.join_link(await _link(bot, f"join-{code}"), coordinator))
 
 
@@ -574,29 +546,21 @@ async def joinlink(message: Message, command: CommandObject, bot: Bot, ctx: Ctx)
 
 async def members(message: Message, command: CommandObject, ctx: Ctx) -> None:
     query = (command.args or "").strip()
-    try:
-        private = message.chat.type == "private"
-        alliance = await alliances.alliance_in_context(
-            ctx.session, ctx.place, ctx.speaker_id, private=private,
-            coordinating=False)
-        found = await membership.directory(ctx.session, alliance.id, query)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    private = message.chat.type == "private"
+    alliance = await alliances.alliance_in_context(
+        ctx.session, ctx.place, ctx.speaker_id, private=private,
+        coordinating=False)
+    found = await membership.directory(ctx.session, alliance.id, query)
     text, keyboard = views.directory(alliance, found, 0, query, private=private)
     await message.answer(text, reply_markup=keyboard)
 
 
 async def members_page(query: CallbackQuery, callback_data: PageCb, ctx: Ctx) -> None:
     private = query.message is not None and query.message.chat.type == "private"
-    try:
-        alliance = await membership.may_browse(
-            ctx.session, callback_data.alliance_id, ctx.speaker_id,
-            None if private else ctx.alliance_id)
-        found = await membership.directory(ctx.session, alliance.id, callback_data.query)
-    except DomainError as error:
-        await refuse(query, error)
-        return
+    alliance = await membership.may_browse(
+        ctx.session, callback_data.alliance_id, ctx.speaker_id,
+        None if private else ctx.alliance_id)
+    found = await membership.directory(ctx.session, alliance.id, callback_data.query)
     await query.answer()
     if query.message is not None:
         text, keyboard = views.directory(alliance, found, callback_data.page, callback_data.query,
@@ -605,12 +569,8 @@ async def members_page(query: CallbackQuery, callback_data: PageCb, ctx: Ctx) ->
 
 
 async def member_card(query: CallbackQuery, callback_data: CardCb, ctx: Ctx) -> None:
-    try:
-        card = await membership.member_card(ctx.session, callback_data.member_id,
-                                            ctx.speaker_id, ctx.now)
-    except DomainError as error:
-        await refuse(query, error)
-        return
+    card = await membership.member_card(ctx.session, callback_data.member_id,
+                                        ctx.speaker_id, ctx.now)
     await query.answer()
     if query.message is not None:
         await query.message.answer(views.member_card(card.member, card.alliance, card.show_contact,
@@ -618,25 +578,17 @@ async def member_card(query: CallbackQuery, callback_data: CardCb, ctx: Ctx) -> 
 
 
 async def profile(message: Message, ctx: Ctx) -> None:
-    try:
-        alliance = await _alliance(message, ctx, coordinating=False)
-        member = await membership.own_member(ctx.session, alliance.id, ctx.person_id)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    alliance = await _alliance(message, ctx, coordinating=False)
+    member = await membership.own_member(ctx.session, alliance.id, ctx.person_id)
     text, keyboard = views.profile(member, alliance)
     await message.answer(text, reply_markup=keyboard)
 
 
 async def profile_field(query: CallbackQuery, callback_data: ProfileCb, state: FSMContext,
                         ctx: Ctx) -> None:
-    try:
-        await membership.own_member(ctx.session, callback_data.alliance_id, ctx.person_id)
-        if callback_data.field not in membership.PROFILE_FIELDS:
-            raise DomainError("unknown_field")
-    except DomainError as error:
-        await refuse(query, error)
-        return
+    await membership.own_member(ctx.session, callback_data.alliance_id, ctx.person_id)
+    if callback_data.field not in membership.PROFILE_FIELDS:
+        raise DomainError("unknown_field")
     await state.set_state(Edit.profile_field)
     await state.set_data({"alliance_id": callback_data.alliance_id, "field": callback_data.field})
     await query.answer()
@@ -664,27 +616,19 @@ async def profile_value(message: Message, state: FSMContext, ctx: Ctx) -> None:
 
 
 async def leave(message: Message, ctx: Ctx) -> None:
-    try:
-        alliance = await _alliance(message, ctx, coordinating=False)
-        member = await membership.own_member(ctx.session, alliance.id, ctx.person_id)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    alliance = await _alliance(message, ctx, coordinating=False)
+    member = await membership.own_member(ctx.session, alliance.id, ctx.person_id)
     text, keyboard = views.leave_confirm(alliance.id, member.name, alliance.name)
     await message.answer(text, reply_markup=keyboard)
 
 
 async def leave_chosen(query: CallbackQuery, callback_data: LeaveCb, ctx: Ctx) -> None:
-    try:
-        if not callback_data.confirm:
-            await membership.own_member(ctx.session, callback_data.alliance_id, ctx.person_id)
-            text = views.stayed()
-        else:
-            member = await membership.leave(ctx.session, callback_data.alliance_id, ctx.person_id, ctx.now)
-            text = views.left(member.name)
-    except DomainError as error:
-        await refuse(query, error)
-        return
+    if not callback_data.confirm:
+        await membership.own_member(ctx.session, callback_data.alliance_id, ctx.person_id)
+        text = views.stayed()
+    else:
+        member = await membership.leave(ctx.session, callback_data.alliance_id, ctx.person_id, ctx.now)
+        text = views.left(member.name)
     await query.answer()
     if query.message is not None:
         await query.message.edit_text(text)
@@ -714,39 +658,27 @@ async def _member_target(message: Message, command: CommandObject, ctx: Ctx) -> 
 
 
 async def suspend(message: Message, command: CommandObject, ctx: Ctx) -> None:
-    try:
-        alliance, member, reason = await _member_target(message, command, ctx)
-        member = await membership.suspend(ctx.session, alliance.id, ctx.person_id, member.id, reason, ctx.now)
-        await tell_people(ctx.session, alliance, member, ctx.now)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    alliance, member, reason = await _member_target(message, command, ctx)
+    member = await membership.suspend(ctx.session, alliance.id, ctx.person_id, member.id, reason, ctx.now)
+    await tell_people(ctx.session, alliance, member, ctx.now)
     await message.reply(views.suspended(member))
 
 
 async def reinstate(message: Message, command: CommandObject, ctx: Ctx) -> None:
-    try:
-        alliance, member, _rest = await _member_target(message, command, ctx)
-        member = await membership.reinstate(ctx.session, alliance.id, ctx.person_id, member.id, ctx.now)
-        await tell_people(ctx.session, alliance, member, ctx.now)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    alliance, member, _rest = await _member_target(message, command, ctx)
+    member = await membership.reinstate(ctx.session, alliance.id, ctx.person_id, member.id, ctx.now)
+    await tell_people(ctx.session, alliance, member, ctx.now)
     await message.reply(views.reinstated(member))
 
 
 async def remove(message: Message, command: CommandObject, bot: Bot, ctx: Ctx) -> None:
-    try:
-        alliance, member, rest = await _member_target(message, command, ctx)
-        words = rest.split(maxsplit=1)
-        ban = bool(words) and words[0].lower() in ("ban", "--ban")
-        reason = words[1] if ban and len(words) > 1 else (None if ban else rest)
-        removal = await membership.remove(ctx.session, alliance.id, ctx.person_id, member.id, reason,
-                                          ban, ctx.now)
-        await tell_people(ctx.session, alliance, removal.member, ctx.now)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    alliance, member, rest = await _member_target(message, command, ctx)
+    words = rest.split(maxsplit=1)
+    ban = bool(words) and words[0].lower() in ("ban", "--ban")
+    reason = words[1] if ban and len(words) > 1 else (None if ban else rest)
+    removal = await membership.remove(ctx.session, alliance.id, ctx.person_id, member.id, reason,
+                                      ban, ctx.now)
+    await tell_people(ctx.session, alliance, removal.member, ctx.now)
     banned = failed = 0
     for chat_id in removal.chats:
         for person_id in removal.people:
@@ -767,52 +699,36 @@ async def _person_target(message: Message, command: CommandObject, ctx: Ctx) -> 
 
 
 async def promote(message: Message, command: CommandObject, ctx: Ctx) -> None:
-    try:
-        alliance, person_id = await _person_target(message, command, ctx)
-        person = await membership.promote(ctx.session, alliance.id, ctx.person_id, person_id, ctx.now)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    alliance, person_id = await _person_target(message, command, ctx)
+    person = await membership.promote(ctx.session, alliance.id, ctx.person_id, person_id, ctx.now)
     await message.reply(views.promoted(membership.display_name(person)))
 
 
 async def demote(message: Message, command: CommandObject, ctx: Ctx) -> None:
-    try:
-        alliance, person_id = await _person_target(message, command, ctx)
-        person = await membership.demote(ctx.session, alliance.id, ctx.person_id, person_id, ctx.now)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    alliance, person_id = await _person_target(message, command, ctx)
+    person = await membership.demote(ctx.session, alliance.id, ctx.person_id, person_id, ctx.now)
     await message.reply(views.demoted(membership.display_name(person)))
 
 
 async def team(message: Message, ctx: Ctx) -> None:
-    try:
-        alliance = await _alliance(message, ctx, coordinating=False)
-        member, people_ = await membership.team(ctx.session, alliance.id, ctx.person_id)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    alliance = await _alliance(message, ctx, coordinating=False)
+    member, people_ = await membership.team(ctx.session, alliance.id, ctx.person_id)
     text, keyboard = views.team_card(alliance.id, member, people_, ctx.person_id)
     await message.answer(text, reply_markup=keyboard)
 
 
 async def team_button(query: CallbackQuery, callback_data: TeamCb, bot: Bot, ctx: Ctx) -> None:
-    try:
-        person_id = ctx.person_id
-        if callback_data.person_id == 0:
-            code = await membership.team_code(ctx.session, callback_data.alliance_id, person_id, ctx.now)
-            text, keyboard = views.team_link(await _link(bot, f"team-{code}")), None
-        else:
-            removed = await membership.remove_colleague(ctx.session, callback_data.alliance_id,
-                                                        person_id, callback_data.person_id, ctx.now)
-            member, people_ = await membership.team(ctx.session, callback_data.alliance_id, person_id)
-            text = views.colleague_removed(membership.display_name(removed))
-            card, keyboard = views.team_card(callback_data.alliance_id, member, people_, person_id)
-            text = f"{text}\n\n{card}"
-    except DomainError as error:
-        await refuse(query, error)
-        return
+    person_id = ctx.person_id
+    if callback_data.person_id == 0:
+        code = await membership.team_code(ctx.session, callback_data.alliance_id, person_id, ctx.now)
+        text, keyboard = views.team_link(await _link(bot, f"team-{code}")), None
+    else:
+        removed = await membership.remove_colleague(ctx.session, callback_data.alliance_id,
+                                                    person_id, callback_data.person_id, ctx.now)
+        member, people_ = await membership.team(ctx.session, callback_data.alliance_id, person_id)
+        text = views.colleague_removed(membership.display_name(removed))
+        card, keyboard = views.team_card(callback_data.alliance_id, member, people_, person_id)
+        text = f"{text}\n\n{card}"
     await query.answer()
     if query.message is not None:
         await query.message.answer(text, reply_markup=keyboard)
@@ -820,12 +736,8 @@ async def team_button(query: CallbackQuery, callback_data: TeamCb, bot: Bot, ctx
 
 async def team_deep_link(message: Message, command: CommandObject, ctx: Ctx) -> None:
     code = (command.args or "").partition("-")[2]
-    try:
-        member = await membership.join_team(ctx.session, code, ctx.person_id, ctx.now)
-        alliance = await membership.get_alliance(ctx.session, member.alliance_id)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    member = await membership.join_team(ctx.session, code, ctx.person_id, ctx.now)
+    alliance = await membership.get_alliance(ctx.session, member.alliance_id)
     await message.answer(views.team_joined(member.name, alliance.name))
 
 

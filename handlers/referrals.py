@@ -16,6 +16,7 @@ from bot.effects.referrals import Refer
 from bot.runtime.cards import CardEditor
 from bot.runtime.context import Ctx
 from bot.runtime.outbox import OutboxWorker
+from bot.runtime.replies import plain, refuse
 from bot.runtime.scheduler import Scheduler
 from bot.services import alliances
 from bot.services import referrals as refs
@@ -24,7 +25,6 @@ from bot.services.inputs import number, row_id
 from bot.services.referrals import Draft
 from bot.views import referrals as views
 from bot.views.referrals import RefCb, RefWizCb
-from handlers.replies import plain, refuse
 
 PRIVATE = F.chat.type == "private"
 
@@ -82,15 +82,11 @@ async def _next(current: str, state: FSMContext, ctx: Ctx, event: Message | Call
 # -- /refer -------------------------------------------------------------------------------------
 
 async def refer(message: Message, state: FSMContext, ctx: Ctx) -> None:
-    try:
-        person_id = ctx.person_id
-        alliance = await alliances.alliance_in_context(ctx.session, None, person_id, private=True,
-                                                       coordinating=False)
-        member = await refs.start(ctx.session, alliance.id, person_id)
-        categories = await refs.categories(ctx.session, alliance.id, member.id)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    person_id = ctx.person_id
+    alliance = await alliances.alliance_in_context(ctx.session, None, person_id, private=True,
+                                                   coordinating=False)
+    member = await refs.start(ctx.session, alliance.id, person_id)
+    categories = await refs.categories(ctx.session, alliance.id, member.id)
     await state.clear()
     await state.update_data(alliance_id=alliance.id, referrer_id=member.id, categories=categories,
                             default_currency=refs.settings_of(alliance).currency)
@@ -209,25 +205,21 @@ async def wizard_text(message: Message, state: FSMContext, ctx: Ctx) -> None:
     current = (await state.get_state() or "").split(":", 1)[-1]
     text = message.text or ""
     data = await state.get_data()
-    try:
-        match current:
-            case "customer_name":
-                await state.update_data(customer_name=refs.clean_text(
-                    text, refs.NAME_LIMIT, "referral_bad_name"))
-            case "contact":
-                await state.update_data(contact=refs.clean_contact(text), consent=False)
-            case "need":
-                await state.update_data(need=refs.clean_text(text, refs.NEED_LIMIT,
-                                                             "referral_bad_need"))
-            case "value":
-                amount, currency = refs.parse_money(text, data.get("default_currency", "USD"))
-                await state.update_data(amount=format(amount, "f"), currency=currency)
-            case _:
-                await refuse(message, DomainError("referral_use_buttons"))
-                return
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    match current:
+        case "customer_name":
+            await state.update_data(customer_name=refs.clean_text(
+                text, refs.NAME_LIMIT, "referral_bad_name"))
+        case "contact":
+            await state.update_data(contact=refs.clean_contact(text), consent=False)
+        case "need":
+            await state.update_data(need=refs.clean_text(text, refs.NEED_LIMIT,
+                                                         "referral_bad_need"))
+        case "value":
+            amount, currency = refs.parse_money(text, data.get("default_currency", "USD"))
+            await state.update_data(amount=format(amount, "f"), currency=currency)
+        case _:
+            await refuse(message, DomainError("referral_use_buttons"))
+            return
     await _next(current, state, ctx, message)
 
 
@@ -236,61 +228,57 @@ async def wizard_text(message: Message, state: FSMContext, ctx: Ctx) -> None:
 async def referral_button(query: CallbackQuery, callback_data: RefCb, state: FSMContext, ctx: Ctx,
                           scheduler: Scheduler, cards: CardEditor, outbox: OutboxWorker) -> None:
     rid, action = callback_data.id, callback_data.action
-    try:
-        person_id = ctx.person_id
-        moved = None
-        match action:
-            case "acc":
-                moved = await refs.accept(ctx.session, rid, person_id, ctx.now)
-            case "con":
-                moved = await refs.contacted(ctx.session, rid, person_id, ctx.now)
-            case "cancel":
-                moved = await refs.cancel(ctx.session, rid, person_id, ctx.now)
-            case "dr" if callback_data.arg in views.DECLINE_REASONS:
-                moved = await refs.decline(ctx.session, rid, person_id,
-                                           views.decline_reason_text(callback_data.arg), ctx.now)
-            case "dec":
-                await refs.require_state(ctx.session, rid, person_id, (refs.SENT,))
-                await query.answer()
-                if query.message is not None:
-                    await query.message.edit_reply_markup(reply_markup=views.decline_reasons(rid))
-                return
-            case "card":
-                await _show_card(query, ctx, rid)
-                return
-            case "dro" | "won" | "lost":
-                wanted = (refs.SENT,) if action == "dro" else refs.IN_HAND
-                referral = await refs.require_state(ctx.session, rid, person_id, wanted)
-                await _ask(query, state, ctx, action, referral.id)
-                return
-            case "rate":
-                stars = number(callback_data.arg, digits=1) or 0
-                await refs.rate(ctx.session, rid, person_id, stars, ctx.now)
-                await state.set_state(Typing.comment)
-                await state.set_data({"referral_id": rid})
-                text, keyboard = views.rated(stars)
-                await query.answer()
-                if query.message is not None:
-                    await query.message.edit_text(text, reply_markup=keyboard)
-                return
-            case "ratep":
-                referral = await refs.as_referrer(ctx.session, rid, person_id)
-                if referral.status != refs.WON:
-                    raise DomainError("referral_not_won")
-                await query.answer()
-                if query.message is not None:
-                    await query.message.answer(views.rate_prompt(rid),
-                                               reply_markup=views.rating_keyboard(rid))
-                return
-            case "pass":
-                passing = await refs.pass_on(ctx.session, rid, person_id, ctx.now)
-                await _start_pass_on(query, state, ctx, passing)
-                return
-            case _:
-                raise DomainError("referral_not_found")
-    except DomainError as error:
-        await refuse(query, error)
-        return
+    person_id = ctx.person_id
+    moved = None
+    match action:
+        case "acc":
+            moved = await refs.accept(ctx.session, rid, person_id, ctx.now)
+        case "con":
+            moved = await refs.contacted(ctx.session, rid, person_id, ctx.now)
+        case "cancel":
+            moved = await refs.cancel(ctx.session, rid, person_id, ctx.now)
+        case "dr" if callback_data.arg in views.DECLINE_REASONS:
+            moved = await refs.decline(ctx.session, rid, person_id,
+                                       views.decline_reason_text(callback_data.arg), ctx.now)
+        case "dec":
+            await refs.require_state(ctx.session, rid, person_id, (refs.SENT,))
+            await query.answer()
+            if query.message is not None:
+                await query.message.edit_reply_markup(reply_markup=views.decline_reasons(rid))
+            return
+        case "card":
+            await _show_card(query, ctx, rid)
+            return
+        case "dro" | "won" | "lost":
+            wanted = (refs.SENT,) if action == "dro" else refs.IN_HAND
+            referral = await refs.require_state(ctx.session, rid, person_id, wanted)
+            await _ask(query, state, ctx, action, referral.id)
+            return
+        case "rate":
+            stars = number(callback_data.arg, digits=1) or 0
+            await refs.rate(ctx.session, rid, person_id, stars, ctx.now)
+            await state.set_state(Typing.comment)
+            await state.set_data({"referral_id": rid})
+            text, keyboard = views.rated(stars)
+            await query.answer()
+            if query.message is not None:
+                await query.message.edit_text(text, reply_markup=keyboard)
+            return
+        case "ratep":
+            referral = await refs.as_referrer(ctx.session, rid, person_id)
+            if referral.status != refs.WON:
+                raise DomainError("referral_not_won")
+            await query.answer()
+            if query.message is not None:
+                await query.message.answer(views.rate_prompt(rid),
+                                           reply_markup=views.rating_keyboard(rid))
+            return
+        case "pass":
+            passing = await refs.pass_on(ctx.session, rid, person_id, ctx.now)
+            await _start_pass_on(query, state, ctx, passing)
+            return
+        case _:
+            raise DomainError("referral_not_found")
     await effects.after_move(ctx.session, moved, now=ctx.now, cards=cards, plan=scheduler,
                              outbox=outbox)
     if action == "acc":
@@ -384,28 +372,20 @@ async def stop_typing(message: Message, state: FSMContext) -> None:
 # -- /referrals and /ledger ---------------------------------------------------------------------
 
 async def my_referrals(message: Message, ctx: Ctx) -> None:
-    try:
-        person_id = ctx.person_id
-        alliance = await alliances.alliance_in_context(ctx.session, None, person_id, private=True,
-                                                       coordinating=False)
-        found = await refs.mine(ctx.session, alliance, person_id, ctx.now)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    person_id = ctx.person_id
+    alliance = await alliances.alliance_in_context(ctx.session, None, person_id, private=True,
+                                                   coordinating=False)
+    found = await refs.mine(ctx.session, alliance, person_id, ctx.now)
     text, keyboard = views.my_referrals(found.member, found.items, found.names,
                                         found.alliance.timezone, found.contacts)
     await message.answer(text, reply_markup=keyboard)
 
 
 async def ledger(message: Message, command: CommandObject, ctx: Ctx) -> None:
-    try:
-        alliance = await alliances.alliance_in_context(
-            ctx.session, ctx.place, ctx.speaker_id,
-            private=message.chat.type == "private", coordinating=False)
-        book = await refs.ledger_for(ctx.session, alliance, command.args, ctx.now)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    alliance = await alliances.alliance_in_context(
+        ctx.session, ctx.place, ctx.speaker_id,
+        private=message.chat.type == "private", coordinating=False)
+    book = await refs.ledger_for(ctx.session, alliance, command.args, ctx.now)
     await message.answer(views.ledger(book, alliance.name, alliance.timezone))
 
 

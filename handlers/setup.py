@@ -13,7 +13,6 @@ from bot.services.alliances import ChatFacts
 from bot.services.errors import DomainError
 from bot.views import setup as views
 from bot.views.callbacks import LinkCb, SetupLangCb, SetupZoneCb
-from handlers.replies import refuse
 
 GROUP_TYPES = {"group", "supergroup"}
 GROUPS = F.chat.type.in_(GROUP_TYPES)
@@ -36,27 +35,19 @@ async def setup_in_private(message: Message) -> None:
 
 
 async def setup(message: Message, bot: Bot, ctx: Ctx) -> None:
-    try:
-        person_id = ctx.person_id
-        sender = await bot.get_chat_member(message.chat.id, person_id)
-        alliance, created = await alliances.setup(
-            ctx.session, chat=facts(message.chat), person_id=person_id,
-            sender_is_chat_admin=sender.status in ("creator", "administrator"),
-            locale=ctx.locale, timezone=ctx.default_timezone, now=ctx.now)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    person_id = ctx.person_id
+    sender = await bot.get_chat_member(message.chat.id, person_id)
+    alliance, created = await alliances.setup(
+        ctx.session, chat=facts(message.chat), person_id=person_id,
+        sender_is_chat_admin=sender.status in ("creator", "administrator"),
+        locale=ctx.locale, timezone=ctx.default_timezone, now=ctx.now)
     text, keyboard = views.setup_language_card(alliance, created)
     await message.answer(text, reply_markup=keyboard)
 
 
 async def setup_language(query: CallbackQuery, callback_data: SetupLangCb, ctx: Ctx) -> None:
-    try:
-        alliance = await alliances.choose_language(ctx.session, callback_data.alliance_id,
-                                                   ctx.person_id, callback_data.locale, ctx.now)
-    except DomainError as error:
-        await refuse(query, error)
-        return
+    alliance = await alliances.choose_language(ctx.session, callback_data.alliance_id,
+                                               ctx.person_id, callback_data.locale, ctx.now)
     set_locale(alliance.locale)
     text, keyboard = views.setup_zone_card(alliance, ctx.default_timezone)
     await query.answer()
@@ -65,12 +56,8 @@ async def setup_language(query: CallbackQuery, callback_data: SetupLangCb, ctx: 
 
 
 async def setup_zone(query: CallbackQuery, callback_data: SetupZoneCb, bot: Bot, ctx: Ctx) -> None:
-    try:
-        alliance = await alliances.choose_timezone(ctx.session, callback_data.alliance_id,
-                                                   ctx.person_id, callback_data.zone, ctx.now)
-    except DomainError as error:
-        await refuse(query, error)
-        return
+    alliance = await alliances.choose_timezone(ctx.session, callback_data.alliance_id,
+                                               ctx.person_id, callback_data.zone, ctx.now)
     await query.answer()
     if query.message is not None:
         missing, is_admin = await _bot_rights(bot, query.message.chat.id)
@@ -78,41 +65,29 @@ async def setup_zone(query: CallbackQuery, callback_data: SetupZoneCb, bot: Bot,
 
 
 async def timezone(message: Message, command: CommandObject, ctx: Ctx) -> None:
-    try:
-        if ctx.alliance_id is None or ctx.place is None or ctx.place.chat.role != "home":
-            raise DomainError("not_home_chat")
-        alliance = await alliances.choose_timezone(ctx.session, ctx.alliance_id, ctx.person_id,
-                                                   command.args or "", ctx.now)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    if ctx.alliance_id is None or ctx.place is None or ctx.place.chat.role != "home":
+        raise DomainError("not_home_chat")
+    alliance = await alliances.choose_timezone(ctx.session, ctx.alliance_id, ctx.person_id,
+                                               command.args or "", ctx.now)
     await message.reply(views.timezone_saved(alliance))
 
 
 async def here(message: Message, ctx: Ctx) -> None:
     thread = message.message_thread_id if message.is_topic_message else None
-    try:
-        await alliances.set_card_topic(ctx.session, message.chat.id, thread, ctx.person_id, ctx.now)
-    except DomainError as error:
-        await refuse(message, error)
-        return
+    await alliances.set_card_topic(ctx.session, message.chat.id, thread, ctx.person_id, ctx.now)
     await message.reply(views.topic_saved())
 
 
 async def link(message: Message, ctx: Ctx) -> None:
-    try:
-        person_id = ctx.person_id
-        mine = await alliances.coordinated_alliances(ctx.session, person_id)
-        if not mine:
-            raise DomainError("coordinators_only")
-        if len(mine) == 1:
-            alliance = await alliances.link_chat(ctx.session, facts(message.chat), mine[0].id,
-                                                 person_id, ctx.now)
-            set_locale(alliance.locale)
-            await message.reply(views.linked(alliance))
-            return
-    except DomainError as error:
-        await refuse(message, error)
+    person_id = ctx.person_id
+    mine = await alliances.coordinated_alliances(ctx.session, person_id)
+    if not mine:
+        raise DomainError("coordinators_only")
+    if len(mine) == 1:
+        alliance = await alliances.link_chat(ctx.session, facts(message.chat), mine[0].id,
+                                             person_id, ctx.now)
+        set_locale(alliance.locale)
+        await message.reply(views.linked(alliance))
         return
     text, keyboard = views.link_choice(mine)
     await message.reply(text, reply_markup=keyboard)
@@ -120,12 +95,8 @@ async def link(message: Message, ctx: Ctx) -> None:
 
 async def link_chosen(query: CallbackQuery, callback_data: LinkCb, ctx: Ctx) -> None:
     assert query.message is not None
-    try:
-        alliance = await alliances.link_chat(ctx.session, facts(query.message.chat),
-                                             callback_data.alliance_id, ctx.person_id, ctx.now)
-    except DomainError as error:
-        await refuse(query, error)
-        return
+    alliance = await alliances.link_chat(ctx.session, facts(query.message.chat),
+                                         callback_data.alliance_id, ctx.person_id, ctx.now)
     set_locale(alliance.locale)
     await query.answer()
     await query.message.edit_text(views.linked(alliance))
@@ -135,17 +106,13 @@ async def charter(message: Message, command: CommandObject, ctx: Ctx) -> None:
     text = command.args
     if not text and message.reply_to_message is not None:
         text = message.reply_to_message.text or message.reply_to_message.caption
-    try:
-        alliance = await alliances.alliance_in_context(
-            ctx.session, ctx.place, ctx.speaker_id,
-            private=message.chat.type == "private", coordinating=bool(text))
-        if text:
-            alliance = await alliances.set_charter(ctx.session, alliance.id, ctx.person_id, text,
-                                                   ctx.now)
-            await message.reply(views.charter_saved(alliance))
-            return
-    except DomainError as error:
-        await refuse(message, error)
+    alliance = await alliances.alliance_in_context(
+        ctx.session, ctx.place, ctx.speaker_id,
+        private=message.chat.type == "private", coordinating=bool(text))
+    if text:
+        alliance = await alliances.set_charter(ctx.session, alliance.id, ctx.person_id, text,
+                                               ctx.now)
+        await message.reply(views.charter_saved(alliance))
         return
     await message.answer(views.charter_card(alliance))
 

@@ -8,13 +8,13 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.i18n import set_locale, use_locale
 from bot.runtime.context import Ctx
+from bot.runtime.replies import plain, refuse
 from bot.services import alliances, people
 from bot.services.errors import DomainError
 from bot.services.help import audience
 from bot.views import common
 from bot.views.callbacks import LangCb
 from bot.views.commands import help_text
-from handlers.replies import plain, refuse
 
 
 async def unknown_link(message: Message, ctx: Ctx) -> None:
@@ -46,11 +46,7 @@ async def lang_chosen(query: CallbackQuery, callback_data: LangCb, ctx: Ctx) -> 
     if ctx.person is None:
         await refuse(query, DomainError("unknown_person"))
         return
-    try:
-        person = await people.set_locale(ctx.session, ctx.person.id, callback_data.locale, ctx.now)
-    except DomainError as error:
-        await refuse(query, error)
-        return
+    person = await people.set_locale(ctx.session, ctx.person.id, callback_data.locale, ctx.now)
     if query.message is not None and query.message.chat.type == "private":
         set_locale(person.locale)
         await query.answer()

@@ -26,7 +26,9 @@ from bot.i18n import gettext as _
 from bot.i18n import normalize_locale, resolve_locale, set_locale
 from bot.runtime.clock import Clock
 from bot.runtime.context import Ctx, update_session
+from bot.runtime.replies import refuse_update
 from bot.services import alliances, people, updates
+from bot.services.errors import DomainError
 from bot.services.people import Speaker
 
 log = logging.getLogger(__name__)
@@ -148,6 +150,12 @@ class UpdateMiddleware(BaseMiddleware):
             result = await handler(update, data)
             await session.commit()
             return result
+        except DomainError as error:  # a refusal: nothing of the action stays, the claim does
+            await session.rollback()
+            await updates.claim(session, bot.id, update.update_id, now)
+            await session.commit()
+            await refuse_update(update, error)
+            return None
         except Exception as error:  # the bot keeps serving whatever one handler did
             await session.rollback()
             await self._failed(update, error, bot)

@@ -1,13 +1,24 @@
-"""Turning a DomainError into the right kind of answer for the update at hand."""
+"""Turning a DomainError into the right kind of answer for the update at hand.
+
+The update middleware does it for every handler (a DomainError that leaves a handler is a
+refusal, not a failure); handlers call ``refuse`` themselves only where they go on afterwards.
+"""
 
 from __future__ import annotations
 
 import html
 
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, Update
 
 from bot.services.errors import DomainError
 from bot.views.errors import error_text
+
+
+async def refuse_update(update: Update, error: DomainError) -> None:
+    """``refuse`` for whatever the update carries (a message or a button press)."""
+    event = update.callback_query or update.message
+    if event is not None:
+        await refuse(event, error)
 
 
 async def refuse(event: Message | CallbackQuery, error: DomainError) -> None:

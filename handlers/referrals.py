@@ -22,6 +22,7 @@ from bot.services import alliances
 from bot.services import referrals as refs
 from bot.services.errors import DomainError
 from bot.services.inputs import number, row_id
+from bot.services.ledger import ledger_for
 from bot.services.referrals import Draft
 from bot.views import referrals as views
 from bot.views.referrals import RefCb, RefWizCb
@@ -385,7 +386,7 @@ async def ledger(message: Message, command: CommandObject, ctx: Ctx) -> None:
     alliance = await alliances.alliance_in_context(
         ctx.session, ctx.place, ctx.speaker_id,
         private=message.chat.type == "private", coordinating=False)
-    book = await refs.ledger_for(ctx.session, alliance, command.args, ctx.now)
+    book = await ledger_for(ctx.session, alliance, command.args, ctx.now)
     await message.answer(views.ledger(book, alliance.name, alliance.timezone))
 
 

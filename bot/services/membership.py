@@ -20,7 +20,7 @@ import phonenumbers
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import alliances, audit, referrals
+from bot.services import alliances, audit, ledger
 from bot.services.errors import DomainError
 from bot.services.inputs import PERSON_ID_MAX, capped, row_id
 from bot.services.members import (
@@ -652,7 +652,7 @@ class MemberCard:
     alliance: Alliance
     show_contact: bool
     sponsor: str | None
-    stats: referrals.MemberStats
+    stats: ledger.MemberStats
 
 
 async def member_card(session: AsyncSession, member_id: int, viewer_id: int | None,
@@ -671,7 +671,7 @@ async def member_card(session: AsyncSession, member_id: int, viewer_id: int | No
     sponsor = await session.get(Member, member.sponsor_member_id) if member.sponsor_member_id else None
     return MemberCard(member=member, alliance=alliance, show_contact=show_contact,
                       sponsor=sponsor.name if sponsor is not None else None,
-                      stats=await referrals.referral_stats(session, member.id, now))
+                      stats=await ledger.referral_stats(session, member.id, now))
 
 
 # -- profile ----------------------------------------------------------------------------------

@@ -11,8 +11,8 @@ from bot.i18n import format_datetime
 from bot.i18n import gettext as _
 from bot.i18n import lazy_gettext as __
 from bot.services.errors import DomainError
+from bot.services.ledger import MemberStats
 from bot.services.membership import PAGE_SIZE, Decision
-from bot.services.referrals import MemberStats
 from bot.views import errors
 from bot.views.common import stale_button
 from bot.views.html import clip, esc, fit

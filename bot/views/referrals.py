@@ -17,7 +17,8 @@ from bot.i18n import babel_locale, current_locale, format_datetime, format_money
 from bot.i18n import gettext as _
 from bot.i18n import lazy_gettext as __
 from bot.services import referrals as refs
-from bot.services.referrals import Ledger, LedgerRow, MemberStats, Suggestion
+from bot.services.ledger import Ledger, LedgerRow, MemberStats, by_currency
+from bot.services.referrals import Suggestion
 from bot.views import errors
 from bot.views.html import clip, esc, fit
 from storage.models import Member, Referral
@@ -138,7 +139,7 @@ def money(amount: Decimal | None, currency: str | None) -> str:
 def money_list(values: dict[str, Decimal]) -> str:
     if not values:
         return format_number(0)
-    return " + ".join(format_money(amount, code) for code, amount in refs.by_currency(values))
+    return " + ".join(format_money(amount, code) for code, amount in by_currency(values))
 
 
 # -- the /refer wizard --------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.services import alliances, decisions, meetings, membership, slots
+from bot.services import alliances, decisions, ledger, meetings, membership, slots
 from bot.services import referrals as refs
 from bot.services.errors import DomainError
 from bot.services.inputs import capped, number, row_id
@@ -38,7 +38,7 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "customer contact": refs.clean_contact,
     "customer name": lambda text: refs.clean_text(text, refs.NAME_LIMIT, "referral_bad_name"),
     "amount": lambda text: refs.parse_money(text, "TWD"),
-    "ledger period": lambda text: refs.parse_period(text, NOW, ZoneInfo("Asia/Taipei")),
+    "ledger period": lambda text: ledger.parse_period(text, NOW, ZoneInfo("Asia/Taipei")),
     "proposal title": decisions.clean_title,
     "proposal text": decisions.clean_text,
     "proposal options": decisions.clean_options,
@@ -102,8 +102,8 @@ def test_a_time_zone_is_an_iana_name(zone: str) -> None:
 @pytest.mark.parametrize("period", ["9999", "9999-12", "1999", "0000d", "²", "30d" * 100])
 def test_ledger_periods_outside_the_calendar_are_refused(period: str) -> None:
     with pytest.raises(DomainError):
-        refs.parse_period(period, NOW, ZoneInfo("Asia/Taipei"))
-    assert refs.parse_period("9998", NOW, ZoneInfo("Asia/Taipei"))[1] == datetime(
+        ledger.parse_period(period, NOW, ZoneInfo("Asia/Taipei"))
+    assert ledger.parse_period("9998", NOW, ZoneInfo("Asia/Taipei"))[1] == datetime(
         9999, 1, 1, tzinfo=ZoneInfo("Asia/Taipei"))
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.effects.referrals import Refer
 from bot.i18n import use_locale
 from bot.runtime.fsm_storage import drop_abandoned, forms_in_progress
+from bot.services import ledger
 from bot.services import referrals as refs
 from bot.services.errors import DomainError
 from bot.services.referrals import Draft
@@ -251,7 +252,7 @@ async def test_ledger_against_a_fixture_worked_out_by_hand(session: AsyncSession
     await _referral(session, aid, c, b, "expired", 8)
     await _referral(session, aid, a, c, "contacted", 400)
     await session.commit()
-    book = await refs.ledger(session, aid, None, None)
+    book = await ledger.ledger(session, aid, None, None)
     rows = {row.name: (row.given, row.received, row.accepted, row.won, row.won_value, row.balance)
             for row in book.rows}
     assert rows == {
@@ -266,10 +267,10 @@ async def test_ledger_against_a_fixture_worked_out_by_hand(session: AsyncSession
     assert (totals.given, totals.received, totals.accepted, totals.won) == (8, 8, 5, 3)
     assert totals.won_value == {"TWD": Decimal("1100.00"), "USD": Decimal("200")}
     # The last 90 days leave out Alpha → Gamma.
-    since, until = refs.parse_period("90d", NOW, None)
-    recent = await refs.ledger(session, aid, since, until)
+    since, until = ledger.parse_period("90d", NOW, None)
+    recent = await ledger.ledger(session, aid, since, until)
     assert {r.name: r.given for r in recent.rows} == {"Alpha": 4, "Beta": 2, "Gamma": 1}
-    stats = await refs.referral_stats(session, b, NOW)
+    stats = await ledger.referral_stats(session, b, NOW)
     assert (stats.given, stats.received, stats.won, stats.average) == (2, 5, 2, None)
 
 
@@ -280,10 +281,10 @@ async def test_average_rating_shows_from_three_ratings(session: AsyncSession) ->
     await _referral(session, aid, a, b, "won", 3, "1", "TWD", rating=5)
     await _referral(session, aid, a, b, "won", 2, "1", "TWD", rating=4)
     await session.commit()
-    assert (await refs.referral_stats(session, b, NOW)).average is None
+    assert (await ledger.referral_stats(session, b, NOW)).average is None
     await _referral(session, aid, a, b, "won", 1, "1", "TWD", rating=4)
     await session.commit()
-    stats = await refs.referral_stats(session, b, NOW)
+    stats = await ledger.referral_stats(session, b, NOW)
     assert (stats.ratings, stats.average) == (3, Decimal("4.3"))
 
 
@@ -315,7 +316,7 @@ async def test_contacts_are_purged_after_retention_and_the_ledger_keeps_the_refe
     assert (stored.customer_contact, stored.customer_name) == (None, None)
     assert stored.purged_at is not None
     assert not await refs.may_see_contact(session, stored, 1)
-    book = await refs.ledger(session, aid, None, None)
+    book = await ledger.ledger(session, aid, None, None)
     assert {r.name: r.won for r in book.rows} == {"Alpha": 0, "Beta": 1}
     assert a in {r.member_id for r in book.rows}
     assert (await refs.scheduled(session)) == []
@@ -369,11 +370,11 @@ async def test_member_stats_lines_for_the_directory_card(session: AsyncSession) 
     await _referral(session, aid, b, a, "won", 1, "20", "USD")
     await session.commit()
     with use_locale("en"):
-        lines = views.member_stats_lines(await refs.referral_stats(session, b, NOW))
+        lines = views.member_stats_lines(await ledger.referral_stats(session, b, NOW))
     assert lines == ["Referrals: 1 given (1 of them won), 3 received, 3 won (NT$3,000.00)",
                      "Customer rating: 4 ★ from 3 ratings"]
     with use_locale("zh_Hant"):
-        lines = views.member_stats_lines(await refs.referral_stats(session, a, NOW))
+        lines = views.member_stats_lines(await ledger.referral_stats(session, a, NOW))
     assert len(lines) == 1 and "US$20.00" in lines[0] and "轉介" in lines[0]
 
 

@@ -32,7 +32,7 @@ from bot.i18n import set_locale, use_locale
 from bot.runtime.context import Ctx
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.replies import refuse
-from bot.services import alliances, membership, people
+from bot.services import alliances, membership, people, settings
 from bot.services.errors import DomainError
 from bot.services.outgoing import Outgoing, enqueue
 from bot.views import membership as views
@@ -93,7 +93,7 @@ async def _prompt(ctx: Ctx, step: str, data: dict[str, Any]) -> tuple[str, Inlin
         case "name":
             return views.ask_name()
         case "category":
-            return views.ask_category(membership.categories(alliance))
+            return views.ask_category(settings.read(alliance).categories)
         case "category_text":
             return views.ask_category_text()
         case "region":
@@ -101,7 +101,7 @@ async def _prompt(ctx: Ctx, step: str, data: dict[str, Any]) -> tuple[str, Inlin
         case "services":
             return views.ask_services()
         case "contact":
-            return views.ask_contact(membership.country(alliance))
+            return views.ask_contact(settings.read(alliance).country)
         case "sponsor":
             return views.ask_sponsor()
         case "charter":
@@ -236,7 +236,7 @@ async def answer(message: Message, state: FSMContext, ctx: Ctx) -> None:
             nxt = "contact"
         elif step == "contact":
             answers["contact_kind"], answers["contact"] = membership.valid_contact(
-                text, membership.country(alliance))
+                text, settings.read(alliance).country)
             nxt = "sponsor"
         elif step == "sponsor":
             found = await membership.sponsor_candidates(ctx.session, alliance.id, text)
@@ -301,7 +301,7 @@ async def pick_category(query: CallbackQuery, callback_data: CategoryCb, state: 
     if _step_of(await state.get_state()) not in ("category", "category_text") or query.message is None:
         await refuse(query, DomainError("stale"))
         return
-    choices = membership.categories(await membership.get_alliance(ctx.session, data["alliance_id"]))
+    choices = settings.read(await membership.get_alliance(ctx.session, data["alliance_id"])).categories
     if not 0 <= callback_data.index < len(choices):
         await refuse(query, DomainError("stale"))
         return
@@ -344,10 +344,10 @@ async def submit(query: CallbackQuery, state: FSMContext, ctx: Ctx, data: dict[s
     await state.clear()
     await query.message.answer(views.submitted(done.vote_wanted))
     if not done.vote_wanted:
-        await send_cards(query.bot, ctx, done.application.id, vote_fallback=False)
+        await send_cards(query.bot, ctx, done.application.id)
 
 
-async def send_cards(bot: Bot, ctx: Ctx, application_id: int, *, vote_fallback: bool,
+async def send_cards(bot: Bot, ctx: Ctx, application_id: int, *,
                      only: int | None = None) -> int:
     """The application's card to each coordinator (or one), each in their own language."""
     application, alliance = await membership.application_for(ctx.session, application_id)
@@ -358,8 +358,7 @@ async def send_cards(bot: Bot, ctx: Ctx, application_id: int, *, vote_fallback: 
         if only is not None and reader.person_id != only:
             continue
         with use_locale(reader.locale):
-            text, keyboard = views.application_card(application, alliance, applicant,
-                                                    vote_fallback=vote_fallback)
+            text, keyboard = views.application_card(application, alliance, applicant)
             try:
                 card = await bot.send_message(reader.person_id, text, reply_markup=keyboard)
             except TelegramAPIError as error:
@@ -469,7 +468,7 @@ async def applications(message: Message, bot: Bot, ctx: Ctx) -> None:
         await message.answer(views.no_pending())
         return
     for application, _alliance in pending:
-        await send_cards(bot, ctx, application.id, vote_fallback=False, only=person_id)
+        await send_cards(bot, ctx, application.id, only=person_id)
 
 
 # -- newcomers --------------------------------------------------------------------------------
@@ -508,7 +507,7 @@ async def approval(message: Message, command: CommandObject, ctx: Ctx) -> None:
     if command.args:
         alliance = await membership.set_approval_mode(ctx.session, alliance.id, ctx.person_id,
                                                       command.args.strip().lower(), ctx.now)
-    text, keyboard = views.approval_card(alliance.id, membership.approval_mode(alliance))
+    text, keyboard = views.approval_card(alliance.id, settings.read(alliance).approval_mode)
     await message.reply(text, reply_markup=keyboard)
 
 
@@ -517,7 +516,7 @@ async def approval_chosen(query: CallbackQuery, callback_data: ModeCb, ctx: Ctx)
                                                   ctx.person_id, callback_data.mode, ctx.now)
     await query.answer()
     if query.message is not None:
-        text, keyboard = views.approval_card(alliance.id, membership.approval_mode(alliance))
+        text, keyboard = views.approval_card(alliance.id, settings.read(alliance).approval_mode)
         await query.message.edit_text(text, reply_markup=keyboard)
 
 
@@ -526,7 +525,7 @@ async def categories(message: Message, command: CommandObject, ctx: Ctx) -> None
     if command.args:
         alliance = await membership.set_categories(ctx.session, alliance.id, ctx.person_id,
                                                    command.args, ctx.now)
-    await message.reply(views.categories_text(membership.categories(alliance)))
+    await message.reply(views.categories_text(settings.read(alliance).categories))
 
 
 async def joinlink(message: Message, command: CommandObject, bot: Bot, ctx: Ctx) -> None:

@@ -18,7 +18,7 @@ from bot.runtime.context import Ctx
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.replies import plain, refuse
 from bot.runtime.scheduler import Scheduler
-from bot.services import alliances
+from bot.services import alliances, settings
 from bot.services import referrals as refs
 from bot.services.errors import DomainError
 from bot.services.inputs import number, row_id
@@ -90,7 +90,7 @@ async def refer(message: Message, state: FSMContext, ctx: Ctx) -> None:
     categories = await refs.categories(ctx.session, alliance.id, member.id)
     await state.clear()
     await state.update_data(alliance_id=alliance.id, referrer_id=member.id, categories=categories,
-                            default_currency=refs.settings_of(alliance).currency)
+                            default_currency=settings.read(alliance).currency)
     await _go("receiver", state, ctx, message)
 
 

@@ -31,7 +31,7 @@ from bot.i18n import use_locale
 from bot.runtime.aftercommit import after_commit
 from bot.runtime.cards import CardEdit, CardEditor, keyboard_json
 from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
-from bot.services import decisions
+from bot.services import decisions, settings
 from bot.services.outgoing import Outgoing, enqueue
 from bot.services.tally import Result
 from bot.views import decisions as views
@@ -158,7 +158,7 @@ async def finish(session: AsyncSession, proposal: Proposal, result: Result, now:
     if proposal.chat_id is not None:
         with use_locale(alliance.locale):
             text = views.announcement(proposal, result)
-        pin = bool(decisions.setting(alliance, "pin_decisions"))
+        pin = settings.read(alliance).pin_decisions
         await enqueue(session, Outgoing(chat_id=proposal.chat_id, thread_id=proposal.thread_id,
                                         text=text, pin=pin),
                       now=now, alliance_id=alliance.id,

@@ -27,10 +27,10 @@ from bot.runtime.cards import CardEdit, CardEditor, keyboard_json
 from bot.runtime.fsm_storage import drop_abandoned, forms_in_progress
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
-from bot.services import alliances, people
+from bot.services import alliances, people, settings
 from bot.services import referrals as refs
 from bot.services.outgoing import Outgoing, enqueue
-from bot.services.referrals import Settings
+from bot.services.settings import AllianceSettings
 from bot.views import referrals as views
 from storage.models import Alliance, Person, Referral
 
@@ -40,12 +40,13 @@ if TYPE_CHECKING:
 Render = Callable[[], tuple[str, InlineKeyboardMarkup | None]]
 
 
-def jobs_for(referral: Referral, settings: Settings) -> list[JobSpec]:
+def jobs_for(referral: Referral, chosen: AllianceSettings) -> list[JobSpec]:
+    """The jobs a referral's state implies, timed by its alliance's settings."""
     rid = referral.id
     specs: list[JobSpec] = []
     if referral.status == refs.SENT:
         if referral.reminded_at is None:
-            specs.append(JobSpec(f"referral.remind:{rid}", referral.created_at + settings.sla,
+            specs.append(JobSpec(f"referral.remind:{rid}", referral.created_at + chosen.referral_sla,
                                  "referral.remind", {"referral_id": rid}))
         specs.append(JobSpec(f"referral.expire:{rid}", referral.created_at + refs.EXPIRE_AFTER,
                              "referral.expire", {"referral_id": rid}))
@@ -55,7 +56,7 @@ def jobs_for(referral: Referral, settings: Settings) -> list[JobSpec]:
                                  "referral.nudge", {"referral_id": rid}))
     elif referral.closed_at is not None and (referral.customer_contact is not None
                                              or referral.customer_name is not None):
-        specs.append(JobSpec(f"referral.purge:{rid}", referral.closed_at + settings.retention,
+        specs.append(JobSpec(f"referral.purge:{rid}", referral.closed_at + chosen.retention,
                              "referral.purge", {"referral_id": rid}))
     return specs
 
@@ -82,8 +83,8 @@ def draft_job(key: str, updated_at: datetime) -> JobSpec:
 
 async def jobs(session: AsyncSession, now: datetime) -> list[JobSpec]:
     specs: list[JobSpec] = []
-    for referral, settings in await refs.scheduled(session):
-        specs += jobs_for(referral, settings)
+    for referral, chosen in await refs.scheduled(session):
+        specs += jobs_for(referral, chosen)
     specs += [draft_job(key, updated_at)
               for key, updated_at in await forms_in_progress(session, Refer)]
     return specs
@@ -93,7 +94,7 @@ async def arm(session: AsyncSession, plan: Scheduler, referral: Referral) -> Non
     """After a move in a handler: the jobs its new state implies, armed once it commits."""
     alliance = await session.get(Alliance, referral.alliance_id)
     assert alliance is not None
-    specs = jobs_for(referral, refs.settings_of(alliance))
+    specs = jobs_for(referral, settings.read(alliance))
     plan.arm(session, specs)
     stale = {f"referral.{kind}:{referral.id}" for kind in ("remind", "expire", "nudge", "purge")}
     plan.disarm(session, stale - {spec.id for spec in specs})
@@ -210,7 +211,7 @@ async def thank_you(session: AsyncSession, referral: Referral, referrer: str, re
     """A short card in the home group: who thanked whom, never the customer."""
     alliance = await session.get(Alliance, referral.alliance_id)
     assert alliance is not None
-    if not refs.settings_of(alliance).thank_you_cards:
+    if not settings.read(alliance).thank_you_cards:
         return
     home = await alliances.home_chat(session, alliance.id)
     if home is None or not home.active:

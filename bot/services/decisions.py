@@ -22,37 +22,22 @@ from sqlalchemy import String, and_, bindparam, exists, func, literal, select, u
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import zone
-from bot.services import alliances, audit, tally
+from bot.services import alliances, audit, settings, tally
 from bot.services.errors import DomainError
 from bot.services.inputs import capped, number
 from bot.services.members import ACTIVE, require_active_member
+from bot.services.settings import COORDINATORS, MAX_DEADLINE, MEMBERS, MIN_DEADLINE
 from bot.services.tally import Result, Rules
 from storage.models import Alliance, Ballot, Member, Person, Proposal, Role
 
 OPEN, CLOSED = "open", "closed"
-MEMBERS, COORDINATORS = "members", "coordinators"
 # Why it closed.
 DEADLINE, ALL_VOTED, SETTLED, EARLY = "deadline", "all_voted", "settled", "early"
 
-MIN_DEADLINE, MAX_DEADLINE = timedelta(hours=1), timedelta(days=30)
 REMIND_BEFORE = timedelta(hours=24)
 TITLE_LIMIT, TEXT_LIMIT, OPTION_LIMIT, MAX_OPTIONS = 200, 2500, 40, 10
 DEADLINE_TEXT_LIMIT = 32  # "36h", "10d" or "2026-12-01 18:00"
 PAGE = 10
-
-# Alliance settings (``Alliance.settings``) this feature reads, with their defaults.
-DEFAULTS: dict[str, Any] = {
-    "proposal_deadline_hours": 72,
-    "proposal_quorum_pct": 50,
-    "proposal_threshold": tally.MAJORITY,
-    "who_may_propose": MEMBERS,  # or "coordinators"
-    "pin_decisions": False,
-}
-
-
-def setting(alliance: Alliance, name: str) -> Any:
-    return (alliance.settings or {}).get(name, DEFAULTS[name])
-
 
 @dataclass(slots=True)
 class Draft:
@@ -105,16 +90,16 @@ async def alliance_of(session: AsyncSession, alliance_id: int | None, person_id:
 async def start_draft(session: AsyncSession, alliance: Alliance, person_id: int) -> Draft:
     """Who may propose is a setting; the defaults come from the alliance's settings."""
     await require_may_propose(session, alliance, person_id)
-    return Draft(alliance_id=alliance.id, hours=setting(alliance, "proposal_deadline_hours"),
-                 quorum_pct=setting(alliance, "proposal_quorum_pct"),
-                 threshold=setting(alliance, "proposal_threshold"))
+    chosen = settings.read(alliance)
+    return Draft(alliance_id=alliance.id, hours=chosen.proposal_deadline_hours,
+                 quorum_pct=chosen.proposal_quorum_pct, threshold=chosen.proposal_threshold)
 
 
 async def require_may_propose(session: AsyncSession, alliance: Alliance, person_id: int) -> None:
     role = await alliances.role_of(session, alliance.id, person_id)
     if role is not None and role.role == "coordinator":
         return
-    if setting(alliance, "who_may_propose") == COORDINATORS:
+    if settings.read(alliance).who_may_propose == COORDINATORS:
         raise DomainError("coordinators_only")
     await require_active_member(session, alliance.id, person_id)
 
@@ -221,12 +206,12 @@ async def open_proposal(
     alliance = await session.get(Alliance, alliance_id)
     if alliance is None:
         raise DomainError("unknown_alliance")
+    chosen = settings.read(alliance)
     draft = Draft(alliance_id=alliance_id, title=title, text=text, kind=kind,
                   options=list(options or []), max_choices=max_choices,
-                  hours=hours if hours is not None else setting(alliance, "proposal_deadline_hours"),
-                  quorum_pct=quorum_pct if quorum_pct is not None
-                  else setting(alliance, "proposal_quorum_pct"),
-                  threshold=threshold or setting(alliance, "proposal_threshold"), secret=secret,
+                  hours=hours if hours is not None else chosen.proposal_deadline_hours,
+                  quorum_pct=quorum_pct if quorum_pct is not None else chosen.proposal_quorum_pct,
+                  threshold=threshold or chosen.proposal_threshold, secret=secret,
                   results_while_open=results_while_open, electorate=electorate)
     draft.title, draft.text = clean_title(draft.title), clean_text(draft.text)
     check_draft(draft)

@@ -12,15 +12,13 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
-from importlib import resources
 from typing import Any
 
 import phonenumbers
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import alliances, audit, ledger
+from bot.services import alliances, audit, ledger, settings
 from bot.services.errors import DomainError
 from bot.services.inputs import PERSON_ID_MAX, capped, row_id
 from bot.services.members import (
@@ -33,15 +31,18 @@ from bot.services.members import (
     require_active_member,
 )
 from bot.services.people import locale_of
+from bot.services.settings import (
+    APPROVAL_MODES,
+    CATEGORY_LIMIT,
+    MODE_VOTE,
+)
 from storage.models import Alliance, Application, JoinCode, Member, Person, Role
 
 SUBMITTED, APPROVED, REJECTED = "submitted", "approved", "rejected"
-MODE_COORDINATORS, MODE_VOTE = "coordinators", "vote"
-APPROVAL_MODES = (MODE_COORDINATORS, MODE_VOTE)
 VIA_REQUEST, VIA_LINK, VIA_COMMAND = "request", "link", "command"
 
 NAME_LIMIT, REGION_LIMIT, SERVICES_LIMIT, CONTACT_LIMIT = 100, 100, 1000, 200
-CATEGORY_LIMIT, CATEGORIES_MAX, REASON_LIMIT = 40, 20, 500
+REASON_LIMIT = 500
 CATEGORIES_TEXT_LIMIT = 1000  # a whole /categories list
 QUERY_LIMIT = 200  # directory search words: longer matches no member
 USERNAME_LIMIT = 32  # Telegram's longest @username
@@ -49,50 +50,7 @@ PAGE_SIZE = 15
 PROFILE_FIELDS = ("name", "category", "region", "services", "contact")
 
 
-# -- settings ---------------------------------------------------------------------------------
-
-
-def approval_mode(alliance: Alliance) -> str:
-    mode = (alliance.settings or {}).get("approval_mode")
-    return mode if mode in APPROVAL_MODES else MODE_COORDINATORS
-
-
-def categories(alliance: Alliance) -> list[str]:
-    value = (alliance.settings or {}).get("categories")
-    if not isinstance(value, list):
-        return []
-    return [str(item) for item in value if isinstance(item, str) and item.strip()][:CATEGORIES_MAX]
-
-
-@cache
-def _zone_countries() -> dict[str, str]:
-    table: dict[str, str] = {}
-    try:
-        text = (resources.files("tzdata.zoneinfo") / "zone.tab").read_text(encoding="utf-8")
-    except (ModuleNotFoundError, FileNotFoundError):
-        return {"Asia/Taipei": "TW", "Asia/Shanghai": "CN", "Asia/Hong_Kong": "HK"}
-    for line in text.splitlines():
-        if line.startswith("#") or not line.strip():
-            continue
-        parts = line.split("\t")
-        if len(parts) >= 3:
-            table[parts[2]] = parts[0]
-    return table
-
-
-def country(alliance: Alliance) -> str | None:
-    """The default country for phone numbers: set explicitly, else the time zone's country."""
-    explicit = (alliance.settings or {}).get("country")
-    if isinstance(explicit, str) and len(explicit) == 2 and explicit.isalpha():
-        return explicit.upper()
-    return _zone_countries().get(alliance.timezone)
-
-
-def _set_setting(alliance: Alliance, name: str, value: Any, now: datetime) -> None:
-    settings = dict(alliance.settings or {})  # a new dict, so the JSON column sees the change
-    settings[name] = value
-    alliance.settings = settings
-    alliance.updated_at = now
+# -- settings (declared in bot.services.settings) -----------------------------------------------
 
 
 async def set_approval_mode(session: AsyncSession, alliance_id: int, person_id: int, mode: str,
@@ -101,7 +59,7 @@ async def set_approval_mode(session: AsyncSession, alliance_id: int, person_id: 
     if mode not in APPROVAL_MODES:
         raise DomainError("unknown_approval_mode")
     alliance = await _alliance(session, alliance_id)
-    _set_setting(alliance, "approval_mode", mode, now)
+    settings.change(alliance, "approval_mode", mode, now)
     audit.record(session, alliance_id=alliance_id, actor_id=person_id,
                  action="settings.approval_mode", subject=mode, now=now)
     return alliance
@@ -111,11 +69,8 @@ async def set_country(session: AsyncSession, alliance_id: int, person_id: int, c
                       now: datetime) -> Alliance:
     """The default country for phone numbers (ISO 3166 alpha-2); None: follow the time zone."""
     await alliances.require_coordinator(session, alliance_id, person_id)
-    value = (code or "").strip().upper() or None
-    if value is not None and phonenumbers.country_code_for_region(value) == 0:
-        raise DomainError("unknown_country", country=code or "")
     alliance = await _alliance(session, alliance_id)
-    _set_setting(alliance, "country", value, now)
+    value = settings.change(alliance, "country", code, now)
     audit.record(session, alliance_id=alliance_id, actor_id=person_id, action="settings.country",
                  subject=value, now=now)
     return alliance
@@ -123,25 +78,18 @@ async def set_country(session: AsyncSession, alliance_id: int, person_id: int, c
 
 async def set_categories(session: AsyncSession, alliance_id: int, person_id: int, text: str,
                          now: datetime) -> Alliance:
-    """Categories from a comma- or line-separated list; duplicates and blanks dropped."""
+    """Categories from a comma- or line-separated list; duplicates and blanks dropped (their
+    length and count are the setting's rules, checked by ``settings.change``)."""
     await alliances.require_coordinator(session, alliance_id, person_id)
     text = capped(text, CATEGORIES_TEXT_LIMIT, "answer_too_long", length=len(text or ""),
                   limit=CATEGORIES_TEXT_LIMIT)
     items: list[str] = []
     for raw in re.split(r"[,\n，、;；]", text):
         item = _clean(raw)
-        if not item:
-            continue
-        if len(item) > CATEGORY_LIMIT:
-            raise DomainError("category_too_long", limit=CATEGORY_LIMIT)
-        if item.casefold() not in {known.casefold() for known in items}:
+        if item and item.casefold() not in {known.casefold() for known in items}:
             items.append(item)
-    if not items:
-        raise DomainError("categories_empty")
-    if len(items) > CATEGORIES_MAX:
-        raise DomainError("categories_too_many", limit=CATEGORIES_MAX)
     alliance = await _alliance(session, alliance_id)
-    _set_setting(alliance, "categories", items, now)
+    items = settings.change(alliance, "categories", items, now)
     audit.record(session, alliance_id=alliance_id, actor_id=person_id, action="settings.categories",
                  subject=", ".join(items)[:255], now=now)
     return alliance
@@ -371,7 +319,7 @@ async def submit_application(session: AsyncSession, *, alliance_id: int, person_
         sponsor = await session.get(Member, clean["sponsor_id"])
         if sponsor is None or sponsor.alliance_id != alliance_id or sponsor.status != ACTIVE:
             clean["sponsor_id"], clean["sponsor_name"] = None, None
-    mode = approval_mode(alliance)
+    mode = settings.read(alliance).approval_mode
     application = Application(alliance_id=alliance_id, person_id=person_id, status=SUBMITTED,
                               answers=clean, via=via, approval_mode=mode,
                               join_chat_id=join_chat_id, join_user_chat_id=join_user_chat_id,
@@ -385,7 +333,7 @@ def _checked_answers(alliance: Alliance, answers: dict[str, Any]) -> dict[str, A
     """Answers are re-validated at submission: the wizard's stored data is not trusted."""
     if not answers.get("charter"):
         raise DomainError("charter_not_accepted")
-    kind, contact = valid_contact(answers.get("contact"), country(alliance))
+    kind, contact = valid_contact(answers.get("contact"), settings.read(alliance).country)
     return {
         "name": valid_name(answers.get("name")),
         "category": valid_category(answers.get("category")),
@@ -704,7 +652,7 @@ async def update_profile(session: AsyncSession, alliance_id: int, person_id: int
     elif field_name == "services":
         member.services = valid_services(value)
     else:
-        member.contact_kind, member.contact = valid_contact(value, country(alliance))
+        member.contact_kind, member.contact = valid_contact(value, settings.read(alliance).country)
     member.updated_at = now
     return member
 

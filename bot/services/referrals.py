@@ -19,13 +19,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from babel.numbers import get_currency_precision, list_currencies
+from babel.numbers import get_currency_precision
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import members as roster
+from bot.services import settings
 from bot.services.errors import DomainError
 from bot.services.inputs import capped
+from bot.services.settings import AllianceSettings, currencies
 from storage.models import Alliance, Member, Referral, ReferralCard, ReferralEvent
 
 SENT, ACCEPTED, DECLINED, EXPIRED = "sent", "accepted", "declined", "expired"
@@ -51,51 +53,11 @@ COMMENT_LIMIT = 300
 MAX_AMOUNT = Decimal("1000000000000")
 MONEY_TEXT_LIMIT = 40  # "12,000,000.50 TWD" and the like
 
-_ZONE_CURRENCY = {"Asia/Taipei": "TWD", "Asia/Shanghai": "CNY", "Asia/Hong_Kong": "HKD"}
-
 
 # -- settings -----------------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    sla: timedelta
-    retention: timedelta
-    thank_you_cards: bool
-    currency: str
-
-
-def settings_of(alliance: Alliance) -> Settings:
-    """The alliance's referral settings, with the product's defaults (a settings issue edits them)."""
-    raw: dict[str, Any] = alliance.settings or {}
-    currency = str(raw.get("currency") or "").upper()
-    if currency not in currencies():
-        currency = _ZONE_CURRENCY.get(alliance.timezone, "USD")
-    return Settings(
-        sla=timedelta(hours=_positive(raw.get("referral_sla_hours"), 24)),
-        retention=timedelta(days=_positive(raw.get("retention_days"), 180)),
-        thank_you_cards=bool(raw.get("thank_you_cards", True)),
-        currency=currency,
-    )
-
-
-def _positive(value: Any, default: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return default
-    return number if number > 0 else default
-
 
 # -- validation of what people type -------------------------------------------------------------
-
-_currencies: frozenset[str] | None = None
-
-
-def currencies() -> frozenset[str]:
-    global _currencies
-    if _currencies is None:
-        _currencies = frozenset(list_currencies())
-    return _currencies
 
 
 _MONEY = re.compile(r"^\s*(?:([A-Za-z]{3})\s*)?([0-9][0-9,\s]*(?:\.[0-9]+)?)\s*(?:([A-Za-z]{3}))?\s*$")
@@ -489,7 +451,7 @@ async def pass_on(session: AsyncSession, referral_id: int, person_id: int,
     alliance = await session.get(Alliance, referral.alliance_id)
     assert alliance is not None
     return PassOn(draft=draft, alliance_id=alliance.id, referrer_id=referral.referrer_id,
-                  currency=settings_of(alliance).currency,
+                  currency=settings.read(alliance).currency,
                   categories=await categories(session, alliance.id, referral.referrer_id),
                   category=category, skip=skip, suggestions=found)
 
@@ -499,7 +461,7 @@ async def currency_of(session: AsyncSession, referral_id: int) -> str:
     referral = await get(session, referral_id)
     alliance = await session.get(Alliance, referral.alliance_id)
     assert alliance is not None
-    return settings_of(alliance).currency
+    return settings.read(alliance).currency
 
 
 # -- who sees what ------------------------------------------------------------------------------
@@ -597,7 +559,7 @@ async def due_for_reminder(session: AsyncSession, referral_id: int, now: datetim
         return None
     alliance = await session.get(Alliance, referral.alliance_id)
     assert alliance is not None
-    if now < referral.created_at + settings_of(alliance).sla:
+    if now < referral.created_at + settings.read(alliance).referral_sla:
         return None
     result = await session.execute(update(Referral).where(
         Referral.id == referral_id, Referral.status == SENT, Referral.reminded_at.is_(None))
@@ -631,7 +593,7 @@ async def purge(session: AsyncSession, referral_id: int, now: datetime) -> bool:
         return False
     alliance = await session.get(Alliance, referral.alliance_id)
     assert alliance is not None
-    if now < referral.closed_at + settings_of(alliance).retention:
+    if now < referral.closed_at + settings.read(alliance).retention:
         return False
     referral.customer_contact = referral.customer_name = None
     referral.purged_at = now
@@ -639,16 +601,16 @@ async def purge(session: AsyncSession, referral_id: int, now: datetime) -> bool:
     return True
 
 
-async def scheduled(session: AsyncSession) -> list[tuple[Referral, Settings]]:
+async def scheduled(session: AsyncSession) -> list[tuple[Referral, AllianceSettings]]:
     """Referrals that still imply a job: open ones, and closed ones not purged yet."""
     rows = await session.execute(
         select(Referral, Alliance).join(Alliance, Alliance.id == Referral.alliance_id)
         .where(Referral.status.in_(OPEN) | Referral.customer_contact.is_not(None)
                | Referral.customer_name.is_not(None)))
-    settings: dict[int, Settings] = {}
+    read: dict[int, AllianceSettings] = {}
     chosen = []
     for referral, alliance in rows:
-        if alliance.id not in settings:
-            settings[alliance.id] = settings_of(alliance)
-        chosen.append((referral, settings[alliance.id]))
+        if alliance.id not in read:
+            read[alliance.id] = settings.read(alliance)
+        chosen.append((referral, read[alliance.id]))
     return chosen

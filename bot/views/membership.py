@@ -334,16 +334,13 @@ def resumed() -> str:
 # -- the coordinators' card -------------------------------------------------------------------
 
 
-def application_card(application: Application, alliance: Alliance, applicant: Person | None,
-                     *, vote_fallback: bool) -> tuple[str, InlineKeyboardMarkup]:
+def application_card(application: Application, alliance: Alliance,
+                     applicant: Person | None) -> tuple[str, InlineKeyboardMarkup]:
     head = _("📝 New application to “{alliance}”").format(alliance=esc(alliance.name))
     who = applicant_label(applicant)
     lines = [f"<b>{head}</b>", "", *answers_lines(application.answers or {}),
              _field(_("Applicant"), who),
              _field(_("Came through"), esc(VIA_LABELS.get(application.via, application.via)))]
-    if vote_fallback:
-        lines += ["", esc(_("This alliance approves new members by vote, but votes are not "
-                            "available yet: please decide here."))]
     keyboard = InlineKeyboardMarkup(inline_keyboard=[[
         _button(_("✅ Approve"), DecideCb(application_id=application.id, approve=True)),
         _button(_("❌ Reject"), DecideCb(application_id=application.id, approve=False)),

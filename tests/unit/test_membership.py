@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import hypothesis
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.emulator.telegram_text import parse_html
 from bot.i18n import LOCALES, use_locale
-from bot.services import alliances, members, membership, people
+from bot.services import alliances, members, membership, people, settings
 from bot.services.alliances import ChatFacts
 from bot.services.errors import DomainError
 from bot.services.people import Speaker
@@ -85,17 +86,17 @@ def test_bad_contacts_are_explained(text: str, country: str | None, code: str) -
 
 def test_country_comes_from_settings_or_the_time_zone() -> None:
     alliance = Alliance(timezone="Asia/Taipei", settings={})
-    assert membership.country(alliance) == "TW"
-    assert membership.country(Alliance(timezone="Asia/Hong_Kong", settings={})) == "HK"
-    assert membership.country(Alliance(timezone="Asia/Shanghai", settings={})) == "CN"
-    assert membership.country(Alliance(timezone="UTC", settings={})) is None
-    assert membership.country(Alliance(timezone="UTC", settings={"country": "de"})) == "DE"
+    assert settings.read(alliance).country == "TW"
+    assert settings.read(Alliance(timezone="Asia/Hong_Kong", settings={})).country == "HK"
+    assert settings.read(Alliance(timezone="Asia/Shanghai", settings={})).country == "CN"
+    assert settings.read(Alliance(timezone="UTC", settings={})).country is None
+    assert settings.read(Alliance(timezone="UTC", settings={"country": "de"})).country == "DE"
 
 
 def test_settings_have_defaults() -> None:
     alliance = Alliance(timezone="UTC", settings={"approval_mode": "nonsense", "categories": "x"})
-    assert membership.approval_mode(alliance) == "coordinators"
-    assert membership.categories(alliance) == []
+    assert settings.read(alliance).approval_mode == "coordinators"
+    assert settings.read(alliance).categories == []
 
 
 ANY_TEXT = st.one_of(
@@ -113,7 +114,7 @@ STEPS = {
 }
 
 
-@settings(max_examples=300, deadline=None)
+@hypothesis.settings(max_examples=300, deadline=None)
 @given(text=ANY_TEXT, step=st.sampled_from(sorted(STEPS)), locale=st.sampled_from(LOCALES))
 def test_any_answer_is_taken_or_explained_and_shown_escaped(text: str, step: str, locale: str) -> None:
     """Whatever is typed at a step: a clean value or a clear message, never broken HTML."""
@@ -253,7 +254,7 @@ CARD_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_charac
                     min_size=1, max_size=1200)
 
 
-@settings(max_examples=150, deadline=None)
+@hypothesis.settings(max_examples=150, deadline=None)
 @given(name=CARD_TEXT, services=CARD_TEXT, reason=CARD_TEXT, charter=CARD_TEXT,
        locale=st.sampled_from(LOCALES))
 def test_every_card_is_valid_html_within_limits(name: str, services: str, reason: str, charter: str,
@@ -280,7 +281,7 @@ def test_every_card_is_valid_html_within_limits(name: str, services: str, reason
                               join_chat_id=None, join_user_chat_id=None, home_chat_id=-1,
                               home_thread_id=None)
                      for approved in (True, False) for who in (name, None)]
-        cards = [views.application_card(application, alliance, applicant, vote_fallback=True)[0],
+        cards = [views.application_card(application, alliance, applicant)[0],
                  views.summary(name, answers)[0], views.welcome_card(answers),
                  views.ask_sponsor(None, tried=name)[0], views.ask_charter(charter)[0],
                  views.member_card(member, alliance, True, name),
@@ -327,14 +328,14 @@ async def test_team_colleagues_join_once_and_the_owner_removes_them(session: Asy
 
 async def test_country_setting_overrides_the_zone(session: AsyncSession) -> None:
     alliance = await home(session)
-    assert membership.country(alliance) == "TW"
+    assert settings.read(alliance).country == "TW"
     alliance = await membership.set_country(session, alliance.id, 1, "sg", NOW)
-    assert membership.country(alliance) == "SG"
-    assert membership.valid_contact("6123 4567", membership.country(alliance)) == ("phone", "+6561234567")
+    assert settings.read(alliance).country == "SG"
+    assert membership.valid_contact("6123 4567", settings.read(alliance).country) == ("phone", "+6561234567")
     with pytest.raises(DomainError) as caught:
         await membership.set_country(session, alliance.id, 1, "XX", NOW)
     assert caught.value.code == "unknown_country"
     with use_locale("zh_Hant"):
         assert error_text(caught.value).startswith("「XX」不是我認得的國家代碼")
     alliance = await membership.set_country(session, alliance.id, 1, None, NOW)
-    assert membership.country(alliance) == "TW"
+    assert settings.read(alliance).country == "TW"

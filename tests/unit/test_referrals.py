@@ -21,6 +21,7 @@ from bot.services import ledger
 from bot.services import referrals as refs
 from bot.services.errors import DomainError
 from bot.services.referrals import Draft
+from bot.services.settings import read as read_settings
 from bot.views import referrals as views
 from storage.models import Alliance, AuditEntry, FsmRecord, Member, Person, Referral, ReferralEvent, Role
 from tests.conftest import NOW
@@ -176,9 +177,9 @@ async def test_default_currency_follows_the_setting_or_the_zone(session: AsyncSe
     for zone, expected in (("Asia/Taipei", "TWD"), ("Asia/Shanghai", "CNY"),
                            ("Asia/Hong_Kong", "HKD"), ("Europe/Berlin", "USD")):
         record = await session.get(Alliance, await alliance(session, zone))
-        assert record is not None and refs.settings_of(record).currency == expected
+        assert record is not None and read_settings(record).currency == expected
     record = await session.get(Alliance, await alliance(session, "Asia/Taipei", currency="eur"))
-    assert record is not None and refs.settings_of(record).currency == "EUR"
+    assert record is not None and read_settings(record).currency == "EUR"
 
 
 async def test_suggestion_is_fair_over_a_generated_history(session: AsyncSession) -> None:

@@ -1,0 +1,269 @@
+"""Every alliance setting in one place: its name, type, default and what a valid value is.
+
+``Alliance.settings`` is a JSON column that coordinators (and, one day, the /settings menu)
+write and many features read. Declaring the settings once here means a feature cannot invent a
+second default for the same name, a stored value that stopped being valid (an older release, a
+hand edit) falls back to the default instead of crashing a job, and the menu can list them all
+with :func:`entries`.
+
+Two ways in: :func:`read` (lenient: a bad stored value is ignored, the way the features have
+always read them) and :func:`change` (strict: a bad value is refused with the ``DomainError``
+the features raised before, or ``ValueError`` for a setting that no person can type yet).
+Like every service: no aiogram, never commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from importlib import resources
+from typing import Annotated, Any, Literal, NoReturn
+
+import phonenumbers
+from babel.numbers import list_currencies
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, ValidationInfo
+
+from bot.services import tally
+from bot.services.errors import DomainError
+from storage.models import Alliance
+
+MIN_DEADLINE, MAX_DEADLINE = timedelta(hours=1), timedelta(days=30)
+CATEGORY_LIMIT, CATEGORIES_MAX = 40, 20
+MODE_COORDINATORS, MODE_VOTE = "coordinators", "vote"
+APPROVAL_MODES = (MODE_COORDINATORS, MODE_VOTE)
+MEMBERS, COORDINATORS = "members", "coordinators"
+
+_ZONE_CURRENCY = {"Asia/Taipei": "TWD", "Asia/Shanghai": "CNY", "Asia/Hong_Kong": "HKD"}
+_READING = "reading"  # the validation context's flag: lenient, a bad value is only ignored
+
+
+@cache
+def currencies() -> frozenset[str]:
+    """ISO 4217 codes Babel can format (read once: the list is long and never changes)."""
+    return frozenset(list_currencies())
+
+
+@cache
+def zone_countries() -> dict[str, str]:
+    """Time zone → ISO 3166 country, from tzdata's zone.tab (a fallback for the three homes)."""
+    table: dict[str, str] = {}
+    try:
+        text = (resources.files("tzdata.zoneinfo") / "zone.tab").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        return {"Asia/Taipei": "TW", "Asia/Shanghai": "CN", "Asia/Hong_Kong": "HK"}
+    for line in text.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) >= 3:
+            table[parts[2]] = parts[0]
+    return table
+
+
+# -- one validator per kind of value: lenient when reading, refusing when changing ---------------
+
+
+def _reading(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get(_READING))
+
+
+def _refuse(info: ValidationInfo, error: DomainError | None = None) -> NoReturn:
+    """Reading: ValueError (pydantic reports it, read() falls back). Changing: the domain's
+    error if it has one (its words already exist), else ValueError (a programming mistake)."""
+    if _reading(info) or error is None:
+        raise ValueError("not a valid value for this setting")
+    raise error
+
+
+def _flag(value: Any, info: ValidationInfo) -> bool:
+    # Stored flags were always read with bool(); a new value must be a real boolean.
+    if not _reading(info) and not isinstance(value, bool):
+        _refuse(info)
+    return bool(value)
+
+
+def _positive(value: Any, info: ValidationInfo) -> int:
+    # Stored counts were always read with int() ("48" and 48.7 are 48); a new one must be an int.
+    if not _reading(info) and (isinstance(value, bool) or not isinstance(value, int)):
+        _refuse(info)
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        number = 0
+    if number <= 0:
+        _refuse(info)
+    return number
+
+
+def _hours(value: Any, info: ValidationInfo) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        _refuse(info, DomainError("proposal_deadline_format"))
+    if not MIN_DEADLINE.total_seconds() <= value * 3600 <= MAX_DEADLINE.total_seconds():
+        _refuse(info, DomainError("proposal_deadline_range"))
+    return value
+
+
+def _quorum(value: Any, info: ValidationInfo) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+        _refuse(info, DomainError("proposal_bad_rules"))
+    return value
+
+
+def _one_of(choices: tuple[str, ...], error: str) -> BeforeValidator:
+    def check(value: Any, info: ValidationInfo) -> str:
+        if value not in choices:
+            _refuse(info, DomainError(error))
+        return value
+    return BeforeValidator(check)
+
+
+def _currency(value: Any, info: ValidationInfo) -> str:
+    """"" means: follow the time zone (read() derives it)."""
+    code = str(value or "").upper()  # stored codes were read unstripped
+    if not _reading(info):
+        code = code.strip()
+    if code and code not in currencies():
+        _refuse(info, DomainError("referral_bad_currency", currency=str(value)))
+    return code
+
+
+def _country(value: Any, info: ValidationInfo) -> str | None:
+    """None means: follow the time zone. Stored codes were only checked for shape; a new one
+    must be a region phone numbers know."""
+    if _reading(info):
+        if isinstance(value, str) and len(value) == 2 and value.isalpha():
+            return value.upper()
+        raise ValueError("not a country code")
+    if value is not None and not isinstance(value, str):
+        _refuse(info)
+    code = (value or "").strip().upper() or None
+    if code is not None and phonenumbers.country_code_for_region(code) == 0:
+        _refuse(info, DomainError("unknown_country", country=value or ""))
+    return code
+
+
+def _categories(value: Any, info: ValidationInfo) -> list[str]:
+    if _reading(info):  # as always read: what is a non-blank string, the first CATEGORIES_MAX
+        if not isinstance(value, list):
+            raise ValueError("not a list")
+        return [str(item) for item in value
+                if isinstance(item, str) and item.strip()][:CATEGORIES_MAX]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        _refuse(info)
+    items = [item for item in value if item.strip()]
+    if any(len(item) > CATEGORY_LIMIT for item in items):
+        _refuse(info, DomainError("category_too_long", limit=CATEGORY_LIMIT))
+    if not items:
+        _refuse(info, DomainError("categories_empty"))
+    if len(items) > CATEGORIES_MAX:
+        _refuse(info, DomainError("categories_too_many", limit=CATEGORIES_MAX))
+    return items
+
+
+Flag = Annotated[bool, BeforeValidator(_flag)]
+Positive = Annotated[int, BeforeValidator(_positive)]
+
+
+class AllianceSettings(BaseModel):
+    """The alliance's settings with defaults filled in; build it with :func:`read` (which also
+    derives ``currency`` and ``country`` from the time zone when they are not set)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    # decisions (PRODUCT.md §5): the defaults a new proposal starts from
+    proposal_deadline_hours: Annotated[int | float, BeforeValidator(_hours)] = 72
+    proposal_quorum_pct: Annotated[int, BeforeValidator(_quorum)] = 50
+    proposal_threshold: Annotated[str, _one_of(tally.THRESHOLDS, "proposal_bad_rules")] = (
+        tally.MAJORITY)
+    who_may_propose: Annotated[str, _one_of((MEMBERS, COORDINATORS), "proposal_bad_rules")] = (
+        MEMBERS)
+    pin_decisions: Flag = False
+    # referrals (PRODUCT.md §3)
+    referral_sla_hours: Positive = 24
+    retention_days: Positive = 180
+    thank_you_cards: Flag = True
+    currency: Annotated[str, BeforeValidator(_currency)] = ""
+    # membership (PRODUCT.md §2)
+    approval_mode: Annotated[Literal["coordinators", "vote"],
+                             _one_of(APPROVAL_MODES, "unknown_approval_mode")] = "coordinators"
+    country: Annotated[str | None, BeforeValidator(_country)] = None
+    categories: Annotated[list[str], BeforeValidator(_categories)] = []
+
+    @property
+    def referral_sla(self) -> timedelta:
+        return timedelta(hours=self.referral_sla_hours)
+
+    @property
+    def retention(self) -> timedelta:
+        return timedelta(days=self.retention_days)
+
+
+NAMES: tuple[str, ...] = tuple(AllianceSettings.model_fields)
+_DEFAULTS = AllianceSettings()
+
+
+def _stored(alliance: Alliance) -> dict[str, Any]:
+    raw = alliance.settings
+    return {name: raw[name] for name in NAMES if name in raw} if isinstance(raw, dict) else {}
+
+
+def _valid_stored(stored: dict[str, Any]) -> dict[str, Any]:
+    """The stored values that are still valid, as their fields' types; the rest are dropped."""
+    context = {_READING: True}
+    try:
+        model = AllianceSettings.model_validate(stored, context=context)
+        return {name: getattr(model, name) for name in stored}
+    except ValidationError:
+        pass
+    valid: dict[str, Any] = {}
+    for name, value in stored.items():
+        try:
+            valid[name] = getattr(AllianceSettings.model_validate({name: value}, context=context),
+                                  name)
+        except ValidationError:
+            continue
+    return valid
+
+
+def read(alliance: Alliance) -> AllianceSettings:
+    """Stored values over the defaults; a value that is not valid counts as unset. Currency
+    unset: the time zone's (TWD, CNY, HKD, else USD); country unset: the time zone's."""
+    values = _valid_stored(_stored(alliance))
+    values["currency"] = values.get("currency") or _ZONE_CURRENCY.get(alliance.timezone, "USD")
+    values["country"] = values.get("country") or zone_countries().get(alliance.timezone)
+    return _DEFAULTS.model_copy(update=values)
+
+
+def change(alliance: Alliance, name: str, value: Any, now: datetime) -> Any:
+    """Validate one setting and write it; returns the value as stored (None for currency or
+    country: follow the time zone). Refuses with the feature's ``DomainError`` where it has one,
+    else ``ValueError``; an unknown name is a ``KeyError``. The JSON dict is replaced, not
+    mutated, so SQLAlchemy sees the change."""
+    if name not in NAMES:
+        raise KeyError(name)
+    try:
+        checked = getattr(AllianceSettings.model_validate({name: value}), name)
+    except ValidationError as error:
+        raise ValueError(f"{name}: {error.errors()[0]['msg']}") from None
+    stored = checked if checked != "" else None  # currency "": follow the time zone
+    settings = dict(alliance.settings or {})
+    settings[name] = stored
+    alliance.settings = settings
+    alliance.updated_at = now
+    return stored
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One line of a settings menu: the current value, and whether it is the default."""
+
+    name: str
+    value: Any
+    default: bool
+
+
+def entries(alliance: Alliance) -> list[Entry]:
+    """Every setting with its current value, in declaration order (for the /settings menu)."""
+    current, valid = read(alliance), _valid_stored(_stored(alliance))
+    return [Entry(name, getattr(current, name), valid.get(name) in (None, "")) for name in NAMES]

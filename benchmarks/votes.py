@@ -130,9 +130,9 @@ async def roster(app: AllianceApp, lin: SimUser, people: list[SimUser], group: S
             await session.flush()
             session.add(Role(alliance_id=alliance.id, person_id=person.id, role="member",
                              member_id=member.id, created_at=now))
-        proposal = await decisions.open_proposal(
-            session, alliance_id=alliance.id, author_id=lin.id, title="Benchmark",
-            text="Everyone votes at once.", hours=72, quorum_pct=50, now=now)
+        draft = decisions.draft_for(alliance, title="Benchmark", text="Everyone votes at once.",
+                                    hours=72, quorum_pct=50)
+        proposal = await decisions.open_proposal(session, draft, author_id=lin.id, now=now)
         await effects.opened(session, proposal, now, scheduler=app.scheduler, outbox=app.outbox)
         await session.commit()
     app.outbox.wake()

@@ -128,10 +128,11 @@ async def open_membership_vote(session: AsyncSession, *, alliance_id: int, appli
     with use_locale(alliance.locale):
         title = _("Admit “{business}” as a member?").format(business=business)
         text = summary or _("An application to join the alliance.")
+    draft = decisions.draft_for(alliance, title=title[:decisions.TITLE_LIMIT],
+                                text=text[:decisions.TEXT_LIMIT], kind=tally.YES_NO)
     proposal = await decisions.open_proposal(
-        session, alliance_id=alliance_id, author_id=None, title=title[:decisions.TITLE_LIMIT],
-        text=text[:decisions.TEXT_LIMIT], kind=tally.YES_NO, subject_kind=SUBJECT,
-        subject_ref=str(application_id), now=now)
+        session, draft, author_id=None, now=now,
+        subject=decisions.Subject(kind=SUBJECT, ref=str(application_id)))
     await decision_effects.opened(session, proposal, now, scheduler=None)
     return proposal
 

@@ -13,7 +13,7 @@ no choices for any proposal.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -179,50 +179,45 @@ def check_draft(draft: Draft) -> None:
           draft.quorum_pct, draft.max_choices if draft.kind == tally.MULTIPLE else 1)
 
 
-async def open_proposal(
-    session: AsyncSession,
-    *,
-    alliance_id: int,
-    author_id: int | None,
-    title: str,
-    text: str,
-    kind: str = tally.YES_NO,
-    options: list[str] | None = None,
-    max_choices: int = 1,
-    hours: float | None = None,
-    quorum_pct: int | None = None,
-    threshold: str | None = None,
-    secret: bool = False,
-    results_while_open: bool = True,
-    electorate: str = MEMBERS,
-    subject_kind: str | None = None,
-    subject_ref: str | None = None,
-    now: datetime,
-) -> Proposal:
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What a proposal opened by another feature is about (``kind`` names that feature's outcome
+    hook, ``ref`` the thing: a membership vote is about an application)."""
+
+    kind: str
+    ref: str
+
+
+def draft_for(alliance: Alliance, **fields: Any) -> Draft:
+    """A draft on the alliance's default rules (deadline, quorum, threshold), with ``fields``."""
+    chosen = settings.read(alliance)
+    rules = {"hours": chosen.proposal_deadline_hours, "quorum_pct": chosen.proposal_quorum_pct,
+             "threshold": chosen.proposal_threshold}
+    return Draft(alliance_id=alliance.id, **{**rules, **fields})
+
+
+async def open_proposal(session: AsyncSession, draft: Draft, *, author_id: int | None,
+                        now: datetime, subject: Subject | None = None) -> Proposal:
     """Any feature opens a proposal here (membership votes do, with a ``subject``). The author's
     right to propose is the caller's business: the wizard checks it; a feature opening one on
     the alliance's behalf passes ``author_id=None``. Not committed: the caller commits, then
     posts its card and arms its jobs (``bot.effects.decisions``)."""
-    alliance = await session.get(Alliance, alliance_id)
-    if alliance is None:
+    alliance_id = draft.alliance_id
+    if await session.get(Alliance, alliance_id) is None:
         raise DomainError("unknown_alliance")
-    chosen = settings.read(alliance)
-    draft = Draft(alliance_id=alliance_id, title=title, text=text, kind=kind,
-                  options=list(options or []), max_choices=max_choices,
-                  hours=hours if hours is not None else chosen.proposal_deadline_hours,
-                  quorum_pct=quorum_pct if quorum_pct is not None else chosen.proposal_quorum_pct,
-                  threshold=threshold or chosen.proposal_threshold, secret=secret,
-                  results_while_open=results_while_open, electorate=electorate)
-    draft.title, draft.text = clean_title(draft.title), clean_text(draft.text)
+    draft = replace(draft, options=list(draft.options), title=clean_title(draft.title),
+                    text=clean_text(draft.text))
     check_draft(draft)
+    kind, secret = draft.kind, draft.secret
     home = await alliances.home_chat(session, alliance_id)
     proposal = Proposal(
         alliance_id=alliance_id, author_id=author_id, title=draft.title, text=draft.text,
         kind=kind, options=option_labels(kind, draft.options),
         max_choices=draft.max_choices if kind == tally.MULTIPLE else 1,
         quorum_pct=draft.quorum_pct, threshold=draft.threshold, secret=secret,
-        results_while_open=results_while_open, electorate=electorate,
-        subject_kind=subject_kind, subject_ref=subject_ref, status=OPEN, opened_at=now,
+        results_while_open=draft.results_while_open, electorate=draft.electorate,
+        subject_kind=subject.kind if subject else None, subject_ref=subject.ref if subject else None,
+        status=OPEN, opened_at=now,
         closes_at=now + timedelta(hours=draft.hours),
         chat_id=home.tg_chat_id if home else None, thread_id=home.thread_id if home else None,
         created_at=now, updated_at=now)
@@ -241,13 +236,7 @@ async def publish_draft(session: AsyncSession, draft: Draft, person_id: int,
     await require_may_propose(session, alliance, person_id)
     if await alliances.home_chat(session, alliance.id) is None:
         raise DomainError("not_home_chat")
-    proposal = await open_proposal(
-        session, alliance_id=alliance.id, author_id=person_id, title=draft.title,
-        text=draft.text, kind=draft.kind, options=draft.options, max_choices=draft.max_choices,
-        hours=draft.hours, quorum_pct=draft.quorum_pct, threshold=draft.threshold,
-        secret=draft.secret, results_while_open=draft.results_while_open,
-        electorate=draft.electorate, now=now)
-    return proposal
+    return await open_proposal(session, draft, author_id=person_id, now=now)
 
 
 # -- who may vote, and the standing ---------------------------------------------------------------

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.effects import decisions as effects
 from bot.services import decisions
-from storage.models import AuditEntry, Proposal
+from storage.models import Alliance, AuditEntry, Proposal
 from tests.e2e import stories
 from tests.e2e.decision_stories import (
     alliance,
@@ -125,8 +125,9 @@ async def test_open_ballot_details_and_the_paged_log(harness: Harness) -> None:
     assert harness.app is not None
     async with harness.app.sessions() as session:
         for n in range(2, 13):
-            await decisions.open_proposal(session, alliance_id=1, author_id=lin.id,
-                                          title=f"Proposal {n}", text="Text.",
+            draft = decisions.draft_for(await session.get(Alliance, 1), title=f"Proposal {n}",
+                                        text="Text.")
+            await decisions.open_proposal(session, draft, author_id=lin.id,
                                           now=harness.clock.now())
         await session.commit()
     log = await harness.say(people[0], group, "/decisions")
@@ -171,10 +172,11 @@ async def test_outcome_hook_of_a_subject_runs_in_the_closing_transaction(
         lin, people, group = await alliance(harness, "en", members=1)
         assert harness.app is not None
         async with harness.app.sessions() as session:
+            draft = decisions.draft_for(await session.get(Alliance, 1),
+                                        title="Admit Acme Tyres?", text="Application #7")
             proposal = await decisions.open_proposal(
-                session, alliance_id=1, author_id=None, title="Admit Acme Tyres?",
-                text="Application #7", subject_kind="test_subject", subject_ref="7",
-                now=harness.clock.now())
+                session, draft, author_id=None, now=harness.clock.now(),
+                subject=decisions.Subject(kind="test_subject", ref="7"))
             await effects.opened(session, proposal, harness.clock.now(),
                               scheduler=harness.app.scheduler, outbox=harness.app.outbox)
             await session.commit()

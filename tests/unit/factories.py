@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services import alliances, decisions, people
 from bot.services.alliances import ChatFacts
 from bot.services.people import Speaker
-from storage.models import Member, Role
+from storage.models import Alliance, Member, Role
 from tests.conftest import NOW
 
 HOME = ChatFacts(tg_chat_id=-1001, kind="supergroup", title="Repair Alliance")
@@ -37,7 +37,9 @@ async def roster(session: AsyncSession, members: int, *, people_each: int = 1) -
 
 
 async def open_one(session: AsyncSession, **rules: object) -> int:
-    proposal = await decisions.open_proposal(session, alliance_id=1, author_id=1, title="T",
-                                             text="X", now=NOW, **rules)  # type: ignore[arg-type]
+    alliance = await session.get(Alliance, 1)
+    assert alliance is not None
+    draft = decisions.draft_for(alliance, title="T", text="X", **rules)
+    proposal = await decisions.open_proposal(session, draft, author_id=1, now=NOW)
     await session.commit()
     return proposal.id

@@ -7,18 +7,29 @@ refusal, not a failure); handlers call ``refuse`` themselves only where they go 
 from __future__ import annotations
 
 import html
+import logging
 
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message, Update
 
 from bot.services.errors import DomainError
 from bot.views.errors import error_text
 
+log = logging.getLogger(__name__)
+
 
 async def refuse_update(update: Update, error: DomainError) -> None:
-    """``refuse`` for whatever the update carries (a message or a button press)."""
+    """``refuse`` for whatever the update carries (a message or a button press). The refusal is
+    already recorded (nothing of the action stays): if Telegram will not take the answer — the
+    person blocked the bot, the press is too old — there is nothing left to do but note it."""
     event = update.callback_query or update.message
-    if event is not None:
+    if event is None:
+        return
+    try:
         await refuse(event, error)
+    except TelegramAPIError as failure:
+        log.info("refusal of update %s not delivered: %s", update.update_id,
+                 type(failure).__name__)
 
 
 async def refuse(event: Message | CallbackQuery, error: DomainError) -> None:

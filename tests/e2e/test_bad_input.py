@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from sqlalchemy import select
 
@@ -47,3 +49,17 @@ async def test_unknown_command_in_private_gets_a_pointer(harness: Harness) -> No
     mei = world.user("Mei", lang="zh-hans")
     await harness.say(mei, mei, "/frobnicate now")
     assert world.last(mei).text == "我不认识这个命令。发送 /help 查看我能为你做什么。"
+
+
+async def test_a_refusal_telegram_will_not_take_is_noted_not_a_failure(
+        harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    """A refused press whose alert Telegram rejects (the press is too old) leaves no traceback
+    and no handler failure: the refusal itself is recorded and the update is claimed."""
+    lin, _chen, group = await setup_group(harness)
+    card = harness.world.last(group)
+    harness.emulator.faults.add("answerCallbackQuery", 403)
+    with caplog.at_level(logging.INFO):
+        await press_forged(harness, lin, card, "sl:999:en")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any("refusal of update" in r.getMessage() for r in caplog.records)
+    assert harness.world.last(group).text == card.text

@@ -7,14 +7,16 @@ only thing the group sees: answers are button presses, the card is edited in pla
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 
 from bot.effects.meetings import card_renderer, jobs_for, render_new_card, series_job_id, series_jobs
 from bot.i18n import use_locale, zone
@@ -22,6 +24,7 @@ from bot.runtime.cards import CardEditor
 from bot.runtime.context import Ctx
 from bot.runtime.replies import plain, refuse
 from bot.runtime.scheduler import Scheduler
+from bot.runtime.wizard import TYPED, Data, Deps, Event, Prompt, Step, Wizard, deliver
 from bot.services import alliances, meetings, people
 from bot.services.errors import DomainError
 from bot.services.inputs import number, row_id
@@ -29,8 +32,6 @@ from bot.services.recurrence import KINDS, MONTHLY_DAY, MONTHLY_NTH, WEEKLY
 from bot.services.slots import parse_clock, parse_slot
 from bot.views import meetings as views
 from bot.views.errors import error_text
-
-Prompt = tuple[str, InlineKeyboardMarkup]
 
 
 class MeetingForm(StatesGroup):
@@ -54,93 +55,134 @@ class SeriesForm(StatesGroup):
     place = State()
 
 
-MEETING_STEPS = [MeetingForm.title, MeetingForm.slots, MeetingForm.duration, MeetingForm.place,
-                 MeetingForm.deadline]
-SERIES_STEPS = [SeriesForm.title, SeriesForm.kind, SeriesForm.weekday, SeriesForm.nth, SeriesForm.day,
-                SeriesForm.time, SeriesForm.offsets, SeriesForm.open_days, SeriesForm.poll_hours,
-                SeriesForm.place]
 DEADLINE_CHOICES = (24, 48, 72)
 SLOT_LINES = 2 * meetings.MAX_SLOTS  # lines of one message read as candidate times
 
 
-
-def _series_applies(step: State, data: dict) -> bool:
-    kind = data.get("kind")
-    if step is SeriesForm.weekday:
-        return kind in (WEEKLY, MONTHLY_NTH)
-    if step is SeriesForm.nth:
-        return kind == MONTHLY_NTH
-    if step is SeriesForm.day:
-        return kind == MONTHLY_DAY
-    return True
-
-
-def _neighbour(current: str | None, steps: list[State], data: dict, direction: int) -> State | None:
-    names = [step.state for step in steps]
-    if current not in names:
-        return None
-    index = names.index(current) + direction
-    while 0 <= index < len(steps):
-        if steps is MEETING_STEPS or _series_applies(steps[index], data):
-            return steps[index]
-        index += direction
-    return None
-
-
-def _prompt(step: State, data: dict, ctx: Ctx) -> Prompt:
-    timezone = data.get("timezone", "UTC")
-    match step:
-        case MeetingForm.title:
-            return views.ask_title(data.get("alliance_name", ""))
-        case MeetingForm.slots:
-            return views.ask_slots(_slots(data), timezone, meetings.MIN_SLOTS, meetings.MAX_SLOTS)
-        case MeetingForm.duration:
-            return views.ask_duration()
-        case MeetingForm.place:
-            return views.ask_place()
-        case MeetingForm.deadline:
-            first = _slots(data)[0]
-            options = [h for h in DEADLINE_CHOICES if ctx.now + timedelta(hours=h) <= first]
-            return views.ask_deadline(first, timezone, options)
-        case SeriesForm.title:
-            return views.series_ask_title()
-        case SeriesForm.kind:
-            return views.series_ask_kind()
-        case SeriesForm.weekday:
-            return views.series_ask_weekday()
-        case SeriesForm.nth:
-            return views.series_ask_nth()
-        case SeriesForm.day:
-            return views.series_ask_day()
-        case SeriesForm.time:
-            return views.series_ask_time(timezone)
-        case SeriesForm.offsets:
-            return views.series_ask_offsets()
-        case SeriesForm.open_days:
-            return views.series_ask_open_days()
-        case SeriesForm.poll_hours:
-            return views.series_ask_poll_hours()
-        case SeriesForm.place:
-            return views.ask_place()
-    raise AssertionError(step)
-
-
-async def _go(message: Message, state: FSMContext, step: State, ctx: Ctx) -> None:
-    await state.set_state(step)
-    text, keyboard = _prompt(step, await state.get_data(), ctx)
-    await message.answer(text, reply_markup=keyboard)
-
-
-def _slots(data: dict) -> list[datetime]:
+def _slots(data: Data) -> list[datetime]:
     return [datetime.fromisoformat(value) for value in data.get("slots", [])]
 
 
-async def _next(message: Message, state: FSMContext, ctx: Ctx) -> None:
-    current = await state.get_state()
-    steps = SERIES_STEPS if current and current.startswith("SeriesForm") else MEETING_STEPS
-    following = _neighbour(current, steps, await state.get_data(), +1)
-    assert following is not None
-    await _go(message, state, following, ctx)
+def _ask_deadline(data: Data, ctx: Ctx) -> Prompt:
+    first = _slots(data)[0]
+    options = [h for h in DEADLINE_CHOICES if ctx.now + timedelta(hours=h) <= first]
+    return views.ask_deadline(first, data["timezone"], options)
+
+
+def _read_deadline(text: str, data: Data, ctx: Ctx) -> Data:
+    return {"deadline": parse_slot(text, now=ctx.now, zone=zone(data["timezone"])).utc.isoformat()}
+
+
+def _read_day(text: str, _data: Data, _ctx: Ctx) -> Data:
+    day = number(text, digits=2)
+    if day is None or not 1 <= day <= 31:
+        raise DomainError("series_bad_day")
+    return {"day": day}
+
+
+def _read_time(text: str, _data: Data, _ctx: Ctx) -> Data:
+    clock = parse_clock(text)
+    if clock is None:
+        raise DomainError("series_bad_time")
+    return {"time": clock.strftime("%H:%M")}
+
+
+def _text_field(name: str, clean: Callable[[str], Any]) -> Callable[[str, Data, Ctx], Data]:
+    return lambda text, _data, _ctx: {name: clean(text)}
+
+
+async def _create(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> None:
+    """The poll is complete: store it, post its card in the group, arm its jobs."""
+    bot: Bot = deps["bot"]
+    data = await state.get_data()
+    await meetings.may_call_meeting(ctx.session, data["alliance_id"], ctx.person_id)
+    meeting = await meetings.create_meeting(ctx.session, meetings.NewPoll(
+        alliance_id=data["alliance_id"], title=data["title"], slots=_slots(data),
+        deadline=datetime.fromisoformat(data["deadline"]),
+        duration_min=data.get("duration", meetings.DEFAULT_DURATION), place=data.get("place")),
+        person_id=ctx.person_id, now=ctx.now)
+    await state.clear()
+    text, keyboard = await render_new_card(ctx.session, meeting.id)
+    assert meeting.chat_id is not None
+    deps["scheduler"].arm(ctx.session, jobs_for(meeting))
+    try:
+        posted = await bot.send_message(meeting.chat_id, text, message_thread_id=meeting.thread_id,
+                                        reply_markup=keyboard)  # type: ignore[arg-type]
+    except (TelegramBadRequest, TelegramForbiddenError):
+        await meetings.cancel_unposted(ctx.session, meeting.id)
+        await deliver(event, error_text(DomainError("meeting_not_posted")), None)
+        return
+    await meetings.set_card(ctx.session, meeting.id, posted.chat.id, posted.message_id)
+    await deliver(event, views.meeting_posted(meeting.title), None)
+
+
+async def _finish_series(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> None:
+    data = await state.get_data()
+    hour, minute = (int(part) for part in data["time"].split(":"))
+    new = meetings.NewSeries(
+        alliance_id=data["alliance_id"], title=data["title"], kind=data["kind"],
+        at=time(hour, minute), weekday=data.get("weekday"), nth=data.get("nth"),
+        day=data.get("day"), offsets=meetings.OFFSET_PRESETS[data["offsets"]],
+        open_days=data["open_days"], poll_hours=data["poll_hours"], place=data.get("place"))
+    try:
+        series = await meetings.create_series(ctx.session, new, person_id=ctx.person_id, now=ctx.now)
+    except DomainError as error:
+        if error.code != "series_poll_too_long":
+            raise
+        # Said, then the step that can fix it asked again: the answers so far are kept.
+        await deliver(event, error_text(error), None)
+        await SERIES.show(_private_chat(event), state, ctx, SeriesForm.open_days)
+        return
+    await state.clear()
+    deps["scheduler"].arm(ctx.session, await series_jobs(ctx.session, series, ctx.now))
+    await deliver(event, views.series_created(series), None)
+
+
+def _private_chat(event: Event) -> Event:
+    """Where a further question goes once ``event``'s own message was used for an answer."""
+    if isinstance(event, CallbackQuery) and isinstance(event.message, Message):
+        return event.message.answer  # type: ignore[return-value]
+    return event
+
+
+MEETING = Wizard(
+    form=MeetingForm,
+    steps=[
+        Step(MeetingForm.title, lambda data, _ctx: views.ask_title(data.get("alliance_name", "")),
+             _text_field("title", meetings.clean_title)),
+        Step(MeetingForm.slots, lambda data, _ctx: views.ask_slots(
+            _slots(data), data["timezone"], meetings.MIN_SLOTS, meetings.MAX_SLOTS)),
+        Step(MeetingForm.duration, lambda _data, _ctx: views.ask_duration(),
+             _text_field("duration", meetings.parse_duration)),
+        Step(MeetingForm.place, lambda _data, _ctx: views.ask_place(),
+             _text_field("place", meetings.clean_place)),
+        Step(MeetingForm.deadline, _ask_deadline, _read_deadline),
+    ],
+    finish=_create, cancelled=views.wizard_cancelled, expired="wizard_expired",
+    use_buttons="meeting_use_buttons")
+
+SERIES = Wizard(
+    form=SeriesForm,
+    steps=[
+        Step(SeriesForm.title, lambda _data, _ctx: views.series_ask_title(),
+             _text_field("title", meetings.clean_title)),
+        Step(SeriesForm.kind, lambda _data, _ctx: views.series_ask_kind()),
+        Step(SeriesForm.weekday, lambda _data, _ctx: views.series_ask_weekday(),
+             applies=lambda data: data.get("kind") in (WEEKLY, MONTHLY_NTH)),
+        Step(SeriesForm.nth, lambda _data, _ctx: views.series_ask_nth(),
+             applies=lambda data: data.get("kind") == MONTHLY_NTH),
+        Step(SeriesForm.day, lambda _data, _ctx: views.series_ask_day(), _read_day,
+             applies=lambda data: data.get("kind") == MONTHLY_DAY),
+        Step(SeriesForm.time, lambda data, _ctx: views.series_ask_time(data["timezone"]),
+             _read_time),
+        Step(SeriesForm.offsets, lambda _data, _ctx: views.series_ask_offsets()),
+        Step(SeriesForm.open_days, lambda _data, _ctx: views.series_ask_open_days()),
+        Step(SeriesForm.poll_hours, lambda _data, _ctx: views.series_ask_poll_hours()),
+        Step(SeriesForm.place, lambda _data, _ctx: views.ask_place(),
+             _text_field("place", meetings.clean_place)),
+    ],
+    finish=_finish_series, cancelled=views.wizard_cancelled, expired="wizard_expired",
+    use_buttons="meeting_use_buttons")
 
 
 # -- starting ----------------------------------------------------------------------------------------
@@ -171,26 +213,15 @@ async def meeting_link(message: Message, command: CommandObject, state: FSMConte
 
 async def _start_meeting(message: Message, state: FSMContext, ctx: Ctx, alliance_id: int) -> None:
     alliance = await meetings.may_call_meeting(ctx.session, alliance_id, ctx.person_id)
-    await state.clear()
-    await state.set_data({"alliance_id": alliance.id, "alliance_name": alliance.name,
-                          "timezone": alliance.timezone, "slots": []})
-    await _go(message, state, MeetingForm.title, ctx)
+    await MEETING.start(message, state, ctx, {"alliance_id": alliance.id,
+                                              "alliance_name": alliance.name,
+                                              "timezone": alliance.timezone, "slots": []})
 
 
-async def cancel(message: Message, state: FSMContext) -> None:
-    await state.clear()
-    await message.answer(views.wizard_cancelled())
-
-
-# -- the /meeting wizard: typed answers -------------------------------------------------------------
-
-async def title_given(message: Message, state: FSMContext, ctx: Ctx) -> None:
-    title = meetings.clean_title(message.text or "")
-    await state.update_data(title=title)
-    await _next(message, state, ctx)
-
+# -- the /meeting wizard: what is not a plain answer --------------------------------------------
 
 async def slots_given(message: Message, state: FSMContext, ctx: Ctx) -> None:
+    """Candidate times add up over several messages; the step says what it understood."""
     data = await state.get_data()
     tz = zone(data["timezone"])
     chosen = _slots(data)
@@ -217,113 +248,59 @@ async def slots_given(message: Message, state: FSMContext, ctx: Ctx) -> None:
     await message.answer(text, reply_markup=keyboard)
 
 
-async def duration_given(message: Message, state: FSMContext, ctx: Ctx) -> None:
-    minutes = meetings.parse_duration(message.text or "")
-    await state.update_data(duration=minutes)
-    await _next(message, state, ctx)
+async def slot_undone(query: CallbackQuery, state: FSMContext, ctx: Ctx) -> None:
+    await MEETING.stay(query, state, ctx, slots=(await state.get_data()).get("slots", [])[:-1])
 
 
-async def place_given(message: Message, state: FSMContext, scheduler: Scheduler, ctx: Ctx) -> None:
-    place = meetings.clean_place(message.text or "")
-    await state.update_data(place=place)
-    if await state.get_state() == SeriesForm.place.state:
-        await _finish_series(message, state, ctx, scheduler)
-        return
-    await _next(message, state, ctx)
+async def slots_done(query: CallbackQuery, state: FSMContext, ctx: Ctx, **deps: Any) -> None:
+    if len((await state.get_data()).get("slots", [])) < meetings.MIN_SLOTS:
+        raise DomainError("meeting_too_few_slots", minimum=meetings.MIN_SLOTS)
+    await MEETING.advance(query, state, ctx, deps)
 
 
-async def deadline_given(message: Message, state: FSMContext, bot: Bot, scheduler: Scheduler,
-                         ctx: Ctx) -> None:
-    data = await state.get_data()
-    deadline = parse_slot(message.text or "", now=ctx.now, zone=zone(data["timezone"])).utc
-    await _create(message, state, bot, scheduler, ctx, deadline)
+async def duration_chosen(query: CallbackQuery, callback_data: views.WizardCb, state: FSMContext,
+                          ctx: Ctx, **deps: Any) -> None:
+    if not meetings.MIN_DURATION <= callback_data.value <= meetings.MAX_DURATION:
+        raise DomainError("wizard_expired")
+    await MEETING.advance(query, state, ctx, deps, duration=callback_data.value)
 
 
-async def _create(message: Message, state: FSMContext, bot: Bot, scheduler: Scheduler, ctx: Ctx,
-                  deadline: datetime) -> None:
-    data = await state.get_data()
-    await meetings.may_call_meeting(ctx.session, data["alliance_id"], ctx.person_id)
-    meeting = await meetings.create_meeting(
-        ctx.session, alliance_id=data["alliance_id"], person_id=ctx.person_id,
-        title=data["title"], slots=_slots(data),
-        duration_min=data.get("duration", meetings.DEFAULT_DURATION),
-        place=data.get("place"), deadline=deadline, now=ctx.now)
-    await state.clear()
-    text, keyboard = await render_new_card(ctx.session, meeting.id)
-    assert meeting.chat_id is not None
-    scheduler.arm(ctx.session, jobs_for(meeting))
-    try:
-        posted = await bot.send_message(meeting.chat_id, text, message_thread_id=meeting.thread_id,
-                                        reply_markup=keyboard)  # type: ignore[arg-type]
-    except (TelegramBadRequest, TelegramForbiddenError):
-        await meetings.cancel_unposted(ctx.session, meeting.id)
-        await refuse(message, DomainError("meeting_not_posted"))
-        return
-    await meetings.set_card(ctx.session, meeting.id, posted.chat.id, posted.message_id)
-    await message.answer(views.meeting_posted(meeting.title))
+async def no_place(query: CallbackQuery, state: FSMContext, ctx: Ctx, **deps: Any) -> None:
+    wizard = SERIES if await state.get_state() == SeriesForm.place.state else MEETING
+    await wizard.advance(query, state, ctx, deps, place=None)
 
 
-# -- the wizards' buttons ---------------------------------------------------------------------------
-
-async def wizard_button(query: CallbackQuery, callback_data: views.WizardCb, state: FSMContext,
-                        bot: Bot, scheduler: Scheduler, ctx: Ctx) -> None:
-    message = query.message
-    current = await state.get_state()
-    if not isinstance(message, Message) or current is None:
-        await refuse(query, DomainError("wizard_expired"))
-        return
-    await query.answer()
-    data = await state.get_data()
-    action, value = callback_data.action, callback_data.value
-    steps = SERIES_STEPS if current.startswith("SeriesForm") else MEETING_STEPS
-    if action == "cancel":
-        await cancel(message, state)
-    elif action == "back":
-        previous = _neighbour(current, steps, data, -1)
-        if previous is None:
-            await cancel(message, state)
-        else:
-            await _go(message, state, previous, ctx)
-    elif action == "undo" and current == MeetingForm.slots.state:
-        await state.update_data(slots=data.get("slots", [])[:-1])
-        await _go(message, state, MeetingForm.slots, ctx)
-    elif action == "slots_done" and current == MeetingForm.slots.state:
-        if len(data.get("slots", [])) >= meetings.MIN_SLOTS:
-            await _next(message, state, ctx)
-    elif action == "duration" and current == MeetingForm.duration.state \
-            and meetings.MIN_DURATION <= value <= meetings.MAX_DURATION:
-        await state.update_data(duration=value)
-        await _next(message, state, ctx)
-    elif action == "no_place" and current in (MeetingForm.place.state, SeriesForm.place.state):
-        await state.update_data(place=None)
-        if current == SeriesForm.place.state:
-            await _finish_series(message, state, ctx, scheduler)
-        else:
-            await _next(message, state, ctx)
-    elif action == "deadline" and current == MeetingForm.deadline.state and value in DEADLINE_CHOICES:
-        await _create(message, state, bot, scheduler, ctx, ctx.now + timedelta(hours=value))
-    elif action == "kind" and current == SeriesForm.kind.state and 0 <= value < 3:
-        await state.update_data(kind=KINDS[value])
-        await _next(message, state, ctx)
-    elif action == "weekday" and current == SeriesForm.weekday.state and 0 <= value <= 6:
-        await state.update_data(weekday=value)
-        await _next(message, state, ctx)
-    elif action == "nth" and current == SeriesForm.nth.state:
-        await state.update_data(nth=value)
-        await _next(message, state, ctx)
-    elif action == "offsets" and current == SeriesForm.offsets.state and 0 <= value < 3:
-        await state.update_data(offsets=tuple(meetings.OFFSET_PRESETS)[value])
-        await _next(message, state, ctx)
-    elif action == "open_days" and current == SeriesForm.open_days.state:
-        await state.update_data(open_days=value)
-        await _next(message, state, ctx)
-    elif action == "poll_hours" and current == SeriesForm.poll_hours.state:
-        await state.update_data(poll_hours=value)
-        await _next(message, state, ctx)
+async def deadline_chosen(query: CallbackQuery, callback_data: views.WizardCb, state: FSMContext,
+                          ctx: Ctx, **deps: Any) -> None:
+    if callback_data.value not in DEADLINE_CHOICES:
+        raise DomainError("wizard_expired")
+    deadline = ctx.now + timedelta(hours=callback_data.value)
+    await MEETING.advance(query, state, ctx, deps, deadline=deadline.isoformat())
 
 
-async def stale_wizard_button(query: CallbackQuery) -> None:
-    await refuse(query, DomainError("wizard_expired"))
+# -- the series wizard's choices: one button kind per step --------------------------------------
+
+SERIES_CHOICES: dict[str, tuple[State, Callable[[int], Any]]] = {
+    "kind": (SeriesForm.kind, lambda value: KINDS[value] if 0 <= value < len(KINDS) else None),
+    "weekday": (SeriesForm.weekday, lambda value: value if 0 <= value <= 6 else None),
+    "nth": (SeriesForm.nth, lambda value: value if value in (-1, 1, 2, 3, 4) else None),
+    "offsets": (SeriesForm.offsets, lambda value: tuple(meetings.OFFSET_PRESETS)[value]
+                if 0 <= value < len(meetings.OFFSET_PRESETS) else None),
+    "open_days": (SeriesForm.open_days, lambda value: value if 1 <= value <= 60 else None),
+    "poll_hours": (SeriesForm.poll_hours, lambda value: value if 1 <= value <= 24 * 30 else None),
+}
+
+
+def _series_choice(field: str, convert: Callable[[int], Any]) -> Callable[..., Awaitable[None]]:
+    async def chosen(query: CallbackQuery, callback_data: views.WizardCb, state: FSMContext,
+                     ctx: Ctx, **deps: Any) -> None:
+        value = convert(callback_data.value)
+        if value is None:
+            raise DomainError("wizard_expired")
+        await SERIES.advance(query, state, ctx, deps, **{field: value})
+
+    chosen.__name__ = f"series_{field}_chosen"
+    return chosen
 
 
 # -- the card's buttons -----------------------------------------------------------------------------
@@ -403,10 +380,9 @@ async def series_button(query: CallbackQuery, callback_data: views.SeriesCb, sta
         series = await meetings.set_series_status(ctx.session, callback_data.series_id, person_id,
                                                   status, ctx.now)
     if callback_data.action == "new":
-        await query.answer()
-        await state.clear()
-        await state.set_data({"alliance_id": alliance.id, "timezone": alliance.timezone})
-        await _go(message, state, SeriesForm.title, ctx)
+        await query.answer()  # the overview stays; the wizard starts below it
+        await SERIES.start(message, state, ctx, {"alliance_id": alliance.id,
+                                                 "timezone": alliance.timezone})
         return
     planned = await series_jobs(ctx.session, series, ctx.now)
     if series.status == meetings.ACTIVE:
@@ -419,46 +395,6 @@ async def series_button(query: CallbackQuery, callback_data: views.SeriesCb, sta
     await _show_overview(message, bot, overview, private=True, edit=True)
 
 
-# -- the series wizard: typed answers ---------------------------------------------------------------
-
-async def series_day_given(message: Message, state: FSMContext, ctx: Ctx) -> None:
-    day = number(message.text, digits=2)
-    if day is None or not 1 <= day <= 31:
-        await message.reply(views.series_invalid_day())
-        return
-    await state.update_data(day=day)
-    await _next(message, state, ctx)
-
-
-async def series_time_given(message: Message, state: FSMContext, ctx: Ctx) -> None:
-    clock = parse_clock(message.text or "")
-    if clock is None:
-        await message.reply(views.series_invalid_time())
-        return
-    await state.update_data(time=clock.strftime("%H:%M"))
-    await _next(message, state, ctx)
-
-
-async def _finish_series(message: Message, state: FSMContext, ctx: Ctx, scheduler: Scheduler) -> None:
-    data = await state.get_data()
-    hour, minute = (int(part) for part in data["time"].split(":"))
-    try:
-        series = await meetings.create_series(
-            ctx.session, alliance_id=data["alliance_id"], person_id=ctx.person_id, title=data["title"],
-            kind=data["kind"], at=time(hour, minute), weekday=data.get("weekday"), nth=data.get("nth"),
-            day=data.get("day"), offsets=meetings.OFFSET_PRESETS[data["offsets"]],
-            open_days=data["open_days"], poll_hours=data["poll_hours"], place=data.get("place"),
-            now=ctx.now)
-    except DomainError as error:
-        await refuse(message, error)
-        if error.code == "series_poll_too_long":
-            await _go(message, state, SeriesForm.open_days, ctx)
-        return
-    await state.clear()
-    scheduler.arm(ctx.session, await series_jobs(ctx.session, series, ctx.now))
-    await message.answer(views.series_created(series))
-
-
 def setup_router() -> Router:
     """A fresh Router each time: a router can belong to one dispatcher only."""
     router = Router(name="meetings")
@@ -467,23 +403,25 @@ def setup_router() -> Router:
                             CommandStart(deep_link=True, magic=F.args.regexp(r"^meeting-\d{1,12}$")))
     router.message.register(series_link, private,
                             CommandStart(deep_link=True, magic=F.args.startswith("series-")))
-    router.message.register(cancel, Command("cancel"), private, StateFilter(MeetingForm, SeriesForm))
     router.message.register(meeting_in_group, Command("meeting"), ~private)
     router.message.register(meeting_in_private, Command("meeting"), private)
     router.message.register(meetings_list, Command("meetings"))
-    typed = private & F.text & ~F.text.startswith("/")
-    router.message.register(title_given, MeetingForm.title, typed)
-    router.message.register(slots_given, MeetingForm.slots, typed)
-    router.message.register(duration_given, MeetingForm.duration, typed)
-    router.message.register(place_given, MeetingForm.place, typed)
-    router.message.register(deadline_given, MeetingForm.deadline, typed)
-    router.message.register(title_given, SeriesForm.title, typed)
-    router.message.register(series_day_given, SeriesForm.day, typed)
-    router.message.register(series_time_given, SeriesForm.time, typed)
-    router.message.register(place_given, SeriesForm.place, typed)
-    router.callback_query.register(wizard_button, views.WizardCb.filter(),
-                                   StateFilter(MeetingForm, SeriesForm))
-    router.callback_query.register(stale_wizard_button, views.WizardCb.filter())
+    router.message.register(slots_given, MeetingForm.slots, TYPED)
+    button = views.WizardCb.filter
+    router.callback_query.register(slot_undone, button(F.action == "undo"), MeetingForm.slots)
+    router.callback_query.register(slots_done, button(F.action == "slots_done"), MeetingForm.slots)
+    router.callback_query.register(duration_chosen, button(F.action == "duration"),
+                                   MeetingForm.duration)
+    router.callback_query.register(no_place, button(F.action == "no_place"),
+                                   StateFilter(MeetingForm.place, SeriesForm.place))
+    router.callback_query.register(deadline_chosen, button(F.action == "deadline"),
+                                   MeetingForm.deadline)
+    for field, (step, convert) in SERIES_CHOICES.items():
+        router.callback_query.register(_series_choice(field, convert), button(F.action == field),
+                                       step)
+    for wizard, last in ((MEETING, False), (SERIES, True)):
+        wizard.register(router, back=button(F.action == "back"), cancel=button(F.action == "cancel"),
+                        any_button=button(), last=last)
     router.callback_query.register(answer_pressed, views.AnswerCb.filter())
     router.callback_query.register(series_button, views.SeriesCb.filter())
     return router

@@ -124,30 +124,41 @@ async def may_call_meeting(session: AsyncSession, alliance_id: int, person_id: i
 
 # -- one-off polls ---------------------------------------------------------------------------------
 
-async def create_meeting(
-    session: AsyncSession, *, alliance_id: int, person_id: int | None, title: str,
-    slots: list[datetime], duration_min: int, place: str | None, deadline: datetime, now: datetime,
-    series_id: int | None = None, occurrence_at: datetime | None = None,
-) -> Meeting:
+@dataclass(frozen=True, slots=True)
+class NewPoll:
+    """What a poll is made of, whether a person called it or a series opened it."""
+
+    alliance_id: int
+    title: str
+    slots: list[datetime]
+    deadline: datetime
+    duration_min: int = DEFAULT_DURATION
+    place: str | None = None
+    series_id: int | None = None
+    occurrence_at: datetime | None = None
+
+
+async def create_meeting(session: AsyncSession, poll: NewPoll, *, person_id: int | None,
+                         now: datetime) -> Meeting:
     """An open poll with its slots. Permission is checked by the caller (a person) or implied (a
     series)."""
-    chosen = check_slots(slots, now)
-    check_deadline(deadline, chosen, now)
-    home = await alliances.home_chat(session, alliance_id)
+    chosen = check_slots(poll.slots, now)
+    check_deadline(poll.deadline, chosen, now)
+    home = await alliances.home_chat(session, poll.alliance_id)
     if home is None:
         raise DomainError("not_home_chat")
     meeting = Meeting(
-        alliance_id=alliance_id, series_id=series_id, occurrence_at=occurrence_at,
-        title=clean_title(title), place=clean_place(place), duration_min=duration_min,
-        deadline=deadline, status=OPEN, chat_id=home.tg_chat_id, thread_id=home.thread_id,
-        created_by=person_id, created_at=now)
+        alliance_id=poll.alliance_id, series_id=poll.series_id, occurrence_at=poll.occurrence_at,
+        title=clean_title(poll.title), place=clean_place(poll.place),
+        duration_min=poll.duration_min, deadline=poll.deadline, status=OPEN,
+        chat_id=home.tg_chat_id, thread_id=home.thread_id, created_by=person_id, created_at=now)
     session.add(meeting)
     await session.flush()
     session.add_all(MeetingSlot(meeting_id=meeting.id, starts_at=at) for at in chosen)
     await session.flush()
-    audit.record(session, alliance_id=alliance_id, actor_id=person_id, action="meeting.create",
+    audit.record(session, alliance_id=poll.alliance_id, actor_id=person_id, action="meeting.create",
                  subject=f"meeting:{meeting.id}", now=now,
-                 details={"slots": len(chosen), "series": series_id})
+                 details={"slots": len(chosen), "series": poll.series_id})
     return meeting
 
 
@@ -325,28 +336,43 @@ def plan_of(series: MeetingSeries) -> Plan:
                 open_days=series.open_days, poll_hours=series.poll_hours)
 
 
-async def create_series(
-    session: AsyncSession, *, alliance_id: int, person_id: int, title: str, kind: str,
-    at: time, weekday: int | None = None, nth: int | None = None, day: int | None = None,
-    offsets: tuple[int, ...], open_days: int, poll_hours: int, place: str | None,
-    duration_min: int = DEFAULT_DURATION, now: datetime,
-) -> MeetingSeries:
-    alliance = await alliance_for_series(session, alliance_id, person_id)
-    if kind not in KINDS:
+@dataclass(frozen=True, slots=True)
+class NewSeries:
+    """A recurring meeting as the series wizard gathers it."""
+
+    alliance_id: int
+    title: str
+    kind: str
+    at: time
+    offsets: tuple[int, ...]
+    open_days: int
+    poll_hours: int
+    weekday: int | None = None
+    nth: int | None = None
+    day: int | None = None
+    place: str | None = None
+    duration_min: int = DEFAULT_DURATION
+
+
+async def create_series(session: AsyncSession, new: NewSeries, *, person_id: int,
+                        now: datetime) -> MeetingSeries:
+    alliance = await alliance_for_series(session, new.alliance_id, person_id)
+    if new.kind not in KINDS:
         raise DomainError("series_bad_rule")
-    rule = build_rule(kind, weekday=weekday, nth=nth, day=day, at=at)
+    rule = build_rule(new.kind, weekday=new.weekday, nth=new.nth, day=new.day, at=new.at)
+    offsets, open_days, poll_hours = new.offsets, new.open_days, new.poll_hours
     if len(set(offsets)) < MIN_SLOTS or not 1 <= open_days <= 60 or not 1 <= poll_hours <= 24 * 30:
         raise DomainError("series_bad_rule")
     check_poll_fits(open_days, poll_hours, offsets)
     series = MeetingSeries(
-        alliance_id=alliance_id, title=clean_title(title), place=clean_place(place), rule=rule,
-        anchor=now.astimezone(zone(alliance.timezone)).date(), local_time=at.strftime("%H:%M"),
-        timezone=alliance.timezone, offsets=sorted(set(offsets)), duration_min=duration_min,
-        open_days=open_days, poll_hours=poll_hours, status=ACTIVE, created_by=person_id,
-        created_at=now, updated_at=now)
+        alliance_id=alliance.id, title=clean_title(new.title), place=clean_place(new.place),
+        rule=rule, anchor=now.astimezone(zone(alliance.timezone)).date(),
+        local_time=new.at.strftime("%H:%M"), timezone=alliance.timezone,
+        offsets=sorted(set(offsets)), duration_min=new.duration_min, open_days=open_days,
+        poll_hours=poll_hours, status=ACTIVE, created_by=person_id, created_at=now, updated_at=now)
     session.add(series)
     await session.flush()
-    audit.record(session, alliance_id=alliance_id, actor_id=person_id, action="meeting_series.create",
+    audit.record(session, alliance_id=alliance.id, actor_id=person_id, action="meeting_series.create",
                  subject=f"meeting_series:{series.id}", now=now, details={"rule": rule})
     return series
 
@@ -413,10 +439,10 @@ async def open_series_poll(session: AsyncSession, series_id: int, occurrence_at:
         window = min(now + timedelta(hours=series.poll_hours), occurrence.slots[0] - timedelta(hours=1))
         deadline = min(max(window, now + timedelta(minutes=1)), occurrence.slots[0])
     try:
-        return await create_meeting(
-            session, alliance_id=series.alliance_id, person_id=None, title=series.title,
-            slots=list(occurrence.slots), duration_min=series.duration_min, place=series.place,
-            deadline=deadline, now=now, series_id=series.id, occurrence_at=occurrence_at)
+        return await create_meeting(session, NewPoll(
+            alliance_id=series.alliance_id, title=series.title, slots=list(occurrence.slots),
+            deadline=deadline, duration_min=series.duration_min, place=series.place,
+            series_id=series.id, occurrence_at=occurrence_at), person_id=None, now=now)
     except DomainError:
         return None  # no home group any more: nowhere to post
 

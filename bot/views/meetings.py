@@ -399,14 +399,6 @@ def series_created(series: MeetingSeries) -> str:
         title=series.title, rule=series_rule_text(series)))
 
 
-def series_invalid_day() -> str:
-    return esc(_("Please send a day of the month from 1 to 31."))
-
-
-def series_invalid_time() -> str:
-    return esc(_("I could not read that time. Send it like 19:00, 7pm or 晚上7点."))
-
-
 # -- errors -----------------------------------------------------------------------------------------
 
 def error_messages() -> errors.Messages:
@@ -437,6 +429,10 @@ def error_messages() -> errors.Messages:
         "series_poll_too_long": lambda p: _("The poll would still be open when the first candidate "
                                             "time comes: open it earlier or make it shorter."),
         "series_gone": lambda p: _("That recurring meeting no longer exists."),
+        "series_bad_day": lambda p: _("Please send a day of the month from 1 to 31."),
+        "series_bad_time": lambda p: _("I could not read that time. Send it like 19:00, 7pm or "
+                                       "晚上7点."),
+        "meeting_use_buttons": lambda p: _("Please use the buttons under my last question."),
         "wizard_expired": lambda p: _("This step is over. Send /meeting or /meetings to start "
                                       "again."),
         "meeting_not_posted": lambda p: _("I could not post the poll in the alliance's group (am I "

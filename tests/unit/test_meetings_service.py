@@ -42,10 +42,10 @@ async def alliance_with_members(session: AsyncSession) -> Alliance:
 
 
 async def poll(session: AsyncSession, alliance: Alliance) -> Meeting:
-    meeting = await meetings.create_meeting(
-        session, alliance_id=alliance.id, person_id=2, title="Monthly", duration_min=60, place=None,
-        slots=[NOW + timedelta(days=3), NOW + timedelta(days=2)], deadline=NOW + timedelta(days=1),
-        now=NOW)
+    meeting = await meetings.create_meeting(session, meetings.NewPoll(
+        alliance_id=alliance.id, title="Monthly", duration_min=60, place=None,
+        slots=[NOW + timedelta(days=3), NOW + timedelta(days=2)], deadline=NOW + timedelta(days=1)),
+        person_id=2, now=NOW)
     await session.commit()
     return meeting
 
@@ -106,8 +106,9 @@ async def test_wizard_rules_are_checked_again_by_the_service(session: AsyncSessi
         values = {"title": "T", "slots": [NOW + timedelta(days=2), NOW + timedelta(days=3)],
                   "deadline": NOW + timedelta(days=1)} | change
         with pytest.raises(DomainError) as caught:
-            await meetings.create_meeting(session, alliance_id=alliance.id, person_id=1,
-                                          duration_min=60, place=None, now=NOW, **values)
+            await meetings.create_meeting(session, meetings.NewPoll(
+                alliance_id=alliance.id, duration_min=60, place=None, **values),
+                person_id=1, now=NOW)
         assert caught.value.code == code
     with pytest.raises(DomainError) as caught:
         await meetings.may_call_meeting(session, alliance.id, 5)
@@ -118,13 +119,13 @@ async def test_wizard_rules_are_checked_again_by_the_service(session: AsyncSessi
 async def test_series_poll_opens_once_per_occurrence(session: AsyncSession) -> None:
     alliance = await alliance_with_members(session)
     with pytest.raises(DomainError) as caught:
-        await meetings.create_series(session, alliance_id=alliance.id, person_id=3, title="Weekly",
-                                     kind="weekly", weekday=3, at=time(19), offsets=(-60, 0, 60),
-                                     open_days=3, poll_hours=48, place=None, now=NOW)
+        await meetings.create_series(session, meetings.NewSeries(
+            alliance_id=alliance.id, title="Weekly", kind="weekly", weekday=3, at=time(19),
+            offsets=(-60, 0, 60), open_days=3, poll_hours=48, place=None), person_id=3, now=NOW)
     assert caught.value.code == "coordinators_only"
-    series = await meetings.create_series(
-        session, alliance_id=alliance.id, person_id=1, title="Weekly", kind="weekly", weekday=3,
-        at=time(19), offsets=(-60, 0, 60), open_days=3, poll_hours=48, place="Garage", now=NOW)
+    series = await meetings.create_series(session, meetings.NewSeries(
+        alliance_id=alliance.id, title="Weekly", kind="weekly", weekday=3, at=time(19),
+        offsets=(-60, 0, 60), open_days=3, poll_hours=48, place="Garage"), person_id=1, now=NOW)
     await session.commit()
     due = await meetings.polls_due(session, series, NOW)
     # NOW is Monday 23 November 17:00 in Taipei: Thursday 26th 19:00, poll opened Monday 19:00.

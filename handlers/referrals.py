@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -9,7 +10,7 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 
 from bot.effects import referrals as effects
 from bot.effects.referrals import Refer
@@ -18,6 +19,7 @@ from bot.runtime.context import Ctx
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.replies import plain, refuse
 from bot.runtime.scheduler import Scheduler
+from bot.runtime.wizard import TYPED, Data, Deps, Event, Step, Wizard, deliver
 from bot.services import alliances, settings
 from bot.services import referrals as refs
 from bot.services.errors import DomainError
@@ -39,149 +41,25 @@ class Typing(StatesGroup):
     comment = State()
 
 
-STEPS = ("receiver", "customer_name", "contact", "consent", "need", "urgency", "value", "confirm")
+def _text_field(name: str, limit: int, code: str) -> Callable[[str, Data, Ctx], Data]:
+    return lambda text, _data, _ctx: {name: refs.clean_text(text, limit, code)}
 
 
-
-def _prompt(step: str, data: dict[str, Any], ctx: Ctx) -> tuple[str, InlineKeyboardMarkup]:
-    match step:
-        case "receiver":
-            return views.ask_receiver(data.get("categories", []))
-        case "customer_name":
-            return views.ask_customer_name(data.get("receiver_name", ""))
-        case "contact":
-            return views.ask_contact()
-        case "consent":
-            return views.ask_consent()
-        case "need":
-            return views.ask_need()
-        case "urgency":
-            return views.ask_urgency()
-        case "value":
-            return views.ask_value(data.get("default_currency", "USD"))
-    return views.summary(data)
+def _read_contact(text: str, _data: Data, _ctx: Ctx) -> Data:
+    return {"contact": refs.clean_contact(text), "consent": False}
 
 
-async def _go(step: str, state: FSMContext, ctx: Ctx, event: Message | CallbackQuery) -> None:
-    """Move the wizard to ``step`` and show its question (in place for a button press)."""
-    await state.set_state(getattr(Refer, step))
-    text, keyboard = _prompt(step, await state.get_data(), ctx)
-    if isinstance(event, CallbackQuery):
-        await event.answer()
-        if event.message is not None:
-            await event.message.edit_text(text, reply_markup=keyboard)
-    else:
-        await event.answer(text, reply_markup=keyboard)
+def _read_value(text: str, data: Data, _ctx: Ctx) -> Data:
+    amount, currency = refs.parse_money(text, data.get("default_currency", "USD"))
+    return {"amount": format(amount, "f"), "currency": currency}
 
 
-async def _next(current: str, state: FSMContext, ctx: Ctx, event: Message | CallbackQuery) -> None:
-    data = await state.get_data()
-    following = "confirm" if data.get("pass_from") else STEPS[STEPS.index(current) + 1]
-    await _go(following, state, ctx, event)
+def _fresh(data: Data) -> bool:
+    """A referral passed on keeps the customer's details: only the receiver is asked again."""
+    return not data.get("pass_from")
 
 
-# -- /refer -------------------------------------------------------------------------------------
-
-async def refer(message: Message, state: FSMContext, ctx: Ctx) -> None:
-    person_id = ctx.person_id
-    alliance = await alliances.alliance_in_context(ctx.session, None, person_id, private=True,
-                                                   coordinating=False)
-    member = await refs.start(ctx.session, alliance.id, person_id)
-    categories = await refs.categories(ctx.session, alliance.id, member.id)
-    await state.clear()
-    await state.update_data(alliance_id=alliance.id, referrer_id=member.id, categories=categories,
-                            default_currency=settings.read(alliance).currency)
-    await _go("receiver", state, ctx, message)
-
-
-async def refer_in_group(message: Message) -> None:
-    await message.reply(views.refer_in_private())
-
-
-async def cancel(message: Message, state: FSMContext) -> None:
-    await state.clear()
-    await message.answer(views.wizard_cancelled())
-
-
-async def receiver_by_name(message: Message, state: FSMContext, ctx: Ctx) -> None:
-    data = await state.get_data()
-    found = await refs.find_members(ctx.session, data["alliance_id"], message.text or "",
-                                    data["referrer_id"])
-    if not found:
-        await refuse(message, DomainError("referral_no_match"))
-        return
-    text, keyboard = views.name_matches(found)
-    await message.answer(text, reply_markup=keyboard)
-
-
-async def wizard_button(query: CallbackQuery, callback_data: RefWizCb, state: FSMContext,
-                        ctx: Ctx, scheduler: Scheduler, cards: CardEditor,
-                        outbox: OutboxWorker) -> None:
-    current = await state.get_state()
-    if callback_data.action == "nocomment":
-        if current == Typing.comment.state:
-            await state.clear()
-        await query.answer()
-        if query.message is not None:
-            await query.message.edit_reply_markup(reply_markup=None)
-        return
-    if current not in Refer.__state_names__:
-        await refuse(query, DomainError("referral_wizard_gone"))
-        return
-    step = current.split(":", 1)[1]
-    data = await state.get_data()
-    try:
-        match callback_data.action:
-            case "cancel":
-                await state.clear()
-                await query.answer()
-                if query.message is not None:
-                    await query.message.edit_text(views.wizard_cancelled())
-            case "back":
-                if data.get("pass_from") or step == "receiver":
-                    await _go("receiver", state, ctx, query)
-                else:
-                    await _go(STEPS[STEPS.index(step) - 1], state, ctx, query)
-            case "cats":
-                await _go("receiver", state, ctx, query)
-            case "cat":
-                categories = data.get("categories", [])
-                index = number(callback_data.value, digits=2)
-                if index is None or not 0 <= index < len(categories):
-                    raise DomainError("referral_wizard_gone")
-                found = await refs.suggest(ctx.session, data["alliance_id"], categories[index],
-                                           data["referrer_id"], ctx.now,
-                                           skip=tuple(data.get("skip", ())))
-                text, keyboard = views.suggestions(categories[index], found)
-                await query.answer()
-                if query.message is not None:
-                    await query.message.edit_text(text, reply_markup=keyboard)
-            case "mem":
-                receiver = await refs.receiver_for(ctx.session, data["alliance_id"],
-                                                   ctx.person_id, row_id(callback_data.value) or 0)
-                if receiver.id in data.get("skip", ()):
-                    raise DomainError("referral_already_declined_by", name=receiver.name)
-                await state.update_data(receiver_id=receiver.id, receiver_name=receiver.name)
-                await _next("receiver", state, ctx, query)
-            case "consent" if step == "consent":
-                await state.update_data(consent=True)
-                await _next("consent", state, ctx, query)
-            case "urg" if step == "urgency" and callback_data.value in refs.URGENCIES:
-                await state.update_data(urgency=callback_data.value)
-                await _next("urgency", state, ctx, query)
-            case "skip" if step == "value":
-                await state.update_data(amount=None, currency=None)
-                await _next("value", state, ctx, query)
-            case "send" if step == "confirm":
-                await _send(query, state, ctx, scheduler, cards, outbox)
-            case _:
-                raise DomainError("referral_wizard_gone")
-    except DomainError as error:
-        await refuse(query, error)
-
-
-async def _send(query: CallbackQuery, state: FSMContext, ctx: Ctx, scheduler: Scheduler,
-                cards: CardEditor, outbox: OutboxWorker) -> None:
+async def _send(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> None:
     data = await state.get_data()
     draft = Draft(receiver_id=data.get("receiver_id", 0), customer_name=data.get("customer_name", ""),
                   contact=data.get("contact", ""), consent=bool(data.get("consent")),
@@ -192,110 +70,192 @@ async def _send(query: CallbackQuery, state: FSMContext, ctx: Ctx, scheduler: Sc
     referral = await refs.create(ctx.session, data["alliance_id"], ctx.person_id, draft, ctx.now)
     await state.clear()
     await effects.send_cards(ctx.session, referral, ctx.now)
-    await effects.arm(ctx.session, scheduler, referral)
-    effects.wake_after_commit(ctx.session, outbox)
+    await effects.arm(ctx.session, deps["scheduler"], referral)
+    effects.wake_after_commit(ctx.session, deps["outbox"])
+    text, _keyboard = views.summary(data)
+    await deliver(event, f"{text}\n\n{views.sent_to_referrer(referral, data.get('receiver_name', ''))}",
+                  None)
+
+
+WIZARD = Wizard(
+    form=Refer,
+    steps=[
+        Step(Refer.receiver, lambda data, _ctx: views.ask_receiver(data.get("categories", []))),
+        Step(Refer.customer_name, lambda data, _ctx: views.ask_customer_name(
+            data.get("receiver_name", "")),
+             _text_field("customer_name", refs.NAME_LIMIT, "referral_bad_name"), _fresh),
+        Step(Refer.contact, lambda _data, _ctx: views.ask_contact(), _read_contact, _fresh),
+        Step(Refer.consent, lambda _data, _ctx: views.ask_consent(), applies=_fresh),
+        Step(Refer.need, lambda _data, _ctx: views.ask_need(),
+             _text_field("need", refs.NEED_LIMIT, "referral_bad_need"), _fresh),
+        Step(Refer.urgency, lambda _data, _ctx: views.ask_urgency(), applies=_fresh),
+        Step(Refer.value, lambda data, _ctx: views.ask_value(data.get("default_currency", "USD")),
+             _read_value, _fresh),
+        Step(Refer.confirm, lambda data, _ctx: views.summary(data)),
+    ],
+    finish=_send, cancelled=views.wizard_cancelled, expired="referral_wizard_gone",
+    use_buttons="referral_use_buttons")
+
+
+# -- /refer -------------------------------------------------------------------------------------
+
+async def refer(message: Message, state: FSMContext, ctx: Ctx) -> None:
+    person_id = ctx.person_id
+    alliance = await alliances.alliance_in_context(ctx.session, None, person_id, private=True,
+                                                   coordinating=False)
+    member = await refs.start(ctx.session, alliance.id, person_id)
+    categories = await refs.categories(ctx.session, alliance.id, member.id)
+    await WIZARD.start(message, state, ctx, {
+        "alliance_id": alliance.id, "referrer_id": member.id, "categories": categories,
+        "default_currency": settings.read(alliance).currency})
+
+
+async def refer_in_group(message: Message) -> None:
+    await message.reply(views.refer_in_private())
+
+
+async def receiver_by_name(message: Message, state: FSMContext, ctx: Ctx) -> None:
+    data = await state.get_data()
+    found = await refs.find_members(ctx.session, data["alliance_id"], message.text or "",
+                                    data["referrer_id"])
+    if not found:
+        raise DomainError("referral_no_match")
+    text, keyboard = views.name_matches(found)
+    await message.answer(text, reply_markup=keyboard)
+
+
+async def categories_shown(query: CallbackQuery, state: FSMContext, ctx: Ctx) -> None:
+    await WIZARD.stay(query, state, ctx)
+
+
+async def category_chosen(query: CallbackQuery, callback_data: RefWizCb, state: FSMContext,
+                          ctx: Ctx) -> None:
+    data = await state.get_data()
+    categories = data.get("categories", [])
+    index = number(callback_data.value, digits=2)
+    if index is None or not 0 <= index < len(categories):
+        raise DomainError("referral_wizard_gone")
+    found = await refs.suggest(ctx.session, data["alliance_id"], categories[index],
+                               data["referrer_id"], ctx.now, skip=tuple(data.get("skip", ())))
+    text, keyboard = views.suggestions(categories[index], found)
+    await deliver(query, text, keyboard)
+
+
+async def receiver_chosen(query: CallbackQuery, callback_data: RefWizCb, state: FSMContext,
+                          ctx: Ctx, **deps: Any) -> None:
+    data = await state.get_data()
+    receiver = await refs.receiver_for(ctx.session, data["alliance_id"], ctx.person_id,
+                                       row_id(callback_data.value) or 0)
+    if receiver.id in data.get("skip", ()):
+        raise DomainError("referral_already_declined_by", name=receiver.name)
+    await WIZARD.advance(query, state, ctx, deps, receiver_id=receiver.id,
+                         receiver_name=receiver.name)
+
+
+async def consent_given(query: CallbackQuery, state: FSMContext, ctx: Ctx, **deps: Any) -> None:
+    await WIZARD.advance(query, state, ctx, deps, consent=True)
+
+
+async def urgency_chosen(query: CallbackQuery, callback_data: RefWizCb, state: FSMContext,
+                         ctx: Ctx, **deps: Any) -> None:
+    if callback_data.value not in refs.URGENCIES:
+        raise DomainError("referral_wizard_gone")
+    await WIZARD.advance(query, state, ctx, deps, urgency=callback_data.value)
+
+
+async def value_skipped(query: CallbackQuery, state: FSMContext, ctx: Ctx, **deps: Any) -> None:
+    await WIZARD.advance(query, state, ctx, deps, amount=None, currency=None)
+
+
+async def sent(query: CallbackQuery, state: FSMContext, ctx: Ctx, **deps: Any) -> None:
+    await WIZARD.advance(query, state, ctx, deps)
+
+
+async def no_comment(query: CallbackQuery, state: FSMContext) -> None:
+    if await state.get_state() == Typing.comment.state:
+        await state.clear()
     await query.answer()
     if query.message is not None:
-        text, _keyboard = views.summary(data)
-        await query.message.edit_text(
-            f"{text}\n\n{views.sent_to_referrer(referral, data.get('receiver_name', ''))}")
-
-
-async def wizard_text(message: Message, state: FSMContext, ctx: Ctx) -> None:
-    """A typed answer to the current step: validated by the service, then the next question."""
-    current = (await state.get_state() or "").split(":", 1)[-1]
-    text = message.text or ""
-    data = await state.get_data()
-    match current:
-        case "customer_name":
-            await state.update_data(customer_name=refs.clean_text(
-                text, refs.NAME_LIMIT, "referral_bad_name"))
-        case "contact":
-            await state.update_data(contact=refs.clean_contact(text), consent=False)
-        case "need":
-            await state.update_data(need=refs.clean_text(text, refs.NEED_LIMIT,
-                                                         "referral_bad_need"))
-        case "value":
-            amount, currency = refs.parse_money(text, data.get("default_currency", "USD"))
-            await state.update_data(amount=format(amount, "f"), currency=currency)
-        case _:
-            await refuse(message, DomainError("referral_use_buttons"))
-            return
-    await _next(current, state, ctx, message)
+        await query.message.edit_reply_markup(reply_markup=None)
 
 
 # -- the referral's buttons ---------------------------------------------------------------------
 
-async def referral_button(query: CallbackQuery, callback_data: RefCb, state: FSMContext, ctx: Ctx,
-                          scheduler: Scheduler, cards: CardEditor, outbox: OutboxWorker) -> None:
+MOVES = {"acc": refs.accept, "con": refs.contacted, "cancel": refs.cancel}
+
+
+async def moved(query: CallbackQuery, callback_data: RefCb, ctx: Ctx, scheduler: Scheduler,
+                cards: CardEditor, outbox: OutboxWorker) -> None:
+    """Accept, contacted, cancel and a declining reason: one step of the referral's life."""
     rid, action = callback_data.id, callback_data.action
-    person_id = ctx.person_id
-    moved = None
-    match action:
-        case "acc":
-            moved = await refs.accept(ctx.session, rid, person_id, ctx.now)
-        case "con":
-            moved = await refs.contacted(ctx.session, rid, person_id, ctx.now)
-        case "cancel":
-            moved = await refs.cancel(ctx.session, rid, person_id, ctx.now)
-        case "dr" if callback_data.arg in views.DECLINE_REASONS:
-            moved = await refs.decline(ctx.session, rid, person_id,
-                                       views.decline_reason_text(callback_data.arg), ctx.now)
-        case "dec":
-            await refs.require_state(ctx.session, rid, person_id, (refs.SENT,))
-            await query.answer()
-            if query.message is not None:
-                await query.message.edit_reply_markup(reply_markup=views.decline_reasons(rid))
-            return
-        case "card":
-            await _show_card(query, ctx, rid)
-            return
-        case "dro" | "won" | "lost":
-            wanted = (refs.SENT,) if action == "dro" else refs.IN_HAND
-            referral = await refs.require_state(ctx.session, rid, person_id, wanted)
-            await _ask(query, state, ctx, action, referral.id)
-            return
-        case "rate":
-            stars = number(callback_data.arg, digits=1) or 0
-            await refs.rate(ctx.session, rid, person_id, stars, ctx.now)
-            await state.set_state(Typing.comment)
-            await state.set_data({"referral_id": rid})
-            text, keyboard = views.rated(stars)
-            await query.answer()
-            if query.message is not None:
-                await query.message.edit_text(text, reply_markup=keyboard)
-            return
-        case "ratep":
-            referral = await refs.as_referrer(ctx.session, rid, person_id)
-            if referral.status != refs.WON:
-                raise DomainError("referral_not_won")
-            await query.answer()
-            if query.message is not None:
-                await query.message.answer(views.rate_prompt(rid),
-                                           reply_markup=views.rating_keyboard(rid))
-            return
-        case "pass":
-            passing = await refs.pass_on(ctx.session, rid, person_id, ctx.now)
-            await _start_pass_on(query, state, ctx, passing)
-            return
-        case _:
+    if action == "dr":
+        if callback_data.arg not in views.DECLINE_REASONS:
             raise DomainError("referral_not_found")
-    await effects.after_move(ctx.session, moved, now=ctx.now, cards=cards, plan=scheduler,
-                             outbox=outbox)
-    if action == "acc":
-        await query.answer(plain(views.toast_accepted()))
+        changed = await refs.decline(ctx.session, rid, ctx.person_id,
+                                   views.decline_reason_text(callback_data.arg), ctx.now)
     else:
-        await query.answer(plain(views.done()))
+        changed = await MOVES[action](ctx.session, rid, ctx.person_id, ctx.now)
+    await effects.after_move(ctx.session, changed, now=ctx.now, cards=cards, plan=scheduler,
+                             outbox=outbox)
+    await query.answer(plain(views.toast_accepted() if action == "acc" else views.done()))
 
 
-async def _show_card(query: CallbackQuery, ctx: Ctx, referral_id: int) -> None:
+async def decline_pressed(query: CallbackQuery, callback_data: RefCb, ctx: Ctx) -> None:
+    rid = callback_data.id
+    await refs.require_state(ctx.session, rid, ctx.person_id, (refs.SENT,))
+    await query.answer()
+    if query.message is not None:
+        await query.message.edit_reply_markup(reply_markup=views.decline_reasons(rid))
+
+
+async def card_shown(query: CallbackQuery, callback_data: RefCb, ctx: Ctx) -> None:
     if query.message is None:
         return
-    render = effects.card_renderer(referral_id, query.message.chat.id, query.message.message_id)
+    render = effects.card_renderer(callback_data.id, query.message.chat.id,
+                                   query.message.message_id)
     card = await render(ctx.session)
     await query.answer()
     if card is not None:
         await query.message.edit_text(card.text, reply_markup=card.reply_markup)
+
+
+async def typing_asked(query: CallbackQuery, callback_data: RefCb, state: FSMContext,
+                       ctx: Ctx) -> None:
+    """Declining with one's own words, won (the value) and lost (the reason) are typed."""
+    action = callback_data.action
+    wanted = (refs.SENT,) if action == "dro" else refs.IN_HAND
+    referral = await refs.require_state(ctx.session, callback_data.id, ctx.person_id, wanted)
+    await _ask(query, state, ctx, action, referral.id)
+
+
+async def rated(query: CallbackQuery, callback_data: RefCb, state: FSMContext, ctx: Ctx) -> None:
+    rid = callback_data.id
+    stars = number(callback_data.arg, digits=1) or 0
+    await refs.rate(ctx.session, rid, ctx.person_id, stars, ctx.now)
+    await state.set_state(Typing.comment)
+    await state.set_data({"referral_id": rid})
+    text, keyboard = views.rated(stars)
+    await deliver(query, text, keyboard)
+
+
+async def rating_asked(query: CallbackQuery, callback_data: RefCb, ctx: Ctx) -> None:
+    rid = callback_data.id
+    referral = await refs.as_referrer(ctx.session, rid, ctx.person_id)
+    if referral.status != refs.WON:
+        raise DomainError("referral_not_won")
+    await query.answer()
+    if query.message is not None:
+        await query.message.answer(views.rate_prompt(rid), reply_markup=views.rating_keyboard(rid))
+
+
+async def passed_on(query: CallbackQuery, callback_data: RefCb, state: FSMContext,
+                    ctx: Ctx) -> None:
+    passing = await refs.pass_on(ctx.session, callback_data.id, ctx.person_id, ctx.now)
+    await _start_pass_on(query, state, ctx, passing)
+
+
+async def unknown_press(query: CallbackQuery) -> None:
+    raise DomainError("referral_not_found")
 
 
 async def _ask(query: CallbackQuery, state: FSMContext, ctx: Ctx, action: str,
@@ -395,15 +355,29 @@ def setup_router() -> Router:
     router = Router(name="referrals")
     router.message.register(refer, Command("refer"), PRIVATE)
     router.message.register(refer_in_group, Command("refer"))
-    router.message.register(cancel, Command("cancel"), PRIVATE, StateFilter(Refer))
     router.message.register(stop_typing, Command("cancel"), PRIVATE, StateFilter(Typing))
-    router.message.register(receiver_by_name, StateFilter(Refer.receiver), PRIVATE, F.text,
-                            ~F.text.startswith("/"))
-    router.message.register(wizard_text, StateFilter(Refer), PRIVATE, F.text,
-                            ~F.text.startswith("/"))
-    router.message.register(typed, StateFilter(Typing), PRIVATE, F.text, ~F.text.startswith("/"))
-    router.callback_query.register(wizard_button, RefWizCb.filter())
-    router.callback_query.register(referral_button, RefCb.filter())
+    router.message.register(receiver_by_name, Refer.receiver, TYPED)
+    router.message.register(typed, StateFilter(Typing), TYPED)
+    step = RefWizCb.filter
+    router.callback_query.register(no_comment, step(F.action == "nocomment"))
+    router.callback_query.register(categories_shown, step(F.action == "cats"), Refer.receiver)
+    router.callback_query.register(category_chosen, step(F.action == "cat"), Refer.receiver)
+    router.callback_query.register(receiver_chosen, step(F.action == "mem"), Refer.receiver)
+    router.callback_query.register(consent_given, step(F.action == "consent"), Refer.consent)
+    router.callback_query.register(urgency_chosen, step(F.action == "urg"), Refer.urgency)
+    router.callback_query.register(value_skipped, step(F.action == "skip"), Refer.value)
+    router.callback_query.register(sent, step(F.action == "send"), Refer.confirm)
+    WIZARD.register(router, back=step(F.action == "back"), cancel=step(F.action == "cancel"),
+                    any_button=step())
+    press = RefCb.filter
+    router.callback_query.register(moved, press(F.action.in_({"acc", "con", "cancel", "dr"})))
+    router.callback_query.register(decline_pressed, press(F.action == "dec"))
+    router.callback_query.register(card_shown, press(F.action == "card"))
+    router.callback_query.register(typing_asked, press(F.action.in_({"dro", "won", "lost"})))
+    router.callback_query.register(rated, press(F.action == "rate"))
+    router.callback_query.register(rating_asked, press(F.action == "ratep"))
+    router.callback_query.register(passed_on, press(F.action == "pass"))
+    router.callback_query.register(unknown_press, press())
     router.message.register(my_referrals, Command("referrals"), PRIVATE)
     router.message.register(ledger, Command("ledger"))
     return router

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
+from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
@@ -20,8 +22,8 @@ from bot.i18n import format_datetime
 from bot.runtime.cards import CardEditor
 from bot.runtime.context import Ctx
 from bot.runtime.outbox import OutboxWorker
-from bot.runtime.replies import refuse
 from bot.runtime.scheduler import Scheduler
+from bot.runtime.wizard import TYPED, Data, Deps, Event, Prompt, Step, Wizard, deliver
 from bot.services import alliances, decisions, membership, tally
 from bot.services.decisions import Draft
 from bot.services.errors import DomainError
@@ -73,157 +75,138 @@ async def propose_link(message: Message, command: CommandObject, state: FSMConte
 
 async def _begin(message: Message, state: FSMContext, ctx: Ctx, alliance: decisions.Alliance) -> None:
     draft = await decisions.start_draft(ctx.session, alliance, ctx.person_id)
-    await state.set_state(Proposing.title)
-    await state.set_data({"draft": draft.as_json()})
-    text, keyboard = views.ask_title(alliance)
-    await message.answer(text, reply_markup=keyboard)
+    await WIZARD.start(message, state, ctx, {"draft": draft.as_json()})
 
 
-async def _draft(state: FSMContext) -> Draft:
-    data = await state.get_data()
+def _draft(data: Data) -> Draft:
     if "draft" not in data:
         raise DomainError("proposal_no_draft")
     return Draft.from_json(data["draft"])
 
 
-async def _show(target: Message, state: FSMContext, ctx: Ctx, step: State, draft: Draft,
-                *, edit: bool = False) -> None:
-    """Move to ``step`` and ask its question."""
-    await state.set_state(step)
-    await state.update_data(draft=draft.as_json())
+def _drafting(change: Callable[[Draft, str], None]) -> Callable[[str, Data, Ctx], Data]:
+    """A typed answer that changes the draft (kept whole in the wizard's data)."""
+    def read(text: str, data: Data, _ctx: Ctx) -> Data:
+        draft = _draft(data)
+        change(draft, text)
+        return {"draft": draft.as_json()}
+    return read
+
+
+def _set_title(draft: Draft, text: str) -> None:
+    draft.title = decisions.clean_title(text)
+
+
+def _set_text(draft: Draft, text: str) -> None:
+    draft.text = decisions.clean_text(text)
+
+
+def _set_options(draft: Draft, text: str) -> None:
+    draft.options = decisions.clean_options(text)
+    draft.max_choices = min(draft.max_choices, len(draft.options))
+
+
+async def _read_deadline(text: str, data: Data, ctx: Ctx) -> Data:
+    draft = _draft(data)
     alliance = await membership.get_alliance(ctx.session, draft.alliance_id)
-    if step == Proposing.title:
-        text, keyboard = views.ask_title(alliance)
-    elif step == Proposing.text:
-        text, keyboard = views.ask_text()
-    elif step == Proposing.kind:
-        text, keyboard = views.ask_kind()
-    elif step == Proposing.options:
-        text, keyboard = views.ask_options()
-    elif step == Proposing.max:
-        text, keyboard = views.ask_max(len(draft.options))
-    elif step == Proposing.deadline:
-        text, keyboard = views.ask_deadline(alliance, draft.hours)
-    else:
-        closes = format_datetime(ctx.now + timedelta(hours=draft.hours), alliance.timezone)
-        text, keyboard = views.review(draft, alliance, closes)
-    if edit:
-        await target.edit_text(text, reply_markup=keyboard)
-    else:
-        await target.answer(text, reply_markup=keyboard)
+    draft.hours = decisions.parse_deadline(text, ctx.now, alliance.timezone)
+    return {"draft": draft.as_json()}
 
 
-def _before(step: str | None, draft: Draft) -> State:
-    if step == Proposing.review.state:
-        return Proposing.deadline
-    if step == Proposing.deadline.state:
-        return {tally.MULTIPLE: Proposing.max, tally.SINGLE: Proposing.options}.get(
-            draft.kind, Proposing.kind)
-    if step == Proposing.max.state:
-        return Proposing.options
-    if step == Proposing.options.state:
-        return Proposing.kind
-    if step == Proposing.kind.state:
-        return Proposing.text
-    return Proposing.title
+async def _ask_title(data: Data, ctx: Ctx) -> Prompt:
+    return views.ask_title(await membership.get_alliance(ctx.session, _draft(data).alliance_id))
 
 
-async def wizard_text(message: Message, state: FSMContext, ctx: Ctx) -> None:
-    step = await state.get_state()
-    try:
-        draft = await _draft(state)
-        if message.text is None:
-            raise DomainError({
-                Proposing.title.state: "proposal_title_empty",
-                Proposing.options.state: "proposal_options_count",
-                Proposing.deadline.state: "proposal_deadline_format",
-            }.get(step or "", "proposal_text_empty"), limit=0, length=0,
-                most=decisions.MAX_OPTIONS)
-        if step == Proposing.title.state:
-            draft.title = decisions.clean_title(message.text)
-            following = Proposing.text
-        elif step == Proposing.text.state:
-            draft.text = decisions.clean_text(message.text)
-            following = Proposing.kind
-        elif step == Proposing.options.state:
-            draft.options = decisions.clean_options(message.text)
-            draft.max_choices = min(draft.max_choices, len(draft.options))
-            following = Proposing.max if draft.kind == tally.MULTIPLE else Proposing.deadline
-        elif step == Proposing.deadline.state:
-            alliance = await membership.get_alliance(ctx.session, draft.alliance_id)
-            draft.hours = decisions.parse_deadline(message.text, ctx.now, alliance.timezone)
-            following = Proposing.review
-        elif step == Proposing.review.state and (percent := _percent(message.text)) is not None:
-            draft.quorum_pct = min(100, percent)
-            following = Proposing.review
-        else:
-            await _show(message, state, ctx, _state_of(step), draft)
-            return
-        await _show(message, state, ctx, following, draft)
-    except DomainError as error:
-        await refuse(message, error)
+async def _ask_deadline(data: Data, ctx: Ctx) -> Prompt:
+    draft = _draft(data)
+    alliance = await membership.get_alliance(ctx.session, draft.alliance_id)
+    return views.ask_deadline(alliance, draft.hours)
 
 
-def _percent(text: str) -> int | None:
-    return number(text.strip().rstrip("%"), digits=3)
+async def _review(data: Data, ctx: Ctx) -> Prompt:
+    draft = _draft(data)
+    alliance = await membership.get_alliance(ctx.session, draft.alliance_id)
+    closes = format_datetime(ctx.now + timedelta(hours=draft.hours), alliance.timezone)
+    return views.review(draft, alliance, closes)
 
 
-def _state_of(step: str | None) -> State:
-    for state in Proposing.__states__:
-        if state.state == step:
-            return state
-    return Proposing.title
+def _kind_is(*kinds: str) -> Callable[[Data], bool]:
+    return lambda data: _draft(data).kind in kinds
 
 
-async def wizard_button(query: CallbackQuery, callback_data: WizardCb, state: FSMContext,
-                        ctx: Ctx, scheduler: Scheduler, outbox: OutboxWorker) -> None:
-    message = query.message
-    if not isinstance(message, Message):
-        await query.answer()
-        return
-    step = await state.get_state()
-    try:
-        if step is None:
-            raise DomainError("proposal_no_draft")
-        draft = await _draft(state)
-        action, value = callback_data.a, callback_data.v
-        amount = number(value, digits=4)
-        if action == "cancel":
-            await state.clear()
-            await query.answer()
-            await message.edit_text(views.cancelled())
-            return
-        if action == "back":
-            await query.answer()
-            await _show(message, state, ctx, _before(step, draft), draft, edit=True)
-            return
-        if action == "kind" and step == Proposing.kind.state and value in tally.KINDS:
-            draft.kind = value
-            following = Proposing.options if value in (tally.SINGLE, tally.MULTIPLE) \
-                else Proposing.deadline
-        elif action == "max" and step == Proposing.max.state and amount is not None:
-            draft.max_choices = max(1, min(amount, len(draft.options)))
-            following = Proposing.deadline
-        elif action == "hours" and step == Proposing.deadline.state and amount is not None:
-            draft.hours = decisions.check_hours(amount)
-            following = Proposing.review
-        elif action == "cycle" and step == Proposing.review.state:
-            _cycle(draft, value)
-            following = Proposing.review
-        elif action == "publish" and step == Proposing.review.state:
-            proposal = await decisions.publish_draft(ctx.session, draft, ctx.person_id, ctx.now)
-            await effects.opened(ctx.session, proposal, ctx.now, scheduler=scheduler,
-                             outbox=outbox)
-            await state.clear()
-            await query.answer()
-            await message.edit_text(views.published(proposal))
-            return
-        else:
-            raise DomainError("proposal_no_draft")
-        await query.answer()
-        await _show(message, state, ctx, following, draft, edit=True)
-    except DomainError as error:
-        await refuse(query, error)
+async def _publish(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> None:
+    draft = _draft(await state.get_data())
+    proposal = await decisions.publish_draft(ctx.session, draft, ctx.person_id, ctx.now)
+    await effects.opened(ctx.session, proposal, ctx.now, scheduler=deps["scheduler"],
+                         outbox=deps["outbox"])
+    await state.clear()
+    await deliver(event, views.published(proposal), None)
+
+
+WIZARD = Wizard(
+    form=Proposing,
+    steps=[
+        Step(Proposing.title, _ask_title, _drafting(_set_title)),
+        Step(Proposing.text, lambda _data, _ctx: views.ask_text(), _drafting(_set_text)),
+        Step(Proposing.kind, lambda _data, _ctx: views.ask_kind()),
+        Step(Proposing.options, lambda _data, _ctx: views.ask_options(),
+             _drafting(_set_options), _kind_is(tally.SINGLE, tally.MULTIPLE)),
+        Step(Proposing.max, lambda data, _ctx: views.ask_max(len(_draft(data).options)),
+             applies=_kind_is(tally.MULTIPLE)),
+        Step(Proposing.deadline, _ask_deadline, _read_deadline),
+        Step(Proposing.review, _review),
+    ],
+    finish=_publish, cancelled=views.cancelled, expired="proposal_no_draft",
+    use_buttons="proposal_use_buttons")
+
+
+async def quorum_typed(message: Message, state: FSMContext, ctx: Ctx) -> None:
+    """On the review screen a number sets the quorum; anything else shows the review again."""
+    draft = _draft(await state.get_data())
+    percent = number((message.text or "").strip().rstrip("%"), digits=3)
+    if percent is not None:
+        draft.quorum_pct = min(100, percent)
+    await WIZARD.stay(message, state, ctx, draft=draft.as_json())
+
+
+async def kind_chosen(query: CallbackQuery, callback_data: WizardCb, state: FSMContext, ctx: Ctx,
+                      **deps: Any) -> None:
+    if callback_data.v not in tally.KINDS:
+        raise DomainError("proposal_no_draft")
+    draft = _draft(await state.get_data())
+    draft.kind = callback_data.v
+    await WIZARD.advance(query, state, ctx, deps, draft=draft.as_json())
+
+
+async def max_chosen(query: CallbackQuery, callback_data: WizardCb, state: FSMContext, ctx: Ctx,
+                     **deps: Any) -> None:
+    amount = number(callback_data.v, digits=4)
+    if amount is None:
+        raise DomainError("proposal_no_draft")
+    draft = _draft(await state.get_data())
+    draft.max_choices = max(1, min(amount, len(draft.options)))
+    await WIZARD.advance(query, state, ctx, deps, draft=draft.as_json())
+
+
+async def hours_chosen(query: CallbackQuery, callback_data: WizardCb, state: FSMContext, ctx: Ctx,
+                       **deps: Any) -> None:
+    amount = number(callback_data.v, digits=4)
+    if amount is None:
+        raise DomainError("proposal_no_draft")
+    draft = _draft(await state.get_data())
+    draft.hours = decisions.check_hours(amount)
+    await WIZARD.advance(query, state, ctx, deps, draft=draft.as_json())
+
+
+async def rule_cycled(query: CallbackQuery, callback_data: WizardCb, state: FSMContext,
+                      ctx: Ctx) -> None:
+    draft = _draft(await state.get_data())
+    _cycle(draft, callback_data.v)
+    await WIZARD.stay(query, state, ctx, draft=draft.as_json())
+
+
+async def published(query: CallbackQuery, state: FSMContext, ctx: Ctx, **deps: Any) -> None:
+    await WIZARD.advance(query, state, ctx, deps)
 
 
 def _cycle(draft: Draft, field: str) -> None:
@@ -243,11 +226,6 @@ def _cycle(draft: Draft, field: str) -> None:
     elif field == "electorate":
         draft.electorate = str(following((decisions.MEMBERS, decisions.COORDINATORS),
                                          draft.electorate))
-
-
-async def cancel(message: Message, state: FSMContext) -> None:
-    await state.clear()
-    await message.answer(views.cancelled())
 
 
 # -- closing and the log ------------------------------------------------------------------------
@@ -313,13 +291,17 @@ def setup_router() -> Router:
     router.message.register(propose_link, CommandStart(deep_link=True,
                                                        magic=F.args.startswith("propose-")), private)
     router.message.register(propose_in_group, Command("propose"))
-    router.message.register(cancel, Command("cancel"), StateFilter(Proposing), private)
-    router.message.register(wizard_text, StateFilter(Proposing), private,
-                            ~F.text.startswith("/"))
-    router.callback_query.register(wizard_button, WizardCb.filter())
+    router.message.register(quorum_typed, Proposing.review, TYPED)
+    step = WizardCb.filter
+    router.callback_query.register(kind_chosen, step(F.a == "kind"), Proposing.kind)
+    router.callback_query.register(max_chosen, step(F.a == "max"), Proposing.max)
+    router.callback_query.register(hours_chosen, step(F.a == "hours"), Proposing.deadline)
+    router.callback_query.register(rule_cycled, step(F.a == "cycle"), Proposing.review)
+    router.callback_query.register(published, step(F.a == "publish"), Proposing.review)
+    WIZARD.register(router, back=step(F.a == "back"), cancel=step(F.a == "cancel"),
+                    any_button=step())
     router.message.register(close, Command("close"))
     router.message.register(decisions_log, Command("decisions"))
     router.callback_query.register(decisions_page, DecisionsPageCb.filter())
     router.message.register(proposal_details, Command("proposal"))
     return router
-

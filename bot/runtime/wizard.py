@@ -162,6 +162,10 @@ class Wizard:
         fields = await _resolved(step.read(message.text or "", await state.get_data(), ctx))
         await self.advance(message, state, ctx, deps, **fields)
 
+    async def _not_text(self, message: Message, state: FSMContext) -> None:
+        step = await self.current(state)
+        raise DomainError(self.use_buttons if step.read is None else "text_please")
+
     async def _pressed_back(self, query: CallbackQuery, state: FSMContext, ctx: Ctx) -> None:
         await self.back(query, state, ctx)
 
@@ -193,6 +197,7 @@ class Wizard:
         router.callback_query.register(self._pressed_back, back, in_form)
         router.callback_query.register(self._pressed_cancel, cancel, in_form)
         router.message.register(self._typed, in_form, typed)
+        router.message.register(self._not_text, in_form, F.chat.type == "private", ~F.text)
         router.callback_query.register(self._earlier_press, any_button, in_form)
         if last:
             router.callback_query.register(self._expired_press, any_button)

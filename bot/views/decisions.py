@@ -443,4 +443,5 @@ def error_messages() -> dict:
             "The vote must stay open between 1 hour and 30 days."),
         "proposal_bad_rules": lambda p: _("These rules do not fit together. Please check them."),
         "proposal_no_draft": lambda p: _("This proposal draft is gone. Start again with /propose."),
+        "proposal_use_buttons": lambda p: _("Please use the buttons under my last question."),
     }

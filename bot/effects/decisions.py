@@ -42,7 +42,9 @@ if TYPE_CHECKING:
     from aiogram import Bot
 
     from bot.runtime.app import AllianceApp
+    from bot.runtime.ballot_box import CountHook
     from bot.runtime.outbox import OutboxWorker
+    from bot.services.ballots import Tally
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,22 @@ def install(app: AllianceApp) -> None:
     app.scheduler.add_armer(jobs)
     app.scheduler.add_runner("proposal.close", close)
     app.scheduler.add_runner("proposal.remind", remind)
+    app.ballot_box.on_counted(after_count(cards=app.cards, scheduler=app.scheduler, bot=app.bot,
+                                          outbox=app.outbox))
+
+
+def after_count(*, cards: CardEditor, scheduler: Scheduler, bot: Bot,
+                outbox: OutboxWorker) -> CountHook:
+    """What a batch of ballots does, in its transaction: the proposals it completes close and
+    are announced; the other cards it changed are refreshed."""
+    async def counted(session: AsyncSession, tally: Tally, now: datetime) -> None:
+        closed = {proposal.id for proposal, _ in tally.closed}
+        for proposal, result in tally.closed:
+            await finish(session, proposal, result, now, cards=cards, scheduler=scheduler,
+                         bot=bot, outbox=outbox)
+        for proposal_id in tally.counted_on - closed:
+            cards.touch(session, card_key(proposal_id), card_renderer(proposal_id))
+    return counted
 
 
 # -- the card ------------------------------------------------------------------------------------

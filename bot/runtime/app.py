@@ -98,8 +98,7 @@ class AllianceApp:
         self.scheduler = Scheduler(self.sessions, self.clock, bot=self.bot, outbox=self.outbox,
                                    cards=self.cards)
         self.dispatcher["scheduler"] = self.scheduler
-        self.ballot_box = BallotBox(self.sessions, self.clock, bot=self.bot, cards=self.cards,
-                                    scheduler=self.scheduler, outbox=self.outbox,
+        self.ballot_box = BallotBox(self.sessions, self.clock, bot=self.bot,
                                     default_locale=config.defaults.locale)
         self.dispatcher["ballot_box"] = self.ballot_box
         self.leader = Leader(self.engine, on_gain=self.scheduler.start, on_lose=self.scheduler.stop)

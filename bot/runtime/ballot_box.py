@@ -17,22 +17,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.effects import decisions as effects
-from bot.runtime.cards import CardEditor
 from bot.runtime.clock import Clock
 from bot.services import ballots, updates
-from bot.services.ballots import Counted, Press
+from bot.services.ballots import Counted, Press, Tally
 
 if TYPE_CHECKING:
     from aiogram import Bot
 
-    from bot.runtime.outbox import OutboxWorker
-    from bot.runtime.scheduler import Scheduler
+# What the decisions feature does with a batch's count in the same transaction: close the
+# proposals it completes, refresh the cards of the others (installed by bot.effects.decisions).
+CountHook = Callable[[AsyncSession, Tally, datetime], Awaitable[None]]
 
 log = logging.getLogger(__name__)
 
@@ -46,20 +47,20 @@ class _Waiting:
 
 class BallotBox:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, *, bot: Bot,
-                 cards: CardEditor, scheduler: Scheduler, outbox: OutboxWorker,
                  default_locale: str, max_batch: int = 200, gather: float = 0.01) -> None:
         self.sessions = sessions
         self.clock = clock
         self.bot = bot
-        self.cards = cards
-        self.scheduler = scheduler
-        self.outbox = outbox
         self.default_locale = default_locale
         self.max_batch = max_batch
         self.gather = gather
         self.batches = 0  # how many transactions recorded presses (for tests and benchmarks)
         self._waiting: list[_Waiting] = []
         self._worker: asyncio.Task[None] | None = None
+        self._on_counted: list[CountHook] = []
+
+    def on_counted(self, hook: CountHook) -> None:
+        self._on_counted.append(hook)
 
     async def cast(self, update_id: int, press: Press) -> Counted | None:
         """Record the press; ``None`` when its update was already processed (a re-delivery)."""
@@ -113,13 +114,8 @@ class BallotBox:
                     taken.append(item)
             tally = await ballots.cast_many(session, [item.press for item in taken], now,
                                             default_locale=self.default_locale)
-            closed = {proposal.id for proposal, _ in tally.closed}
-            for proposal, result in tally.closed:
-                await effects.finish(session, proposal, result, now, cards=self.cards,
-                                  scheduler=self.scheduler, bot=self.bot, outbox=self.outbox)
-            for proposal_id in tally.counted_on - closed:
-                self.cards.touch(session, effects.card_key(proposal_id),
-                                 effects.card_renderer(proposal_id))
+            for hook in self._on_counted:
+                await hook(session, tally, now)
             await session.commit()
         self.batches += 1
         for item, counted in zip(taken, tally.counted, strict=True):

@@ -225,9 +225,35 @@ def rules_section(proposal: Proposal) -> list[str]:
     return [f"• {esc(rule)}" for rule in rules]
 
 
+def _voters_lines(info: Details) -> list[str]:
+    proposal = info.proposal
+    if info.by_option is None or (proposal.status == OPEN and not proposal.results_while_open):
+        return []
+    return [f"{esc(name)}: {clip(', '.join(voters), 500)}"
+            for name, voters in zip(labels(proposal), info.by_option, strict=True) if voters]
+
+
+def _timeline(info: Details) -> list[str]:
+    proposal, tz = info.proposal, info.alliance.timezone
+    timeline = ["", _bold(_("Timeline")),
+                esc(_("Opened: {when}").format(when=format_datetime(proposal.opened_at, tz)))]
+    if proposal.reminded_at is not None:
+        timeline.append(esc(_("Reminder sent: {when}").format(
+            when=format_datetime(proposal.reminded_at, tz))))
+    if info.changes:
+        timeline.append(esc(_("Ballots changed: {n}").format(n=format_number(info.changes))))
+    if proposal.closed_at is not None:
+        timeline.append(esc(_("Closed: {when} ({why})").format(
+            when=format_datetime(proposal.closed_at, tz),
+            why=str(CLOSE_NAMES.get(proposal.close_reason or "", "")))))
+    else:
+        timeline.append(esc(_("Closes: {when}").format(
+            when=format_datetime(proposal.closes_at, tz))))
+    return timeline
+
+
 def details_text(info: Details, result: Result | None) -> str:
-    proposal, alliance = info.proposal, info.alliance
-    tz = alliance.timezone
+    proposal = info.proposal
     heading = _("Proposal #{id}").format(id=proposal.id)
     lines = [_heading(proposal, heading), "", clip(proposal.text, 1000), "",
              _rules_line(proposal), "", _bold(_("Rules")), *rules_section(proposal),
@@ -248,25 +274,8 @@ def details_text(info: Details, result: Result | None) -> str:
         lines.append(f"<b>{esc(outcome_head)}</b>")
         lines.append(_turnout(result.voted, result.eligible, result.quorum_needed))
         lines.append(_counts_line(proposal, result.counts))
-    voters_lines = []
-    if info.by_option is not None and (proposal.status != OPEN or proposal.results_while_open):
-        for name, voters in zip(labels(proposal), info.by_option, strict=True):
-            if voters:
-                voters_lines.append(f"{esc(name)}: {clip(', '.join(voters), 500)}")
-    timeline = ["", _bold(_("Timeline")),
-              esc(_("Opened: {when}").format(when=format_datetime(proposal.opened_at, tz)))]
-    if proposal.reminded_at is not None:
-        timeline.append(esc(_("Reminder sent: {when}").format(
-            when=format_datetime(proposal.reminded_at, tz))))
-    if info.changes:
-        timeline.append(esc(_("Ballots changed: {n}").format(n=format_number(info.changes))))
-    if proposal.closed_at is not None:
-        timeline.append(esc(_("Closed: {when} ({why})").format(
-            when=format_datetime(proposal.closed_at, tz),
-            why=str(CLOSE_NAMES.get(proposal.close_reason or "", "")))))
-    else:
-        timeline.append(esc(_("Closes: {when}").format(
-            when=format_datetime(proposal.closes_at, tz))))
+    voters_lines = _voters_lines(info)
+    timeline = _timeline(info)
     # Whole lines only (each is balanced HTML): who chose what gives way first if it is long.
     budget = 4000 - len("\n".join([*lines, *timeline]))
     for line in voters_lines:

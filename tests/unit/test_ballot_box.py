@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import OutboxConfig
+from bot.effects.decisions import after_count
 from bot.runtime.ballot_box import BallotBox
 from bot.runtime.cards import CardEditor
 from bot.runtime.clock import FakeClock
@@ -33,8 +34,9 @@ async def box(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[Ballo
     cards = CardEditor(bot, sessions, interval=0.05)
     outbox = OutboxWorker(bot, sessions, clock, OutboxConfig())
     scheduler = Scheduler(sessions, clock, bot=bot, outbox=outbox, cards=cards)
-    yield BallotBox(sessions, clock, bot=bot, cards=cards, scheduler=scheduler, outbox=outbox,
-                    default_locale="en")
+    box = BallotBox(sessions, clock, bot=bot, default_locale="en")
+    box.on_counted(after_count(cards=cards, scheduler=scheduler, bot=bot, outbox=outbox))
+    yield box
     await cards.close()
     await bot.session.close()
 

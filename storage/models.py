@@ -532,7 +532,6 @@ class ResourceOffer(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     person_id: Mapped[int | None] = mapped_column(BigInteger)
     note: Mapped[str] = mapped_column(String(500), default="")
-    booking_id: Mapped[int | None] = mapped_column(ForeignKey("equipment_bookings.id"))
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

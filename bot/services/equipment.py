@@ -166,8 +166,7 @@ async def retire(session: AsyncSession, item_id: int, person_id: int, now: datet
         raise DomainError("equipment_not_yours")
     changed = await session.execute(
         update(Equipment).where(Equipment.id == item.id, Equipment.retired_at.is_(None))
-        .values(retired_at=now, updated_at=now, booking_seq=Equipment.booking_seq + 1)
-        .execution_options(synchronize_session=False))
+        .values(retired_at=now, updated_at=now, booking_seq=Equipment.booking_seq + 1))
     if not changed.rowcount:
         raise DomainError("equipment_retired")
     upcoming = list(await session.scalars(
@@ -302,7 +301,7 @@ async def book(session: AsyncSession, person_id: int, draft: BookingDraft,
     starts_at, ends_at = check_period(draft.starts_at, draft.ends_at, now)
     locked = await session.execute(  # the item's row lock: overlap checks take turns
         update(Equipment).where(Equipment.id == item.id, Equipment.retired_at.is_(None))
-        .values(booking_seq=Equipment.booking_seq + 1).execution_options(synchronize_session=False))
+        .values(booking_seq=Equipment.booking_seq + 1))
     if not locked.rowcount:
         raise DomainError("equipment_retired")
     taken = [(b.starts_at, b.ends_at) for b in await _holding(session, item.id, starts_at)]
@@ -342,8 +341,7 @@ async def _move(session: AsyncSession, booking: EquipmentBooking, from_states: t
     changed = await session.execute(
         update(EquipmentBooking)
         .where(EquipmentBooking.id == booking.id, EquipmentBooking.status.in_(from_states))
-        .values(status=to_state, updated_at=now, **values)
-        .execution_options(synchronize_session=False))
+        .values(status=to_state, updated_at=now, **values))
     booking = await get_booking(session, booking.id)
     if not changed.rowcount:
         raise DomainError(f"booking_is_{booking.status}")
@@ -458,7 +456,7 @@ async def _claim(session: AsyncSession, booking: EquipmentBooking, kind: str,
     marked = await session.execute(
         update(EquipmentBooking).where(EquipmentBooking.id == booking.id, column.is_(None),
                                        EquipmentBooking.status.in_(HOLDING))
-        .values({_SENT_COLUMN[kind]: now}).execution_options(synchronize_session=False))
+        .values({_SENT_COLUMN[kind]: now}))
     if not marked.rowcount:
         return None
     setattr(booking, _SENT_COLUMN[kind], now)

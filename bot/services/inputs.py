@@ -49,7 +49,7 @@ def cleaned(text: str | None, most: int, code: str, /, *, required: bool = True,
     then at most ``most`` characters. Empty (when ``required``) or a /command — a person who
     meant to leave the form — is ``DomainError(code, limit=most)`` like too long."""
     raw = capped(text, 4 * most, code, limit=most)
-    kept = "".join(ch for ch in raw if ch == "\n" or unicodedata.category(ch) != "Cc")
+    kept = "".join(ch for ch in raw if ch.isspace() or unicodedata.category(ch) != "Cc")
     if multiline:
         value = "\n".join(" ".join(line.split()) for line in kept.splitlines()).strip()
     else:

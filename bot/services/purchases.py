@@ -288,7 +288,7 @@ async def _lock_open(session: AsyncSession, purchase: Purchase, now: datetime) -
     locked = await session.execute(
         update(Purchase).where(Purchase.id == purchase.id, Purchase.status == OPEN,
                                Purchase.deadline > now)
-        .values(pledge_seq=Purchase.pledge_seq + 1).execution_options(synchronize_session=False))
+        .values(pledge_seq=Purchase.pledge_seq + 1))
     if not locked.rowcount:
         current = await get(session, purchase.id)
         if current.status != OPEN:
@@ -348,7 +348,7 @@ async def withdraw(session: AsyncSession, purchase_id: int, person_id: int, now:
     changed = await session.execute(
         update(Pledge).where(Pledge.purchase_id == purchase.id, Pledge.member_id == member.id,
                              Pledge.status == PLEDGED)
-        .values(status=WITHDRAWN, updated_at=now).execution_options(synchronize_session=False))
+        .values(status=WITHDRAWN, updated_at=now))
     if not changed.rowcount:
         raise DomainError("pledge_none")
     asks.record(session, purchase.request_id, person_id, "pledge_withdrawn", now,
@@ -400,7 +400,7 @@ async def settle(session: AsyncSession, purchase_id: int, now: datetime) -> Sett
         return None
     locked = await session.execute(
         update(Purchase).where(Purchase.id == purchase.id, Purchase.status == OPEN)
-        .values(pledge_seq=Purchase.pledge_seq + 1).execution_options(synchronize_session=False))
+        .values(pledge_seq=Purchase.pledge_seq + 1))
     if not locked.rowcount:
         return None
     rows = await _pledges(session, purchase.id, (PLEDGED,))
@@ -418,8 +418,7 @@ async def _close(session: AsyncSession, purchase: Purchase, rows: list[tuple[Ple
     await session.execute(
         update(Purchase).where(Purchase.id == purchase.id, Purchase.status == OPEN)
         .values(status=status, settled_total=total, settled_at=now, updated_at=now,
-                settled_price=priced.unit_price if went else None)
-        .execution_options(synchronize_session=False))
+                settled_price=priced.unit_price if went else None))
     lines = []
     for (found, name), cost in zip(rows, priced.costs, strict=True):
         if went:
@@ -482,8 +481,7 @@ async def fulfil(session: AsyncSession, purchase_id: int, person_id: int, now: d
     await _organiser_or_coordinator(session, purchase, person_id)
     changed = await session.execute(
         update(Purchase).where(Purchase.id == purchase.id, Purchase.status == GO)
-        .values(status=FULFILLED, fulfilled_at=now, updated_at=now)
-        .execution_options(synchronize_session=False))
+        .values(status=FULFILLED, fulfilled_at=now, updated_at=now))
     if not changed.rowcount:
         raise DomainError(f"purchase_is_{(await get(session, purchase.id)).status}")
     await asks.move(session, purchase.request_id, asks.FULFILLED, person_id, now,
@@ -544,7 +542,7 @@ async def withdraw_member(session: AsyncSession, member_id: int, now: datetime) 
     for found, purchase in rows:
         locked = await session.execute(
             update(Purchase).where(Purchase.id == purchase.id, Purchase.status == OPEN)
-            .values(pledge_seq=Purchase.pledge_seq + 1).execution_options(synchronize_session=False))
+            .values(pledge_seq=Purchase.pledge_seq + 1))
         if not locked.rowcount:
             continue
         found.status, found.updated_at = WITHDRAWN, now
@@ -565,7 +563,7 @@ async def call_off_organised_by(session: AsyncSession, member_id: int,
         purchase = await get(session, purchase_id)
         locked = await session.execute(
             update(Purchase).where(Purchase.id == purchase.id, Purchase.status == OPEN)
-            .values(pledge_seq=Purchase.pledge_seq + 1).execution_options(synchronize_session=False))
+            .values(pledge_seq=Purchase.pledge_seq + 1))
         if not locked.rowcount:
             continue
         rows = await _pledges(session, purchase.id, (PLEDGED,))

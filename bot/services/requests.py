@@ -155,8 +155,7 @@ async def move(session: AsyncSession, request_id: int, to_state: str, actor_id: 
     result = await session.execute(
         update(ResourceRequest)
         .where(ResourceRequest.id == request_id, ResourceRequest.status.in_(from_states))
-        .values(status=to_state, updated_at=now, **closing, **values)
-        .execution_options(synchronize_session=False))
+        .values(status=to_state, updated_at=now, **closing, **values))
     request = await get(session, request_id)
     if not result.rowcount:
         raise DomainError(f"request_is_{request.status}")
@@ -264,7 +263,7 @@ async def _move_offer(session: AsyncSession, found: ResourceOffer, to_state: str
     changed = await session.execute(
         update(ResourceOffer).where(ResourceOffer.id == found.id,
                                     ResourceOffer.status == OFFER_OPEN)
-        .values(status=to_state, updated_at=now).execution_options(synchronize_session=False))
+        .values(status=to_state, updated_at=now))
     found = await _offer(session, found.id)
     if not changed.rowcount:
         raise DomainError(f"offer_is_{found.status}")
@@ -325,7 +324,7 @@ async def _decline_open_offers(session: AsyncSession, request_id: int, now: date
     await session.execute(
         update(ResourceOffer).where(ResourceOffer.request_id == request_id,
                                     ResourceOffer.status == OFFER_OPEN)
-        .values(status=OFFER_DECLINED, updated_at=now).execution_options(synchronize_session=False))
+        .values(status=OFFER_DECLINED, updated_at=now))
 
 
 async def close(session: AsyncSession, request_id: int, person_id: int, now: datetime, *,
@@ -455,5 +454,4 @@ async def member_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
 async def set_card(session: AsyncSession, request_id: int, chat_id: int, message_id: int) -> None:
     """Where the request's card was posted, so it can be edited in place."""
     await session.execute(update(ResourceRequest).where(ResourceRequest.id == request_id)
-                          .values(chat_id=chat_id, message_id=message_id)
-                          .execution_options(synchronize_session=False))
+                          .values(chat_id=chat_id, message_id=message_id))

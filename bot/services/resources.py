@@ -126,8 +126,7 @@ async def _asks_and_offers(session: AsyncSession, member_id: int, now: datetime,
         await session.execute(
             update(ResourceOffer).where(ResourceOffer.request_id == request_id,
                                         ResourceOffer.status == asks.OFFER_OPEN)
-            .values(status=asks.OFFER_DECLINED, updated_at=now)
-            .execution_options(synchronize_session=False))
+            .values(status=asks.OFFER_DECLINED, updated_at=now))
         for offerer in offerers:
             removed.notify(await roster.people_of(session, offerer), "request_cancelled")
     offers = list(await session.scalars(select(ResourceOffer).where(

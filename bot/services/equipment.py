@@ -299,6 +299,8 @@ async def book(session: AsyncSession, person_id: int, draft: BookingDraft,
     item = await get_item(session, draft.item_id)
     member = await roster.require_active_member(session, item.alliance_id, person_id)
     starts_at, ends_at = check_period(draft.starts_at, draft.ends_at, now)
+    if draft.request_id is not None:
+        await asks.require_answerable(session, draft.request_id, member.id)
     locked = await session.execute(  # the item's row lock: overlap checks take turns
         update(Equipment).where(Equipment.id == item.id, Equipment.retired_at.is_(None))
         .values(booking_seq=Equipment.booking_seq + 1))

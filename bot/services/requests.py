@@ -341,14 +341,23 @@ async def close(session: AsyncSession, request_id: int, person_id: int, now: dat
     return request
 
 
-async def answered_by_booking(session: AsyncSession, request_id: int, member_id: int,
-                              booking_id: int, person_id: int, now: datetime) -> ResourceRequest:
-    """A borrow request answered by the requester's own booking of a listed item: matched."""
+async def require_answerable(session: AsyncSession, request_id: int,
+                             member_id: int) -> ResourceRequest:
+    """May this member's booking answer the request? Its own open borrow request only."""
     request = await get(session, request_id)
     if request.requester_id != member_id:
         raise DomainError("request_not_yours")
     if request.kind != EQUIPMENT:
         raise DomainError("request_bad_kind")
+    if request.status != OPEN:
+        raise DomainError(f"request_is_{request.status}")
+    return request
+
+
+async def answered_by_booking(session: AsyncSession, request_id: int, member_id: int,
+                              booking_id: int, person_id: int, now: datetime) -> ResourceRequest:
+    """A borrow request answered by the requester's own booking of a listed item: matched."""
+    await require_answerable(session, request_id, member_id)
     request = await move(session, request_id, MATCHED, person_id, now,
                          event_details={"booking_id": booking_id})
     await _decline_open_offers(session, request_id, now)

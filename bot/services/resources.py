@@ -24,6 +24,7 @@ from storage.models import (
     Purchase,
     ResourceOffer,
     ResourceRequest,
+    Role,
 )
 
 
@@ -79,6 +80,7 @@ class Removed:
     still_out: list[EquipmentBooking] = field(default_factory=list)  # loans to get back
     requests: list[ResourceRequest] = field(default_factory=list)  # their asks, cancelled
     offers: list[ResourceOffer] = field(default_factory=list)  # their offers, withdrawn
+    items: list[Equipment] = field(default_factory=list)  # held by them: a coordinator reassigns
     tell: dict[int, set[str]] = field(default_factory=dict)
 
     def notify(self, people: list[int], what: str) -> None:
@@ -91,7 +93,8 @@ async def on_member_removed(session: AsyncSession, member_id: int, now: datetime
     purchases they organise called off, their bookings not picked up cancelled, their asks
     cancelled and their open offers withdrawn. Returns what changed and whom to tell: organisers
     (a pledge withdrawn), pledgers (a purchase called off), holders (a booking cancelled, a loan
-    still out), offerers (an ask cancelled), requesters (an offer withdrawn)."""
+    still out), offerers (an ask cancelled), requesters (an offer withdrawn), coordinators (items
+    the member held need a new holder)."""
     removed = Removed()
     for purchase in await purchases.withdraw_member(session, member_id, now):
         removed.purchases.append(purchase)
@@ -109,6 +112,14 @@ async def on_member_removed(session: AsyncSession, member_id: int, now: datetime
         if item.holder_id != member_id:
             removed.notify(await roster.people_of(session, item.holder_id), what)
     await _asks_and_offers(session, member_id, now, removed)
+    removed.items = list(await session.scalars(select(Equipment).where(
+        Equipment.holder_id == member_id, Equipment.retired_at.is_(None)).order_by(Equipment.id)))
+    if removed.items:
+        member = await session.get(Member, member_id)
+        assert member is not None
+        coordinators = await session.scalars(select(Role.person_id).where(
+            Role.alliance_id == member.alliance_id, Role.role == "coordinator").order_by(Role.id))
+        removed.notify(list(coordinators), "items_without_holder")
     return removed
 
 

@@ -257,6 +257,7 @@ async def test_a_removed_members_pledges_and_bookings_are_withdrawn(session: Asy
                                                                NOW + timedelta(days=2)), NOW)
     out = await gear.book(session, 300, gear.BookingDraft(item, NOW, NOW + timedelta(hours=5)), NOW)
     await gear.picked_up(session, out.id, 300, NOW)
+    held = (await gear.add_item(session, 1, 300, gear.ItemDraft(name="Jack"), NOW)).id
     ask = await asks.ask(session, 1, 300, asks.RequestDraft(kind=asks.SPACE, title="Paint booth"),
                          NOW)
     await asks.offer(session, ask.id, 400, "ours", NOW)
@@ -274,13 +275,15 @@ async def test_a_removed_members_pledges_and_bookings_are_withdrawn(session: Asy
     assert [b.id for b in removed.still_out] == [out.id]
     assert [r.id for r in removed.requests] == [ask.id]
     assert [o.id for o in removed.offers] == [offer.id]
-    assert removed.tell == {100: {"pledge_withdrawn", "offer_withdrawn"},
+    assert [i.id for i in removed.items] == [held]
+    assert removed.tell == {1: {"items_without_holder"},
+                            100: {"pledge_withdrawn", "offer_withdrawn"},
                             200: {"purchase_cancelled", "booking_cancelled", "loan_still_out"},
                             400: {"request_cancelled"}}
     again = await resources.on_member_removed(session, 3, NOW + timedelta(hours=2))
     assert again.purchases == again.bookings == again.requests == again.offers == []
     assert [b.id for b in again.still_out] == [out.id]  # still out: said again, nothing changed
-    assert again.tell == {200: {"loan_still_out"}}
+    assert again.tell == {1: {"items_without_holder"}, 200: {"loan_still_out"}}
 
 
 async def test_mine_lists_asks_offers_pledges_and_bookings(session: AsyncSession) -> None:

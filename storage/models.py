@@ -465,3 +465,189 @@ class Ballot(Base):
     choices: Mapped[str] = mapped_column(String(64))
     cast_at: Mapped[datetime]
     changed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- shared resources (PRODUCT.md §4) ---
+
+
+class ResourceRequest(Base):
+    """Something a member asks the alliance for: equipment to borrow, space, expertise, a joint
+    purchase (then a ``Purchase`` row carries its terms) or anything else.
+
+    ``open → matched | fulfilled | cancelled | expired`` (and ``matched → fulfilled |
+    cancelled``), each move one conditional UPDATE and one ``ResourceEvent``.
+    """
+
+    __tablename__ = "resource_requests"
+    __table_args__ = (
+        Index("ix_resource_requests_alliance_status", "alliance_id", "status", "kind"),
+        Index("ix_resource_requests_requester_status", "requester_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alliance_id: Mapped[int] = mapped_column(ForeignKey("alliances.id"))
+    requester_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    requester_person_id: Mapped[int | None] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    details: Mapped[str] = mapped_column(Text, default="")
+    quantity: Mapped[int | None] = mapped_column(Integer)
+    unit: Mapped[str | None] = mapped_column(String(32))
+    needed_by: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    accepted_offer_id: Mapped[int | None] = mapped_column(Integer)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    closed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ResourceEvent(Base):
+    """Every change of a request (and of its joint purchase and pledges), with who and when."""
+
+    __tablename__ = "resource_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("resource_requests.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(32))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+
+
+class ResourceOffer(Base):
+    """A member's answer to a request: one per member and request (offering again edits it).
+
+    ``open → accepted | declined | withdrawn``; at most one offer of a request is accepted.
+    """
+
+    __tablename__ = "resource_offers"
+    __table_args__ = (UniqueConstraint("request_id", "member_id"),
+                      Index("ix_resource_offers_member_status", "member_id", "status"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("resource_requests.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    person_id: Mapped[int | None] = mapped_column(BigInteger)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Equipment(Base):
+    """A shared item: where it stays, which member holds it, on what conditions.
+
+    ``booking_seq`` is bumped by every booking: that UPDATE takes the item's row lock, so two
+    bookings of one item are checked for overlap one after the other (see
+    ``bot.services.equipment.book``).
+    """
+
+    __tablename__ = "equipment"
+    __table_args__ = (Index("ix_equipment_alliance_retired", "alliance_id", "retired_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alliance_id: Mapped[int] = mapped_column(ForeignKey("alliances.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    location: Mapped[str] = mapped_column(String(300), default="")
+    conditions: Mapped[str] = mapped_column(Text, default="")
+    holder_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))  # None: the alliance's
+    deposit: Mapped[Decimal | None] = mapped_column(DecimalText())
+    fee: Mapped[Decimal | None] = mapped_column(DecimalText())
+    currency: Mapped[str | None] = mapped_column(String(3))
+    booking_seq: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    retired_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class EquipmentBooking(Base):
+    """A member's booking of an item for ``[starts_at, ends_at)`` (UTC).
+
+    ``booked → picked_up → returned``, or ``booked → cancelled``. Each notice is stored as sent
+    (``*_sent_at``) in the transaction that queues it, so a restart never sends one twice.
+    """
+
+    __tablename__ = "equipment_bookings"
+    __table_args__ = (Index("ix_equipment_bookings_item_status", "equipment_id", "status",
+                            "starts_at"),
+                      Index("ix_equipment_bookings_member_status", "member_id", "status"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    equipment_id: Mapped[int] = mapped_column(ForeignKey("equipment.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    person_id: Mapped[int | None] = mapped_column(BigInteger)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("resource_requests.id"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="booked")
+    picked_up_at: Mapped[datetime | None]
+    returned_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    cancelled_by: Mapped[int | None] = mapped_column(BigInteger)
+    reminder_sent_at: Mapped[datetime | None]
+    overdue_borrower_sent_at: Mapped[datetime | None]
+    overdue_holder_sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Purchase(Base):
+    """The terms of a joint purchase (its request carries title, card and events).
+
+    ``open → go | failed``, ``go → fulfilled``. Priced either per unit (``unit_price``, optional
+    ``tiers`` ``[[min_quantity, "price"], …]``) or as one ``total_price`` split pro rata by the
+    quantities pledged (an even split: everyone pledges one share). ``pledge_seq`` is bumped by
+    every pledge, taking the row lock that makes the maximum hold under concurrency.
+    """
+
+    __tablename__ = "purchases"
+    __table_args__ = (Index("ix_purchases_status_deadline", "status", "deadline"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alliance_id: Mapped[int] = mapped_column(ForeignKey("alliances.id"))
+    request_id: Mapped[int] = mapped_column(ForeignKey("resource_requests.id"), unique=True)
+    organiser_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"), unique=True)
+    item: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(32))
+    pricing: Mapped[str] = mapped_column(String(8))  # unit | split
+    unit_price: Mapped[Decimal | None] = mapped_column(DecimalText())
+    total_price: Mapped[Decimal | None] = mapped_column(DecimalText())
+    currency: Mapped[str] = mapped_column(String(3))
+    tiers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    moq: Mapped[int] = mapped_column(Integer)
+    maximum: Mapped[int | None] = mapped_column(Integer)
+    deadline: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    pledge_seq: Mapped[int] = mapped_column(Integer, default=0)
+    settled_total: Mapped[int | None] = mapped_column(Integer)
+    settled_price: Mapped[Decimal | None] = mapped_column(DecimalText())
+    settled_at: Mapped[datetime | None]
+    fulfilled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Pledge(Base):
+    """One per member and purchase (changing it edits the row): ``pledged → withdrawn |
+    confirmed``; a withdrawn pledge may be pledged again until the deadline. ``cost`` is set
+    when the purchase goes ahead."""
+
+    __tablename__ = "purchase_pledges"
+    __table_args__ = (UniqueConstraint("purchase_id", "member_id"),
+                      Index("ix_purchase_pledges_member_status", "member_id", "status"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    person_id: Mapped[int | None] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="pledged")
+    cost: Mapped[Decimal | None] = mapped_column(DecimalText())
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -10,6 +10,8 @@ refuses or reads in ways nobody meant.
 
 from __future__ import annotations
 
+import unicodedata
+
 from bot.services.errors import DomainError
 
 ROW_ID_MAX = 2**31 - 1  # an id column (INTEGER on PostgreSQL)
@@ -37,4 +39,21 @@ def capped(text: str | None, most: int, code: str, /, **params: object) -> str:
     value = text or ""
     if len(value) > most:
         raise DomainError(code, **params)
+    return value
+
+
+def cleaned(text: str | None, most: int, code: str, /, *, required: bool = True,
+            multiline: bool = False) -> str:
+    """Typed text to store: bounded first (``capped`` at four times ``most``), control characters
+    dropped (PostgreSQL refuses NUL), spaces collapsed (line breaks kept when ``multiline``),
+    then at most ``most`` characters. Empty (when ``required``) or a /command — a person who
+    meant to leave the form — is ``DomainError(code, limit=most)`` like too long."""
+    raw = capped(text, 4 * most, code, limit=most)
+    kept = "".join(ch for ch in raw if ch.isspace() or unicodedata.category(ch) != "Cc")
+    if multiline:
+        value = "\n".join(" ".join(line.split()) for line in kept.splitlines()).strip()
+    else:
+        value = " ".join(kept.split())
+    if (required and not value) or value.startswith("/") or len(value) > most:
+        raise DomainError(code, limit=most)
     return value

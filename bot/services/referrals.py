@@ -16,15 +16,14 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from babel.numbers import get_currency_precision
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import members as roster
-from bot.services import settings
+from bot.services import money, settings
 from bot.services.errors import DomainError
 from bot.services.inputs import capped
 from bot.services.settings import AllianceSettings, currencies
@@ -50,8 +49,7 @@ CONTACT_LIMIT = 200
 NEED_LIMIT = 1000
 REASON_LIMIT = 300
 COMMENT_LIMIT = 300
-MAX_AMOUNT = Decimal("1000000000000")
-MONEY_TEXT_LIMIT = 40  # "12,000,000.50 TWD" and the like
+MAX_AMOUNT = money.MAX_AMOUNT
 
 
 # -- settings -----------------------------------------------------------------------------------
@@ -60,27 +58,10 @@ MONEY_TEXT_LIMIT = 40  # "12,000,000.50 TWD" and the like
 # -- validation of what people type -------------------------------------------------------------
 
 
-_MONEY = re.compile(r"^\s*(?:([A-Za-z]{3})\s*)?([0-9][0-9,\s]*(?:\.[0-9]+)?)\s*(?:([A-Za-z]{3}))?\s*$")
-
-
 def parse_money(text: str, default_currency: str) -> tuple[Decimal, str]:
-    """``12000``, ``12,000.50 TWD`` or ``usd 300`` → (Decimal, ISO 4217 code)."""
-    match = _MONEY.match(capped(text, MONEY_TEXT_LIMIT, "referral_bad_amount"))
-    if match is None or (match.group(1) and match.group(3)):
-        raise DomainError("referral_bad_amount")
-    code = (match.group(1) or match.group(3) or default_currency).upper()
-    if code not in currencies():
-        raise DomainError("referral_bad_currency", currency=code)
-    try:
-        amount = Decimal(re.sub(r"[,\s]", "", match.group(2)))
-    except InvalidOperation:
-        raise DomainError("referral_bad_amount") from None
-    if amount >= MAX_AMOUNT:
-        raise DomainError("referral_bad_amount")
-    digits = get_currency_precision(code)
-    if -amount.as_tuple().exponent > digits:  # type: ignore[operator]
-        raise DomainError("referral_too_precise", currency=code, digits=digits)
-    return amount, code
+    """``12000``, ``12,000.50 TWD`` or ``usd 300`` → (Decimal, ISO 4217 code): ``money.parse``
+    with the referral's own refusal codes."""
+    return money.parse(text, default_currency, prefix="referral")
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

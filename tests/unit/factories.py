@@ -39,7 +39,7 @@ async def roster(session: AsyncSession, members: int, *, people_each: int = 1) -
 async def open_one(session: AsyncSession, **rules: object) -> int:
     alliance = await session.get(Alliance, 1)
     assert alliance is not None
-    draft = decisions.draft_for(alliance, title="T", text="X", **rules)
+    draft = decisions.draft_for(alliance, **{"title": "T", "text": "X", **rules})
     proposal = await decisions.open_proposal(session, draft, author_id=1, now=NOW)
     await session.commit()
     return proposal.id

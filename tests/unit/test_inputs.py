@@ -14,7 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.services import alliances, decisions, ledger, meetings, membership, slots
+from bot.services import equipment as gear
+from bot.services import purchases as buys
 from bot.services import referrals as refs
+from bot.services import requests as asks
 from bot.services.errors import DomainError
 from bot.services.inputs import capped, number, row_id
 from tests.texts import SHARP, TEXT
@@ -43,6 +46,20 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "proposal text": decisions.clean_text,
     "proposal options": decisions.clean_options,
     "proposal deadline": lambda text: decisions.parse_deadline(text, NOW, "America/New_York"),
+    "request title": asks.clean_title,
+    "request details": asks.clean_details,
+    "request unit": asks.clean_unit,
+    "offer note": asks.clean_note,
+    "request quantity": asks.parse_quantity,
+    "needed by": lambda text: asks.parse_needed_by(text, now=NOW, zone=WEST),
+    "booking start": lambda text: gear.parse_moment(text, now=NOW, zone=WEST),
+    "booking end": lambda text: gear.parse_moment(text, now=NOW, zone=WEST, end=True),
+    "item name": gear.clean_name,
+    "item location": gear.clean_location,
+    "item conditions": gear.clean_conditions,
+    "deposit": lambda text: gear.parse_amount(text, "TWD"),
+    "unit price": lambda text: buys.parse_price(text, "USD"),
+    "price tiers": lambda text: buys.parse_tiers(text, "JPY"),
     "number": lambda text: number(text, digits=4),
     "id": row_id,
 }

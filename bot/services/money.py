@@ -1,0 +1,124 @@
+"""Exact money: ``Decimal`` amounts in a currency's minor units, and splits that add up.
+
+An amount is valid for a currency when it has no more decimals than the currency's minor unit
+(Babel's ``get_currency_precision``: 2 for USD, 0 for TWD's everyday use, 3 for KWD), so every
+amount is a whole number of minor units and sums are exact.
+
+A split divides a total pro rata by weights (quantities pledged; all 1 for an even split) with
+the *largest-remainder* method: each part is first the exact share rounded down to a minor
+unit, then the units left over go one each to the parts that lost the most by rounding down
+(ties: the earlier part). The parts sum exactly to the total, and no part differs from its
+exact share by one minor unit or more. Pure functions, no database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+from babel.numbers import get_currency_precision
+
+from bot.services.errors import DomainError
+from bot.services.inputs import capped
+from bot.services.settings import currencies
+
+MAX_AMOUNT = Decimal("1000000000000")
+MONEY_TEXT_LIMIT = 40  # "12,000,000.50 TWD" and the like
+
+_MONEY = re.compile(r"^\s*(?:([A-Za-z]{3})\s*)?([0-9][0-9,\s]*(?:\.[0-9]+)?)\s*(?:([A-Za-z]{3}))?\s*$")
+
+
+def precision(currency: str) -> int:
+    """Decimals of the currency's minor unit (2 for USD, 0 for JPY)."""
+    return get_currency_precision(currency)
+
+
+def minor_unit(currency: str) -> Decimal:
+    """The smallest amount of the currency: ``Decimal('0.01')`` for USD, ``Decimal('1')`` for JPY."""
+    return Decimal(1).scaleb(-precision(currency))
+
+
+def fits(amount: Decimal, currency: str) -> bool:
+    """Is ``amount`` a whole number of the currency's minor units?"""
+    return amount == amount.quantize(minor_unit(currency)) if amount.is_finite() else False
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    """``Decimal('12.34')`` USD → 1234. ``ValueError`` for an amount finer than the minor unit:
+    rounding money silently is how cents go missing."""
+    if not fits(amount, currency):
+        raise ValueError(f"{amount} is not a whole number of {currency} minor units")
+    return int(amount.scaleb(precision(currency)))
+
+
+def from_minor(units: int, currency: str) -> Decimal:
+    """1234 USD minor units → ``Decimal('12.34')`` (always with the currency's decimals)."""
+    digits = precision(currency)
+    return Decimal(units).scaleb(-digits).quantize(minor_unit(currency))
+
+
+def split_units(total: int, weights: Sequence[int | Decimal | Fraction]) -> list[int]:
+    """Largest-remainder split of ``total`` whole units in proportion to ``weights``.
+
+    Weights are non-negative with a positive sum; a zero weight gets nothing. Deterministic:
+    the leftover units go to the largest remainders, ties to the earlier weight.
+    """
+    if total < 0:
+        raise ValueError("a split total cannot be negative")
+    shares = [Fraction(w) for w in weights]
+    whole = sum(shares, Fraction(0))
+    if not shares or whole <= 0 or any(share < 0 for share in shares):
+        raise ValueError("weights must be non-negative with a positive sum")
+    exact = [total * share / whole for share in shares]
+    parts = [int(value) for value in exact]  # floor: every value is non-negative
+    left = total - sum(parts)
+    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - parts[i]), i))
+    for i in order[:left]:
+        parts[i] += 1
+    return parts
+
+
+def split(total: Decimal, weights: Sequence[int | Decimal | Fraction], currency: str) -> list[Decimal]:
+    """``total`` (a valid amount of ``currency``) split pro rata by ``weights``; the parts sum
+    to ``total`` exactly. An even split is ``weights=[1] * n``."""
+    units = split_units(to_minor(total, currency), weights)
+    return [from_minor(part, currency) for part in units]
+
+
+def check(amount: Decimal, currency: str, *, prefix: str = "money") -> Decimal:
+    """A non-negative amount below ``MAX_AMOUNT`` in whole minor units of a known currency, or
+    ``DomainError`` ``<prefix>_bad_amount`` / ``_bad_currency`` / ``_too_precise``."""
+    if currency not in currencies():
+        raise DomainError(f"{prefix}_bad_currency", currency=currency)
+    if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
+        raise DomainError(f"{prefix}_bad_amount")
+    if not fits(amount, currency):
+        digits = precision(currency)
+        raise DomainError(f"{prefix}_too_precise", currency=currency, digits=digits)
+    return amount
+
+
+def parse(text: str | None, default_currency: str, *, prefix: str = "money") -> tuple[Decimal, str]:
+    """``12000``, ``12,000.50 TWD`` or ``usd 300`` → (Decimal, ISO 4217 code).
+
+    Refusals are ``<prefix>_bad_amount``, ``<prefix>_bad_currency`` and ``<prefix>_too_precise``,
+    so each feature keeps its own words for them (referrals say ``referral_…``).
+    """
+    match = _MONEY.match(capped(text, MONEY_TEXT_LIMIT, f"{prefix}_bad_amount"))
+    if match is None or (match.group(1) and match.group(3)):
+        raise DomainError(f"{prefix}_bad_amount")
+    code = (match.group(1) or match.group(3) or default_currency).upper()
+    if code not in currencies():
+        raise DomainError(f"{prefix}_bad_currency", currency=code)
+    try:
+        amount = Decimal(re.sub(r"[,\s]", "", match.group(2)))
+    except InvalidOperation:
+        raise DomainError(f"{prefix}_bad_amount") from None
+    if amount >= MAX_AMOUNT:
+        raise DomainError(f"{prefix}_bad_amount")
+    digits = precision(code)
+    if -amount.as_tuple().exponent > digits:  # type: ignore[operator]
+        raise DomainError(f"{prefix}_too_precise", currency=code, digits=digits)
+    return amount, code

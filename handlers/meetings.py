@@ -307,14 +307,9 @@ def _series_choice(field: str, convert: Callable[[int], Any]) -> Callable[..., A
 
 async def answer_pressed(query: CallbackQuery, callback_data: views.AnswerCb, cards: CardEditor,
                          ctx: Ctx) -> None:
-    try:
-        answered = await meetings.answer(ctx.session, slot_id=callback_data.slot_id,
-                                         person_id=ctx.person_id, choice=callback_data.choice,
-                                         now=ctx.now)
-    except DomainError as error:
-        with use_locale(people.locale_of(ctx.person)):  # an alert speaks the presser's language
-            await refuse(query, error)
-        return
+    answered = await meetings.answer(ctx.session, slot_id=callback_data.slot_id,
+                                     person_id=ctx.person_id, choice=callback_data.choice,
+                                     now=ctx.now)
     meeting_id = answered.meeting.id
     cards.touch(ctx.session, f"meeting:{meeting_id}", card_renderer(meeting_id))
     with use_locale(people.locale_of(ctx.person)):

@@ -151,9 +151,13 @@ class UpdateMiddleware(BaseMiddleware):
             await session.commit()
             return result
         except DomainError as error:  # a refusal: nothing of the action stays, the claim does
+            # An alert is personal: the presser's language (read before the rollback expires it).
+            presser = people.locale_of(ctx.person) if update.callback_query is not None else None
             await session.rollback()
             await updates.claim(session, bot.id, update.update_id, now)
             await session.commit()
+            if presser is not None:
+                set_locale(presser)
             await refuse_update(update, error)
             return None
         except Exception as error:  # the bot keeps serving whatever one handler did

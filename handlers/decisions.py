@@ -22,10 +22,11 @@ from bot.runtime.context import Ctx
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.replies import refuse
 from bot.runtime.scheduler import Scheduler
-from bot.services import alliances, decisions, membership, tally
+from bot.services import alliances, decisions, tally
 from bot.services.decisions import Draft
 from bot.services.errors import DomainError
 from bot.services.inputs import number, row_id
+from bot.services.membership.lookups import get_alliance
 from bot.views import decisions as views
 from bot.views.decisions import DecisionsPageCb, WizardCb
 
@@ -91,7 +92,7 @@ async def _show(target: Message, state: FSMContext, ctx: Ctx, step: State, draft
     """Move to ``step`` and ask its question."""
     await state.set_state(step)
     await state.update_data(draft=draft.as_json())
-    alliance = await membership.get_alliance(ctx.session, draft.alliance_id)
+    alliance = await get_alliance(ctx.session, draft.alliance_id)
     if step == Proposing.title:
         text, keyboard = views.ask_title(alliance)
     elif step == Proposing.text:
@@ -150,7 +151,7 @@ async def wizard_text(message: Message, state: FSMContext, ctx: Ctx) -> None:
             draft.max_choices = min(draft.max_choices, len(draft.options))
             following = Proposing.max if draft.kind == tally.MULTIPLE else Proposing.deadline
         elif step == Proposing.deadline.state:
-            alliance = await membership.get_alliance(ctx.session, draft.alliance_id)
+            alliance = await get_alliance(ctx.session, draft.alliance_id)
             draft.hours = decisions.parse_deadline(message.text, ctx.now, alliance.timezone)
             following = Proposing.review
         elif step == Proposing.review.state and (percent := _percent(message.text)) is not None:

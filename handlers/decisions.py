@@ -24,10 +24,11 @@ from bot.runtime.context import Ctx
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.scheduler import Scheduler
 from bot.runtime.wizard import TYPED, Data, Deps, Event, Prompt, Step, Wizard, deliver
-from bot.services import alliances, decisions, membership, tally
+from bot.services import alliances, decisions, tally
 from bot.services.decisions import Draft
 from bot.services.errors import DomainError
 from bot.services.inputs import number, row_id
+from bot.services.membership.lookups import get_alliance
 from bot.views import decisions as views
 from bot.views.decisions import DecisionsPageCb, WizardCb
 
@@ -108,24 +109,24 @@ def _set_options(draft: Draft, text: str) -> None:
 
 async def _read_deadline(text: str, data: Data, ctx: Ctx) -> Data:
     draft = _draft(data)
-    alliance = await membership.get_alliance(ctx.session, draft.alliance_id)
+    alliance = await get_alliance(ctx.session, draft.alliance_id)
     draft.hours = decisions.parse_deadline(text, ctx.now, alliance.timezone)
     return {"draft": draft.as_json()}
 
 
 async def _ask_title(data: Data, ctx: Ctx) -> Prompt:
-    return views.ask_title(await membership.get_alliance(ctx.session, _draft(data).alliance_id))
+    return views.ask_title(await get_alliance(ctx.session, _draft(data).alliance_id))
 
 
 async def _ask_deadline(data: Data, ctx: Ctx) -> Prompt:
     draft = _draft(data)
-    alliance = await membership.get_alliance(ctx.session, draft.alliance_id)
+    alliance = await get_alliance(ctx.session, draft.alliance_id)
     return views.ask_deadline(alliance, draft.hours)
 
 
 async def _review(data: Data, ctx: Ctx) -> Prompt:
     draft = _draft(data)
-    alliance = await membership.get_alliance(ctx.session, draft.alliance_id)
+    alliance = await get_alliance(ctx.session, draft.alliance_id)
     closes = format_datetime(ctx.now + timedelta(hours=draft.hours), alliance.timezone)
     return views.review(draft, alliance, closes)
 

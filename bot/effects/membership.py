@@ -1,7 +1,7 @@
 """Membership on Telegram beyond the reply: a decision carried out, and membership votes.
 
-A coordinator's press (``handlers.membership``) and a membership vote closed by the scheduler
-or a ballot must have the same effects: the coordinators' cards show the outcome,
+A coordinator's press (``handlers.membership.joining``) and a membership vote closed by the
+scheduler or a ballot must have the same effects: the coordinators' cards show the outcome,
 the join request is approved or declined (or a one-person invite link is sent), the group gets a
 welcome card and the applicant a private message. Each step stands on its own: one failing (a
 user who blocked the bot, a request already gone) does not stop the others.
@@ -28,11 +28,13 @@ from bot.effects import decisions as decision_effects
 from bot.i18n import format_number, use_locale
 from bot.i18n import gettext as _
 from bot.runtime.aftercommit import after_commit, spawn_after_commit
-from bot.services import decisions, membership, tally
+from bot.services import decisions, tally
 from bot.services.errors import DomainError
-from bot.services.membership import Decision
+from bot.services.membership.joining import Decision, decide_application
+from bot.services.membership.lookups import member_readers
 from bot.services.outgoing import Outgoing, enqueue
-from bot.views import membership as views
+from bot.views.membership.joining import decided_card, private_welcome, rejection, welcome_card
+from bot.views.membership.roster import status_notice
 from storage.models import Alliance, Application, Member, Proposal
 
 if TYPE_CHECKING:
@@ -49,12 +51,12 @@ async def carry_out(bot: Bot, decision: Decision, now: datetime) -> None:
     blocked the bot, a request already gone) does not stop the others."""
     for chat_id, message_id, locale in decision.cards:
         with use_locale(locale):
-            await quietly(bot.edit_message_text(text=views.decided_card(decision), chat_id=chat_id,
+            await quietly(bot.edit_message_text(text=decided_card(decision), chat_id=chat_id,
                                                  message_id=message_id))
     if not decision.approved:
         # The reason goes first: declining the request may close the way to write to them.
         with use_locale(decision.person_locale):
-            await quietly(bot.send_message(decision.person_id, views.rejection(decision)))
+            await quietly(bot.send_message(decision.person_id, rejection(decision)))
         if decision.join_chat_id is not None:
             await quietly(bot.decline_chat_join_request(decision.join_chat_id, decision.person_id))
         return
@@ -74,7 +76,7 @@ async def carry_out(bot: Bot, decision: Decision, now: datetime) -> None:
             link = created.invite_link if created is not None else None
     with use_locale(decision.person_locale):
         await quietly(bot.send_message(decision.person_id,
-                                        views.private_welcome(decision, link, in_group)))
+                                        private_welcome(decision, link, in_group)))
 
 
 async def queue_welcome(session: AsyncSession, decision: Decision, now: datetime, *,
@@ -85,7 +87,7 @@ async def queue_welcome(session: AsyncSession, decision: Decision, now: datetime
     if not decision.approved or decision.home_chat_id is None:
         return
     with use_locale(decision.alliance_locale):
-        text = views.welcome_card(decision.answers)
+        text = welcome_card(decision.answers)
     await enqueue(session, Outgoing(chat_id=decision.home_chat_id, thread_id=decision.home_thread_id,
                                     text=text),
                   now=now, alliance_id=decision.alliance_id,
@@ -97,9 +99,9 @@ async def queue_welcome(session: AsyncSession, decision: Decision, now: datetime
 async def tell_people(session: AsyncSession, alliance: Alliance, member: Member,
                       now: datetime) -> None:
     """The member's people hear of a change in standing privately, through the outbox."""
-    for reader in await membership.member_readers(session, member.id):
+    for reader in await member_readers(session, member.id):
         with use_locale(reader.locale):
-            text = views.status_notice(member, alliance.name)
+            text = status_notice(member, alliance.name)
         await enqueue(session, Outgoing(chat_id=reader.person_id, text=text), now=now,
                       alliance_id=alliance.id, purpose="membership.status")
 
@@ -157,7 +159,7 @@ async def decided(event: decision_effects.OutcomeEvent) -> None:
             abstain=format_number(result.counts[tally.ABSTAIN]),
             outcome=_("approved") if result.passed else _("not approved"))
     try:
-        decision = await membership.decide_application(
+        decision = await decide_application(
             event.session, int(event.proposal.subject_ref or 0), approve=result.passed,
             actor_id=None, reason=reason, now=event.now)
     except DomainError as error:  # a coordinator decided it meanwhile: their decision stands

@@ -13,13 +13,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.services import alliances, decisions, ledger, meetings, membership, slots
+from bot.services import alliances, decisions, ledger, meetings, slots
 from bot.services import equipment as gear
 from bot.services import purchases as buys
 from bot.services import referrals as refs
 from bot.services import requests as asks
 from bot.services.errors import DomainError
 from bot.services.inputs import capped, number, row_id
+from bot.services.membership import fields
 from tests.texts import SHARP, TEXT
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -27,12 +28,12 @@ WEST = ZoneInfo("America/New_York")  # where 9999-12-31 23:00 is already the yea
 
 PARSERS: dict[str, Callable[[str], object]] = {
     "time zone": alliances.valid_timezone,
-    "business name": membership.valid_name,
-    "category": membership.valid_category,
-    "region": membership.valid_region,
-    "services": membership.valid_services,
-    "reason": membership.valid_reason,
-    "member contact": lambda text: membership.valid_contact(text, "TW"),
+    "business name": fields.valid_name,
+    "category": fields.valid_category,
+    "region": fields.valid_region,
+    "services": fields.valid_services,
+    "reason": fields.valid_reason,
+    "member contact": lambda text: fields.valid_contact(text, "TW"),
     "candidate time": lambda text: slots.parse_slot(text, now=NOW, zone=WEST),
     "time of day": slots.parse_clock,
     "meeting title": meetings.clean_title,

@@ -14,12 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.emulator.telegram_text import parse_html
 from bot.i18n import LOCALES, use_locale
-from bot.services import alliances, members, membership, people, settings
+from bot.services import alliances, members, people, settings
 from bot.services.alliances import ChatFacts
 from bot.services.errors import DomainError
+from bot.services.membership import directory, fields, joining, roles, roster
 from bot.services.people import Speaker
-from bot.views import membership as views
 from bot.views.errors import error_text
+from bot.views.membership.fields import FIELD_LABELS
+from bot.views.membership.joining import summary
 from storage.models import Alliance, Application, AuditEntry, Member, Role
 from tests.conftest import NOW
 
@@ -45,7 +47,7 @@ async def home(session: AsyncSession, coordinator: int = 1) -> Alliance:
 
 async def submitted(session: AsyncSession, alliance: Alliance, pid: int) -> Application:
     await person(session, pid)
-    done = await membership.submit_application(
+    done = await joining.submit_application(
         session, alliance_id=alliance.id, person_id=pid, answers=dict(GOOD), via="link",
         join_chat_id=None, join_user_chat_id=None, now=NOW)
     await session.commit()  # the caller owns the transaction, as the update middleware does
@@ -65,7 +67,7 @@ async def submitted(session: AsyncSession, alliance: Alliance, pid: int) -> Appl
     ("http://garage.example.tw", None, ("website", "http://garage.example.tw")),
 ])
 def test_contacts_are_normalised(text: str, country: str | None, expected: tuple[str, str]) -> None:
-    assert membership.valid_contact(text, country) == expected
+    assert fields.valid_contact(text, country) == expected
 
 
 @pytest.mark.parametrize(("text", "country", "code"), [
@@ -80,7 +82,7 @@ def test_contacts_are_normalised(text: str, country: str | None, expected: tuple
 ])
 def test_bad_contacts_are_explained(text: str, country: str | None, code: str) -> None:
     with pytest.raises(DomainError) as caught:
-        membership.valid_contact(text, country)
+        fields.valid_contact(text, country)
     assert caught.value.code == code
 
 
@@ -105,12 +107,12 @@ ANY_TEXT = st.one_of(
                      "</i>unbalanced<i>", "&amp; &lt;", "a\u200bb\u202ec"]),
 )
 STEPS = {
-    "name": lambda text: membership.valid_name(text),
-    "category": lambda text: membership.valid_category(text),
-    "region": lambda text: membership.valid_region(text),
-    "services": lambda text: membership.valid_services(text),
-    "contact": lambda text: membership.valid_contact(text, "TW")[1],
-    "reason": lambda text: membership.valid_reason(text),
+    "name": lambda text: fields.valid_name(text),
+    "category": lambda text: fields.valid_category(text),
+    "region": lambda text: fields.valid_region(text),
+    "services": lambda text: fields.valid_services(text),
+    "contact": lambda text: fields.valid_contact(text, "TW")[1],
+    "reason": lambda text: fields.valid_reason(text),
 }
 
 
@@ -127,8 +129,8 @@ def test_any_answer_is_taken_or_explained_and_shown_escaped(text: str, step: str
             assert plain and "That did not work" not in plain
             return
         assert value and value == value.strip() and len(value) <= 1000
-        answers = {**GOOD, step if step in views.FIELD_LABELS else "services": value}
-        card, _ = views.summary("Alliance <x>", answers)
+        answers = {**GOOD, step if step in FIELD_LABELS else "services": value}
+        card, _ = summary("Alliance <x>", answers)
         plain, _ = parse_html(card)
         assert len(card) <= 4096
         assert value in plain or value[:50] in plain
@@ -144,13 +146,13 @@ async def test_submit_then_approve_makes_member_and_role(session: AsyncSession) 
     with pytest.raises(DomainError) as caught:
         await submitted(session, alliance, 7)
     assert caught.value.code == "application_open"
-    decision = await membership.decide_application(session, application.id, approve=True,
+    decision = await joining.decide_application(session, application.id, approve=True,
                                                    actor_id=1, reason=None, now=NOW)
     assert decision.approved and decision.decided_by_name == "P1" and decision.home_chat_id == -1001
     member = await members.require_active_member(session, alliance.id, 7)
     assert member.name == "Mei <Garage>" and member.owner_person_id == 7 and member.joined_at == NOW
     with pytest.raises(DomainError) as caught:
-        await membership.may_apply(session, alliance.id, 7)
+        await joining.may_apply(session, alliance.id, 7)
     assert caught.value.code == "already_member"
 
 
@@ -161,12 +163,12 @@ async def test_only_coordinators_decide_and_reject_needs_a_reason(session: Async
     for actor, approve, reason, code in [(8, True, None, "coordinators_only"),
                                          (1, False, "  ", "answer_empty")]:
         with pytest.raises(DomainError) as caught:
-            await membership.decide_application(session, application.id, approve=approve,
+            await joining.decide_application(session, application.id, approve=approve,
                                                 actor_id=actor, reason=reason, now=NOW)
         assert caught.value.code == code
     await session.refresh(application)
     assert application.status == "submitted"
-    decision = await membership.decide_application(session, application.id, approve=False,
+    decision = await joining.decide_application(session, application.id, approve=False,
                                                    actor_id=None, reason="vote said no", now=NOW)
     assert not decision.approved and decision.decided_by_name is None
     assert await session.scalar(select(func.count()).select_from(Member)) == 0
@@ -184,7 +186,7 @@ async def test_two_deciders_at_once_make_one_decision(
     async def press(actor: int) -> str:
         async with sessions() as session:
             try:
-                await membership.decide_application(session, application.id, approve=True,
+                await joining.decide_application(session, application.id, approve=True,
                                                     actor_id=actor, reason=None, now=NOW)
                 await session.commit()
                 return "decided"
@@ -201,12 +203,12 @@ async def test_two_deciders_at_once_make_one_decision(
 
 async def test_vote_mode_asks_the_caller_for_a_vote(session: AsyncSession) -> None:
     alliance = await home(session)
-    done = await membership.submit_application(
+    done = await joining.submit_application(
         session, alliance_id=alliance.id, person_id=await person(session, 7), answers=dict(GOOD),
         via="link", join_chat_id=None, join_user_chat_id=None, now=NOW)
     assert not done.vote_wanted and done.application.approval_mode == "coordinators"
-    await membership.set_approval_mode(session, alliance.id, 1, "vote", NOW)
-    done = await membership.submit_application(
+    await joining.set_approval_mode(session, alliance.id, 1, "vote", NOW)
+    done = await joining.submit_application(
         session, alliance_id=alliance.id, person_id=await person(session, 8), answers=dict(GOOD),
         via="link", join_chat_id=None, join_user_chat_id=None, now=NOW)
     assert done.vote_wanted and done.application.approval_mode == "vote"
@@ -215,38 +217,38 @@ async def test_vote_mode_asks_the_caller_for_a_vote(session: AsyncSession) -> No
 async def test_suspended_member_is_refused_and_last_coordinator_stays(session: AsyncSession) -> None:
     alliance = await home(session)
     application = await submitted(session, alliance, 7)
-    decision = await membership.decide_application(session, application.id, approve=True,
+    decision = await joining.decide_application(session, application.id, approve=True,
                                                    actor_id=1, reason=None, now=NOW)
     assert decision.member_id is not None
     with pytest.raises(DomainError) as caught:
-        await membership.suspend(session, alliance.id, 1, decision.member_id, "", NOW)
+        await roster.suspend(session, alliance.id, 1, decision.member_id, "", NOW)
     assert caught.value.code == "reason_needed"
-    await membership.suspend(session, alliance.id, 1, decision.member_id, "fees", NOW)
+    await roster.suspend(session, alliance.id, 1, decision.member_id, "fees", NOW)
     with pytest.raises(DomainError) as caught:
         await members.require_active_member(session, alliance.id, 7)
     assert caught.value.code == "member_suspended"
-    listed = await membership.directory(session, alliance.id, "")
+    listed = await directory.directory(session, alliance.id, "")
     assert [(m.name, m.status) for m in listed] == [("Mei <Garage>", "suspended")]
     with pytest.raises(DomainError) as caught:
-        await membership.demote(session, alliance.id, 1, 1, NOW)
+        await roles.demote(session, alliance.id, 1, 1, NOW)
     assert caught.value.code == "last_coordinator"
-    await membership.promote(session, alliance.id, 1, 7, NOW)
-    await membership.demote(session, alliance.id, 7, 1, NOW + timedelta(minutes=1))
+    await roles.promote(session, alliance.id, 1, 7, NOW)
+    await roles.demote(session, alliance.id, 7, 1, NOW + timedelta(minutes=1))
     assert (await alliances.role_of(session, alliance.id, 1)).role == "member"
 
 
 async def test_join_codes_rotate(session: AsyncSession) -> None:
     alliance = await home(session)
-    first = await membership.join_code(session, alliance.id, NOW)
-    assert await membership.join_code(session, alliance.id, NOW) == first
-    assert (await membership.alliance_by_code(session, first)).id == alliance.id
-    second = await membership.rotate_join_code(session, alliance.id, 1, NOW)
+    first = await joining.join_code(session, alliance.id, NOW)
+    assert await joining.join_code(session, alliance.id, NOW) == first
+    assert (await joining.alliance_by_code(session, first)).id == alliance.id
+    second = await joining.rotate_join_code(session, alliance.id, 1, NOW)
     assert second != first
     with pytest.raises(DomainError):
-        await membership.alliance_by_code(session, first)
+        await joining.alliance_by_code(session, first)
     await person(session, 9)
     with pytest.raises(DomainError) as caught:
-        await membership.rotate_join_code(session, alliance.id, 9, NOW)
+        await joining.rotate_join_code(session, alliance.id, 9, NOW)
     assert caught.value.code == "coordinators_only"
 
 
@@ -259,7 +261,19 @@ CARD_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_charac
        locale=st.sampled_from(LOCALES))
 def test_every_card_is_valid_html_within_limits(name: str, services: str, reason: str, charter: str,
                                                 locale: str) -> None:
-    from bot.services.membership import Decision
+    from bot.services.membership.joining import Decision
+    from bot.views.membership.directory import directory, member_card, profile
+    from bot.views.membership.joining import (
+        application_card,
+        ask_charter,
+        ask_reason,
+        ask_sponsor,
+        decided_card,
+        intro,
+        private_welcome,
+        rejection,
+        welcome_card,
+    )
     from storage.models import Person
 
     answers = {**GOOD, "name": name, "services": services, "contact": "+886912345678",
@@ -281,16 +295,16 @@ def test_every_card_is_valid_html_within_limits(name: str, services: str, reason
                               join_chat_id=None, join_user_chat_id=None, home_chat_id=-1,
                               home_thread_id=None)
                      for approved in (True, False) for who in (name, None)]
-        cards = [views.application_card(application, alliance, applicant)[0],
-                 views.summary(name, answers)[0], views.welcome_card(answers),
-                 views.ask_sponsor(None, tried=name)[0], views.ask_charter(charter)[0],
-                 views.member_card(member, alliance, True, name),
-                 views.directory(alliance, [member] * 40, 1, name, private=True)[0],
-                 views.profile(member, alliance)[0], views.ask_reason(name),
-                 views.intro(name, join_request=True),
-                 *[views.decided_card(d) for d in decisions],
-                 *[views.private_welcome(d, "https://t.me/+abc", False) for d in decisions],
-                 *[views.rejection(d) for d in decisions]]
+        cards = [application_card(application, alliance, applicant)[0],
+                 summary(name, answers)[0], welcome_card(answers),
+                 ask_sponsor(None, tried=name)[0], ask_charter(charter)[0],
+                 member_card(member, alliance, True, name),
+                 directory(alliance, [member] * 40, 1, name, private=True)[0],
+                 profile(member, alliance)[0], ask_reason(name),
+                 intro(name, join_request=True),
+                 *[decided_card(d) for d in decisions],
+                 *[private_welcome(d, "https://t.me/+abc", False) for d in decisions],
+                 *[rejection(d) for d in decisions]]
         for card in cards:
             plain, _ = parse_html(card)
             assert plain and len(card) <= 4096
@@ -300,28 +314,28 @@ def test_every_card_is_valid_html_within_limits(name: str, services: str, reason
 async def test_team_colleagues_join_once_and_the_owner_removes_them(session: AsyncSession) -> None:
     alliance = await home(session)
     application = await submitted(session, alliance, 7)
-    decision = await membership.decide_application(session, application.id, approve=True,
+    decision = await joining.decide_application(session, application.id, approve=True,
                                                    actor_id=1, reason=None, now=NOW)
     await person(session, 8)
     with pytest.raises(DomainError) as caught:
-        await membership.team_code(session, alliance.id, 8, NOW)
+        await roles.team_code(session, alliance.id, 8, NOW)
     assert caught.value.code == "members_only"
-    code = await membership.team_code(session, alliance.id, 7, NOW)
-    member = await membership.join_team(session, code, 8, NOW)
+    code = await roles.team_code(session, alliance.id, 7, NOW)
+    member = await roles.join_team(session, code, 8, NOW)
     assert member.id == decision.member_id
     assert [m.id for m in [await members.require_active_member(session, alliance.id, 8)]] == [member.id]
     assert await members.people_of(session, member.id) == [7, 8]
     await person(session, 9)
     with pytest.raises(DomainError) as caught:
-        await membership.join_team(session, code, 9, NOW)  # used once already
+        await roles.join_team(session, code, 9, NOW)  # used once already
     assert caught.value.code == "bad_link"
     with pytest.raises(DomainError) as caught:
-        await membership.team_code(session, alliance.id, 8, NOW)  # a colleague, not the owner
+        await roles.team_code(session, alliance.id, 8, NOW)  # a colleague, not the owner
     assert caught.value.code == "owner_only"
     with pytest.raises(DomainError) as caught:
-        await membership.remove_colleague(session, alliance.id, 7, 7, NOW)
+        await roles.remove_colleague(session, alliance.id, 7, 7, NOW)
     assert caught.value.code == "owner_stays"
-    await membership.remove_colleague(session, alliance.id, 7, 8, NOW)
+    await roles.remove_colleague(session, alliance.id, 7, 8, NOW)
     assert await members.people_of(session, member.id) == [7]
     assert await alliances.role_of(session, alliance.id, 8) is None
 
@@ -329,13 +343,13 @@ async def test_team_colleagues_join_once_and_the_owner_removes_them(session: Asy
 async def test_country_setting_overrides_the_zone(session: AsyncSession) -> None:
     alliance = await home(session)
     assert settings.read(alliance).country == "TW"
-    alliance = await membership.set_country(session, alliance.id, 1, "sg", NOW)
+    alliance = await joining.set_country(session, alliance.id, 1, "sg", NOW)
     assert settings.read(alliance).country == "SG"
-    assert membership.valid_contact("6123 4567", settings.read(alliance).country) == ("phone", "+6561234567")
+    assert fields.valid_contact("6123 4567", settings.read(alliance).country) == ("phone", "+6561234567")
     with pytest.raises(DomainError) as caught:
-        await membership.set_country(session, alliance.id, 1, "XX", NOW)
+        await joining.set_country(session, alliance.id, 1, "XX", NOW)
     assert caught.value.code == "unknown_country"
     with use_locale("zh_Hant"):
         assert error_text(caught.value).startswith("「XX」不是我認得的國家代碼")
-    alliance = await membership.set_country(session, alliance.id, 1, None, NOW)
+    alliance = await joining.set_country(session, alliance.id, 1, None, NOW)
     assert settings.read(alliance).country == "TW"

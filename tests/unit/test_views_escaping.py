@@ -11,10 +11,10 @@ from bot.emulator.telegram_text import parse_html
 from bot.i18n import LOCALES, use_locale
 from bot.services.errors import DomainError
 from bot.views import meetings as meeting_views
-from bot.views import membership as membership_views
 from bot.views import setup as views
 from bot.views.errors import error_text
 from bot.views.html import MESSAGE_LIMIT, clip, esc, fit
+from bot.views.membership import directory
 from storage.models import Alliance, Member
 from tests.texts import SHARP
 
@@ -81,18 +81,18 @@ def test_the_directory_fits_whatever_the_search_and_the_names(query: str, name: 
     with use_locale(locale):
         subject = alliance(name[:255], "", locale)
         found = [_member(number, name, query) for number in range(1, 16)]
-        text, _keyboard = membership_views.directory(subject, found, 0, query, private=private)
+        text, _keyboard = directory.directory(subject, found, 0, query, private=private)
         plain, _ = parse_html(text)
         assert len(plain) <= MESSAGE_LIMIT
-        card = membership_views.member_card(found[0], subject, True, name)
+        card = directory.member_card(found[0], subject, True, name)
         assert len(parse_html(card)[0]) <= MESSAGE_LIMIT
-        profile, _ = membership_views.profile(found[1], subject)
+        profile, _ = directory.profile(found[1], subject)
         assert len(parse_html(profile)[0]) <= MESSAGE_LIMIT
 
 
 def test_a_long_search_is_quoted_short() -> None:
     subject = alliance("Taipei", "", "en")
-    text, _ = membership_views.directory(subject, [], 0, "<b>&" * 1024, private=True)
+    text, _ = directory.directory(subject, [], 0, "<b>&" * 1024, private=True)
     plain, _ = parse_html(text)
     assert "<b>&" * 14 in plain and len(plain) < 300
 

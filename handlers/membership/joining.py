@@ -1,8 +1,11 @@
-"""Onboarding and membership (PRODUCT.md §2): ways in, the questionnaire, decisions, the
-directory and the lifecycle commands.
+"""Joining (PRODUCT.md §2): the ways in (/join, the ``join-`` link, a join request to the home
+group), the questionnaire, the coordinators' decision, newcomers who skipped onboarding, and
+the settings that shape joining (/approval, /categories, /joinlink).
 
 :func:`bot.effects.membership.carry_out` is the Telegram side of a decision, shared with the
-membership votes that close in a scheduled job.
+membership votes that close in a scheduled job. ``Edit`` holds this feature's other forms (the
+reason for a rejection here, a profile field in ``handlers.membership.directory``), so that
+/cancel finds them all.
 """
 
 from __future__ import annotations
@@ -10,51 +13,29 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from aiogram import Bot, F, Router
+from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import (
-    IS_MEMBER,
-    IS_NOT_MEMBER,
-    ChatMemberUpdatedFilter,
-    Command,
-    CommandObject,
-    CommandStart,
-    StateFilter,
-)
+from aiogram.filters import CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.types import CallbackQuery, ChatJoinRequest, ChatMemberUpdated, InlineKeyboardMarkup, Message
 
-from bot.effects.membership import carry_out, open_vote, queue_welcome, tell_people
-from bot.effects.membership import quietly as _quietly
+from bot.effects.membership import carry_out, open_vote, queue_welcome, quietly
 from bot.i18n import set_locale, use_locale
 from bot.runtime.context import Ctx
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.replies import refuse
-from bot.services import alliances, membership, people, settings
+from bot.services import alliances, people, settings
 from bot.services.errors import DomainError
+from bot.services.membership import fields, joining, lookups
 from bot.services.outgoing import Outgoing, enqueue
-from bot.views import membership as views
 from bot.views.errors import error_text
-from bot.views.membership import (
-    ApplyCb,
-    CardCb,
-    CategoryCb,
-    DecideCb,
-    LeaveCb,
-    ModeCb,
-    PageCb,
-    ProfileCb,
-    SponsorCb,
-    TeamCb,
-)
+from bot.views.membership import joining as views
+from bot.views.membership.joining import ApplyCb, CategoryCb, DecideCb, ModeCb, SponsorCb
+from handlers.membership.common import alliance_of, deep_link
 
 log = logging.getLogger(__name__)
-
-GROUPS = F.chat.type.in_({"group", "supergroup"})
-PRIVATE = F.chat.type == "private"
-NOT_COMMAND = F.text & ~F.text.startswith("/")
 
 
 class Apply(StatesGroup):
@@ -77,17 +58,11 @@ class Edit(StatesGroup):
 ORDER = ["name", "category", "region", "services", "contact", "sponsor", "charter", "confirm"]
 
 
-
-async def _link(bot: Bot, payload: str) -> str:
-    me = await bot.me()
-    return f"https://t.me/{me.username}?start={payload}"
-
-
 # -- the questionnaire ------------------------------------------------------------------------
 
 
 async def _prompt(ctx: Ctx, step: str, data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
-    alliance = await membership.get_alliance(ctx.session, data["alliance_id"])
+    alliance = await lookups.get_alliance(ctx.session, data["alliance_id"])
     answers = data.get("answers", {})
     match step:
         case "name":
@@ -134,7 +109,7 @@ async def begin(ctx: Ctx, state: FSMContext, alliance_id: int, *, via: str, send
         await send(views.resumed(), reply_markup=intro_markup)
         await _goto(state, ctx, current, send)
         return
-    alliance = await membership.may_apply(ctx.session, alliance_id, ctx.person_id)
+    alliance = await joining.may_apply(ctx.session, alliance_id, ctx.person_id)
     await state.set_state(None)
     await state.set_data({"alliance_id": alliance_id, "via": via, "join_chat_id": join_chat_id,
                           "join_user_chat_id": join_user_chat_id, "answers": {}})
@@ -149,9 +124,9 @@ async def join_command(message: Message, state: FSMContext, bot: Bot, ctx: Ctx) 
         if message.chat.type != "private":
             if ctx.alliance_id is None or ctx.place is None or ctx.place.chat.role != "home":
                 raise DomainError("not_home_chat")
-            await membership.may_apply(ctx.session, ctx.alliance_id, person_id)
-            code = await membership.join_code(ctx.session, ctx.alliance_id, ctx.now)
-            text, keyboard = views.join_in_group(await _link(bot, f"join-{code}"))
+            await joining.may_apply(ctx.session, ctx.alliance_id, person_id)
+            code = await joining.join_code(ctx.session, ctx.alliance_id, ctx.now)
+            text, keyboard = views.join_in_group(await deep_link(bot, f"join-{code}"))
             await message.reply(text, reply_markup=keyboard)
             return
         mine = await alliances.alliances_of(ctx.session, person_id)
@@ -170,7 +145,7 @@ async def join_command(message: Message, state: FSMContext, bot: Bot, ctx: Ctx) 
 async def join_deep_link(message: Message, command: CommandObject, state: FSMContext, ctx: Ctx) -> None:
     code = (command.args or "").partition("-")[2]
     try:
-        alliance = await membership.alliance_by_code(ctx.session, code)
+        alliance = await joining.alliance_by_code(ctx.session, code)
         data = await state.get_data()
         via = data.get("via", "link") if data.get("alliance_id") == alliance.id else "link"
         await begin(ctx, state, alliance.id, via=via, send=message.answer,
@@ -181,7 +156,7 @@ async def join_deep_link(message: Message, command: CommandObject, state: FSMCon
 
 
 async def join_request(event: ChatJoinRequest, bot: Bot, ctx: Ctx, fsm_storage: BaseStorage) -> None:
-    outcome = await membership.join_request(ctx.session, event.chat.id, event.from_user.id)
+    outcome = await joining.join_request(ctx.session, event.chat.id, event.from_user.id)
     if outcome.kind == "ignore" or outcome.alliance is None or ctx.person is None:
         return
     alliance = outcome.alliance
@@ -193,7 +168,7 @@ async def join_request(event: ChatJoinRequest, bot: Bot, ctx: Ctx, fsm_storage: 
     try:
         if outcome.kind == "active":
             # Written first: a handled request ends the bot's window to write to its sender.
-            await _quietly(send(views.already_active(alliance.name, outcome.member_name or "")))
+            await quietly(send(views.already_active(alliance.name, outcome.member_name or "")))
             await bot.approve_chat_join_request(event.chat.id, event.from_user.id)
         elif outcome.kind == "suspended":
             await send(views.request_suspended(alliance.name))
@@ -202,8 +177,8 @@ async def join_request(event: ChatJoinRequest, bot: Bot, ctx: Ctx, fsm_storage: 
         else:
             state = FSMContext(storage=fsm_storage, key=StorageKey(
                 bot_id=bot.id, chat_id=event.user_chat_id, user_id=event.from_user.id))
-            code = await membership.join_code(ctx.session, alliance.id, ctx.now)
-            markup = views.open_chat_keyboard(await _link(bot, f"join-{code}"))
+            code = await joining.join_code(ctx.session, alliance.id, ctx.now)
+            markup = views.open_chat_keyboard(await deep_link(bot, f"join-{code}"))
             await begin(ctx, state, alliance.id, via="request", send=send,
                         join_chat_id=event.chat.id, join_user_chat_id=event.user_chat_id,
                         intro_markup=markup)
@@ -221,25 +196,25 @@ async def answer(message: Message, state: FSMContext, ctx: Ctx) -> None:
     answers = dict(data.get("answers", {}))
     text = message.text or ""
     try:
-        alliance = await membership.get_alliance(ctx.session, data["alliance_id"])
+        alliance = await lookups.get_alliance(ctx.session, data["alliance_id"])
         if step == "name":
-            answers["name"] = membership.valid_name(text)
+            answers["name"] = fields.valid_name(text)
             nxt = "category"
         elif step in ("category", "category_text"):
-            answers["category"] = membership.valid_category(text)
+            answers["category"] = fields.valid_category(text)
             nxt = "region"
         elif step == "region":
-            answers["region"] = membership.valid_region(text)
+            answers["region"] = fields.valid_region(text)
             nxt = "services"
         elif step == "services":
-            answers["services"] = membership.valid_services(text)
+            answers["services"] = fields.valid_services(text)
             nxt = "contact"
         elif step == "contact":
-            answers["contact_kind"], answers["contact"] = membership.valid_contact(
+            answers["contact_kind"], answers["contact"] = fields.valid_contact(
                 text, settings.read(alliance).country)
             nxt = "sponsor"
         elif step == "sponsor":
-            found = await membership.sponsor_candidates(ctx.session, alliance.id, text)
+            found = await joining.sponsor_candidates(ctx.session, alliance.id, text)
             if len(found) != 1:
                 prompt, keyboard = views.ask_sponsor(found, tried=text)
                 await message.answer(prompt, reply_markup=keyboard)
@@ -301,7 +276,7 @@ async def pick_category(query: CallbackQuery, callback_data: CategoryCb, state: 
     if _step_of(await state.get_state()) not in ("category", "category_text") or query.message is None:
         await refuse(query, DomainError("stale"))
         return
-    choices = settings.read(await membership.get_alliance(ctx.session, data["alliance_id"])).categories
+    choices = settings.read(await lookups.get_alliance(ctx.session, data["alliance_id"])).categories
     if not 0 <= callback_data.index < len(choices):
         await refuse(query, DomainError("stale"))
         return
@@ -318,8 +293,8 @@ async def pick_sponsor(query: CallbackQuery, callback_data: SponsorCb, state: FS
     if _step_of(await state.get_state()) != "sponsor" or query.message is None:
         await refuse(query, DomainError("stale"))
         return
-    sponsor = await membership.active_member(ctx.session, data["alliance_id"],
-                                             callback_data.member_id)
+    sponsor = await joining.active_member(ctx.session, data["alliance_id"],
+                                          callback_data.member_id)
     answers = dict(data.get("answers", {}))
     answers["sponsor_id"], answers["sponsor_name"] = sponsor.id, sponsor.name
     await state.update_data(answers=answers)
@@ -330,7 +305,7 @@ async def pick_sponsor(query: CallbackQuery, callback_data: SponsorCb, state: FS
 async def submit(query: CallbackQuery, state: FSMContext, ctx: Ctx, data: dict[str, Any]) -> None:
     assert query.message is not None and query.bot is not None
     try:
-        done = await membership.submit_application(
+        done = await joining.submit_application(
             ctx.session, alliance_id=data["alliance_id"], person_id=ctx.person_id,
             answers=data.get("answers", {}), via=data.get("via", "command"),
             join_chat_id=data.get("join_chat_id"), join_user_chat_id=data.get("join_user_chat_id"),
@@ -350,9 +325,9 @@ async def submit(query: CallbackQuery, state: FSMContext, ctx: Ctx, data: dict[s
 async def send_cards(bot: Bot, ctx: Ctx, application_id: int, *,
                      only: int | None = None) -> int:
     """The application's card to each coordinator (or one), each in their own language."""
-    application, alliance = await membership.application_for(ctx.session, application_id)
-    applicant = await membership.person(ctx.session, application.person_id)
-    readers = await membership.coordinators(ctx.session, alliance.id)
+    application, alliance = await joining.application_for(ctx.session, application_id)
+    applicant = await lookups.person(ctx.session, application.person_id)
+    readers = await lookups.coordinators(ctx.session, alliance.id)
     sent: list[tuple[int, int, str]] = []
     for reader in readers:
         if only is not None and reader.person_id != only:
@@ -365,7 +340,7 @@ async def send_cards(bot: Bot, ctx: Ctx, application_id: int, *,
                 log.info("application card not delivered: %s", type(error).__name__)
                 continue
         sent.append((reader.person_id, card.message_id, reader.locale))
-    await membership.remember_cards(ctx.session, application_id, sent)
+    await joining.remember_cards(ctx.session, application_id, sent)
     if not sent and only is None:
         home = await alliances.home_chat(ctx.session, alliance.id)
         if home is not None and home.active:
@@ -400,12 +375,12 @@ async def decide(query: CallbackQuery, callback_data: DecideCb, state: FSMContex
                  ctx: Ctx, outbox: OutboxWorker) -> None:
     person_id = ctx.person_id
     if callback_data.approve:
-        decision = await membership.decide_application(
+        decision = await joining.decide_application(
             ctx.session, callback_data.application_id, approve=True, actor_id=person_id,
             reason=None, now=ctx.now)
     else:
-        application = await membership.check_decider(ctx.session, callback_data.application_id,
-                                                     person_id)
+        application = await joining.check_decider(ctx.session, callback_data.application_id,
+                                                  person_id)
     if callback_data.approve:
         await queue_welcome(ctx.session, decision, ctx.now, outbox=outbox)
         await query.answer(views.approved_toast())
@@ -441,7 +416,7 @@ async def _resume(state: FSMContext) -> bool:
 async def reject_reason(message: Message, state: FSMContext, bot: Bot, ctx: Ctx) -> None:
     data = await state.get_data()
     try:
-        decision = await membership.decide_application(
+        decision = await joining.decide_application(
             ctx.session, int(data.get("reject_application_id", 0)), approve=False,
             actor_id=ctx.person_id, reason=message.text, now=ctx.now)
     except DomainError as error:
@@ -461,7 +436,7 @@ async def reject_reason(message: Message, state: FSMContext, bot: Bot, ctx: Ctx)
 
 async def applications(message: Message, bot: Bot, ctx: Ctx) -> None:
     person_id = ctx.person_id
-    pending = await membership.pending_applications(ctx.session, person_id)
+    pending = await joining.pending_applications(ctx.session, person_id)
     if not await alliances.coordinated_alliances(ctx.session, person_id):
         raise DomainError("coordinators_only")
     if not pending:
@@ -478,11 +453,11 @@ async def newcomer(event: ChatMemberUpdated, bot: Bot, ctx: Ctx) -> None:
     user = event.new_chat_member.user
     if user.is_bot:
         return
-    alliance = await membership.newcomer_needs_nudge(ctx.session, event.chat.id, user.id)
+    alliance = await joining.newcomer_needs_nudge(ctx.session, event.chat.id, user.id)
     if alliance is None:
         return
-    code = await membership.join_code(ctx.session, alliance.id, ctx.now)
-    url = await _link(bot, f"join-{code}")
+    code = await joining.join_code(ctx.session, alliance.id, ctx.now)
+    url = await deep_link(bot, f"join-{code}")
     home = await alliances.home_chat(ctx.session, alliance.id)
     with use_locale(alliance.locale):
         text = views.nudge(user.first_name, url)
@@ -495,25 +470,19 @@ async def newcomer(event: ChatMemberUpdated, bot: Bot, ctx: Ctx) -> None:
 # -- settings ---------------------------------------------------------------------------------
 
 
-async def _alliance(message: Message, ctx: Ctx, *, coordinating: bool) -> Any:
-    return await alliances.alliance_in_context(
-        ctx.session, ctx.place, ctx.person_id, private=message.chat.type == "private",
-        coordinating=coordinating)
-
-
 async def approval(message: Message, command: CommandObject, ctx: Ctx) -> None:
-    alliance = await _alliance(message, ctx, coordinating=True)
+    alliance = await alliance_of(message, ctx, coordinating=True)
     await alliances.require_coordinator(ctx.session, alliance.id, ctx.person_id)
     if command.args:
-        alliance = await membership.set_approval_mode(ctx.session, alliance.id, ctx.person_id,
-                                                      command.args.strip().lower(), ctx.now)
+        alliance = await joining.set_approval_mode(ctx.session, alliance.id, ctx.person_id,
+                                                   command.args.strip().lower(), ctx.now)
     text, keyboard = views.approval_card(alliance.id, settings.read(alliance).approval_mode)
     await message.reply(text, reply_markup=keyboard)
 
 
 async def approval_chosen(query: CallbackQuery, callback_data: ModeCb, ctx: Ctx) -> None:
-    alliance = await membership.set_approval_mode(ctx.session, callback_data.alliance_id,
-                                                  ctx.person_id, callback_data.mode, ctx.now)
+    alliance = await joining.set_approval_mode(ctx.session, callback_data.alliance_id,
+                                               ctx.person_id, callback_data.mode, ctx.now)
     await query.answer()
     if query.message is not None:
         text, keyboard = views.approval_card(alliance.id, settings.read(alliance).approval_mode)
@@ -521,268 +490,20 @@ async def approval_chosen(query: CallbackQuery, callback_data: ModeCb, ctx: Ctx)
 
 
 async def categories(message: Message, command: CommandObject, ctx: Ctx) -> None:
-    alliance = await _alliance(message, ctx, coordinating=bool(command.args))
+    alliance = await alliance_of(message, ctx, coordinating=bool(command.args))
     if command.args:
-        alliance = await membership.set_categories(ctx.session, alliance.id, ctx.person_id,
-                                                   command.args, ctx.now)
+        alliance = await joining.set_categories(ctx.session, alliance.id, ctx.person_id,
+                                                command.args, ctx.now)
     await message.reply(views.categories_text(settings.read(alliance).categories))
 
 
 async def joinlink(message: Message, command: CommandObject, bot: Bot, ctx: Ctx) -> None:
     rotate = (command.args or "").strip().lower() == "new"
-    alliance = await _alliance(message, ctx, coordinating=rotate)
+    alliance = await alliance_of(message, ctx, coordinating=rotate)
     if rotate:  # rotate_join_code refuses anyone but a coordinator
-        code = await membership.rotate_join_code(ctx.session, alliance.id, ctx.person_id, ctx.now)
+        code = await joining.rotate_join_code(ctx.session, alliance.id, ctx.person_id, ctx.now)
         coordinator = True
     else:
-        code = await membership.sharable_join_code(ctx.session, alliance.id, ctx.person_id, ctx.now)
-        coordinator = await membership.is_coordinator(ctx.session, alliance.id, ctx.person_id)
-    await message.reply(views.join_link(await _link(bot, f"join-{code}"), coordinator))
-
-
-# -- directory and profile --------------------------------------------------------------------
-
-
-async def members(message: Message, command: CommandObject, ctx: Ctx) -> None:
-    query = (command.args or "").strip()
-    private = message.chat.type == "private"
-    alliance = await alliances.alliance_in_context(
-        ctx.session, ctx.place, ctx.speaker_id, private=private,
-        coordinating=False)
-    found = await membership.directory(ctx.session, alliance.id, query)
-    text, keyboard = views.directory(alliance, found, 0, query, private=private)
-    await message.answer(text, reply_markup=keyboard)
-
-
-async def members_page(query: CallbackQuery, callback_data: PageCb, ctx: Ctx) -> None:
-    private = query.message is not None and query.message.chat.type == "private"
-    alliance = await membership.may_browse(
-        ctx.session, callback_data.alliance_id, ctx.speaker_id,
-        None if private else ctx.alliance_id)
-    found = await membership.directory(ctx.session, alliance.id, callback_data.query)
-    await query.answer()
-    if query.message is not None:
-        text, keyboard = views.directory(alliance, found, callback_data.page, callback_data.query,
-                                         private=private)
-        await query.message.edit_text(text, reply_markup=keyboard)
-
-
-async def member_card(query: CallbackQuery, callback_data: CardCb, ctx: Ctx) -> None:
-    card = await membership.member_card(ctx.session, callback_data.member_id,
-                                        ctx.speaker_id, ctx.now)
-    await query.answer()
-    if query.message is not None:
-        await query.message.answer(views.member_card(card.member, card.alliance, card.show_contact,
-                                                     card.sponsor, card.stats))
-
-
-async def profile(message: Message, ctx: Ctx) -> None:
-    alliance = await _alliance(message, ctx, coordinating=False)
-    member = await membership.own_member(ctx.session, alliance.id, ctx.person_id)
-    text, keyboard = views.profile(member, alliance)
-    await message.answer(text, reply_markup=keyboard)
-
-
-async def profile_field(query: CallbackQuery, callback_data: ProfileCb, state: FSMContext,
-                        ctx: Ctx) -> None:
-    await membership.own_member(ctx.session, callback_data.alliance_id, ctx.person_id)
-    if callback_data.field not in membership.PROFILE_FIELDS:
-        raise DomainError("unknown_field")
-    await state.set_state(Edit.profile_field)
-    await state.set_data({"alliance_id": callback_data.alliance_id, "field": callback_data.field})
-    await query.answer()
-    if query.message is not None:
-        await query.message.answer(views.ask_field(callback_data.field))
-
-
-async def profile_value(message: Message, state: FSMContext, ctx: Ctx) -> None:
-    data = await state.get_data()
-    try:
-        member = await membership.update_profile(ctx.session, data["alliance_id"], ctx.person_id,
-                                                 data["field"], message.text or "", ctx.now)
-        alliance = await membership.get_alliance(ctx.session, data["alliance_id"])
-    except DomainError as error:
-        if error.code in ("members_only", "unknown_field"):
-            await state.clear()
-        await message.answer(error_text(error))
-        return
-    await state.clear()
-    text, keyboard = views.profile(member, alliance)
-    await message.answer(views.saved() + "\n\n" + text, reply_markup=keyboard)
-
-
-# -- lifecycle --------------------------------------------------------------------------------
-
-
-async def leave(message: Message, ctx: Ctx) -> None:
-    alliance = await _alliance(message, ctx, coordinating=False)
-    member = await membership.own_member(ctx.session, alliance.id, ctx.person_id)
-    text, keyboard = views.leave_confirm(alliance.id, member.name, alliance.name)
-    await message.answer(text, reply_markup=keyboard)
-
-
-async def leave_chosen(query: CallbackQuery, callback_data: LeaveCb, ctx: Ctx) -> None:
-    if not callback_data.confirm:
-        await membership.own_member(ctx.session, callback_data.alliance_id, ctx.person_id)
-        text = views.stayed()
-    else:
-        member = await membership.leave(ctx.session, callback_data.alliance_id, ctx.person_id, ctx.now)
-        text = views.left(member.name)
-    await query.answer()
-    if query.message is not None:
-        await query.message.edit_text(text)
-
-
-def _target_and_rest(message: Message, command: CommandObject) -> tuple[int | None, str, str]:
-    """(replied-to user id or None, member reference, the rest) of ``/cmd #12 the reason``."""
-    args = (command.args or "").strip()
-    replied = message.reply_to_message
-    if replied is not None and replied.from_user is not None and not replied.from_user.is_bot:
-        return replied.from_user.id, "", args
-    reference, _, rest = args.partition(" ")
-    return None, reference, rest.strip()
-
-
-async def _member_target(message: Message, command: CommandObject, ctx: Ctx) -> tuple[Any, Any, str]:
-    alliance = await _alliance(message, ctx, coordinating=True)
-    await alliances.require_coordinator(ctx.session, alliance.id, ctx.person_id)
-    user_id, reference, rest = _target_and_rest(message, command)
-    if user_id is not None:
-        member = await membership.own_member_or_none(ctx.session, alliance.id, user_id)
-        if member is None:
-            raise DomainError("unknown_member")
-    else:
-        member = await membership.find_member(ctx.session, alliance.id, reference)
-    return alliance, member, rest
-
-
-async def suspend(message: Message, command: CommandObject, ctx: Ctx) -> None:
-    alliance, member, reason = await _member_target(message, command, ctx)
-    member = await membership.suspend(ctx.session, alliance.id, ctx.person_id, member.id, reason, ctx.now)
-    await tell_people(ctx.session, alliance, member, ctx.now)
-    await message.reply(views.suspended(member))
-
-
-async def reinstate(message: Message, command: CommandObject, ctx: Ctx) -> None:
-    alliance, member, _rest = await _member_target(message, command, ctx)
-    member = await membership.reinstate(ctx.session, alliance.id, ctx.person_id, member.id, ctx.now)
-    await tell_people(ctx.session, alliance, member, ctx.now)
-    await message.reply(views.reinstated(member))
-
-
-async def remove(message: Message, command: CommandObject, bot: Bot, ctx: Ctx) -> None:
-    alliance, member, rest = await _member_target(message, command, ctx)
-    words = rest.split(maxsplit=1)
-    ban = bool(words) and words[0].lower() in ("ban", "--ban")
-    reason = words[1] if ban and len(words) > 1 else (None if ban else rest)
-    removal = await membership.remove(ctx.session, alliance.id, ctx.person_id, member.id, reason,
-                                      ban, ctx.now)
-    await tell_people(ctx.session, alliance, removal.member, ctx.now)
-    banned = failed = 0
-    for chat_id in removal.chats:
-        for person_id in removal.people:
-            if await _quietly(bot.ban_chat_member(chat_id, person_id)) is None:
-                failed += 1
-            else:
-                banned += 1
-    failed_chats = min(failed, len(removal.chats))
-    await message.reply(views.removed(removal.member, banned, failed_chats))
-
-
-async def _person_target(message: Message, command: CommandObject, ctx: Ctx) -> tuple[Any, int]:
-    alliance = await _alliance(message, ctx, coordinating=True)
-    user_id, reference, _rest = _target_and_rest(message, command)
-    if user_id is None:
-        user_id = (await membership.person_by_reference(ctx.session, alliance.id, reference)).id
-    return alliance, user_id
-
-
-async def promote(message: Message, command: CommandObject, ctx: Ctx) -> None:
-    alliance, person_id = await _person_target(message, command, ctx)
-    person = await membership.promote(ctx.session, alliance.id, ctx.person_id, person_id, ctx.now)
-    await message.reply(views.promoted(membership.display_name(person)))
-
-
-async def demote(message: Message, command: CommandObject, ctx: Ctx) -> None:
-    alliance, person_id = await _person_target(message, command, ctx)
-    person = await membership.demote(ctx.session, alliance.id, ctx.person_id, person_id, ctx.now)
-    await message.reply(views.demoted(membership.display_name(person)))
-
-
-async def team(message: Message, ctx: Ctx) -> None:
-    alliance = await _alliance(message, ctx, coordinating=False)
-    member, people_ = await membership.team(ctx.session, alliance.id, ctx.person_id)
-    text, keyboard = views.team_card(alliance.id, member, people_, ctx.person_id)
-    await message.answer(text, reply_markup=keyboard)
-
-
-async def team_button(query: CallbackQuery, callback_data: TeamCb, bot: Bot, ctx: Ctx) -> None:
-    person_id = ctx.person_id
-    if callback_data.person_id == 0:
-        code = await membership.team_code(ctx.session, callback_data.alliance_id, person_id, ctx.now)
-        text, keyboard = views.team_link(await _link(bot, f"team-{code}")), None
-    else:
-        removed = await membership.remove_colleague(ctx.session, callback_data.alliance_id,
-                                                    person_id, callback_data.person_id, ctx.now)
-        member, people_ = await membership.team(ctx.session, callback_data.alliance_id, person_id)
-        text = views.colleague_removed(membership.display_name(removed))
-        card, keyboard = views.team_card(callback_data.alliance_id, member, people_, person_id)
-        text = f"{text}\n\n{card}"
-    await query.answer()
-    if query.message is not None:
-        await query.message.answer(text, reply_markup=keyboard)
-
-
-async def team_deep_link(message: Message, command: CommandObject, ctx: Ctx) -> None:
-    code = (command.args or "").partition("-")[2]
-    member = await membership.join_team(ctx.session, code, ctx.person_id, ctx.now)
-    alliance = await membership.get_alliance(ctx.session, member.alliance_id)
-    await message.answer(views.team_joined(member.name, alliance.name))
-
-
-def setup_router() -> Router:
-    """A fresh Router each time. Include it before ``start``: it owns the join- and team- deep
-    links, which need the FSM context that ``start``'s deep-link registry does not pass on."""
-    router = Router(name="membership")
-    router.message.register(join_deep_link, CommandStart(deep_link=True, magic=F.args.startswith("join-")),
-                            PRIVATE)
-    router.message.register(team_deep_link, CommandStart(deep_link=True, magic=F.args.startswith("team-")),
-                            PRIVATE)
-    router.chat_join_request.register(join_request)
-    router.chat_member.register(newcomer, ChatMemberUpdatedFilter(IS_NOT_MEMBER >> IS_MEMBER), GROUPS)
-    # Its own forms, and "nothing to cancel"; the other features cancel their own forms.
-    router.message.register(cancel, Command("cancel"), PRIVATE, StateFilter(None, Apply, Edit))
-    router.message.register(join_command, Command("join"))
-    # Questionnaire steps: plain text answers; commands (/help…) keep working meanwhile.
-    steps = [Apply.name, Apply.category, Apply.category_text, Apply.region, Apply.services,
-             Apply.contact, Apply.sponsor, Apply.charter, Apply.confirm]
-    router.message.register(answer, PRIVATE, NOT_COMMAND, StateFilter(*steps))
-    router.message.register(not_text, PRIVATE, StateFilter(*steps), ~F.text)
-    router.callback_query.register(button, ApplyCb.filter())
-    router.callback_query.register(pick_category, CategoryCb.filter())
-    router.callback_query.register(pick_sponsor, SponsorCb.filter())
-    router.callback_query.register(decide, DecideCb.filter())
-    router.message.register(reject_reason, PRIVATE, Edit.reject_reason, NOT_COMMAND)
-    router.message.register(not_text, PRIVATE, Edit.reject_reason, ~F.text)
-    router.message.register(applications, Command("applications"), PRIVATE)
-    router.message.register(approval, Command("approval"))
-    router.callback_query.register(approval_chosen, ModeCb.filter())
-    router.message.register(categories, Command("categories"))
-    router.message.register(joinlink, Command("joinlink"))
-    router.message.register(members, Command("members"))
-    router.callback_query.register(members_page, PageCb.filter())
-    router.callback_query.register(member_card, CardCb.filter())
-    router.message.register(profile, Command("profile"), PRIVATE)
-    router.callback_query.register(profile_field, ProfileCb.filter())
-    router.message.register(profile_value, PRIVATE, Edit.profile_field, NOT_COMMAND)
-    router.message.register(not_text, PRIVATE, Edit.profile_field, ~F.text)
-    router.message.register(leave, Command("leave"), PRIVATE)
-    router.callback_query.register(leave_chosen, LeaveCb.filter())
-    router.message.register(suspend, Command("suspend"))
-    router.message.register(reinstate, Command("reinstate"))
-    router.message.register(remove, Command("remove"))
-    router.message.register(promote, Command("promote"))
-    router.message.register(demote, Command("demote"))
-    router.message.register(team, Command("team"), PRIVATE)
-    router.callback_query.register(team_button, TeamCb.filter())
-    return router
+        code = await joining.sharable_join_code(ctx.session, alliance.id, ctx.person_id, ctx.now)
+        coordinator = await lookups.is_coordinator(ctx.session, alliance.id, ctx.person_id)
+    await message.reply(views.join_link(await deep_link(bot, f"join-{code}"), coordinator))

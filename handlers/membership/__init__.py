@@ -21,6 +21,7 @@ from aiogram.filters import (
     StateFilter,
 )
 
+from bot.runtime.wizard import TYPED
 from bot.views.membership.directory import CardCb, PageCb, ProfileCb
 from bot.views.membership.joining import ApplyCb, CategoryCb, DecideCb, ModeCb, SponsorCb
 from bot.views.membership.roles import TeamCb
@@ -34,25 +35,30 @@ from handlers.membership.directory import (
     profile_value,
 )
 from handlers.membership.joining import (
+    QUESTIONNAIRE,
     Apply,
     Edit,
-    answer,
     applications,
     approval,
     approval_chosen,
-    button,
     cancel,
     categories,
+    category_picked,
+    charter_accepted,
     decide,
     join_command,
     join_deep_link,
     join_request,
     joinlink,
     newcomer,
+    no_sponsor,
     not_text,
-    pick_category,
-    pick_sponsor,
+    own_category_asked,
     reject_reason,
+    sponsor_picked,
+    sponsor_typed,
+    stale_pick,
+    submitted,
 )
 from handlers.membership.roles import demote, promote, team, team_button, team_deep_link
 from handlers.membership.roster import leave, leave_chosen, reinstate, remove, suspend
@@ -73,16 +79,22 @@ def setup_router() -> Router:
     router.chat_join_request.register(join_request)
     router.chat_member.register(newcomer, ChatMemberUpdatedFilter(IS_NOT_MEMBER >> IS_MEMBER), GROUPS)
     # Its own forms, and "nothing to cancel"; the other features cancel their own forms.
-    router.message.register(cancel, Command("cancel"), PRIVATE, StateFilter(None, Apply, Edit))
+    router.message.register(cancel, Command("cancel"), PRIVATE, StateFilter(None, Edit))
     router.message.register(join_command, Command("join"))
-    # Questionnaire steps: plain text answers; commands (/help…) keep working meanwhile.
-    steps = [Apply.name, Apply.category, Apply.category_text, Apply.region, Apply.services,
-             Apply.contact, Apply.sponsor, Apply.charter, Apply.confirm]
-    router.message.register(answer, PRIVATE, NOT_COMMAND, StateFilter(*steps))
-    router.message.register(not_text, PRIVATE, StateFilter(*steps), ~F.text)
-    router.callback_query.register(button, ApplyCb.filter())
-    router.callback_query.register(pick_category, CategoryCb.filter())
-    router.callback_query.register(pick_sponsor, SponsorCb.filter())
+    router.message.register(sponsor_typed, Apply.sponsor, TYPED)
+    step = ApplyCb.filter
+    router.callback_query.register(own_category_asked, step(F.action == "other"),
+                                   StateFilter(Apply.category, Apply.category_text))
+    router.callback_query.register(category_picked, CategoryCb.filter(),
+                                   StateFilter(Apply.category, Apply.category_text))
+    router.callback_query.register(sponsor_picked, SponsorCb.filter(), Apply.sponsor)
+    router.callback_query.register(no_sponsor, step(F.action == "nosponsor"), Apply.sponsor)
+    router.callback_query.register(charter_accepted, step(F.action == "accept"), Apply.charter)
+    router.callback_query.register(submitted, step(F.action == "submit"), Apply.confirm)
+    QUESTIONNAIRE.register(router, back=step(F.action == "back"), cancel=step(F.action == "cancel"),
+                           any_button=step())
+    for stale in (CategoryCb, SponsorCb):  # a list from an earlier question, pressed later
+        router.callback_query.register(stale_pick, stale.filter())
     router.callback_query.register(decide, DecideCb.filter())
     router.message.register(reject_reason, PRIVATE, Edit.reject_reason, NOT_COMMAND)
     router.message.register(not_text, PRIVATE, Edit.reject_reason, ~F.text)

@@ -11,6 +11,7 @@ reason for a rejection here, a profile field in ``handlers.membership.directory`
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiogram import Bot
@@ -26,13 +27,14 @@ from bot.i18n import set_locale, use_locale
 from bot.runtime.context import Ctx
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.replies import refuse
+from bot.runtime.wizard import Data, Deps, Event, Prompt, Send, Step, Wizard, deliver
 from bot.services import alliances, people, settings
 from bot.services.errors import DomainError
 from bot.services.membership import fields, joining, lookups
 from bot.services.outgoing import Outgoing, enqueue
 from bot.views.errors import error_text
 from bot.views.membership import joining as views
-from bot.views.membership.joining import ApplyCb, CategoryCb, DecideCb, ModeCb, SponsorCb
+from bot.views.membership.joining import CategoryCb, DecideCb, ModeCb, SponsorCb
 from handlers.membership.common import alliance_of, deep_link
 
 log = logging.getLogger(__name__)
@@ -55,67 +57,111 @@ class Edit(StatesGroup):
     profile_field = State()
 
 
-ORDER = ["name", "category", "region", "services", "contact", "sponsor", "charter", "confirm"]
-
-
 # -- the questionnaire ------------------------------------------------------------------------
 
 
-async def _prompt(ctx: Ctx, step: str, data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
+def _answers(data: Data) -> dict[str, Any]:
+    return dict(data.get("answers", {}))
+
+
+def _answer(field: str, valid: Callable[[str], str]) -> Callable[[str, Data, Ctx], Data]:
+    return lambda text, data, _ctx: {"answers": _answers(data) | {field: valid(text)}}
+
+
+def _category(own: bool) -> Callable[[str, Data, Ctx], Data]:
+    """A typed category, from the list's step or after *Other* (then Back returns to the list)."""
+    return lambda text, data, _ctx: {
+        "answers": _answers(data) | {"category": fields.valid_category(text)}, "own_category": own}
+
+
+async def _read_contact(text: str, data: Data, ctx: Ctx) -> Data:
     alliance = await lookups.get_alliance(ctx.session, data["alliance_id"])
-    answers = data.get("answers", {})
-    match step:
-        case "name":
-            return views.ask_name()
-        case "category":
-            return views.ask_category(settings.read(alliance).categories)
-        case "category_text":
-            return views.ask_category_text()
-        case "region":
-            return views.ask_region()
-        case "services":
-            return views.ask_services()
-        case "contact":
-            return views.ask_contact(settings.read(alliance).country)
-        case "sponsor":
-            return views.ask_sponsor()
-        case "charter":
-            return views.ask_charter(alliance.charter or "")
-    return views.summary(alliance.name, answers)
+    kind, contact = fields.valid_contact(text, settings.read(alliance).country)
+    return {"answers": _answers(data) | {"contact_kind": kind, "contact": contact}}
 
 
-async def _goto(state: FSMContext, ctx: Ctx, step: str, send: Any) -> None:
-    await state.set_state(getattr(Apply, step))
-    text, keyboard = await _prompt(ctx, step, await state.get_data())
-    await send(text, reply_markup=keyboard)
+async def _ask_category(data: Data, ctx: Ctx) -> Prompt:
+    alliance = await lookups.get_alliance(ctx.session, data["alliance_id"])
+    return views.ask_category(settings.read(alliance).categories)
 
 
-def _step_of(raw: str | None) -> str | None:
-    if raw and raw.startswith("Apply:"):
-        return raw.split(":", 1)[1]
-    return None
+async def _ask_contact(data: Data, ctx: Ctx) -> Prompt:
+    alliance = await lookups.get_alliance(ctx.session, data["alliance_id"])
+    return views.ask_contact(settings.read(alliance).country)
 
 
-async def begin(ctx: Ctx, state: FSMContext, alliance_id: int, *, via: str, send: Any,
+async def _ask_charter(data: Data, ctx: Ctx) -> Prompt:
+    alliance = await lookups.get_alliance(ctx.session, data["alliance_id"])
+    return views.ask_charter(alliance.charter or "")
+
+
+async def _summary(data: Data, ctx: Ctx) -> Prompt:
+    alliance = await lookups.get_alliance(ctx.session, data["alliance_id"])
+    return views.summary(alliance.name, data.get("answers", {}))
+
+
+async def _submit(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> None:
+    data = await state.get_data()
+    try:
+        done = await joining.submit_application(
+            ctx.session, alliance_id=data["alliance_id"], person_id=ctx.person_id,
+            answers=data.get("answers", {}), via=data.get("via", "command"),
+            join_chat_id=data.get("join_chat_id"), join_user_chat_id=data.get("join_user_chat_id"),
+            now=ctx.now)
+    except DomainError as error:  # the questionnaire cannot go on (already a member, say): it ends
+        await state.clear()
+        await deliver(event, error_text(error), None)
+        return
+    if done.vote_wanted:
+        await open_vote(ctx.session, done.application, ctx.now)
+    await state.clear()
+    await deliver(event, views.submitted(done.vote_wanted), None)
+    if not done.vote_wanted:
+        await send_cards(deps["bot"], ctx, done.application.id)
+
+
+QUESTIONNAIRE = Wizard(
+    form=Apply,
+    steps=[
+        Step(Apply.name, lambda _data, _ctx: views.ask_name(), _answer("name", fields.valid_name)),
+        Step(Apply.category, _ask_category, _category(own=False)),
+        Step(Apply.category_text, lambda _data, _ctx: views.ask_category_text(),
+             _category(own=True), applies=lambda data: bool(data.get("own_category"))),
+        Step(Apply.region, lambda _data, _ctx: views.ask_region(),
+             _answer("region", fields.valid_region)),
+        Step(Apply.services, lambda _data, _ctx: views.ask_services(),
+             _answer("services", fields.valid_services)),
+        Step(Apply.contact, _ask_contact, _read_contact),
+        Step(Apply.sponsor, lambda _data, _ctx: views.ask_sponsor()),
+        Step(Apply.charter, _ask_charter),
+        Step(Apply.confirm, _summary),
+    ],
+    finish=_submit, cancelled=views.cancelled, expired="stale", use_buttons="use_buttons")
+
+
+def in_questionnaire(raw: str | None) -> bool:
+    return QUESTIONNAIRE.step(raw) is not None
+
+
+async def begin(ctx: Ctx, state: FSMContext, alliance_id: int, *, via: str, send: Send,
                 join_chat_id: int | None = None, join_user_chat_id: int | None = None,
                 intro_markup: InlineKeyboardMarkup | None = None) -> None:
     """Start (or resume) the questionnaire for ``alliance_id`` in the applicant's private chat."""
-    current = _step_of(await state.get_state())
+    current = QUESTIONNAIRE.step(await state.get_state())
     data = await state.get_data()
     if current is not None and data.get("alliance_id") == alliance_id:
         if join_chat_id is not None:
             await state.update_data(join_chat_id=join_chat_id, join_user_chat_id=join_user_chat_id,
                                     via=via)
         await send(views.resumed(), reply_markup=intro_markup)
-        await _goto(state, ctx, current, send)
+        await QUESTIONNAIRE.show(send, state, ctx, current.state)
         return
     alliance = await joining.may_apply(ctx.session, alliance_id, ctx.person_id)
-    await state.set_state(None)
-    await state.set_data({"alliance_id": alliance_id, "via": via, "join_chat_id": join_chat_id,
-                          "join_user_chat_id": join_user_chat_id, "answers": {}})
     await send(views.intro(alliance.name, join_request=join_chat_id is not None),
                reply_markup=intro_markup)
-    await _goto(state, ctx, "name", send)
+    await QUESTIONNAIRE.start(send, state, ctx, {
+        "alliance_id": alliance_id, "via": via, "join_chat_id": join_chat_id,
+        "join_user_chat_id": join_user_chat_id, "answers": {}})
 
 
 async def join_command(message: Message, state: FSMContext, bot: Bot, ctx: Ctx) -> None:
@@ -131,7 +177,7 @@ async def join_command(message: Message, state: FSMContext, bot: Bot, ctx: Ctx) 
             return
         mine = await alliances.alliances_of(ctx.session, person_id)
         current = await state.get_data()
-        if _step_of(await state.get_state()) is not None:
+        if in_questionnaire(await state.get_state()):
             alliance_id = current["alliance_id"]
         elif len(mine) == 1:
             alliance_id = mine[0][0].id
@@ -188,138 +234,64 @@ async def join_request(event: ChatJoinRequest, bot: Bot, ctx: Ctx, fsm_storage: 
         log.info("could not write to a join-request sender: %s", type(error).__name__)
 
 
-async def answer(message: Message, state: FSMContext, ctx: Ctx) -> None:
-    step = _step_of(await state.get_state())
+async def sponsor_typed(message: Message, state: FSMContext, ctx: Ctx, **deps: Any) -> None:
+    """A sponsor is found by name: one match is taken, several (or none) are shown to pick."""
     data = await state.get_data()
-    if step is None:
-        return
-    answers = dict(data.get("answers", {}))
     text = message.text or ""
-    try:
-        alliance = await lookups.get_alliance(ctx.session, data["alliance_id"])
-        if step == "name":
-            answers["name"] = fields.valid_name(text)
-            nxt = "category"
-        elif step in ("category", "category_text"):
-            answers["category"] = fields.valid_category(text)
-            nxt = "region"
-        elif step == "region":
-            answers["region"] = fields.valid_region(text)
-            nxt = "services"
-        elif step == "services":
-            answers["services"] = fields.valid_services(text)
-            nxt = "contact"
-        elif step == "contact":
-            answers["contact_kind"], answers["contact"] = fields.valid_contact(
-                text, settings.read(alliance).country)
-            nxt = "sponsor"
-        elif step == "sponsor":
-            found = await joining.sponsor_candidates(ctx.session, alliance.id, text)
-            if len(found) != 1:
-                prompt, keyboard = views.ask_sponsor(found, tried=text)
-                await message.answer(prompt, reply_markup=keyboard)
-                return
-            answers["sponsor_id"], answers["sponsor_name"] = found[0].id, found[0].name
-            nxt = "charter"
-        else:
-            await message.answer(views.use_buttons())
-            return
-    except DomainError as error:
-        await message.answer(error_text(error))
+    found = await joining.sponsor_candidates(ctx.session, data["alliance_id"], text)
+    if len(found) != 1:
+        prompt, keyboard = views.ask_sponsor(found, tried=text)
+        await message.answer(prompt, reply_markup=keyboard)
         return
-    await state.update_data(answers=answers)
-    await _goto(state, ctx, nxt, message.answer)
+    await QUESTIONNAIRE.advance(message, state, ctx, deps, answers=_answers(data) | {
+        "sponsor_id": found[0].id, "sponsor_name": found[0].name})
 
 
 async def not_text(message: Message) -> None:
-    await message.answer(error_text(DomainError("text_please")))
+    raise DomainError("text_please")
 
 
-async def button(query: CallbackQuery, callback_data: ApplyCb, state: FSMContext, ctx: Ctx) -> None:
-    step = _step_of(await state.get_state())
-    send = query.message.answer if query.message is not None else None
-    if step is None or send is None:
-        await refuse(query, DomainError("stale"))
-        return
+async def own_category_asked(query: CallbackQuery, state: FSMContext, ctx: Ctx) -> None:
+    await state.update_data(own_category=True)
+    await QUESTIONNAIRE.show(query, state, ctx, Apply.category_text)
+
+
+async def category_picked(query: CallbackQuery, callback_data: CategoryCb, state: FSMContext,
+                          ctx: Ctx, **deps: Any) -> None:
     data = await state.get_data()
-    answers = dict(data.get("answers", {}))
-    action = callback_data.action
-    await query.answer()
-    if action == "cancel":
-        await state.clear()
-        await send(views.cancelled())
-        return
-    if action == "back":
-        # From typing one's own category, Back returns to the list of categories.
-        previous = "category" if step == "category_text" else ORDER[max(ORDER.index(step) - 1, 0)]
-        await _goto(state, ctx, previous, send)
-        return
-    if action == "other" and step in ("category", "category_text"):
-        await _goto(state, ctx, "category_text", send)
-    elif action == "nosponsor" and step == "sponsor":
-        answers["sponsor_id"] = answers["sponsor_name"] = None
-        await state.update_data(answers=answers)
-        await _goto(state, ctx, "charter", send)
-    elif action == "accept" and step == "charter":
-        answers["charter"] = True
-        await state.update_data(answers=answers)
-        await _goto(state, ctx, "confirm", send)
-    elif action == "submit" and step == "confirm":
-        await submit(query, state, ctx, data)
-    else:
-        await _goto(state, ctx, step, send)  # a button from an earlier step: ask again
-
-
-async def pick_category(query: CallbackQuery, callback_data: CategoryCb, state: FSMContext,
-                        ctx: Ctx) -> None:
-    data = await state.get_data()
-    if _step_of(await state.get_state()) not in ("category", "category_text") or query.message is None:
-        await refuse(query, DomainError("stale"))
-        return
     choices = settings.read(await lookups.get_alliance(ctx.session, data["alliance_id"])).categories
     if not 0 <= callback_data.index < len(choices):
-        await refuse(query, DomainError("stale"))
-        return
-    answers = dict(data.get("answers", {}))
-    answers["category"] = choices[callback_data.index]
-    await state.update_data(answers=answers)
-    await query.answer()
-    await _goto(state, ctx, "region", query.message.answer)
+        raise DomainError("stale")
+    await QUESTIONNAIRE.advance(query, state, ctx, deps, own_category=False, answers=_answers(
+        data) | {"category": choices[callback_data.index]})
 
 
-async def pick_sponsor(query: CallbackQuery, callback_data: SponsorCb, state: FSMContext,
-                       ctx: Ctx) -> None:
+async def sponsor_picked(query: CallbackQuery, callback_data: SponsorCb, state: FSMContext,
+                         ctx: Ctx, **deps: Any) -> None:
     data = await state.get_data()
-    if _step_of(await state.get_state()) != "sponsor" or query.message is None:
-        await refuse(query, DomainError("stale"))
-        return
     sponsor = await joining.active_member(ctx.session, data["alliance_id"],
                                           callback_data.member_id)
-    answers = dict(data.get("answers", {}))
-    answers["sponsor_id"], answers["sponsor_name"] = sponsor.id, sponsor.name
-    await state.update_data(answers=answers)
-    await query.answer()
-    await _goto(state, ctx, "charter", query.message.answer)
+    await QUESTIONNAIRE.advance(query, state, ctx, deps, answers=_answers(data) | {
+        "sponsor_id": sponsor.id, "sponsor_name": sponsor.name})
 
 
-async def submit(query: CallbackQuery, state: FSMContext, ctx: Ctx, data: dict[str, Any]) -> None:
-    assert query.message is not None and query.bot is not None
-    try:
-        done = await joining.submit_application(
-            ctx.session, alliance_id=data["alliance_id"], person_id=ctx.person_id,
-            answers=data.get("answers", {}), via=data.get("via", "command"),
-            join_chat_id=data.get("join_chat_id"), join_user_chat_id=data.get("join_user_chat_id"),
-            now=ctx.now)
-    except DomainError as error:
-        await state.clear()
-        await query.message.answer(error_text(error))
-        return
-    if done.vote_wanted:
-        await open_vote(ctx.session, done.application, ctx.now)
-    await state.clear()
-    await query.message.answer(views.submitted(done.vote_wanted))
-    if not done.vote_wanted:
-        await send_cards(query.bot, ctx, done.application.id)
+async def no_sponsor(query: CallbackQuery, state: FSMContext, ctx: Ctx, **deps: Any) -> None:
+    await QUESTIONNAIRE.advance(query, state, ctx, deps, answers=_answers(
+        await state.get_data()) | {"sponsor_id": None, "sponsor_name": None})
+
+
+async def charter_accepted(query: CallbackQuery, state: FSMContext, ctx: Ctx,
+                           **deps: Any) -> None:
+    await QUESTIONNAIRE.advance(query, state, ctx, deps, answers=_answers(
+        await state.get_data()) | {"charter": True})
+
+
+async def stale_pick(query: CallbackQuery) -> None:
+    raise DomainError("stale")
+
+
+async def submitted(query: CallbackQuery, state: FSMContext, ctx: Ctx, **deps: Any) -> None:
+    await QUESTIONNAIRE.advance(query, state, ctx, deps)
 
 
 async def send_cards(bot: Bot, ctx: Ctx, application_id: int, *,
@@ -360,12 +332,12 @@ async def cancel(message: Message, state: FSMContext, ctx: Ctx) -> None:
         return
     if raw == Edit.reject_reason.state and await _resume(state):
         await message.answer(views.cancelled_plain())
-        step = _step_of(await state.get_state())
+        step = QUESTIONNAIRE.step(await state.get_state())
         if step is not None:
-            await _goto(state, ctx, step, message.answer)
+            await QUESTIONNAIRE.show(message, state, ctx, step.state)
         return
     await state.clear()
-    await message.answer(views.cancelled() if _step_of(raw) else views.cancelled_plain())
+    await message.answer(views.cancelled_plain())
 
 
 # -- the decision -----------------------------------------------------------------------------
@@ -427,11 +399,10 @@ async def reject_reason(message: Message, state: FSMContext, bot: Bot, ctx: Ctx)
     resumed = await _resume(state)
     await message.answer(views.rejected_done())
     await carry_out(bot, decision, ctx.now)
-    if resumed:
-        step = _step_of(await state.get_state())
-        if step is not None:
-            await message.answer(views.resumed())
-            await _goto(state, ctx, step, message.answer)
+    step = QUESTIONNAIRE.step(await state.get_state()) if resumed else None
+    if step is not None:
+        await message.answer(views.resumed())
+        await QUESTIONNAIRE.show(message, state, ctx, step.state)
 
 
 async def applications(message: Message, bot: Bot, ctx: Ctx) -> None:

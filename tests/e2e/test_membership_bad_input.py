@@ -30,8 +30,8 @@ async def test_every_step_answers_nasty_text_clearly(fast: Harness, lang: str) -
     await mei.start(world.last(group).button_rows[0][0].url.split("start=")[1])
     await world.settle()
     step_word = "Step" if lang == "en" else "第"
+    prompt = world.last(mei)
     for number in range(1, 8):
-        prompt = world.last(mei)
         assert prompt.text.startswith(step_word), prompt.text
         for text in NASTY:
             await fast.say(mei, mei, text)
@@ -42,17 +42,18 @@ async def test_every_step_answers_nasty_text_clearly(fast: Harness, lang: str) -
                 # Taken as an answer (name, category, region, services accept any text).
                 assert number in (1, 2, 3, 4)
                 await mei.press(reply, "« Back" if lang == "en" else "« 返回")
-                assert world.last(mei).text == prompt.text
-                prompt = world.last(mei)
+                assert reply.text == prompt.text  # asked again, in place
+                prompt = reply
             elif text != "/notacommand":
                 assert reply.text != prompt.text and len(reply.text) < 400, reply.text
         if number <= 5:
             await fast.say(mei, mei, GOOD[number - 1])
-        elif number == 6:
+            prompt = world.last(mei)
+        elif number == 6:  # a press: the next question replaces this one in place
             await mei.press(prompt, "No sponsor" if lang == "en" else "沒有擔保人")
         else:
             await mei.press(prompt, "I accept the charter" if lang == "en" else "我接受章程")
-    summary = world.last(mei)
+    summary = prompt
     assert "Good Garage" in summary.text and "+886912345678" in summary.text
     # Forged data on the summary's buttons: an alert at most, never a crash.
     for data in ("ap:submit:extra", "apc:99", "aps:999", "ad:1:1", "mp:1:-5:", "ap:" + "z" * 60):

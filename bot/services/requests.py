@@ -28,7 +28,7 @@ from bot.services import members as roster
 from bot.services.errors import DomainError
 from bot.services.inputs import capped, cleaned, number
 from storage.db import conflict_insert
-from storage.models import Member, Person, ResourceEvent, ResourceOffer, ResourceRequest
+from storage.models import Alliance, Member, Person, ResourceEvent, ResourceOffer, ResourceRequest
 
 EQUIPMENT, SPACE, EXPERTISE, PURCHASE, OTHER = "equipment", "space", "expertise", "purchase", "other"
 KINDS = (EQUIPMENT, SPACE, EXPERTISE, PURCHASE, OTHER)
@@ -190,6 +190,15 @@ async def create(session: AsyncSession, alliance_id: int, member: Member, person
     await session.flush()
     record(session, request.id, person_id, OPEN, now, kind=draft.kind)
     return request
+
+
+async def may_ask(session: AsyncSession, alliance_id: int, person_id: int) -> Alliance:
+    """Before the /request wizard's first question: an active member of this alliance."""
+    await roster.require_active_member(session, alliance_id, person_id)
+    alliance = await session.get(Alliance, alliance_id)
+    if alliance is None:
+        raise DomainError("unknown_alliance")
+    return alliance
 
 
 async def ask(session: AsyncSession, alliance_id: int, person_id: int, draft: RequestDraft,

@@ -264,12 +264,14 @@ async def test_offering_and_closing_are_checked_before_anything_is_asked(
     await roster(session, 3)
     request = await asks.ask(session, 1, 100, lift(), NOW)
     await session.commit()
+    assert (await asks.may_ask(session, 1, 200)).id == 1
     found, member = await asks.may_offer(session, request.id, 200)
     assert (found.id, member.id) == (request.id, 2)
     assert (await asks.may_close(session, request.id, 100)).id == request.id
     for call, code in [(asks.may_offer(session, request.id, 100), "request_own"),
                        (asks.may_close(session, request.id, 200), "request_not_yours"),
-                       (asks.may_offer(session, 999, 200), "request_not_found")]:
+                       (asks.may_offer(session, 999, 200), "request_not_found"),
+                       (asks.may_ask(session, 1, 999), "members_only")]:
         with pytest.raises(DomainError) as caught:
             await call
         assert caught.value.code == code

@@ -19,7 +19,7 @@ from bot.services import requests as asks
 from bot.services.requests import Page, Party
 from bot.services.resources import Mine
 from bot.views import errors
-from bot.views.html import clip, esc, fit
+from bot.views.html import clip, esc, fit, trim
 
 TITLE_SHOWN, DETAILS_SHOWN, NOTE_SHOWN = 120, 600, 300
 
@@ -47,6 +47,10 @@ class ReqListCb(CallbackData, prefix="rql"):
 
 # -- words ----------------------------------------------------------------------------------------
 
+def bold(text: str) -> str:
+    return f"<b>{esc(text)}</b>"
+
+
 def kind_label(kind: str) -> str:
     return {asks.EQUIPMENT: _("🔧 Borrow equipment"), asks.SPACE: _("🏠 Space"),
             asks.EXPERTISE: _("💡 Expertise"), asks.PURCHASE: _("🛒 Joint purchase"),
@@ -54,8 +58,10 @@ def kind_label(kind: str) -> str:
 
 
 def status_label(status: str) -> str:
-    return {asks.OPEN: _("open"), asks.MATCHED: _("matched"), asks.FULFILLED: _("fulfilled"),
-            asks.CANCELLED: _("cancelled"), asks.EXPIRED: _("expired")}.get(status, status)
+    # Words of their own: "open" and "cancelled" already mean a vote's states in the catalogs.
+    return {asks.OPEN: _("open for offers"), asks.MATCHED: _("matched"),
+            asks.FULFILLED: _("fulfilled"), asks.CANCELLED: _("called off"),
+            asks.EXPIRED: _("expired")}.get(status, status)
 
 
 def _quantity(quantity: int | None, unit: str | None) -> str:
@@ -87,7 +93,7 @@ def go_private(bot_username: str, alliance_id: int) -> tuple[str, InlineKeyboard
 
 def ask_kind(alliance_name: str) -> tuple[str, InlineKeyboardMarkup]:
     text = "\n".join((
-        f"<b>{esc(_('New request to “{alliance}”').format(alliance=alliance_name))}</b>",
+        bold(_("New request to “{alliance}”").format(alliance=alliance_name)),
         esc(_("Step 1 of 6: what do you need?")),
         esc(_("/cancel stops at any time.")),
     ))
@@ -130,7 +136,7 @@ def ask_needed_by(timezone: str) -> tuple[str, InlineKeyboardMarkup]:
 
 
 def review(data: dict, timezone: str) -> tuple[str, InlineKeyboardMarkup]:
-    lines = [f"<b>{esc(_('Step 6 of 6: check and post'))}</b>", "",
+    lines = [bold(_("Step 6 of 6: check and post")), "",
              esc(kind_label(data.get("kind", ""))),
              f"<b>{clip(data.get('title', ''), TITLE_SHOWN)}</b>"]
     if data.get("details"):
@@ -251,8 +257,9 @@ def expired(request_id: int, title: str) -> str:
 def card(request: asks.ResourceRequest, requester: str, offers: list[tuple[str, str]],
          timezone: str, bot_username: str) -> tuple[str, InlineKeyboardMarkup | None]:
     """``offers``: (member name, offer status) of open and accepted offers."""
-    lines = [f"🙋 <b>{esc(_('Request #{id}').format(id=request.id))}: "
-             f"{clip(request.title, TITLE_SHOWN)}</b>",
+    heading = _("Request #{id}: {title}").format(id=request.id,
+                                                   title=trim(request.title, TITLE_SHOWN))
+    lines = [f"🙋 {bold(heading)}",
              esc(_("{kind} · asked by “{name}”").format(kind=kind_label(request.kind),
                                                       name=requester))]
     if request.details:
@@ -302,7 +309,7 @@ def page(found: Page, kind: str | None, timezone: str) -> tuple[str, InlineKeybo
             line += " · " + esc(_("by {when}").format(when=format_datetime(item.needed_by, timezone)))
         lines.append(line)
     if found.pages > 1:
-        lines += ["", esc(_("Page {number} of {pages}").format(number=found.number + 1,
+        lines += ["", esc(_("Page {page} of {pages}").format(page=found.number + 1,
                                                              pages=found.pages))]
     chosen = kind or ""
     filters = [InlineKeyboardButton(
@@ -313,31 +320,31 @@ def page(found: Page, kind: str | None, timezone: str) -> tuple[str, InlineKeybo
     paging = []
     if found.number > 0:
         paging.append(InlineKeyboardButton(
-            text=_("◀ Previous"), callback_data=ReqListCb(kind=chosen, page=found.number - 1).pack()))
+            text=_("‹ Previous"), callback_data=ReqListCb(kind=chosen, page=found.number - 1).pack()))
     if found.number + 1 < found.pages:
         paging.append(InlineKeyboardButton(
-            text=_("Next ▶"), callback_data=ReqListCb(kind=chosen, page=found.number + 1).pack()))
+            text=_("Next ›"), callback_data=ReqListCb(kind=chosen, page=found.number + 1).pack()))
     if paging:
         rows.append(paging)
     return fit(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def mine(found: Mine, timezone: str) -> str:
-    lines = [f"<b>{esc(_('Your requests, offers, pledges and bookings'))}</b>"]
-    lines += ["", f"<b>{esc(_('You asked'))}</b>"]
+    lines = [bold(_("Your requests, offers, pledges and bookings"))]
+    lines += ["", bold(_("You asked"))]
     lines += [f"• {_title(item.id, item.title)} — {esc(status_label(item.status))}"
               for item in found.asks] or [esc(_("Nothing open."))]
-    lines += ["", f"<b>{esc(_('You offered'))}</b>"]
+    lines += ["", bold(_("You offered"))]
     lines += [f"• {_title(request.id, request.title)} — " + esc(
         _("accepted") if offer.status == asks.OFFER_ACCEPTED else _("waiting for an answer"))
         for offer, request in found.offers] or [esc(_("Nothing open."))]
-    lines += ["", f"<b>{esc(_('You pledged'))}</b>"]
+    lines += ["", bold(_("You pledged"))]
     lines += [f"• {clip(purchase.item, 80)}: {esc(format_number(pledge.quantity))} "
               f"{clip(purchase.unit, 32)}" + (
                   f" — {esc(format_money(purchase.unit_price, purchase.currency))}"
                   if purchase.unit_price is not None else "")
               for pledge, purchase in found.pledges] or [esc(_("Nothing open."))]
-    lines += ["", f"<b>{esc(_('You booked'))}</b>"]
+    lines += ["", bold(_("You booked"))]
     lines += [f"• {clip(item.name, 80)}: {esc(format_datetime(booking.starts_at, timezone))} – "
               f"{esc(format_datetime(booking.ends_at, timezone))}"
               + (" " + esc(_("(picked up)")) if booking.status == kit.PICKED_UP else "")

@@ -124,3 +124,30 @@ def card_of(a: Alliance) -> ChatMessage:
     """The request card in the group: the last message with the offer button or a status."""
     cards = [m for m in a.harness.world.messages_in(a.group) if m.text.startswith("🙋")]
     return cards[-1]
+
+
+async def seed_requests(a: Alliance, who: SimUser, titles: list[str], kind: str) -> None:
+    """Requests already asked (through the service, not the wizard): for lists."""
+    from datetime import UTC, datetime
+
+    from bot.services import requests as asks
+    from storage.models import Member
+
+    harness = a.harness
+    assert harness.app is not None
+    async with harness.app.sessions() as session:
+        member = await session.get(Member, a.ids["lin"])
+        assert member is not None
+        for title in titles:
+            await asks.ask(session, member.alliance_id, who.id,
+                           asks.RequestDraft(kind=kind, title=title), datetime.now(UTC))
+        await session.commit()
+
+
+def local_date(harness: Harness, days: int) -> str:
+    """The date ``days`` days from the bot's today in Taipei (the alliance's zone)."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    return (harness.clock.now().astimezone(ZoneInfo("Asia/Taipei"))
+            + timedelta(days=days)).strftime("%Y-%m-%d")

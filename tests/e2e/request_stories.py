@@ -57,6 +57,8 @@ async def alliance(harness: Harness, locale: str = "en") -> Alliance:
         "wang": await seed_member(harness, group, wang, name="Wang Lifts", contact=WANG_CONTACT),
         "sue": await seed_member(harness, group, sue, name="Sue Paint", status="suspended"),
     }
+    for person in (chen2, wang, sue):  # in the group already, as in a grown group
+        group.chat.member(person.user).status = "member"
     return Alliance(harness, locale, group, lin, chen, chen2, wang, sue, ids)
 
 

@@ -153,8 +153,6 @@ async def test_a_suspended_member_can_neither_ask_nor_offer(harness: Harness, lo
     world = harness.world
     suspended = a.t("Your membership is suspended, so you cannot do that now. A coordinator can "
                     "reinstate it.")
-    await world.add_member(a.group, a.sue, by=a.lin)
-    await world.settle()
     await harness.say(a.sue, a.group, "/request")
     assert world.last(a.group).text == suspended
     await harness.say(a.sue, a.sue, "/request")

@@ -28,7 +28,7 @@ from bot.services import members as roster
 from bot.services.errors import DomainError
 from bot.services.inputs import capped, cleaned, number
 from storage.db import conflict_insert
-from storage.models import Member, Person, ResourceEvent, ResourceOffer, ResourceRequest
+from storage.models import Alliance, Member, Person, ResourceEvent, ResourceOffer, ResourceRequest
 
 EQUIPMENT, SPACE, EXPERTISE, PURCHASE, OTHER = "equipment", "space", "expertise", "purchase", "other"
 KINDS = (EQUIPMENT, SPACE, EXPERTISE, PURCHASE, OTHER)
@@ -70,6 +70,17 @@ def clean_note(text: str | None) -> str:
 def parse_quantity(text: str | None, code: str = "request_bad_quantity") -> int:
     """A whole number of units, 1 … 9,999,999 (ASCII digits)."""
     return check_quantity(number(text, digits=QUANTITY_DIGITS), code)
+
+
+def parse_amount(text: str | None) -> tuple[int, str | None]:
+    """The wizard's "quantity and unit" answer: a whole number, then the unit if any —
+    ``2``, ``3 days``, ``2台``, ``50 m²``. Returns (quantity, unit or None)."""
+    raw = capped(text, QUANTITY_DIGITS + 4 * UNIT_LIMIT + 8, "request_bad_quantity",
+                 most=10**QUANTITY_DIGITS - 1).strip()
+    digits = len(raw) - len(raw.lstrip("0123456789"))
+    if digits == 0:
+        raise DomainError("request_bad_quantity", most=10**QUANTITY_DIGITS - 1)
+    return parse_quantity(raw[:digits]), clean_unit(raw[digits:])
 
 
 def check_quantity(value: int | None, code: str = "request_bad_quantity") -> int:
@@ -181,6 +192,15 @@ async def create(session: AsyncSession, alliance_id: int, member: Member, person
     return request
 
 
+async def may_ask(session: AsyncSession, alliance_id: int, person_id: int) -> Alliance:
+    """Before the /request wizard's first question: an active member of this alliance."""
+    await roster.require_active_member(session, alliance_id, person_id)
+    alliance = await session.get(Alliance, alliance_id)
+    if alliance is None:
+        raise DomainError("unknown_alliance")
+    return alliance
+
+
 async def ask(session: AsyncSession, alliance_id: int, person_id: int, draft: RequestDraft,
               now: datetime) -> ResourceRequest:
     """/request: an active member asks (a suspended one is refused). A joint purchase needs its
@@ -210,10 +230,9 @@ async def _requester(session: AsyncSession, request: ResourceRequest, person_id:
 # -- offers -----------------------------------------------------------------------------------------
 
 
-async def offer(session: AsyncSession, request_id: int, person_id: int, note: str | None,
-                now: datetime) -> ResourceOffer:
-    """*I can offer*: one offer per member and request; offering again replaces the note (and
-    re-opens a withdrawn offer). Not on one's own request, not while suspended."""
+async def may_offer(session: AsyncSession, request_id: int,
+                    person_id: int) -> tuple[ResourceRequest, Member]:
+    """Before the offer's note is asked: may this person offer on this request at all?"""
     request = await get(session, request_id)
     member = await roster.require_active_member(session, request.alliance_id, person_id)
     if member.id == request.requester_id:
@@ -222,6 +241,14 @@ async def offer(session: AsyncSession, request_id: int, person_id: int, note: st
         raise DomainError("request_pledge_instead")
     if request.status != OPEN:
         raise DomainError(f"request_is_{request.status}")
+    return request, member
+
+
+async def offer(session: AsyncSession, request_id: int, person_id: int, note: str | None,
+                now: datetime) -> ResourceOffer:
+    """*I can offer*: one offer per member and request; offering again replaces the note (and
+    re-opens a withdrawn offer). Not on one's own request, not while suspended."""
+    request, member = await may_offer(session, request_id, person_id)
     text = clean_note(note)
     insert = conflict_insert(session.get_bind().dialect.name)
     await session.execute(
@@ -325,6 +352,18 @@ async def _decline_open_offers(session: AsyncSession, request_id: int, now: date
         update(ResourceOffer).where(ResourceOffer.request_id == request_id,
                                     ResourceOffer.status == OFFER_OPEN)
         .values(status=OFFER_DECLINED, updated_at=now))
+
+
+async def may_close(session: AsyncSession, request_id: int, person_id: int) -> ResourceRequest:
+    """Before the close options are shown: the requester's people (or a coordinator), a request
+    still open or matched, not a joint purchase."""
+    request = await get(session, request_id)
+    await _requester(session, request, person_id, coordinators=True)
+    if request.kind == PURCHASE:
+        raise DomainError("request_is_purchase")
+    if request.status not in ACTIVE:
+        raise DomainError(f"request_is_{request.status}")
+    return request
 
 
 async def close(session: AsyncSession, request_id: int, person_id: int, now: datetime, *,

@@ -236,3 +236,48 @@ async def test_two_people_accepting_two_offers_at_once_match_one(
                 select(ResourceOffer).where(ResourceOffer.request_id == request.id)))
             assert statuses == [asks.OFFER_ACCEPTED, asks.OFFER_DECLINED]
             assert (await actions(session, request.id)).count("matched") == 1
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2", (2, None)), ("3 days", (3, "days")), ("2台", (2, "台")), (" 50 m² ", (50, "m²")),
+    ("9999999 bolts", (9999999, "bolts")),
+])
+def test_the_wizards_quantity_and_unit_are_read_together(text: str,
+                                                         expected: tuple[int, str | None]) -> None:
+    assert asks.parse_amount(text) == expected
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("", "request_bad_quantity"), ("days", "request_bad_quantity"), ("0 days", "request_bad_quantity"),
+    ("１２", "request_bad_quantity"), ("²", "request_bad_quantity"), ("-3", "request_bad_quantity"),
+    ("12345678 x", "request_bad_quantity"), ("2 " + "u" * 33, "request_bad_unit"),
+    ("2 /cancel", "request_bad_unit"), ("9" * 4000, "request_bad_quantity"),
+])
+def test_a_bad_quantity_or_unit_is_explained(text: str, code: str) -> None:
+    with pytest.raises(DomainError) as caught:
+        asks.parse_amount(text)
+    assert caught.value.code == code
+
+
+async def test_offering_and_closing_are_checked_before_anything_is_asked(
+        session: AsyncSession) -> None:
+    await roster(session, 3)
+    request = await asks.ask(session, 1, 100, lift(), NOW)
+    await session.commit()
+    assert (await asks.may_ask(session, 1, 200)).id == 1
+    found, member = await asks.may_offer(session, request.id, 200)
+    assert (found.id, member.id) == (request.id, 2)
+    assert (await asks.may_close(session, request.id, 100)).id == request.id
+    for call, code in [(asks.may_offer(session, request.id, 100), "request_own"),
+                       (asks.may_close(session, request.id, 200), "request_not_yours"),
+                       (asks.may_offer(session, 999, 200), "request_not_found"),
+                       (asks.may_ask(session, 1, 999), "members_only")]:
+        with pytest.raises(DomainError) as caught:
+            await call
+        assert caught.value.code == code
+    await asks.close(session, request.id, 100, NOW, fulfilled=True)
+    for call in (asks.may_offer(session, request.id, 200), asks.may_close(session, request.id, 100)):
+        with pytest.raises(DomainError) as caught:
+            await call
+        assert caught.value.code == "request_is_fulfilled"
+    assert await session.scalar(select(func.count()).select_from(ResourceOffer)) == 0

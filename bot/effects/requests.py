@@ -1,0 +1,183 @@
+"""What a request's life owes beyond the reply to the current update.
+
+- The card in the home group (its topic if ``/here`` chose one): posted through the outbox when
+  the request is made (``request_card:<id>`` remembers its message id), then edited in place
+  and coalesced by the card editor after every change, rendered in the alliance's language.
+- Private messages, each in the recipient's language, through the outbox: the requester's
+  people are told of each new offer (with *Accept*), of the close choices, of an expiry; on an
+  accepted offer each side's people get the other side's contact — the only moment contacts
+  move, and never written to a log line.
+- ``request.expire:<id>`` at the request's needed-by moment; armed from the stored open
+  requests, so a restart re-arms it, and the runner re-checks the state, so it acts once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from aiogram.types import InlineKeyboardMarkup
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import use_locale
+from bot.runtime.aftercommit import after_commit
+from bot.runtime.cards import CardEdit, CardEditor, Renderer, keyboard_json
+from bot.runtime.outbox import OutboxWorker
+from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
+from bot.services import members as roster
+from bot.services import people
+from bot.services import requests as asks
+from bot.services.outgoing import Outgoing, enqueue
+from bot.views import requests as views
+from storage.models import Alliance, Person, ResourceOffer, ResourceRequest
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from bot.runtime.app import AllianceApp
+
+EXPIRE = "request.expire"
+Render = Callable[[], tuple[str, InlineKeyboardMarkup | None]]
+
+
+def expire_job(request_id: int, needed_by: datetime) -> JobSpec:
+    return JobSpec(f"{EXPIRE}:{request_id}", needed_by, EXPIRE, {"request_id": request_id})
+
+
+async def jobs(session: AsyncSession, _now: datetime) -> list[JobSpec]:
+    return [expire_job(request_id, needed_by)
+            for request_id, needed_by in await asks.scheduled(session)]
+
+
+def arm(session: AsyncSession, plan: Scheduler, request: ResourceRequest) -> None:
+    """After a change: the expiry an open request still needs, or none once it has moved."""
+    if request.status == asks.OPEN and request.needed_by is not None:
+        plan.arm(session, [expire_job(request.id, request.needed_by)])
+    else:
+        plan.disarm(session, [f"{EXPIRE}:{request.id}"])
+
+
+# -- messages -----------------------------------------------------------------------------------
+
+async def tell(session: AsyncSession, person_ids: list[int], render: Render, *, now: datetime,
+               alliance_id: int, key: str) -> None:
+    """One message per person, each in their own language, through the outbox (once per key)."""
+    for person_id in person_ids:
+        person = await session.get(Person, person_id)
+        if person is None or person.forgotten_at is not None:
+            continue
+        with use_locale(people.locale_of(person)):
+            text, markup = render()
+        await enqueue(session, Outgoing(chat_id=person_id, text=text,
+                                        reply_markup=keyboard_json(markup)),
+                      now=now, alliance_id=alliance_id, dedup_key=f"{key}:{person_id}")
+
+
+def wake_after_commit(session: AsyncSession, outbox: OutboxWorker) -> None:
+    after_commit(session, outbox.wake)
+
+
+async def _requester_name(session: AsyncSession, request: ResourceRequest) -> str:
+    return (await asks.member_names(session, {request.requester_id})).get(request.requester_id, "?")
+
+
+# -- the card -------------------------------------------------------------------------------------
+
+async def _render(session: AsyncSession, request: ResourceRequest,
+                  bot_username: str) -> tuple[str, InlineKeyboardMarkup | None]:
+    alliance = await session.get(Alliance, request.alliance_id)
+    assert alliance is not None
+    offers = [(name, found.status) for found, name in await asks.offers_of(session, request.id)]
+    requester = await _requester_name(session, request)
+    with use_locale(alliance.locale):
+        return views.card(request, requester, offers, alliance.timezone, bot_username)
+
+
+def card_renderer(request_id: int, bot_username: str) -> Renderer:
+    """The card as the database has it when the editor gets to it."""
+
+    async def render(session: AsyncSession) -> CardEdit | None:
+        request = await session.get(ResourceRequest, request_id)
+        if request is None or request.chat_id is None or request.message_id is None:
+            return None
+        text, keyboard = await _render(session, request, bot_username)
+        return CardEdit(chat_id=request.chat_id, message_id=request.message_id, text=text,
+                        reply_markup=keyboard)
+
+    return render
+
+
+def refresh_card(session: AsyncSession, cards: CardEditor, request_id: int,
+                 bot_username: str) -> None:
+    cards.touch(session, f"request:{request_id}", card_renderer(request_id, bot_username))
+
+
+async def post_card(session: AsyncSession, request: ResourceRequest, *, now: datetime,
+                    bot_username: str) -> bool:
+    """The new request's card to the home group (its topic); False if there is none."""
+    if request.chat_id is None:
+        return False
+    text, keyboard = await _render(session, request, bot_username)
+    await enqueue(session, Outgoing(chat_id=request.chat_id, thread_id=request.thread_id, text=text,
+                                    reply_markup=keyboard_json(keyboard)),
+                  now=now, alliance_id=request.alliance_id, dedup_key=f"request:{request.id}:card",
+                  purpose=f"request_card:{request.id}")
+    return True
+
+
+async def card_posted(session: AsyncSession, argument: str, chat_id: int, message_id: int) -> None:
+    await asks.set_card(session, int(argument), chat_id, message_id)
+
+
+# -- what each change owes -----------------------------------------------------------------------
+
+async def offered(session: AsyncSession, request: ResourceRequest, offer: ResourceOffer, *,
+                  now: datetime) -> None:
+    """The requester's people learn of the offer, with a button to accept it."""
+    names = await asks.member_names(session, {offer.member_id})
+    offerer = names.get(offer.member_id, "?")
+    stamp = int(offer.updated_at.timestamp())
+    await tell(session, await roster.people_of(session, request.requester_id),
+               lambda: views.new_offer(request.id, request.title, offerer, offer.note, offer.id),
+               now=now, alliance_id=request.alliance_id,
+               key=f"request:{request.id}:offer:{offer.id}:{stamp}")
+
+
+async def matched(session: AsyncSession, match: asks.Match, *, now: datetime) -> None:
+    """Each side gets the other's contact: the one moment contacts move."""
+    request = match.request
+    aid, rid, title = request.alliance_id, request.id, request.title
+    await tell(session, [person.id for person in match.requester.people],
+               lambda: (views.matched_requester(rid, title, match.offerer), None),
+               now=now, alliance_id=aid, key=f"request:{rid}:matched:requester")
+    await tell(session, [person.id for person in match.offerer.people],
+               lambda: (views.matched_offerer(rid, title, match.requester), None),
+               now=now, alliance_id=aid, key=f"request:{rid}:matched:offerer")
+
+
+async def close_options(session: AsyncSession, request: ResourceRequest, person_id: int, *,
+                        now: datetime) -> None:
+    """The Close button of the group's card: the choices go to the presser's private chat."""
+    await tell(session, [person_id],
+               lambda: views.close_options(request.id, request.title), now=now,
+               alliance_id=request.alliance_id,
+               key=f"request:{request.id}:close:{int(now.timestamp())}")
+
+
+# -- the runner ---------------------------------------------------------------------------------
+
+async def expire(job: JobContext, request_id: int) -> None:
+    request = await asks.expire(job.session, request_id, job.now)
+    if request is None:
+        return
+    await tell(job.session, await roster.people_of(job.session, request.requester_id),
+               lambda: (views.expired(request.id, request.title), None), now=job.now,
+               alliance_id=request.alliance_id, key=f"request:{request.id}:expired")
+    refresh_card(job.session, job.cards, request.id, (await job.bot.me()).username or "")
+
+
+def install(app: AllianceApp) -> None:
+    """Plug requests into the runtime: their expiry and their cards' message ids."""
+    app.scheduler.add_armer(jobs)
+    app.scheduler.add_runner(EXPIRE, expire)
+    app.outbox.on_sent("request_card", card_posted)

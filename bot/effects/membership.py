@@ -28,12 +28,25 @@ from bot.effects import decisions as decision_effects
 from bot.i18n import format_number, use_locale
 from bot.i18n import gettext as _
 from bot.runtime.aftercommit import after_commit, spawn_after_commit
-from bot.services import decisions, tally
+from bot.services import alliances, decisions, tally
 from bot.services.errors import DomainError
-from bot.services.membership.joining import Decision, decide_application
-from bot.services.membership.lookups import member_readers
+from bot.services.membership.joining import (
+    Decision,
+    application_for,
+    decide_application,
+    remember_cards,
+)
+from bot.services.membership.lookups import coordinators, member_readers, person
 from bot.services.outgoing import Outgoing, enqueue
-from bot.views.membership.joining import decided_card, private_welcome, rejection, welcome_card
+from bot.views.membership.joining import (
+    application_card,
+    decided_card,
+    no_coordinator_reachable,
+    nudge,
+    private_welcome,
+    rejection,
+    welcome_card,
+)
 from bot.views.membership.roster import status_notice
 from storage.models import Alliance, Application, Member, Proposal
 
@@ -94,6 +107,53 @@ async def queue_welcome(session: AsyncSession, decision: Decision, now: datetime
                   dedup_key=f"membership.welcome:{decision.application_id}")
     if outbox is not None:
         after_commit(session, outbox.wake)
+
+
+async def nudge_newcomer(session: AsyncSession, alliance: Alliance, chat_id: int, first_name: str,
+                         user_id: int, join_url: str, now: datetime) -> None:
+    """Someone joined the group without applying: the group is told how to apply, once per
+    person, through the outbox (the dedup key makes a repeated join silent)."""
+    home = await alliances.home_chat(session, alliance.id)
+    with use_locale(alliance.locale):
+        text = nudge(first_name, join_url)
+    await enqueue(session, Outgoing(chat_id=chat_id, text=text,
+                                    thread_id=home.thread_id if home else None),
+                  now=now, alliance_id=alliance.id,
+                  dedup_key=f"membership:nudge:{alliance.id}:{user_id}", purpose="membership.nudge")
+
+
+async def send_application_cards(bot: Bot, session: AsyncSession, application_id: int, *,
+                                 only: int | None = None) -> int:
+    """The application's card to each coordinator (or one, for /applications), each in their own
+    language. Sent at once rather than through the outbox: the card's message ids are stored with
+    the application (the decision edits every copy), and when no coordinator can be reached the
+    group is told right away."""
+    application, alliance = await application_for(session, application_id)
+    applicant = await person(session, application.person_id)
+    readers = await coordinators(session, alliance.id)
+    sent: list[tuple[int, int, str]] = []
+    for reader in readers:
+        if only is not None and reader.person_id != only:
+            continue
+        with use_locale(reader.locale):
+            text, keyboard = application_card(application, alliance, applicant)
+            try:
+                card = await bot.send_message(reader.person_id, text, reply_markup=keyboard)
+            except TelegramAPIError as error:
+                log.info("application card not delivered: %s", type(error).__name__)
+                continue
+        sent.append((reader.person_id, card.message_id, reader.locale))
+    await remember_cards(session, application_id, sent)
+    if not sent and only is None:
+        home = await alliances.home_chat(session, alliance.id)
+        if home is not None and home.active:
+            with use_locale(alliance.locale):
+                try:
+                    await bot.send_message(home.tg_chat_id, no_coordinator_reachable(),
+                                           message_thread_id=home.thread_id)
+                except TelegramAPIError as error:
+                    log.info("notice not delivered: %s", type(error).__name__)
+    return len(sent)
 
 
 async def tell_people(session: AsyncSession, alliance: Alliance, member: Member,

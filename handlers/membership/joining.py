@@ -22,8 +22,15 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.types import CallbackQuery, ChatJoinRequest, ChatMemberUpdated, InlineKeyboardMarkup, Message
 
-from bot.effects.membership import carry_out, open_vote, queue_welcome, quietly
-from bot.i18n import set_locale, use_locale
+from bot.effects.membership import (
+    carry_out,
+    nudge_newcomer,
+    open_vote,
+    queue_welcome,
+    quietly,
+    send_application_cards,
+)
+from bot.i18n import set_locale
 from bot.runtime.context import Ctx
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.replies import refuse
@@ -31,7 +38,6 @@ from bot.runtime.wizard import Data, Deps, Event, Prompt, Send, Step, Wizard, de
 from bot.services import alliances, people, settings
 from bot.services.errors import DomainError
 from bot.services.membership import fields, joining, lookups
-from bot.services.outgoing import Outgoing, enqueue
 from bot.views.errors import error_text
 from bot.views.membership import joining as views
 from bot.views.membership.joining import CategoryCb, DecideCb, ModeCb, SponsorCb
@@ -117,7 +123,7 @@ async def _submit(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> None
     await state.clear()
     await deliver(event, views.submitted(done.vote_wanted), None)
     if not done.vote_wanted:
-        await send_cards(deps["bot"], ctx, done.application.id)
+        await send_application_cards(deps["bot"], ctx.session, done.application.id)
 
 
 QUESTIONNAIRE = Wizard(
@@ -294,37 +300,6 @@ async def submitted(query: CallbackQuery, state: FSMContext, ctx: Ctx, **deps: A
     await QUESTIONNAIRE.advance(query, state, ctx, deps)
 
 
-async def send_cards(bot: Bot, ctx: Ctx, application_id: int, *,
-                     only: int | None = None) -> int:
-    """The application's card to each coordinator (or one), each in their own language."""
-    application, alliance = await joining.application_for(ctx.session, application_id)
-    applicant = await lookups.person(ctx.session, application.person_id)
-    readers = await lookups.coordinators(ctx.session, alliance.id)
-    sent: list[tuple[int, int, str]] = []
-    for reader in readers:
-        if only is not None and reader.person_id != only:
-            continue
-        with use_locale(reader.locale):
-            text, keyboard = views.application_card(application, alliance, applicant)
-            try:
-                card = await bot.send_message(reader.person_id, text, reply_markup=keyboard)
-            except TelegramAPIError as error:
-                log.info("application card not delivered: %s", type(error).__name__)
-                continue
-        sent.append((reader.person_id, card.message_id, reader.locale))
-    await joining.remember_cards(ctx.session, application_id, sent)
-    if not sent and only is None:
-        home = await alliances.home_chat(ctx.session, alliance.id)
-        if home is not None and home.active:
-            with use_locale(alliance.locale):
-                try:
-                    await bot.send_message(home.tg_chat_id, views.no_coordinator_reachable(),
-                                           message_thread_id=home.thread_id)
-                except TelegramAPIError as error:
-                    log.info("notice not delivered: %s", type(error).__name__)
-    return len(sent)
-
-
 async def cancel(message: Message, state: FSMContext, ctx: Ctx) -> None:
     raw = await state.get_state()
     if raw is None:
@@ -414,7 +389,7 @@ async def applications(message: Message, bot: Bot, ctx: Ctx) -> None:
         await message.answer(views.no_pending())
         return
     for application, _alliance in pending:
-        await send_cards(bot, ctx, application.id, only=person_id)
+        await send_application_cards(bot, ctx.session, application.id, only=person_id)
 
 
 # -- newcomers --------------------------------------------------------------------------------
@@ -428,14 +403,8 @@ async def newcomer(event: ChatMemberUpdated, bot: Bot, ctx: Ctx) -> None:
     if alliance is None:
         return
     code = await joining.join_code(ctx.session, alliance.id, ctx.now)
-    url = await deep_link(bot, f"join-{code}")
-    home = await alliances.home_chat(ctx.session, alliance.id)
-    with use_locale(alliance.locale):
-        text = views.nudge(user.first_name, url)
-    await enqueue(ctx.session, Outgoing(chat_id=event.chat.id, text=text,
-                                        thread_id=home.thread_id if home else None),
-                  now=ctx.now, alliance_id=alliance.id,
-                  dedup_key=f"membership:nudge:{alliance.id}:{user.id}", purpose="membership.nudge")
+    await nudge_newcomer(ctx.session, alliance, event.chat.id, user.first_name, user.id,
+                         await deep_link(bot, f"join-{code}"), ctx.now)
 
 
 # -- settings ---------------------------------------------------------------------------------

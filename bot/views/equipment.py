@@ -53,7 +53,7 @@ STATUS = {
     gear.BOOKED: __("booked"),
     gear.PICKED_UP: __("picked up, not returned yet"),
     gear.RETURNED: __("returned"),
-    gear.CANCELLED: __("cancelled"),
+    gear.CANCELLED: __("booking cancelled"),
 }
 
 
@@ -134,7 +134,7 @@ def _wiz(text: str, action: str, value: int = 0) -> InlineKeyboardButton:
 
 
 def _nav(*, back: bool = True) -> list[InlineKeyboardButton]:
-    row = [_wiz(_("⬅ Back"), "back")] if back else []
+    row = [_wiz(_("◀ Back"), "back")] if back else []
     return [*row, _wiz(_("✖ Cancel"), "cancel")]
 
 

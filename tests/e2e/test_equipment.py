@@ -234,7 +234,7 @@ async def test_bad_input_at_every_step_is_refused_and_changes_nothing(harness: H
     await harness.say(a.chen, a.chen, typed(start + timedelta(days=1)))
     await refused("book it", "equipment_use_buttons")
     question = asked(world, a.chen)
-    await a.chen.press(question, a.t("⬅ Back"))  # back to the end: asked again, in place
+    await a.chen.press(question, a.t("◀ Back"))  # back to the end: asked again, in place
     assert a.t("Until when? Send the return date and time (a date alone: the end of that "
                "day).") in question.text
     await harness.say(a.chen, a.chen, "/cancel")

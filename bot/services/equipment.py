@@ -116,6 +116,45 @@ async def _adder(session: AsyncSession, alliance_id: int, person_id: int,
     return holder.id, None if draft.owned_by_alliance else holder.id
 
 
+async def may_add(session: AsyncSession, alliance_id: int, person_id: int) -> bool:
+    """Before the "add an item" wizard asks anything: may this person add items at all?
+    True for a coordinator (who may name any active member as holder); False for an active
+    member (who adds their own); refused otherwise, with the reason."""
+    role = await alliances.role_of(session, alliance_id, person_id)
+    if role is not None and role.role == "coordinator":
+        return True
+    await roster.require_active_member(session, alliance_id, person_id)
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class Adding:
+    """What the "add an item" wizard needs before its first question."""
+
+    alliance_id: int
+    coordinator: bool  # may name any active member as holder
+    currency: str
+    members: list[Member]  # active members, for a coordinator's holder step
+    own: Member | None  # the person's own business (a member holds what they add)
+
+
+async def adding(session: AsyncSession, alliance_id: int, person_id: int) -> Adding:
+    coordinator = await may_add(session, alliance_id, person_id)
+    members = await roster.active_members(session, alliance_id) if coordinator else []
+    return Adding(alliance_id=alliance_id, coordinator=coordinator,
+                  currency=await _currency(session, alliance_id), members=members,
+                  own=await roster.member_of(session, alliance_id, person_id))
+
+
+async def may_add_at_all(session: AsyncSession, alliance_id: int, person_id: int) -> bool:
+    """Whether /equipment offers this person *Add an item* (``add_item`` checks it again)."""
+    try:
+        await may_add(session, alliance_id, person_id)
+    except DomainError:
+        return False
+    return True
+
+
 async def add_item(session: AsyncSession, alliance_id: int, person_id: int, draft: ItemDraft,
                    now: datetime) -> Equipment:
     """A coordinator or a member (their own item) adds an item to the catalogue."""
@@ -150,6 +189,11 @@ async def _may_manage(session: AsyncSession, item: Equipment, person_id: int) ->
         return True
     member = await roster.member_of(session, item.alliance_id, person_id)
     return member is not None and item.owner_id is not None and member.id == item.owner_id
+
+
+async def may_manage(session: AsyncSession, item: Equipment, person_id: int) -> bool:
+    """Whether to show this person *Retire* on the item (``retire`` checks it again)."""
+    return await _may_manage(session, item, person_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +325,41 @@ def next_free(taken: list[tuple[datetime, datetime]], starts_at: datetime,
         if start < candidate + length and end > candidate:
             candidate = end
     return candidate
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """What the booking wizard needs before its first question."""
+
+    alliance_id: int
+    timezone: str
+    item: Equipment | None  # None: the wizard asks which item
+    request_id: int | None
+
+
+async def open_booking(session: AsyncSession, person_id: int, *, alliance_id: int | None = None,
+                       item_id: int | None = None, request_id: int | None = None) -> Opening:
+    """Before the booking wizard asks anything: an item still listed (when one is named), a
+    borrow request of the person's own (when one is answered), an active member. ``book``
+    checks all of it again."""
+    item = await get_item(session, item_id) if item_id is not None else None
+    if item is not None:
+        if item.retired_at is not None:
+            raise DomainError("equipment_retired")
+        alliance_id = item.alliance_id
+    if request_id is not None:
+        request = await asks.get(session, request_id)
+        alliance_id = request.alliance_id
+    if alliance_id is None:
+        raise DomainError("unknown_alliance")
+    member = await roster.require_active_member(session, alliance_id, person_id)
+    if request_id is not None:
+        await asks.require_answerable(session, request_id, member.id)
+    alliance = await session.get(Alliance, alliance_id)
+    if alliance is None or (item is not None and item.alliance_id != alliance_id):
+        raise DomainError("unknown_alliance")
+    return Opening(alliance_id=alliance_id, timezone=alliance.timezone, item=item,
+                   request_id=request_id)
 
 
 @dataclass(frozen=True, slots=True)

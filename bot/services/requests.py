@@ -387,7 +387,7 @@ async def require_answerable(session: AsyncSession, request_id: int,
     if request.requester_id != member_id:
         raise DomainError("request_not_yours")
     if request.kind != EQUIPMENT:
-        raise DomainError("request_bad_kind")
+        raise DomainError("request_not_for_booking")
     if request.status != OPEN:
         raise DomainError(f"request_is_{request.status}")
     return request

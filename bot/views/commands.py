@@ -75,6 +75,8 @@ COMMANDS: tuple[CommandInfo, ...] = (
                 True, True, "member"),
     CommandInfo("close", __("Close a vote early (its author or a coordinator)"),
                 True, True, "member"),
+    # --- shared resources ---
+    CommandInfo("equipment", __("Shared equipment: book an item, add one"), True, True, "member"),
 )
 
 

@@ -261,3 +261,33 @@ async def test_bookings_never_overlap_whatever_the_order_of_concurrent_requests(
         assert clashes  # booked (it is one of them) or refused because one overlaps
         if outcome == "booked":
             assert wanted in held
+
+
+async def test_what_the_wizards_check_before_asking(session: AsyncSession) -> None:
+    await roster(session, 3)
+    adding = await gear.adding(session, 1, 1)  # the coordinator, no business of their own
+    assert adding.coordinator and adding.currency == "TWD" and adding.own is None
+    assert [m.name for m in adding.members] == ["Shop 1", "Shop 2", "Shop 3"]
+    mine = await gear.adding(session, 1, 200)
+    assert not mine.coordinator and mine.members == [] and mine.own is not None and mine.own.id == 2
+    assert await gear.may_add_at_all(session, 1, 999) is False
+    await session.execute(update(Member).where(Member.id == 3).values(status="suspended"))
+    assert await code_of(gear.adding(session, 1, 300)) == "member_suspended"
+    assert await gear.may_add_at_all(session, 1, 300) is False
+    item_id = await changer(session)
+    item = await gear.get_item(session, item_id)
+    assert [await gear.may_manage(session, item, p) for p in (1, 100, 200)] == [True, True, False]
+    opening = await gear.open_booking(session, 200, item_id=item_id)
+    assert (opening.alliance_id, opening.timezone, opening.request_id) == (1, "Asia/Taipei", None)
+    assert opening.item is not None and opening.item.id == item_id
+    assert await code_of(gear.open_booking(session, 300, item_id=item_id)) == "member_suspended"
+    assert await code_of(gear.open_booking(session, 200, item_id=999)) == "equipment_not_found"
+    request = await asks.ask(session, 1, 200, asks.RequestDraft(kind=asks.EQUIPMENT,
+                                                                title="A tyre changer"), NOW)
+    answering = await gear.open_booking(session, 200, request_id=request.id)
+    assert answering.item is None and answering.request_id == request.id
+    assert await code_of(gear.open_booking(session, 100, request_id=request.id)) == \
+        "request_not_yours"
+    assert await code_of(gear.open_booking(session, 200, request_id=999)) == "request_not_found"
+    await gear.retire(session, item_id, 1, NOW)
+    assert await code_of(gear.open_booking(session, 200, item_id=item_id)) == "equipment_retired"

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.effects import decisions, meetings, membership, referrals
+from bot.effects import decisions, meetings, membership, purchases, referrals
 
 if TYPE_CHECKING:
     from bot.runtime.app import AllianceApp
 
 
 def install(app: AllianceApp) -> None:
-    for feature in (decisions, membership, meetings, referrals):
+    for feature in (decisions, membership, meetings, referrals, purchases):
         feature.install(app)

@@ -11,6 +11,7 @@ from handlers import (
     fallback,
     meetings,
     membership,
+    purchases,
     referrals,
     setup,
     start,
@@ -26,6 +27,7 @@ def build_router() -> Router:
     # and start answers the payloads none of them took.
     root.include_routers(chats.setup_router(), setup.setup_router(), membership.setup_router(),
                          meetings.setup_router(), referrals.setup_router(),
-                         decisions.setup_router(), start.setup_router(),
+                         decisions.setup_router(), purchases.setup_router(),
+                         start.setup_router(),
                          fallback.setup_router())  # fallback stays last
     return root

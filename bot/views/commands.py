@@ -70,6 +70,8 @@ COMMANDS: tuple[CommandInfo, ...] = (
                 True, True, "member"),
     CommandInfo("close", __("Close a vote early (its author or a coordinator)"),
                 True, True, "member"),
+    CommandInfo("purchase", __("Start a joint purchase: pledges, a minimum, exact shares"),
+                True, True, "member"),
 )
 
 

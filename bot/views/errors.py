@@ -70,10 +70,10 @@ Messages = dict[str, Callable[[dict], str]]
 def _feature_messages() -> tuple[Callable[[], Messages], ...]:
     """Each feature's own codes: functions, so that each call translates in the current locale.
     Imported here, not at the top: the feature views use ``error_text`` too."""
-    from bot.views import decisions, meetings, membership, referrals
+    from bot.views import decisions, meetings, membership, purchases, referrals
 
     return (membership.error_messages, meetings.error_messages, referrals.error_messages,
-            decisions.error_messages)
+            decisions.error_messages, purchases.error_messages)
 
 
 def error_text(error: DomainError) -> str:

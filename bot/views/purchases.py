@@ -124,14 +124,12 @@ def error_messages() -> errors.Messages:
         "purchase_wizard_gone": lambda p: _(
             "This step is over. Send /purchase to start a new joint purchase."),
         "purchase_use_buttons": lambda p: _("Please use the buttons above to answer this step."),
-        **{f"purchase_is_{status}": _already(status) for status in STATUS},
+        "purchase_is_open": lambda p: _("This joint purchase is still open for pledges."),
+        "purchase_is_go": lambda p: _("Too late: this joint purchase is already going ahead."),
+        "purchase_is_failed": lambda p: _("Too late: this joint purchase did not go ahead."),
+        "purchase_is_fulfilled": lambda p: _(
+            "Too late: this joint purchase is already fulfilled."),
     }
-
-
-def _already(status: str):  # type: ignore[no-untyped-def]
-    return lambda p: _("Too late: this joint purchase has {status}.").format(
-        status=str(STATUS[status])) if status != purchases.OPEN else _(
-        "This joint purchase is still open for pledges.")
 
 
 def status_name(status: str) -> str:

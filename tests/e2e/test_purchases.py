@@ -14,7 +14,7 @@ import pytest
 
 from bot.views.purchases import NewPurchaseCb, PurchaseCb, PurchaseWizCb
 from tests.e2e import decision_stories
-from tests.e2e.harness import Harness, press_forged
+from tests.e2e.harness import Harness, make_harness, press_forged
 from tests.e2e.purchase_stories import (
     open_purchase,
     outbox_keys,
@@ -372,3 +372,32 @@ async def test_from_the_group_the_request_wizard_and_a_passed_proposal(harness: 
     assert "A joint purchase was already started from this proposal (#1)." in \
         world.last(a.lin).text
     assert t("en", "Start a joint purchase") in reply.buttons[0][0]
+
+
+async def test_simultaneous_pledges_and_the_settlement_on_both_engines(database_url: str) -> None:
+    """The row lock that counts simultaneous pledges one after the other, on SQLite and (when
+    CI provides one) PostgreSQL; then the settlement, once."""
+    harness = await make_harness(database_url)
+    try:
+        await harness.start_bot()
+        a = await alliance(harness, "en")
+        card = await open_purchase(a, a.lin, moq="100", maximum="100")
+        for person in (a.chen, a.wang, a.lin):
+            await person.start(pledge_payload(card))
+        await harness.world.settle()
+        await asyncio.gather(a.chen.send(a.chen.private, "50"), a.wang.send(a.wang.private, "50"))
+        await harness.world.settle()
+        _, pledges = await stored(harness)
+        assert sorted(p.quantity for p in pledges) == [50, 50]  # both counted
+        await harness.say(a.lin, a.lin, "1")  # the maximum holds
+        assert "at most 0 more" in harness.world.last(a.lin).text
+        assert len((await stored(harness))[1]) == 2
+        await harness.advance(timedelta(days=3, minutes=1))
+        await harness.restart()
+        [purchase], pledges = await stored(harness)
+        assert purchase.status == "go" and {p.status for p in pledges} == {"confirmed"}
+        assert len(await outbox_keys(harness, "purchase:1:go")) == 3
+        assert not harness.failures
+    finally:
+        await harness.stop_bot()
+        await harness.emulator.stop()

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.effects import decisions, equipment, meetings, membership, referrals, requests
+from bot.effects import decisions, equipment, meetings, membership, purchases, referrals, requests
 
 if TYPE_CHECKING:
     from bot.runtime.app import AllianceApp
 
 
 def install(app: AllianceApp) -> None:
-    for feature in (decisions, membership, meetings, referrals, requests, equipment):
+    for feature in (decisions, membership, meetings, referrals, requests, equipment, purchases):
         feature.install(app)

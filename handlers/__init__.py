@@ -12,6 +12,7 @@ from handlers import (
     fallback,
     meetings,
     membership,
+    purchases,
     referrals,
     requests,
     setup,
@@ -29,7 +30,7 @@ def build_router() -> Router:
     root.include_routers(chats.setup_router(), setup.setup_router(), membership.setup_router(),
                          meetings.setup_router(), referrals.setup_router(),
                          decisions.setup_router(), requests.setup_router(),
-                         equipment.setup_router(),
+                         equipment.setup_router(), purchases.setup_router(),
                          start.setup_router(),
                          fallback.setup_router())  # fallback stays last
     return root

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import use_locale
@@ -61,11 +62,30 @@ class OutcomeEvent:
 
 OutcomeHook = Callable[[OutcomeEvent], Awaitable[None]]
 _hooks: dict[str, OutcomeHook] = {}
+# Buttons another feature adds to an outcome's announcement: (proposal, result, bot username)
+# -> buttons, in the announcement's language (a passed proposal can start a joint purchase).
+AnnouncementButtons = Callable[[Proposal, Result, str], list[InlineKeyboardButton]]
+_announcement_buttons: dict[str, AnnouncementButtons] = {}
 
 
 def on_outcome(kind: str, hook: OutcomeHook) -> None:
     """What happens when a proposal with ``subject_kind == kind`` closes (another feature's)."""
     _hooks[kind] = hook
+
+
+def on_announcement(feature: str, buttons: AnnouncementButtons) -> None:
+    """``buttons`` are added under every outcome's announcement (one row each)."""
+    _announcement_buttons[feature] = buttons
+
+
+async def _announcement_keyboard(proposal: Proposal, result: Result,
+                                 bot: Bot | None) -> InlineKeyboardMarkup | None:
+    if bot is None or not _announcement_buttons:
+        return None
+    username = (await bot.me()).username or ""  # cached since start-up: no request here
+    buttons = [button for make in _announcement_buttons.values()
+               for button in make(proposal, result, username)]
+    return InlineKeyboardMarkup(inline_keyboard=[[button] for button in buttons]) if buttons else None
 
 
 def install(app: AllianceApp) -> None:
@@ -176,9 +196,10 @@ async def finish(session: AsyncSession, proposal: Proposal, result: Result, now:
     if proposal.chat_id is not None:
         with use_locale(alliance.locale):
             text = views.announcement(proposal, result)
+            keyboard = await _announcement_keyboard(proposal, result, bot)
         pin = settings.read(alliance).pin_decisions
         await enqueue(session, Outgoing(chat_id=proposal.chat_id, thread_id=proposal.thread_id,
-                                        text=text, pin=pin),
+                                        text=text, pin=pin, reply_markup=keyboard_json(keyboard)),
                       now=now, alliance_id=alliance.id,
                       dedup_key=f"proposal.outcome:{proposal.id}",
                       purpose=f"proposal_outcome:{proposal.id}")

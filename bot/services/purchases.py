@@ -266,7 +266,61 @@ async def draft_from_proposal(session: AsyncSession, proposal_id: int, person_id
                          proposal_id=proposal.id)
 
 
+async def start_from_proposal(session: AsyncSession, proposal_id: int, person_id: int,
+                              now: datetime) -> tuple[PurchaseDraft, Alliance]:
+    """``draft_from_proposal`` and the alliance it is for (the wizard's prompts need both)."""
+    draft = await draft_from_proposal(session, proposal_id, person_id, now)
+    proposal = await session.get(Proposal, proposal_id)
+    assert proposal is not None
+    alliance = await session.get(Alliance, proposal.alliance_id)
+    assert alliance is not None
+    return draft, alliance
+
+
 # -- pledging ------------------------------------------------------------------------------------
+
+
+async def may_open(session: AsyncSession, alliance_id: int, person_id: int) -> Alliance:
+    """Before the wizard: only an active member opens a joint purchase (suspended: refused)."""
+    await roster.require_active_member(session, alliance_id, person_id)
+    alliance = await session.get(Alliance, alliance_id)
+    if alliance is None:
+        raise DomainError("unknown_alliance")
+    return alliance
+
+
+@dataclass(frozen=True, slots=True)
+class Pledging:
+    """Before asking a quantity: the purchase, its alliance and the member's current pledge."""
+
+    purchase: Purchase
+    alliance: Alliance
+    member_id: int
+    current: int | None
+
+
+async def may_pledge(session: AsyncSession, purchase_id: int, person_id: int,
+                     now: datetime) -> Pledging:
+    """*Pledge* / *Change*: an active member, an open purchase, before its deadline."""
+    purchase = await get(session, purchase_id)
+    member = await roster.require_active_member(session, purchase.alliance_id, person_id)
+    if purchase.status != OPEN:
+        raise DomainError(f"purchase_is_{purchase.status}")
+    if now >= purchase.deadline:
+        raise DomainError("purchase_deadline_passed")
+    alliance = await session.get(Alliance, purchase.alliance_id)
+    assert alliance is not None
+    current = await session.scalar(select(Pledge.quantity).where(
+        Pledge.purchase_id == purchase.id, Pledge.member_id == member.id,
+        Pledge.status == PLEDGED))
+    return Pledging(purchase=purchase, alliance=alliance, member_id=member.id, current=current)
+
+
+async def require_manager(session: AsyncSession, purchase_id: int, person_id: int) -> Purchase:
+    """The organiser's member or a coordinator (before asking "cancel it?")."""
+    purchase = await get(session, purchase_id)
+    await _organiser_or_coordinator(session, purchase, person_id)
+    return purchase
 
 
 async def get(session: AsyncSession, purchase_id: int) -> Purchase:

@@ -63,11 +63,6 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("refer", __("Pass a customer to another member"), True, False, "member"),
     CommandInfo("referrals", __("Your open referrals, given and received"), True, False, "member"),
     CommandInfo("ledger", __("Referrals given and received per member"), True, True, "member"),
-    CommandInfo("request", __("Ask the alliance for equipment, space, expertise or anything else"),
-                True, True, "member"),
-    CommandInfo("requests", __("Open requests; offer your help"), True, True, "member"),
-    CommandInfo("myrequests", __("Your requests, offers, pledges and bookings"), True, False,
-                "member"),
     CommandInfo("propose", __("Propose something for the alliance to vote on"),
                 True, True, "member"),
     CommandInfo("decisions", __("The decision log"), True, True, "member"),
@@ -76,7 +71,14 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("close", __("Close a vote early (its author or a coordinator)"),
                 True, True, "member"),
     # --- shared resources ---
+    CommandInfo("request", __("Ask the alliance for equipment, space, expertise or anything else"),
+                True, True, "member"),
+    CommandInfo("requests", __("Open requests; offer your help"), True, True, "member"),
+    CommandInfo("myrequests", __("Your requests, offers, pledges and bookings"), True, False,
+                "member"),
     CommandInfo("equipment", __("Shared equipment: book an item, add one"), True, True, "member"),
+    CommandInfo("purchase", __("Start a joint purchase: pledges, a minimum, exact shares"),
+                True, True, "member"),
 )
 
 

@@ -302,3 +302,28 @@ async def test_mine_lists_asks_offers_pledges_and_bookings(session: AsyncSession
     assert [(p.quantity, b.id) for p, b in mine.pledges] == [(5, pid)]
     assert [e.name for _b, e in mine.bookings] == ["Jack"]
     assert await code_of(resources.mine(session, 1, 999)) == "members_only"
+
+
+async def test_the_checks_before_asking_open_pledge_and_manage(session: AsyncSession) -> None:
+    """``may_open`` / ``may_pledge`` / ``require_manager``: what the bot checks before it asks
+    anything, so a suspended member or a closed purchase is refused at once."""
+    await roster(session, 3)
+    assert (await buys.may_open(session, 1, 100)).id == 1
+    pid = await opened(session)
+    before = await buys.may_pledge(session, pid, 200, NOW)
+    assert (before.member_id, before.current, before.alliance.id) == (2, None, 1)
+    await buys.pledge(session, pid, 200, 7, NOW)
+    assert (await buys.may_pledge(session, pid, 200, NOW)).current == 7
+    await buys.withdraw(session, pid, 200, NOW)
+    assert (await buys.may_pledge(session, pid, 200, NOW)).current is None
+    assert await code_of(buys.may_pledge(session, pid, 200, DEADLINE)) == "purchase_deadline_passed"
+    assert await code_of(buys.may_pledge(session, 999, 200, NOW)) == "purchase_not_found"
+    assert await code_of(buys.may_open(session, 1, 999)) == "members_only"
+    assert (await buys.require_manager(session, pid, 100)).id == pid  # the organiser
+    assert (await buys.require_manager(session, pid, 1)).id == pid  # the coordinator
+    assert await code_of(buys.require_manager(session, pid, 300)) == "purchase_not_yours"
+    await session.execute(update(Member).where(Member.id == 3).values(status="suspended"))
+    assert await code_of(buys.may_open(session, 1, 300)) == "member_suspended"
+    assert await code_of(buys.may_pledge(session, pid, 300, NOW)) == "member_suspended"
+    await buys.cancel(session, pid, 100, NOW)
+    assert await code_of(buys.may_pledge(session, pid, 200, NOW)) == "purchase_is_failed"

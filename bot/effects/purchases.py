@@ -1,0 +1,206 @@
+"""Joint purchases on Telegram beyond the reply to the current update.
+
+- The card in the home group (the request's chat and topic): posted through the outbox (its
+  message id stored on the request by the ``purchase_card`` on_sent hook), then edited in place
+  and coalesced through the card editor after every pledge, withdrawal and settlement.
+- The settlement at the pledge deadline: ``purchase.settle`` jobs, one per open purchase, derived
+  from the purchases table (so a restart re-arms them; a deadline passed while the bot was down
+  settles once when it is back). The settlement and its notices commit together in the job's
+  transaction, and each notice is deduplicated in the outbox: nobody is told twice.
+- A passed proposal's announcement gets a "start a joint purchase" deep link (registered with
+  ``bot.effects.decisions.on_announcement``, so decisions knows nothing of purchases).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from aiogram import Bot
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.effects import decisions as decision_effects
+from bot.i18n import use_locale
+from bot.runtime.aftercommit import after_commit
+from bot.runtime.cards import CardEdit, CardEditor, keyboard_json
+from bot.runtime.outbox import OutboxWorker
+from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
+from bot.services import people, purchases
+from bot.services import requests as asks
+from bot.services.outgoing import Outgoing, enqueue
+from bot.services.purchases import Settlement
+from bot.services.tally import Result
+from bot.views import purchases as views
+from storage.models import Alliance, Person, Proposal, Purchase
+
+if TYPE_CHECKING:
+    from bot.runtime.app import AllianceApp
+
+log = logging.getLogger(__name__)
+
+Render = Callable[[], tuple[str, InlineKeyboardMarkup | None]]
+
+
+async def username(bot: Bot) -> str:
+    """The bot's @username for deep links (``bot.me()`` is cached after start-up)."""
+    return (await bot.me()).username or ""
+
+
+# -- the card --------------------------------------------------------------------------------------
+
+
+def card_key(purchase_id: int) -> str:
+    return f"purchase:{purchase_id}"
+
+
+async def render_card(session: AsyncSession, purchase_id: int, bot_username: str
+                      ) -> tuple[str, InlineKeyboardMarkup | None, int | None, int | None]:
+    """The card in the alliance's language, and where it is (chat, message) if posted."""
+    shown = await purchases.card(session, purchase_id)
+    alliance = await session.get(Alliance, shown.purchase.alliance_id)
+    assert alliance is not None
+    names = await asks.member_names(session, {shown.purchase.organiser_id})
+    with use_locale(alliance.locale):
+        text, keyboard = views.card(shown, names.get(shown.purchase.organiser_id, "?"),
+                                    alliance.timezone, bot_username)
+    return text, keyboard, shown.request.chat_id, shown.request.message_id
+
+
+def card_renderer(purchase_id: int, bot_username: str
+                  ) -> Callable[[AsyncSession], Awaitable[CardEdit | None]]:
+    async def render(session: AsyncSession) -> CardEdit | None:
+        text, keyboard, chat_id, message_id = await render_card(session, purchase_id,
+                                                                bot_username)
+        if chat_id is None or message_id is None:
+            return None  # not posted yet: the outbox posts the state of that moment
+        return CardEdit(chat_id=chat_id, message_id=message_id, text=text, reply_markup=keyboard)
+
+    return render
+
+
+def touch(session: AsyncSession, cards: CardEditor, purchase_id: int, bot_username: str) -> None:
+    cards.touch(session, card_key(purchase_id), card_renderer(purchase_id, bot_username))
+
+
+async def post_card(session: AsyncSession, purchase: Purchase, now: datetime,
+                    bot_username: str) -> None:
+    """Queue the card for the home group, committed with the purchase (sent by the outbox)."""
+    request = await asks.get(session, purchase.request_id)
+    if request.chat_id is None:
+        log.warning("purchase %s: the alliance has no home group; no card", purchase.id)
+        return
+    text, keyboard, _chat, _message = await render_card(session, purchase.id, bot_username)
+    await enqueue(session, Outgoing(chat_id=request.chat_id, thread_id=request.thread_id,
+                                    text=text, reply_markup=keyboard_json(keyboard)),
+                  now=now, alliance_id=purchase.alliance_id,
+                  dedup_key=f"purchase.card:{purchase.id}",
+                  purpose=f"purchase_card:{purchase.id}")
+
+
+async def _card_sent(session: AsyncSession, argument: str, chat_id: int, message_id: int) -> None:
+    purchase = await purchases.get(session, int(argument))
+    await asks.set_card(session, purchase.request_id, chat_id, message_id)
+
+
+def wake_after_commit(session: AsyncSession, outbox: OutboxWorker) -> None:
+    after_commit(session, outbox.wake)
+
+
+async def opened(session: AsyncSession, purchase: Purchase, now: datetime, *, bot: Bot,
+                 scheduler: Scheduler, outbox: OutboxWorker) -> None:
+    """After ``open_purchase``: the card, and the settlement armed at the deadline."""
+    await post_card(session, purchase, now, await username(bot))
+    scheduler.arm(session, jobs_for(purchase.id, purchase.deadline))
+    wake_after_commit(session, outbox)
+
+
+# -- messages --------------------------------------------------------------------------------------
+
+
+async def tell(session: AsyncSession, person_ids: list[int], render: Render, *, now: datetime,
+               alliance_id: int, key: str, document: Callable[[], bytes] | None = None,
+               document_name: str | None = None) -> None:
+    """One message per person, in their own language, through the outbox, at most once each."""
+    for person_id in dict.fromkeys(person_ids):
+        person = await session.get(Person, person_id)
+        if person is None or person.forgotten_at is not None:
+            continue
+        with use_locale(people.locale_of(person)):
+            text, markup = render()
+            data = document() if document is not None else None
+        await enqueue(session, Outgoing(chat_id=person_id, text=text,
+                                        reply_markup=keyboard_json(markup), document=data,
+                                        document_name=document_name),
+                      now=now, alliance_id=alliance_id, dedup_key=f"{key}:{person_id}")
+
+
+async def announce(session: AsyncSession, settlement: Settlement, now: datetime, *,
+                   cards: CardEditor, bot_username: str) -> None:
+    """What a settlement (or a cancellation) owes: every pledger told privately (their exact
+    cost, or that nobody pays), the organiser the list (and a CSV), the card its outcome."""
+    purchase = settlement.purchase
+    pid, aid = purchase.id, purchase.alliance_id
+    if settlement.went_ahead:
+        for line in settlement.lines:
+            await tell(session, line.people,
+                       lambda line=line: (views.told_go(settlement, line), None),  # type: ignore[misc]
+                       now=now, alliance_id=aid, key=f"purchase:{pid}:go")
+        await tell(session, settlement.organiser_people,
+                   lambda: views.organiser_list(settlement), now=now, alliance_id=aid,
+                   key=f"purchase:{pid}:list")
+        await tell(session, settlement.organiser_people,
+                   lambda: (views.csv_caption(pid), None), now=now, alliance_id=aid,
+                   key=f"purchase:{pid}:csv", document=lambda: views.csv_bytes(settlement),
+                   document_name=views.csv_name(pid))
+    else:
+        told = [person for line in settlement.lines for person in line.people]
+        await tell(session, [*told, *settlement.organiser_people],
+                   lambda: (views.told_failed(settlement), None), now=now, alliance_id=aid,
+                   key=f"purchase:{pid}:failed")
+    touch(session, cards, pid, bot_username)
+
+
+# -- scheduled work --------------------------------------------------------------------------------
+
+
+def jobs_for(purchase_id: int, deadline: datetime) -> list[JobSpec]:
+    return [JobSpec(f"purchase.settle:{purchase_id}", deadline, "purchase.settle",
+                    {"purchase_id": purchase_id})]
+
+
+async def jobs(session: AsyncSession, now: datetime) -> list[JobSpec]:
+    return [spec for purchase_id, deadline in await purchases.scheduled(session)
+            for spec in jobs_for(purchase_id, deadline)]
+
+
+async def settle(job: JobContext, purchase_id: int) -> None:
+    """At the deadline: go or fail, once (the service is idempotent; the notices deduplicated)."""
+    settlement = await purchases.settle(job.session, purchase_id, job.now)
+    if settlement is None:
+        return
+    await announce(job.session, settlement, job.now, cards=job.cards,
+                   bot_username=await username(job.bot))
+    wake_after_commit(job.session, job.outbox)
+
+
+# -- a passed proposal starts one ------------------------------------------------------------------
+
+
+def proposal_buttons(proposal: Proposal, result: Result, bot_username: str
+                     ) -> list[InlineKeyboardButton]:
+    """On the announcement of a passed proposal of the alliance's own (not a membership vote)."""
+    if not result.passed or proposal.subject_kind is not None or not bot_username:
+        return []
+    return [views.from_proposal_button(bot_username, proposal.id)]
+
+
+def install(app: AllianceApp) -> None:
+    """Plug joint purchases into the runtime: the card's message id, the settlement jobs, the
+    button on a passed proposal's announcement."""
+    app.outbox.on_sent("purchase_card", _card_sent)
+    app.scheduler.add_armer(jobs)
+    app.scheduler.add_runner("purchase.settle", settle)
+    decision_effects.on_announcement("purchases", proposal_buttons)

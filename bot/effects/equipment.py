@@ -17,31 +17,26 @@ from ``booked`` below).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import use_locale
 from bot.runtime.aftercommit import after_commit
-from bot.runtime.cards import keyboard_json
+from bot.runtime.notices import tell
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
 from bot.services import equipment as gear
 from bot.services import members as roster
-from bot.services import people
 from bot.services import requests as asks
-from bot.services.outgoing import Outgoing, enqueue
 from bot.views import equipment as views
-from storage.models import Alliance, Equipment, EquipmentBooking, Person
+from storage.models import Alliance, Equipment, EquipmentBooking
 
 if TYPE_CHECKING:
     from bot.runtime.app import AllianceApp
 
 NOTICE = "equipment.notice"
-Render = Callable[[], tuple[str, InlineKeyboardMarkup | None]]
 
 
 # -- jobs ----------------------------------------------------------------------------------------
@@ -86,20 +81,6 @@ async def _notice(session: AsyncSession, due: gear.Notice, now: datetime) -> Non
 
 
 # -- messages ------------------------------------------------------------------------------------
-
-
-async def tell(session: AsyncSession, person_ids: Iterable[int], render: Render, *, now: datetime,
-               alliance_id: int, key: str) -> None:
-    """One private message per person, each in their own language, through the outbox."""
-    for person_id in dict.fromkeys(person_ids):
-        person = await session.get(Person, person_id)
-        if person is None or person.forgotten_at is not None:
-            continue
-        with use_locale(people.locale_of(person)):
-            text, markup = render()
-        await enqueue(session, Outgoing(chat_id=person_id, text=text,
-                                        reply_markup=keyboard_json(markup)),
-                      now=now, alliance_id=alliance_id, dedup_key=f"{key}:{person_id}")
 
 
 async def _parties(session: AsyncSession, booking: EquipmentBooking, item: Equipment

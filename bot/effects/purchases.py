@@ -26,22 +26,22 @@ from bot.effects import decisions as decision_effects
 from bot.i18n import use_locale
 from bot.runtime.aftercommit import after_commit
 from bot.runtime.cards import CardEdit, CardEditor, keyboard_json
+from bot.runtime.notices import tell
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
-from bot.services import people, purchases
+from bot.services import purchases
 from bot.services import requests as asks
 from bot.services.outgoing import Outgoing, enqueue
 from bot.services.purchases import Settlement
 from bot.services.tally import Result
 from bot.views import purchases as views
-from storage.models import Alliance, Person, Proposal, Purchase
+from storage.models import Alliance, Proposal, Purchase
 
 if TYPE_CHECKING:
     from bot.runtime.app import AllianceApp
 
 log = logging.getLogger(__name__)
 
-Render = Callable[[], tuple[str, InlineKeyboardMarkup | None]]
 
 
 async def username(bot: Bot) -> str:
@@ -118,23 +118,6 @@ async def opened(session: AsyncSession, purchase: Purchase, now: datetime, *, bo
 
 
 # -- messages --------------------------------------------------------------------------------------
-
-
-async def tell(session: AsyncSession, person_ids: list[int], render: Render, *, now: datetime,
-               alliance_id: int, key: str, document: Callable[[], bytes] | None = None,
-               document_name: str | None = None) -> None:
-    """One message per person, in their own language, through the outbox, at most once each."""
-    for person_id in dict.fromkeys(person_ids):
-        person = await session.get(Person, person_id)
-        if person is None or person.forgotten_at is not None:
-            continue
-        with use_locale(people.locale_of(person)):
-            text, markup = render()
-            data = document() if document is not None else None
-        await enqueue(session, Outgoing(chat_id=person_id, text=text,
-                                        reply_markup=keyboard_json(markup), document=data,
-                                        document_name=document_name),
-                      now=now, alliance_id=alliance_id, dedup_key=f"{key}:{person_id}")
 
 
 async def announce(session: AsyncSession, settlement: Settlement, now: datetime, *,

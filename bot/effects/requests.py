@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from aiogram.types import InlineKeyboardMarkup
@@ -22,14 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import use_locale
 from bot.runtime.aftercommit import after_commit
 from bot.runtime.cards import CardEdit, CardEditor, Renderer, keyboard_json
+from bot.runtime.notices import tell
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
 from bot.services import members as roster
-from bot.services import people
 from bot.services import requests as asks
 from bot.services.outgoing import Outgoing, enqueue
 from bot.views import requests as views
-from storage.models import Alliance, Person, ResourceOffer, ResourceRequest
+from storage.models import Alliance, ResourceOffer, ResourceRequest
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
     from bot.runtime.app import AllianceApp
 
 EXPIRE = "request.expire"
-Render = Callable[[], tuple[str, InlineKeyboardMarkup | None]]
 
 
 def expire_job(request_id: int, needed_by: datetime) -> JobSpec:
@@ -58,20 +56,6 @@ def arm(session: AsyncSession, plan: Scheduler, request: ResourceRequest) -> Non
 
 
 # -- messages -----------------------------------------------------------------------------------
-
-async def tell(session: AsyncSession, person_ids: list[int], render: Render, *, now: datetime,
-               alliance_id: int, key: str) -> None:
-    """One message per person, each in their own language, through the outbox (once per key)."""
-    for person_id in person_ids:
-        person = await session.get(Person, person_id)
-        if person is None or person.forgotten_at is not None:
-            continue
-        with use_locale(people.locale_of(person)):
-            text, markup = render()
-        await enqueue(session, Outgoing(chat_id=person_id, text=text,
-                                        reply_markup=keyboard_json(markup)),
-                      now=now, alliance_id=alliance_id, dedup_key=f"{key}:{person_id}")
-
 
 def wake_after_commit(session: AsyncSession, outbox: OutboxWorker) -> None:
     after_commit(session, outbox.wake)

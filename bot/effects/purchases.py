@@ -26,7 +26,7 @@ from bot.effects import decisions as decision_effects
 from bot.i18n import use_locale
 from bot.runtime.aftercommit import after_commit
 from bot.runtime.cards import CardEdit, CardEditor, keyboard_json
-from bot.runtime.notices import tell
+from bot.runtime.notices import Attachment, tell
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
 from bot.services import purchases
@@ -136,8 +136,8 @@ async def announce(session: AsyncSession, settlement: Settlement, now: datetime,
                    key=f"purchase:{pid}:list")
         await tell(session, settlement.organiser_people,
                    lambda: (views.csv_caption(pid), None), now=now, alliance_id=aid,
-                   key=f"purchase:{pid}:csv", document=lambda: views.csv_bytes(settlement),
-                   document_name=views.csv_name(pid))
+                   key=f"purchase:{pid}:csv",
+                   attachment=Attachment(views.csv_name(pid), lambda: views.csv_bytes(settlement)))
     else:
         told = [person for line in settlement.lines for person in line.people]
         await tell(session, [*told, *settlement.organiser_people],

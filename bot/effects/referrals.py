@@ -13,7 +13,6 @@ own language); the receiver's cards are edited in place through the card editor.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -23,8 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import use_locale
 from bot.runtime.aftercommit import after_commit
-from bot.runtime.cards import CardEdit, CardEditor, keyboard_json
+from bot.runtime.cards import CardEdit, CardEditor
 from bot.runtime.fsm_storage import drop_abandoned, forms_in_progress
+from bot.runtime.notices import Render, tell
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
 from bot.services import alliances, people, settings
@@ -37,7 +37,6 @@ from storage.models import Alliance, Person, Referral
 if TYPE_CHECKING:
     from bot.runtime.app import AllianceApp
 
-Render = Callable[[], tuple[str, InlineKeyboardMarkup | None]]
 
 
 def jobs_for(referral: Referral, chosen: AllianceSettings) -> list[JobSpec]:
@@ -101,21 +100,6 @@ async def arm(session: AsyncSession, plan: Scheduler, referral: Referral) -> Non
 
 
 # -- messages -----------------------------------------------------------------------------------
-
-async def tell(session: AsyncSession, person_ids: list[int], render: Render, *, now: datetime,
-               alliance_id: int, key: str, purpose: str | None = None) -> None:
-    """One message per person, each in their own language, through the outbox."""
-    for person_id in person_ids:
-        person = await session.get(Person, person_id)
-        if person is None or person.forgotten_at is not None:
-            continue
-        with use_locale(people.locale_of(person)):
-            text, markup = render()
-        await enqueue(session, Outgoing(chat_id=person_id, text=text,
-                                        reply_markup=keyboard_json(markup)),
-                      now=now, alliance_id=alliance_id, dedup_key=f"{key}:{person_id}",
-                      purpose=purpose)
-
 
 def wake_after_commit(session: AsyncSession, outbox: OutboxWorker) -> None:
     after_commit(session, outbox.wake)

@@ -95,8 +95,9 @@ async def _book(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> None:
         await BOOK.show(event, state, ctx, BookForm.confirm)
         return
     await state.clear()
+    me = await deps["bot"].me()
     await effects.booked(ctx.session, booking, now=ctx.now, plan=deps["scheduler"],
-                         outbox=deps["outbox"])
+                         outbox=deps["outbox"], cards=deps["cards"], bot_username=me.username or "")
     text, keyboard = await effects.loan_view(ctx.session, booking)
     if booking.request_id is not None:
         text = f"{views.request_answered()}\n\n{text}"

@@ -10,9 +10,8 @@
   (``equipment.due_notices`` marks each sent in the run's transaction, together with the
   outbox rows), so each notice goes once whatever restarts or double alarms happen.
 
-A borrow request answered by a booking becomes matched in ``equipment.book`` itself; its card
-belongs to the requests feature (when ``bot/effects/requests.py`` offers a card refresh, call it
-from ``booked`` below).
+A borrow request answered by a booking becomes matched in ``equipment.book`` itself; ``booked``
+has the requests feature refresh its card.
 """
 
 from __future__ import annotations
@@ -23,7 +22,9 @@ from typing import TYPE_CHECKING
 from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.effects import requests as request_effects
 from bot.runtime.aftercommit import after_commit
+from bot.runtime.cards import CardEditor
 from bot.runtime.notices import tell
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
@@ -100,8 +101,11 @@ async def loan_view(session: AsyncSession, booking: EquipmentBooking
 
 
 async def booked(session: AsyncSession, booking: EquipmentBooking, *, now: datetime,
-                 plan: Scheduler, outbox: OutboxWorker) -> None:
-    """A new booking: the holder's people get the loan's message; its notices are armed."""
+                 plan: Scheduler, outbox: OutboxWorker, cards: CardEditor, bot_username: str) -> None:
+    """A new booking: the holder's people get the loan's message; its notices are armed; the
+    borrow request it answers (if any) shows it is matched."""
+    if booking.request_id is not None:
+        request_effects.refresh_card(session, cards, booking.request_id, bot_username)
     item = await gear.get_item(session, booking.equipment_id)
     borrower, holder, timezone = await _parties(session, booking, item)
     if item.holder_id != booking.member_id:

@@ -17,6 +17,7 @@ from bot.services.errors import DomainError
 from bot.views.equipment import period
 from bot.views.errors import error_text
 from storage.models import ResourceRequest
+from tests.e2e import request_stories
 from tests.e2e.equipment_stories import (
     ITEM,
     add_item,
@@ -328,3 +329,24 @@ async def test_a_holder_who_blocked_the_bot_does_not_stop_a_booking(harness: Har
     await book(a, a.chen, day(harness, 1, 9), day(harness, 1, 18))
     assert [b.status for b in await bookings(harness)] == ["booked"]
     assert len(loans_to(a, a.chen)) == 1
+
+
+async def test_the_request_card_shows_the_booking_that_answered_it(harness: Harness) -> None:
+    """From the group card of a borrow request (made with /request) to a booking, and back: the
+    card the group sees says the request is matched, and no longer offers to book or to offer."""
+    a = await alliance(harness, "zh_Hant")
+    world = harness.world
+    await seed_item(harness, a)
+    card = await request_stories.ask(a, a.chen, title="A tyre changer for Saturday")  # type: ignore[arg-type]
+    link = card.button(a.t("📅 Book a shared item")).url
+    assert link is not None
+    await a.chen.start(link.split("?start=")[1])
+    await world.settle()
+    await a.chen.press(world.last(a.chen), ITEM)
+    await harness.say(a.chen, a.chen, typed(day(harness, 3, 9)))
+    await harness.say(a.chen, a.chen, typed(day(harness, 3, 18)))
+    await a.chen.press(world.last(a.chen), a.t("✅ Book"))
+    await world.settle()
+    assert a.t("Status: {status}").format(status=a.t("matched")) in card.text
+    labels = [text for row in card.buttons for text in row]
+    assert a.t("📅 Book a shared item") not in labels and a.t("🙋 I can offer") not in labels

@@ -11,12 +11,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.effects import decisions, equipment, meetings, membership, purchases, referrals, requests
+from bot.effects import (
+    decisions,
+    equipment,
+    meetings,
+    membership,
+    purchases,
+    referrals,
+    requests,
+    resources,
+)
 
 if TYPE_CHECKING:
     from bot.runtime.app import AllianceApp
 
 
 def install(app: AllianceApp) -> None:
-    for feature in (decisions, membership, meetings, referrals, requests, equipment, purchases):
+    for feature in (decisions, membership, meetings, referrals, requests, equipment, purchases,
+                    resources):
         feature.install(app)

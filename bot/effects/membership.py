@@ -17,6 +17,7 @@ outbox's next poll and the scheduler's next refresh (deadlines are at least an h
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -154,6 +155,25 @@ async def send_application_cards(bot: Bot, session: AsyncSession, application_id
                 except TelegramAPIError as error:
                     log.info("notice not delivered: %s", type(error).__name__)
     return len(sent)
+
+
+# What another feature does when a member is removed (its pledges, bookings, asks and offers),
+# by feature: installed by that feature's ``install``, run in the removing transaction.
+RemovedHook = Callable[[AsyncSession, Alliance, Member, datetime], Awaitable[None]]
+_removed_hooks: dict[str, RemovedHook] = {}
+
+
+def on_removed(feature: str, hook: RemovedHook) -> None:
+    _removed_hooks[feature] = hook
+
+
+async def member_removed(session: AsyncSession, alliance: Alliance, member: Member,
+                         now: datetime) -> None:
+    """A removal's effects beyond the roster: the member's people are told, and every feature
+    that holds something of the member's withdraws it and tells whom it concerns."""
+    await tell_people(session, alliance, member, now)
+    for hook in _removed_hooks.values():
+        await hook(session, alliance, member, now)
 
 
 async def tell_people(session: AsyncSession, alliance: Alliance, member: Member,

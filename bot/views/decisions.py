@@ -26,7 +26,7 @@ from bot.services.decisions import (
     Standing,
 )
 from bot.services.tally import Result
-from bot.views.html import clip, esc, trim
+from bot.views.html import bold, clip, esc, trim
 from storage.models import Alliance, Proposal
 
 FIXED_LABELS = {
@@ -122,12 +122,9 @@ def outcome_text(proposal: Proposal, result: Result) -> str:
     return esc(outcome_plain(proposal, result))
 
 
-def _bold(text: str) -> str:
-    return f"<b>{esc(text)}</b>"
-
 
 def _heading(proposal: Proposal, heading: str) -> str:
-    return "🗳 " + _bold(_("{heading}: {title}").format(heading=heading, title=proposal.title))
+    return "🗳 " + bold(_("{heading}: {title}").format(heading=heading, title=proposal.title))
 
 
 def card(proposal: Proposal, alliance: Alliance, now_standing: Standing | None,
@@ -235,7 +232,7 @@ def _voters_lines(info: Details) -> list[str]:
 
 def _timeline(info: Details) -> list[str]:
     proposal, tz = info.proposal, info.alliance.timezone
-    timeline = ["", _bold(_("Timeline")),
+    timeline = ["", bold(_("Timeline")),
                 esc(_("Opened: {when}").format(when=format_datetime(proposal.opened_at, tz)))]
     if proposal.reminded_at is not None:
         timeline.append(esc(_("Reminder sent: {when}").format(
@@ -256,11 +253,11 @@ def details_text(info: Details, result: Result | None) -> str:
     proposal = info.proposal
     heading = _("Proposal #{id}").format(id=proposal.id)
     lines = [_heading(proposal, heading), "", clip(proposal.text, 1000), "",
-             _rules_line(proposal), "", _bold(_("Rules")), *rules_section(proposal),
+             _rules_line(proposal), "", bold(_("Rules")), *rules_section(proposal),
              ""]
     if proposal.status == OPEN:
         current = info.standing.result
-        lines.append(_bold(_("Standing")))
+        lines.append(bold(_("Standing")))
         lines.append(_turnout(current.voted, current.eligible, current.quorum_needed))
         if proposal.results_while_open:
             lines.append(_counts_line(proposal, current.counts))
@@ -294,7 +291,7 @@ def log_page(proposals: list[Proposal], total: int, number: int, alliance_id: in
     pages = max(1, -(-total // PAGE))
     where = _("page {n} of {pages}").format(n=number + 1, pages=pages)
     title = _("Decision log")
-    lines = [f"{_bold(title)} ({esc(where)})", ""]
+    lines = [f"{bold(title)} ({esc(where)})", ""]
     for proposal in proposals:
         if proposal.status == OPEN:
             state = _("open")

@@ -20,7 +20,7 @@ from bot.i18n import gettext as _
 from bot.i18n import lazy_gettext as __
 from bot.services import equipment as gear
 from bot.views import errors
-from bot.views.html import clip, esc, fit
+from bot.views.html import bold, clip, esc, fit
 from storage.models import Equipment, EquipmentBooking
 
 Keyboard = InlineKeyboardMarkup
@@ -114,9 +114,6 @@ def error_messages() -> errors.Messages:
                                                "with a booking."),
     }
 
-
-def bold(text: str) -> str:
-    return f"<b>{esc(text)}</b>"
 
 
 def _button(text: str, data: CallbackData) -> InlineKeyboardButton:

@@ -17,6 +17,11 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=False)
 
 
+def bold(value: object) -> str:
+    """A heading: escaped, then bold."""
+    return f"<b>{esc(value)}</b>"
+
+
 def trim(text: str, limit: int = MESSAGE_LIMIT) -> str:
     """Cut plain text to fit, on a character boundary, with an ellipsis."""
     return text if len(text) <= limit else text[: limit - 1] + "…"

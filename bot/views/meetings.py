@@ -29,7 +29,7 @@ from bot.services.meetings import (
 )
 from bot.services.recurrence import RRULE_DAYS
 from bot.views import errors
-from bot.views.html import clip, esc, fit, trim
+from bot.views.html import bold, clip, esc, fit, trim
 from storage.models import Meeting, MeetingSeries
 
 MARKS = {YES: "✅", MAYBE: "🤔", NO: "❌"}
@@ -70,9 +70,6 @@ def duration_text(minutes: int) -> str:
         return _("{hours} h").format(hours=hours)
     return _("{minutes} min").format(minutes=rest)
 
-
-def _bold(text: str) -> str:
-    return f"<b>{esc(text)}</b>"
 
 
 def _place_line(place: str | None) -> str:
@@ -170,7 +167,7 @@ LIST_LIMIT = 8
 def overview(polls: list[Meeting], upcoming: list[Meeting], series: list[MeetingSeries],
              timezone: str, coordinator: bool) -> str:
     """Bounded whatever the numbers: at most LIST_LIMIT lines per section, shortened names."""
-    lines = [_bold(_("Meetings")), "", _bold(_("Upcoming"))]
+    lines = [bold(_("Meetings")), "", bold(_("Upcoming"))]
     if not upcoming:
         lines.append(esc(_("No meeting is scheduled.")))
     for meeting in upcoming[:LIST_LIMIT]:
@@ -178,7 +175,7 @@ def overview(polls: list[Meeting], upcoming: list[Meeting], series: list[Meeting
         place = f" — {clip(meeting.place, 40)}" if meeting.place else ""
         lines.append(f"• {esc(when(meeting.starts_at, timezone))}: {clip(meeting.title, 60)}{place}")
     lines += _more(len(upcoming))
-    lines += ["", _bold(_("Open polls"))]
+    lines += ["", bold(_("Open polls"))]
     if not polls:
         lines.append(esc(_("No poll is open. Call one with /meeting.")))
     for meeting in polls[:LIST_LIMIT]:
@@ -186,7 +183,7 @@ def overview(polls: list[Meeting], upcoming: list[Meeting], series: list[Meeting
             title=trim(meeting.title, 60), deadline=format_datetime(meeting.deadline, timezone))))
     lines += _more(len(polls))
     if series or coordinator:
-        lines += ["", _bold(_("Recurring"))]
+        lines += ["", bold(_("Recurring"))]
         if not series:
             lines.append(esc(_("No recurring meeting yet.")))
         for item in series[:LIST_LIMIT]:
@@ -273,7 +270,7 @@ def go_private(bot_username: str, alliance_id: int) -> tuple[str, InlineKeyboard
 
 def ask_title(alliance_name: str) -> tuple[str, InlineKeyboardMarkup]:
     text = "\n".join((
-        _bold(_("New meeting poll for “{alliance}”").format(alliance=alliance_name)),
+        bold(_("New meeting poll for “{alliance}”").format(alliance=alliance_name)),
         esc(_("Step 1 of 5: what is the meeting called? (e.g. Monthly members' meeting)")),
         esc(_("/cancel stops at any time.")),
     ))
@@ -295,7 +292,7 @@ def ask_slots(chosen: list[datetime], timezone: str, minimum: int, maximum: int,
         if len(problems) > PROBLEMS_SHOWN:
             lines.append(esc(_("…and {count} more.").format(count=len(problems) - PROBLEMS_SHOWN)))
     if chosen:
-        lines += ["", _bold(_("Candidate times so far:"))]
+        lines += ["", bold(_("Candidate times so far:"))]
         lines += [f"{number}. {esc(when(moment, timezone))}" for number, moment in
                   enumerate(chosen, start=1)]
     rows: list[list[tuple[str, str, int]]] = []
@@ -342,7 +339,7 @@ def wizard_cancelled() -> str:
 # -- the series wizard ------------------------------------------------------------------------------
 
 def series_ask_title() -> tuple[str, InlineKeyboardMarkup]:
-    text = "\n".join((_bold(_("New recurring meeting")),
+    text = "\n".join((bold(_("New recurring meeting")),
                       esc(_("What is it called? (e.g. Monthly members' meeting)"))))
     return text, _keyboard([[(_("✖ Cancel"), "cancel", 0)]])
 

@@ -23,7 +23,7 @@ from bot.i18n import lazy_gettext as __
 from bot.services import purchases
 from bot.services.purchases import Card, Line, Settlement, Tier
 from bot.views import errors
-from bot.views.html import clip, esc, fit, trim
+from bot.views.html import bold, clip, esc, fit, trim
 
 Keyboard = InlineKeyboardMarkup
 Prompt = tuple[str, Keyboard | None]
@@ -136,9 +136,6 @@ def status_name(status: str) -> str:
     return str(STATUS.get(status, status))
 
 
-def _bold(text: str) -> str:
-    return f"<b>{esc(text)}</b>"
-
 
 def quantity(count: int, unit: str) -> str:
     """Plain text (escaped with the sentence around it)."""
@@ -165,7 +162,7 @@ def _nav(back: bool = True, skip: bool = False) -> list[list[InlineKeyboardButto
 
 def ask_item(alliance: str) -> Prompt:
     text = "\n".join((
-        _bold(_("New joint purchase for “{alliance}”").format(alliance=alliance)),
+        bold(_("New joint purchase for “{alliance}”").format(alliance=alliance)),
         esc(_("Step 1: what are you buying together? Send it in one line, e.g. “Engine oil "
               "5W-30”.")),
         esc(_("/cancel stops at any step.")),
@@ -253,7 +250,7 @@ def price_lines(pricing: str, currency: str, unit: str, unit_price: Decimal | No
 
 def review(data: dict[str, Any], deadline: datetime, timezone: str) -> Prompt:
     currency, unit = data["currency"], data["unit"]
-    lines = [_bold(data["item"])]
+    lines = [bold(data["item"])]
     if data.get("details"):
         lines.append(clip(data["details"], 1500))
     lines += ["", *price_lines(data["pricing"], currency, unit, _dec(data.get("unit_price")),
@@ -340,7 +337,7 @@ def card(card: Card, organiser: str, timezone: str, username: str) -> Prompt:
     one, each pledger's quantity and cost, and the total; buttons by state."""
     purchase = card.purchase
     currency, unit = purchase.currency, purchase.unit
-    lines = ["🛒 " + _bold(_("Joint purchase #{id}: {item}").format(id=purchase.id,
+    lines = ["🛒 " + bold(_("Joint purchase #{id}: {item}").format(id=purchase.id,
                                                                     item=purchase.item))]
     if card.request.details:
         lines.append(clip(card.request.details, 800))
@@ -356,13 +353,13 @@ def card(card: Card, organiser: str, timezone: str, username: str) -> Prompt:
     lines += ["", esc(f"{bar(card.pledged, card.moq)} {quantity(card.pledged, unit)} / "
                       f"{quantity(card.moq, unit)}"), *_tier_lines(card)]
     if card.lines:
-        lines += ["", _bold(_("Pledges:"))]
+        lines += ["", bold(_("Pledges:"))]
         lines += [_line(line, unit, currency) for line in card.lines]
         lines.append(esc(_("Total: {total}").format(total=format_money(card.total_cost,
                                                                          currency))))
     else:
         lines += ["", esc(_("No pledges yet."))]
-    lines += ["", _bold(_("Status: {status}").format(status=status_name(purchase.status)))]
+    lines += ["", bold(_("Status: {status}").format(status=status_name(purchase.status)))]
     return fit(lines), card_keyboard(purchase.id, purchase.status, username)
 
 
@@ -394,7 +391,7 @@ def confirm_cancel(purchase_id: int) -> Keyboard:
 
 def ask_pledge(card: Card, timezone: str, mine: int | None) -> Prompt:
     purchase = card.purchase
-    lines = ["🛒 " + _bold(_("Joint purchase #{id}: {item}").format(id=purchase.id,
+    lines = ["🛒 " + bold(_("Joint purchase #{id}: {item}").format(id=purchase.id,
                                                                     item=purchase.item)),
              *price_lines(purchase.pricing, purchase.currency, purchase.unit, purchase.unit_price,
                           purchase.total_price, purchases.tiers_of(purchase)),
@@ -456,7 +453,7 @@ def kept() -> str:
 def told_go(settlement: Settlement, line: Line) -> str:
     purchase = settlement.purchase
     return "\n".join((
-        "✅ " + _bold(_("Joint purchase #{id} goes ahead: {item}").format(
+        "✅ " + bold(_("Joint purchase #{id} goes ahead: {item}").format(
             id=purchase.id, item=purchase.item)),
         esc(_("Your share: {quantity}, to pay exactly {cost}.").format(
             quantity=quantity(line.quantity, purchase.unit),
@@ -480,12 +477,12 @@ def told_failed(settlement: Settlement) -> str:
 def organiser_list(settlement: Settlement) -> Prompt:
     purchase = settlement.purchase
     currency, unit = purchase.currency, purchase.unit
-    lines = ["✅ " + _bold(_("Your joint purchase #{id} goes ahead: {item}").format(
+    lines = ["✅ " + bold(_("Your joint purchase #{id} goes ahead: {item}").format(
         id=purchase.id, item=purchase.item))]
     if settlement.unit_price is not None:
         lines.append(esc(_("Price reached: {price} per {unit}").format(
             price=format_money(settlement.unit_price, currency), unit=unit)))
-    lines += ["", _bold(_("Who pays what:"))]
+    lines += ["", bold(_("Who pays what:"))]
     lines += [_line(line, unit, currency) for line in settlement.lines]
     lines += [esc(_("Total: {quantity} · {total}").format(
         quantity=quantity(settlement.total_quantity, unit),

@@ -20,7 +20,7 @@ from bot.services import referrals as refs
 from bot.services.ledger import Ledger, LedgerRow, MemberStats, by_currency
 from bot.services.referrals import Suggestion
 from bot.views import errors
-from bot.views.html import clip, esc, fit
+from bot.views.html import bold, clip, esc, fit
 from storage.models import Member, Referral
 
 Keyboard = InlineKeyboardMarkup
@@ -40,9 +40,6 @@ class RefWizCb(CallbackData, prefix="rw"):
     action: str
     value: str = ""
 
-
-def bold(text: str) -> str:
-    return f"<b>{esc(text)}</b>"
 
 URGENCY = {"hot": __("🔥 Hot"), "warm": __("🌤 Warm"), "cold": __("❄️ Cold")}
 STATUS = {

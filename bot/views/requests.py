@@ -19,7 +19,7 @@ from bot.services import requests as asks
 from bot.services.requests import Page, Party
 from bot.services.resources import Mine
 from bot.views import errors
-from bot.views.html import clip, esc, fit, trim
+from bot.views.html import bold, clip, esc, fit, trim
 
 TITLE_SHOWN, DETAILS_SHOWN, NOTE_SHOWN = 120, 600, 300
 
@@ -46,9 +46,6 @@ class ReqListCb(CallbackData, prefix="rql"):
 
 
 # -- words ----------------------------------------------------------------------------------------
-
-def bold(text: str) -> str:
-    return f"<b>{esc(text)}</b>"
 
 
 def kind_label(kind: str) -> str:

@@ -1,6 +1,7 @@
 """The roster (PRODUCT.md §2): a member leaves (/leave); a coordinator suspends, reinstates or
 removes one (/suspend, /reinstate, /remove, by #id, name or a reply). The member's people are
-told through ``bot.effects.membership.tell_people``.
+told through ``bot.effects.membership.tell_people`` (a removal through ``member_removed``, which
+also has the other features withdraw what the member held).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from aiogram import Bot
 from aiogram.filters import CommandObject
 from aiogram.types import CallbackQuery, Message
 
-from bot.effects.membership import quietly, tell_people
+from bot.effects.membership import member_removed, quietly, tell_people
 from bot.runtime.context import Ctx
 from bot.services import alliances
 from bot.services.errors import DomainError
@@ -74,7 +75,7 @@ async def remove(message: Message, command: CommandObject, bot: Bot, ctx: Ctx) -
     reason = words[1] if ban and len(words) > 1 else (None if ban else rest)
     removal = await roster.remove(ctx.session, alliance.id, ctx.person_id, member.id, reason,
                                   ban, ctx.now)
-    await tell_people(ctx.session, alliance, removal.member, ctx.now)
+    await member_removed(ctx.session, alliance, removal.member, ctx.now)
     banned = failed = 0
     for chat_id in removal.chats:
         for person_id in removal.people:

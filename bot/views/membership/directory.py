@@ -13,8 +13,8 @@ from bot.i18n import lazy_gettext as __
 from bot.services.ledger import MemberStats
 from bot.services.membership.directory import PAGE_SIZE
 from bot.views import errors
-from bot.views.html import clip, esc, fit
-from bot.views.membership.fields import FIELD_LABELS, bold, button, field_line
+from bot.views.html import bold, clip, esc, fit
+from bot.views.membership.fields import FIELD_LABELS, button, field_line
 from bot.views.referrals import member_stats_lines
 from storage.models import Alliance, Member
 

@@ -12,7 +12,7 @@ from aiogram.types import InlineKeyboardButton
 from bot.i18n import gettext as _
 from bot.i18n import lazy_gettext as __
 from bot.views import errors
-from bot.views.html import esc
+from bot.views.html import bold, esc
 from storage.models import Person
 
 FIELD_LABELS = {
@@ -28,9 +28,6 @@ def field_line(label: object, value_html: str) -> str:
     """"Label: value", with the colon each language uses."""
     return _("{label}: {value}").format(label=bold(label), value=value_html)
 
-
-def bold(text: object) -> str:
-    return f"<b>{esc(text)}</b>"
 
 
 def button(text: str, data: CallbackData) -> InlineKeyboardButton:

@@ -16,8 +16,8 @@ from bot.services.errors import DomainError
 from bot.services.membership.joining import Decision
 from bot.views import errors
 from bot.views.common import stale_button
-from bot.views.html import clip, esc, fit
-from bot.views.membership.fields import FIELD_LABELS, applicant_label, bold, button, field_line
+from bot.views.html import bold, clip, esc, fit
+from bot.views.membership.fields import FIELD_LABELS, applicant_label, button, field_line
 from storage.models import Alliance, Application, Member, Person
 
 STEPS = 7  # name, category, region, services, contact, sponsor, charter

@@ -12,12 +12,14 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from bot.config import parse_config
 from bot.emulator import BotRights, Emulator, FloodLimits, SimChat, SimUser, World
 from bot.emulator.calls import spec_refusals
+from bot.emulator.views import ChatMessage
 from bot.runtime.app import AllianceApp
 from bot.runtime.clock import FakeClock
 from storage.models import Chat, Meeting, Member, Person, Role
@@ -125,6 +127,8 @@ async def _story(world: World, code: str, lang: str, app: AllianceApp, clock: Fa
     await _meetings(world, lang, app, clock, lin, chen, mei, group)
     await _referrals(world, lang, lin=lin, chen=chen, group=group)
     await _decisions(world, lin, chen, mei, group, lang)
+    await _joint_purchase(world, lang, app, clock, lin, chen, mei, group)
+    await _shared_equipment(world, lang, app, clock, lin, chen, group)
 
 
 # Button labels and sample answers of the membership chapter, per language of the story.
@@ -376,3 +380,121 @@ async def _decisions(world: World, lin: SimUser, chen: SimUser, mei: SimUser, gr
     await world.settle()
     await mei.dm("/decisions")
     await world.settle()
+
+
+# Typed answers of the shared-resources chapter, per language of the story.
+_RESOURCES = {
+    "en": {"unit": "share", "item": "Tyre changer", "place": "Chen Tyres, Xinyi",
+           "conditions": "Bring it back clean, with the bead breaker greased"},
+    "zh_Hans": {"unit": "份", "item": "轮胎拆装机", "place": "Chen Tyres（信义区）",
+                "conditions": "归还前请清洁，压胎铲上油"},
+    "zh_Hant": {"unit": "份", "item": "輪胎拆裝機", "place": "Chen Tyres（信義區）",
+                "conditions": "歸還前請清潔，壓胎鏟上油"},
+}
+
+
+def _say(message: str, locale: str) -> str:
+    """A button's label as ``locale``'s reader sees it."""
+    from bot.i18n import gettext as _
+    from bot.i18n import use_locale
+
+    with use_locale(locale):
+        return _(message)
+
+
+def _payload(message: ChatMessage, label: str) -> str:
+    """The ``?start=`` payload of a deep-link button (pressing one opens the private chat)."""
+    return (message.button(label).url or "").split("?start=", 1)[1]
+
+
+async def _joint_purchase(world: World, lang: str, app: AllianceApp, clock: FakeClock,
+                          lin: SimUser, chen: SimUser, mei: SimUser, group: SimChat) -> None:
+    """PRODUCT.md §4: the passed proposal becomes a joint purchase; pledges; an exact split."""
+    words = _RESOURCES.get(lang, _RESOURCES["en"])
+
+    def say(message: str) -> str:
+        return _say(message, lang)
+
+    _heading("The proposal passed: its 🛒 button turns it into a joint purchase (one price, split)")
+    start = say("🛒 Start a joint purchase")
+    announcement = next(m for m in reversed(world.messages_in(group))
+                        if any(start in row for row in m.buttons))
+    await lin.start(_payload(announcement, start))
+    await world.settle()
+    for answer in (words["unit"], None, "89,900", "3"):  # the quote: 89,900 TWD for 3 shares
+        if answer is None:
+            await lin.press(world.last(lin), say("One total price, split by quantity"))
+        else:
+            await lin.dm(answer)
+            await world.settle()
+    await lin.press(world.last(lin), say("Skip"))  # no maximum
+    await lin.press(world.last(lin), say("{days} days").format(days=3))
+    await lin.press(world.last(lin), say("✅ Publish"))
+    card = world.last(group)
+    pledge = _payload(card, say("🙋 Pledge"))
+
+    _heading("Members pledge from the card in the group (the button opens a private chat)")
+    for who, shares in ((chen, "2"), (lin, "1")):
+        await who.start(pledge)
+        await world.settle()
+        await who.dm(shares)
+        await world.settle()
+
+    _heading("Chen changes his pledge to one share; Mei takes the third")
+    await chen.press(world.last(chen), say("✏ Change"))
+    await chen.dm("1")
+    await world.settle()
+    await mei.start(pledge)
+    await world.settle()
+    await mei.dm("1")
+    await world.settle()
+
+    _heading("Three days later pledges close: each is told an exact share; they sum to the price")
+    await _later(world, app, clock, timedelta(days=3, minutes=1))
+
+    _heading("The changer is bought and delivered: Lin, the organiser, marks it fulfilled")
+    await lin.press(next(m for m in reversed(world.messages_to(lin)) if m.buttons),
+                    say("📦 Fulfilled"))
+
+
+async def _shared_equipment(world: World, lang: str, app: AllianceApp, clock: FakeClock,
+                            lin: SimUser, chen: SimUser, group: SimChat) -> None:
+    """PRODUCT.md §4: the tyre changer on the shared list, a booking, hand-over, a reminder."""
+    words = _RESOURCES.get(lang, _RESOURCES["en"])
+
+    def say(message: str) -> str:
+        return _say(message, lang)
+
+    _heading("Chen lists the tyre changer, which stays at his shop, under /equipment")
+    await chen.dm("/equipment")
+    await world.settle()
+    await chen.press(world.last(chen), say("➕ Add an item"))
+    for answer in (words["item"], words["place"], words["conditions"]):
+        await chen.dm(answer)
+        await world.settle()
+    await chen.press(world.last(chen), say("Skip"))  # no deposit
+    await chen.press(world.last(chen), say("Skip"))  # no fee
+    await chen.press(world.last(chen), say("✅ Add to the list"))
+
+    _heading("Lin books it from the group's list: tomorrow 9:00 until 18:00 two days later")
+    await lin.send(group, "/equipment")
+    await world.settle()
+    await lin.start(_payload(world.last(group), say("Book {item}").format(item=words["item"])))
+    await world.settle()
+    taipei = ZoneInfo("Asia/Taipei")
+    today = clock.now().astimezone(taipei).replace(hour=0, minute=0, second=0, microsecond=0)
+    starts, ends = today + timedelta(days=1, hours=9), today + timedelta(days=3, hours=18)
+    for moment in (starts, ends):
+        await lin.dm(f"{moment:%Y-%m-%d %H:%M}")
+        await world.settle()
+    await lin.press(world.last(lin), say("✅ Book"))
+    loan = world.last(lin)
+
+    _heading("Next morning Lin picks it up at Chen's; Chen is told")
+    await _later(world, app, clock, starts - clock.now() + timedelta(minutes=5))
+    await lin.press(loan, say("📦 Picked up"))
+
+    _heading("The day before the return, a reminder; Lin brings it back and Chen confirms")
+    await _later(world, app, clock, ends - timedelta(days=1) - clock.now() + timedelta(minutes=1))
+    await _later(world, app, clock, timedelta(hours=20))
+    await chen.press(world.last(chen), say("↩ Returned"))

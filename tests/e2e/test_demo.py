@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.demo import play
+from bot.i18n import gettext as _
+from bot.i18n import use_locale
 
 
 @pytest.mark.parametrize(("lang", "expected"), [
@@ -20,3 +22,11 @@ async def test_demo_story(lang: str, expected: str, capsys: pytest.CaptureFixtur
     assert "0 refused by the spec check; 0 handler failures" in out
     # The referral chapter goes from sent to won, with the thank-you card in the group.
     assert "Lin: /refer" in out and "🏆" in out and "🎉" in out
+    # The passed proposal becomes a joint purchase: 89,900 split in three, to the cent, summing up.
+    assert "Lin: /start buy-1" in out and "Mei: /start pledge-1" in out
+    assert "29,966.67" in out and "29,966.66" in out and "purchase-1.csv" in out
+    # The tyre changer on the shared list: booked, picked up, the reminder, returned.
+    with use_locale(lang):
+        returned = _("Status: {status}").format(status=_("returned"))
+    assert "Lin: /start equip-1" in out and "⏰" in out.split("Lin: /start equip-1")[1]
+    assert returned in out

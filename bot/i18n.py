@@ -9,6 +9,7 @@ context variable: handlers set it per update, scheduled jobs and the outbox per 
 from __future__ import annotations
 
 import contextvars
+import copy
 import gettext as _gettext
 import io
 import os
@@ -21,12 +22,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
+from babel.core import get_global
 from babel.dates import format_date as _format_date
 from babel.dates import format_time as _format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency as _format_currency
 from babel.numbers import format_decimal as _format_decimal
+from babel.numbers import get_currency_precision
 
 LOCALES: tuple[str, ...] = ("en", "zh_Hans", "zh_Hant")
 DEFAULT_LOCALE = "en"
@@ -170,8 +172,28 @@ def format_number(value: int | Decimal | float) -> str:
     return _format_decimal(value, locale=babel_locale(_current.get()))
 
 
+def currency_digits(currency: str) -> int:
+    """The decimals people pay the currency in: CLDR's cash digits (0 for TWD and CZK, whose
+    cents exist on paper only; 2 for USD and CNY; 0 for JPY)."""
+    fractions = get_global("currency_fractions")
+    return int(fractions.get(currency, fractions["DEFAULT"])[2])
+
+
 def format_money(amount: Decimal, currency: str) -> str:
-    return _format_currency(amount, currency, locale=babel_locale(_current.get()))
+    """The amount in the reader's locale. A whole amount in the currency's cash digits is shown
+    so (NT$12,000, not NT$12,000.00); an exact share keeps its cents (NT$29,966.67)."""
+    locale = babel_locale(_current.get())
+    pattern = copy.copy(locale.currency_formats["standard"])
+    digits = currency_digits(currency)
+    if amount != amount.quantize(Decimal(1).scaleb(-digits)):
+        digits = get_currency_precision(currency)
+    pattern.frac_prec = (digits, digits)
+    text = pattern.apply(amount, locale, currency=currency, currency_digits=False)
+    if currency != "USD" and locale.currency_symbols.get(currency) == "$":
+        # A bare "$" for the local dollar (TWD in zh_Hant) reads as US dollars next to US$:
+        # the international form is unambiguous (NT$).
+        text = text.replace("$", Locale("en").currency_symbols.get(currency, currency), 1)
+    return text
 
 
 def locale_name(locale: str) -> str:

@@ -56,7 +56,7 @@ async def test_reaches_its_minimum_exactly_and_settles_once_across_a_restart(
     card = now_showing(harness, card)
     # 100 of 100: the first tier (300 each) is reached; costs are exact.
     assert "▓" * 10 in card.text and "Chen Tyres" in card.text and "Wang Tyres" in card.text
-    assert "18,000.00" in card.text and "12,000.00" in card.text and "30,000.00" in card.text
+    assert "NT$18,000\n" in card.text and "NT$12,000\n" in card.text and "NT$30,000\n" in card.text
     # The bot stops before the deadline and comes back after it: settled once, when it is back.
     await harness.stop_bot()
     harness.clock.advance(timedelta(days=3, minutes=1))
@@ -127,7 +127,7 @@ async def test_a_pledge_changed_and_one_withdrawn_in_simplified_chinese(harness:
                                tiers="8: 2600", moq="8")
     await pledge(a, a.chen, card, "4")
     reply = await pledge(a, a.wang, card, "2")
-    assert "5,600.00" in reply.text
+    assert "NT$5,600" in reply.text and "5,600.00" not in reply.text  # whole TWD: no cents
     await a.wang.press(reply, a.t("↩ Withdraw"))
     assert a.t("Your pledge for “{item}” is withdrawn.").format(item="轮胎 205/55R16") in \
         harness.world.last(a.wang).text
@@ -140,7 +140,7 @@ async def test_a_pledge_changed_and_one_withdrawn_in_simplified_chinese(harness:
     _, pledges = await stored(harness)
     assert [(p.quantity, p.status) for p in pledges] == [(8, "pledged"), (2, "withdrawn")]
     card = now_showing(harness, card)
-    assert "20,800.00" in card.text and "Wang Tyres" not in card.text
+    assert "NT$20,800" in card.text and "Wang Tyres" not in card.text
     assert not harness.world.last(a.wang).buttons
     # Withdrawing twice (an old button): told there is nothing to withdraw.
     answer = await press_forged(harness, a.wang, reply, PurchaseCb(action="withdraw", id=1).pack())
@@ -184,7 +184,7 @@ async def test_one_total_price_split_to_the_cent(harness: Harness, locale: str) 
         await pledge(a, person, card, "1")
     card = now_showing(harness, card)
     assert card.text.count("333.33") == 2 and card.text.count("333.34") == 1
-    assert "1,000.00" in card.text
+    assert "NT$1,000" in card.text and "NT$333.34" in card.text  # the total whole, shares exact
     await harness.advance(timedelta(days=3, minutes=1))
     _, pledges = await stored(harness)
     assert sum((p.cost for p in pledges if p.cost is not None), Decimal(0)) == Decimal("1000")

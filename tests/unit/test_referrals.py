@@ -372,7 +372,7 @@ async def test_member_stats_lines_for_the_directory_card(session: AsyncSession) 
     await session.commit()
     with use_locale("en"):
         lines = views.member_stats_lines(await ledger.referral_stats(session, b, NOW))
-    assert lines == ["Referrals: 1 given (1 of them won), 3 received, 3 won (NT$3,000.00)",
+    assert lines == ["Referrals: 1 given (1 of them won), 3 received, 3 won (NT$3,000)",
                      "Customer rating: 4 ★ from 3 ratings"]
     with use_locale("zh_Hant"):
         lines = views.member_stats_lines(await ledger.referral_stats(session, a, NOW))

@@ -26,8 +26,8 @@ benchmarks: $(STAMP)
 
 # After changing user-visible strings: extract, merge into every catalog, then translate.
 locales: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k __ -k lazy_gettext -o locales/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel extract -F babel.cfg -k __ -k lazy_gettext -o locales/messages.pot --no-location --sort-output -w 100 .
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete -w 100
 
 clean:
 	rm -rf $(VENV) build *.egg-info

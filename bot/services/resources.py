@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,7 +37,7 @@ class Mine:
     member: Member
     asks: list[ResourceRequest]
     offers: list[tuple[ResourceOffer, ResourceRequest]]
-    pledges: list[tuple[Pledge, Purchase]]
+    pledges: list[tuple[Pledge, Purchase, Decimal]]  # with the cost as it stands (or as settled)
     bookings: list[tuple[EquipmentBooking, Equipment]]
 
 
@@ -55,12 +56,16 @@ async def mine(session: AsyncSession, alliance_id: int, person_id: int) -> Mine:
                ResourceOffer.status.in_((asks.OFFER_OPEN, asks.OFFER_ACCEPTED)),
                ResourceRequest.status.in_(asks.ACTIVE))
         .order_by(ResourceOffer.id.desc()))]
-    pledges = [(row[0], row[1]) for row in await session.execute(
-        select(Pledge, Purchase).join(Purchase, Purchase.id == Pledge.purchase_id)
-        .where(Pledge.member_id == member.id,
-               Pledge.status.in_((purchases.PLEDGED, purchases.CONFIRMED)),
-               Purchase.status.in_((purchases.OPEN, purchases.GO)))
-        .order_by(Purchase.deadline, Pledge.id))]
+    pledges = []
+    for row in await session.execute(
+            select(Pledge, Purchase).join(Purchase, Purchase.id == Pledge.purchase_id)
+            .where(Pledge.member_id == member.id,
+                   Pledge.status.in_((purchases.PLEDGED, purchases.CONFIRMED)),
+                   Purchase.status.in_((purchases.OPEN, purchases.GO)))
+            .order_by(Purchase.deadline, Pledge.id)):
+        standing = await purchases.card(session, row[1].id)
+        cost = next(line.cost for line in standing.lines if line.member_id == member.id)
+        pledges.append((row[0], row[1], cost))
     bookings = [(row[0], row[1]) for row in await session.execute(
         select(EquipmentBooking, Equipment)
         .join(Equipment, Equipment.id == EquipmentBooking.equipment_id)

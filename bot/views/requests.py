@@ -337,10 +337,8 @@ def mine(found: Mine, timezone: str) -> str:
         for offer, request in found.offers] or [esc(_("Nothing open."))]
     lines += ["", bold(_("You pledged"))]
     lines += [f"• {clip(purchase.item, 80)}: {esc(format_number(pledge.quantity))} "
-              f"{clip(purchase.unit, 32)}" + (
-                  f" — {esc(format_money(purchase.unit_price, purchase.currency))}"
-                  if purchase.unit_price is not None else "")
-              for pledge, purchase in found.pledges] or [esc(_("Nothing open."))]
+              f"{clip(purchase.unit, 32)} — {esc(format_money(cost, purchase.currency))}"
+              for pledge, purchase, cost in found.pledges] or [esc(_("Nothing open."))]
     lines += ["", bold(_("You booked"))]
     lines += [f"• {clip(item.name, 80)}: {esc(format_datetime(booking.starts_at, timezone))} – "
               f"{esc(format_datetime(booking.ends_at, timezone))}"

@@ -141,6 +141,8 @@ async def test_a_pledge_changed_and_one_withdrawn_in_simplified_chinese(harness:
     assert [(p.quantity, p.status) for p in pledges] == [(8, "pledged"), (2, "withdrawn")]
     card = now_showing(harness, card)
     assert "NT$20,800" in card.text and "Wang Tyres" not in card.text
+    mine = await harness.say(a.chen, a.chen, "/myrequests")  # the cost as it stands, at the tier
+    assert mine is not None and "轮胎 205/55R16：8 条 — NT$20,800" in mine.text.replace(": ", "：")
     assert not harness.world.last(a.wang).buttons
     # Withdrawing twice (an old button): told there is nothing to withdraw.
     answer = await press_forged(harness, a.wang, reply, PurchaseCb(action="withdraw", id=1).pack())

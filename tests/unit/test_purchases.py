@@ -299,7 +299,8 @@ async def test_mine_lists_asks_offers_pledges_and_bookings(session: AsyncSession
     mine = await resources.mine(session, 1, 100)
     assert [r.id for r in mine.asks] == [ask.id]
     assert [r.id for _o, r in mine.offers] == [other.id]
-    assert [(p.quantity, b.id) for p, b in mine.pledges] == [(5, pid)]
+    assert [(p.quantity, b.id) for p, b, _cost in mine.pledges] == [(5, pid)]
+    assert [cost for _p, _b, cost in mine.pledges] == [(await buys.card(session, pid)).lines[0].cost]
     assert [e.name for _b, e in mine.bookings] == ["Jack"]
     assert await code_of(resources.mine(session, 1, 999)) == "members_only"
 

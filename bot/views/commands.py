@@ -79,6 +79,11 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("equipment", __("Shared equipment: book an item, add one"), True, True, "member"),
     CommandInfo("purchase", __("Start a joint purchase: pledges, a minimum, exact shares"),
                 True, True, "member"),
+    # --- reports ---
+    CommandInfo("export", __("Tables as spreadsheets (CSV), sent privately (coordinators)"),
+                True, True, "coordinator"),
+    CommandInfo("audit", __("What coordinators did, newest first: /audit [per page] "
+                            "(coordinators)"), True, True, "coordinator"),
 )
 
 

@@ -23,7 +23,7 @@ from storage.models import (
     Referral,
     ResourceOffer,
 )
-from tests.e2e.harness import Harness, press_forged
+from tests.e2e.harness import Harness, make_harness, press_forged
 from tests.e2e.referral_stories import CONTACT, CUSTOMER, Alliance, alliance, t
 from tests.e2e.report_stories import alliance_id, documents, read_csv, seed_audit, seed_everything
 
@@ -229,3 +229,24 @@ async def test_proposal_titles_in_the_log(harness: Harness) -> None:
         await session.commit()
     page = await harness.say(a.lin, a.lin, "/audit")
     assert "The proposal “Shared van” closed." in page.text
+
+
+async def test_every_export_and_the_audit_log_on_both_engines(database_url: str) -> None:
+    """Rows are streamed (a server-side cursor on PostgreSQL): every export on SQLite and, when
+    CI provides one, PostgreSQL."""
+    harness = await make_harness(database_url)
+    try:
+        await harness.start_bot()
+        a = await alliance(harness, "zh_Hant")
+        await seed_everything(a)
+        counts = {}
+        for kind in TABLES:
+            counts[kind] = len(await _export(harness, a, kind)) - 1
+        assert counts == {"members": 4, "referrals": 1, "decisions": 3, "meetings": 2,
+                          "requests": 2, "offers": 1, "pledges": 1, "bookings": 1}
+        page = await harness.say(a.lin, a.lin, "/audit")
+        assert a.t("{who} set up the alliance.").format(who="Lin") in page.text
+        assert not harness.failures
+    finally:
+        await harness.stop_bot()
+        await harness.emulator.stop()

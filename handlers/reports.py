@@ -11,10 +11,12 @@ it stops below Telegram's limit for a bot's files and says so in the caption.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, FSInputFile, Message
 
@@ -24,9 +26,9 @@ from bot.services import alliances, reports
 from bot.services.errors import DomainError
 from bot.services.inputs import number, row_id
 from bot.views import reports as views
-from storage.models import Alliance
 
 # Telegram takes files up to 50 MB from bots; the file stops a little below that.
+log = logging.getLogger(__name__)
 DOCUMENT_LIMIT = 49 * 1024 * 1024
 
 
@@ -64,18 +66,22 @@ async def export_pressed(query: CallbackQuery, callback_data: views.ExportCb, bo
     with tempfile.TemporaryDirectory(prefix="alliance-export-") as folder:
         name = views.file_name(kind, alliance.id, ctx.now, alliance.timezone)
         path = Path(folder) / name
-        count, cut = await _write(ctx, alliance, kind, path)
+        count, cut = await _write(ctx, alliance.id, alliance.timezone, kind, path)
         # Always to the coordinator's own private chat, wherever the button was.
-        await bot.send_document(query.from_user.id, FSInputFile(path, filename=name),
-                                caption=views.export_caption(kind, alliance.name, count, cut))
+        try:
+            await bot.send_document(query.from_user.id, FSInputFile(path, filename=name),
+                                    caption=views.export_caption(kind, alliance.name, count, cut))
+        except TelegramAPIError as error:  # blocked the bot meanwhile: nothing else to reach them
+            log.info("export not delivered: %s", type(error).__name__)
 
 
-async def _write(ctx: Ctx, alliance: Alliance, kind: str, path: Path) -> tuple[int, bool]:
+async def _write(ctx: Ctx, alliance_id: int, timezone: str, kind: str,
+                 path: Path) -> tuple[int, bool]:
     """The export's rows into ``path`` as they come from the database: (rows written, cut)."""
     count = 0
     with path.open("wb") as out:
-        writer = views.CsvWriter(out, kind, alliance.timezone)
-        async for row in reports.rows(ctx.session, alliance.id, kind):
+        writer = views.CsvWriter(out, kind, timezone)
+        async for row in reports.rows(ctx.session, alliance_id, kind):
             line = writer.encode(row)
             if out.tell() + len(line) > DOCUMENT_LIMIT:
                 return count, True
@@ -133,7 +139,7 @@ def _page_size(args: str | None) -> int:
 # -- shared ----------------------------------------------------------------------------------------
 
 
-async def _group_alliance(ctx: Ctx) -> Alliance:
+async def _group_alliance(ctx: Ctx) -> reports.Alliance:
     """The group's alliance, if the person coordinates it (a plain member is refused here too)."""
     if ctx.alliance_id is None:
         raise DomainError("not_home_chat")

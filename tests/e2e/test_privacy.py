@@ -23,7 +23,8 @@ from tests.e2e.privacy_stories import (
     meiling,
     scan,
 )
-from tests.e2e.referral_stories import Alliance, alliance, stored, t
+from tests.e2e.referral_stories import Alliance, alliance, refer, stored, t
+from tests.e2e.stories import seed_member
 
 SECRETS = [NAME, USERNAME, CONTACT]
 
@@ -148,7 +149,6 @@ async def stored_traces(harness: Harness) -> list[tuple[str, str, str]]:
 
 
 async def refer_and_accept(a: Alliance) -> None:
-    from tests.e2e.referral_stories import refer
     await refer(a, a.lin)
     await a.chen.press(a.harness.world.last(a.chen), a.t("✅ Accept"))
 
@@ -159,7 +159,6 @@ async def test_keep_and_forged_presses_change_nothing(harness: Harness, locale: 
     a = await alliance(harness, "en")
     world = harness.world
     mei = world.user(NAME, lang=lang, username=USERNAME)
-    from tests.e2e.stories import seed_member
     await seed_member(harness, a.group, mei, name=BUSINESS, contact=CONTACT)
     traces = await stored_traces(harness)
     prompt = await harness.say(mei, mei, "/forget")

@@ -12,6 +12,7 @@ from handlers import (
     fallback,
     meetings,
     membership,
+    privacy,
     purchases,
     referrals,
     reports,
@@ -32,7 +33,7 @@ def build_router() -> Router:
                          meetings.setup_router(), referrals.setup_router(),
                          decisions.setup_router(), requests.setup_router(),
                          equipment.setup_router(), purchases.setup_router(),
-                         reports.setup_router(),
+                         reports.setup_router(), privacy.setup_router(),
                          start.setup_router(),
                          fallback.setup_router())  # fallback stays last
     return root

@@ -43,6 +43,8 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("team", __("Colleagues who act for your business"), True, False, "member"),
     CommandInfo("joinlink", __("Invitation link for new members"), True, True, "member"),
     CommandInfo("leave", __("Leave the alliance"), True, False, "member"),
+    CommandInfo("forget", __("Erase your personal data (the history stays)"), True, False,
+                "anyone"),
     CommandInfo("categories", __("Member categories (coordinators set them)"), True, True, "member"),
     CommandInfo("applications", __("Applications waiting for a decision (coordinators)"),
                 True, False, "coordinator"),

@@ -15,6 +15,7 @@ from handlers import (
     purchases,
     referrals,
     requests,
+    settings,
     setup,
     start,
 )
@@ -31,6 +32,7 @@ def build_router() -> Router:
                          meetings.setup_router(), referrals.setup_router(),
                          decisions.setup_router(), requests.setup_router(),
                          equipment.setup_router(), purchases.setup_router(),
+                         settings.setup_router(),
                          start.setup_router(),
                          fallback.setup_router())  # fallback stays last
     return root

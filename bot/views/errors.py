@@ -70,13 +70,22 @@ Messages = dict[str, Callable[[dict], str]]
 def _feature_messages() -> tuple[Callable[[], Messages], ...]:
     """Each feature's own codes: functions, so that each call translates in the current locale.
     Imported here, not at the top: the feature views use ``error_text`` too."""
-    from bot.views import decisions, equipment, meetings, purchases, referrals, requests
+    from bot.views import (
+        decisions,
+        equipment,
+        meetings,
+        purchases,
+        referrals,
+        requests,
+        settings,
+    )
     from bot.views.membership import directory, fields, joining, roles, roster
 
     return (fields.error_messages, joining.error_messages, directory.error_messages,
             roster.error_messages, roles.error_messages, meetings.error_messages,
             referrals.error_messages, decisions.error_messages, requests.error_messages,
-            equipment.error_messages, purchases.error_messages)
+            equipment.error_messages, purchases.error_messages,
+            settings.error_messages)
 
 
 def error_text(error: DomainError) -> str:

@@ -6,12 +6,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hyp_settings
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services import settings
 from bot.services.errors import DomainError
 from storage.models import Alliance
 from tests.conftest import NOW
+from tests.texts import TEXT
 
 
 def alliance(zone: str = "UTC", **stored: Any) -> Alliance:
@@ -180,3 +183,15 @@ async def test_a_change_survives_the_commit(sessions: async_sessionmaker[AsyncSe
         assert stored is not None
         read = settings.read(stored)
         assert (read.categories, read.thank_you_cards, read.currency) == (["repair"], False, "EUR")
+
+
+@given(text=TEXT)
+@hyp_settings(max_examples=60, deadline=None)
+def test_any_typed_text_is_a_value_or_a_refusal_in_words(text: str) -> None:
+    for name in (*settings.NUMBERS, "timezone", "currency", "country", "quiet_hours"):
+        try:
+            value = settings.parse(name, text)
+        except DomainError as error:
+            assert error.code  # the middleware words it; nothing else may escape
+        else:
+            assert value is not None

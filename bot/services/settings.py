@@ -316,8 +316,14 @@ def entries(alliance: Alliance) -> list[Entry]:
 
 # -- what a coordinator changes through /settings ------------------------------------------------
 
-# The menu's settings, in the order a coordinator reads them: the alliance's two columns first.
-MENU: tuple[str, ...] = (LANGUAGE, TIMEZONE, *NAMES)
+# The menu's settings, in the order a coordinator reads them (every setting, and the alliance's
+# two columns, exactly once).
+MENU: tuple[str, ...] = (
+    LANGUAGE, TIMEZONE, "approval_mode", "categories", "proposal_quorum_pct",
+    "proposal_threshold", "proposal_deadline_hours", "who_may_propose", "pin_decisions",
+    "referral_sla_hours", "referral_expiry_hours", "retention_days", "thank_you_cards",
+    "currency", "country", "quiet_hours", "monthly_report")
+assert sorted(MENU) == sorted((LANGUAGE, TIMEZONE, *NAMES)), "a setting is missing from MENU"
 NUMBERS = ("proposal_quorum_pct", "proposal_deadline_hours", "referral_sla_hours",
            "referral_expiry_hours", "retention_days")
 _NUMBER = re.compile(r"^\s*(\d{1,6})\s*(%|h|d|hours?|days?|小[时時]|天)?\s*$", re.IGNORECASE)
@@ -332,6 +338,11 @@ def current(alliance: Alliance, name: str) -> Any:
     if name not in NAMES:
         raise DomainError("setting_unknown", name=str(name)[:40])
     return getattr(read(alliance), name)
+
+
+def follows_zone(alliance: Alliance, name: str) -> bool:
+    """Currency or country not chosen: derived from the time zone."""
+    return name in ("currency", "country") and not _valid_stored(_stored(alliance)).get(name)
 
 
 def parse(name: str, text: str) -> Any:

@@ -117,16 +117,17 @@ def _hours(hours: int | float) -> str:
 
 def _currency(code: str) -> str:
     try:
-        return f"{code} ({get_currency_name(code, locale=babel_locale(current_locale()))})"
+        name = get_currency_name(code, locale=babel_locale(current_locale()))
     except (UnknownLocaleError, ValueError):
         return code
+    return _("{code} ({name})").format(code=code, name=name)
 
 
 def _country(code: str | None) -> str:
     if not code:
         return _("none")
     name = babel_locale(current_locale()).territories.get(code)
-    return f"{code} ({name})" if name else code
+    return _("{code} ({name})").format(code=code, name=name) if name else code
 
 
 _SHOWN: dict[str, Callable[[Any], str]] = {
@@ -189,7 +190,8 @@ def pick_alliance(mine: Sequence[Alliance]) -> tuple[str, InlineKeyboardMarkup]:
 def menu(alliance: Alliance, note: str | None = None) -> tuple[str, InlineKeyboardMarkup]:
     lines = [_heading(alliance), ""]
     for key in settings.MENU:
-        lines.append(f"• {esc(label(key))}: {esc(clip(shown(key, settings.current(alliance, key)), 200))}")
+        value = clip(shown(key, settings.current(alliance, key)), 200)
+        lines.append("• " + esc(_("{setting}: {value}").format(setting=label(key), value=value)))
     lines += ["", esc(_("Choose a setting to change it."))]
     buttons = [_button(label(key), SetCb(a=alliance.id, op="open", key=key))
                for key in settings.MENU]
@@ -206,10 +208,10 @@ def page(alliance: Alliance, key: str, note: str | None = None) -> tuple[str, In
     """One setting: what it does, its value now, a button per choice, and typing if it allows."""
     if key == "categories":
         return categories_page(alliance, note)
-    now = settings.current(alliance, key)
+    now = FOLLOW_ZONE if settings.follows_zone(alliance, key) else settings.current(alliance, key)
     text = "\n".join((
         _heading(alliance), "", bold(label(key)), esc(str(HINTS[key])), "",
-        esc(_("Now: {value}").format(value=shown(key, now)))))
+        esc(_("Now: {value}").format(value=shown(key, settings.current(alliance, key))))))
     buttons = [_button(("✓ " if value == now else "") + _choice_label(key, value),
                        SetCb(a=alliance.id, op="set", key=key, v=str(index)))
                for index, value in enumerate(CHOICES[key])]

@@ -17,6 +17,7 @@ from handlers import (
     referrals,
     reports,
     requests,
+    settings,
     setup,
     start,
 )
@@ -34,6 +35,7 @@ def build_router() -> Router:
                          decisions.setup_router(), requests.setup_router(),
                          equipment.setup_router(), purchases.setup_router(),
                          reports.setup_router(), privacy.setup_router(),
+                         settings.setup_router(),
                          start.setup_router(),
                          fallback.setup_router())  # fallback stays last
     return root

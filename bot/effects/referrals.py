@@ -2,7 +2,8 @@
 
 Jobs, all derived from the referral's stored timestamps (so a restart re-arms them):
 - ``referral.remind``: unanswered after the alliance's SLA (default 24 h) → the receiver's people;
-- ``referral.expire``: unanswered after 72 h → expired, the referrer's people told;
+- ``referral.expire``: unanswered after the alliance's expiry (default 72 h) → expired, the
+  referrer's people told;
 - ``referral.nudge``: accepted and untouched for 7 days → the receiver's people;
 - ``referral.purge``: the customer's name and contact forgotten a set time after closing.
 
@@ -47,7 +48,7 @@ def jobs_for(referral: Referral, chosen: AllianceSettings) -> list[JobSpec]:
         if referral.reminded_at is None:
             specs.append(JobSpec(f"referral.remind:{rid}", referral.created_at + chosen.referral_sla,
                                  "referral.remind", {"referral_id": rid}))
-        specs.append(JobSpec(f"referral.expire:{rid}", referral.created_at + refs.EXPIRE_AFTER,
+        specs.append(JobSpec(f"referral.expire:{rid}", referral.created_at + chosen.referral_expiry,
                              "referral.expire", {"referral_id": rid}))
     elif referral.status in refs.IN_HAND and referral.touched_at is not None:
         if referral.nudged_at is None or referral.nudged_at < referral.touched_at:

@@ -335,9 +335,14 @@ async def cancel(session: AsyncSession, referral_id: int, person_id: int, now: d
 
 
 async def expire(session: AsyncSession, referral_id: int, now: datetime) -> Referral | None:
-    """Unanswered for 72 hours: expired. ``None`` if it was answered meanwhile (or too early)."""
+    """Unanswered for the alliance's expiry (default 72 hours): expired. ``None`` if it was
+    answered meanwhile (or too early)."""
     referral = await session.get(Referral, referral_id)
-    if referral is None or referral.status != SENT or now < referral.created_at + EXPIRE_AFTER:
+    if referral is None or referral.status != SENT:
+        return None
+    alliance = await session.get(Alliance, referral.alliance_id)
+    expiry = settings.read(alliance).referral_expiry if alliance is not None else EXPIRE_AFTER
+    if now < referral.created_at + expiry:
         return None
     try:
         return await _move(session, referral_id, (SENT,), EXPIRED, None, now,

@@ -7,15 +7,20 @@ hand edit) falls back to the default instead of crashing a job, and the menu can
 with :func:`entries`.
 
 Two ways in: :func:`read` (lenient: a bad stored value is ignored, the way the features have
-always read them) and :func:`change` (strict: a bad value is refused with the ``DomainError``
-the features raised before, or ``ValueError`` for a setting that no person can type yet).
-Like every service: no aiogram, never commits.
+always read them) and :func:`change` (strict: a bad value is refused with a ``DomainError`` —
+the feature's own code where it had one, else a ``setting_*`` code — so whatever a person types
+into /settings gets a sentence back, never a crash). :func:`update` is the one way a person
+changes a setting: the coordinator check, the validation, the write and the audit entry, routed
+through the feature's own setter where one exists (/timezone, /approval, /categories), so the
+menu and the old commands cannot drift apart. Like every service: no aiogram, never commits.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from functools import cache
 from importlib import resources
 from typing import Annotated, Any, Literal, NoReturn
@@ -24,8 +29,9 @@ import phonenumbers
 from babel.numbers import list_currencies
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, ValidationInfo
 
-from bot.services import tally
+from bot.services import alliances, tally
 from bot.services.errors import DomainError
+from bot.services.inputs import capped
 from storage.models import Alliance
 
 MIN_DEADLINE, MAX_DEADLINE = timedelta(hours=1), timedelta(days=30)
@@ -33,6 +39,11 @@ CATEGORY_LIMIT, CATEGORIES_MAX = 40, 20
 MODE_COORDINATORS, MODE_VOTE = "coordinators", "vote"
 APPROVAL_MODES = (MODE_COORDINATORS, MODE_VOTE)
 MEMBERS, COORDINATORS = "members", "coordinators"
+MAX_SLA_HOURS, MAX_RETENTION_DAYS = 24 * 30, 365 * 10
+QUIET_HOURS = re.compile(r"^\s*(\d{1,2})[:：.](\d{2})\s*[-–—~至到]\s*(\d{1,2})[:：.](\d{2})\s*$")
+# Not alliance.settings but columns of the alliance: the menu shows and changes them too.
+LANGUAGE, TIMEZONE = "language", "timezone"
+TYPED_LIMIT = 200  # a typed value longer than this is no setting's value
 
 _ZONE_CURRENCY = {"Asia/Taipei": "TWD", "Asia/Shanghai": "CNY", "Asia/Hong_Kong": "HKD"}
 _READING = "reading"  # the validation context's flag: lenient, a bad value is only ignored
@@ -70,10 +81,10 @@ def _reading(info: ValidationInfo) -> bool:
 
 def _refuse(info: ValidationInfo, error: DomainError | None = None) -> NoReturn:
     """Reading: ValueError (pydantic reports it, read() falls back). Changing: the domain's
-    error if it has one (its words already exist), else ValueError (a programming mistake)."""
-    if _reading(info) or error is None:
+    error if it has one (its words already exist), else ``setting_bad_value`` naming it."""
+    if _reading(info):
         raise ValueError("not a valid value for this setting")
-    raise error
+    raise error or DomainError("setting_bad_value", name=info.field_name or "")
 
 
 def _flag(value: Any, info: ValidationInfo) -> bool:
@@ -83,17 +94,31 @@ def _flag(value: Any, info: ValidationInfo) -> bool:
     return bool(value)
 
 
-def _positive(value: Any, info: ValidationInfo) -> int:
-    # Stored counts were always read with int() ("48" and 48.7 are 48); a new one must be an int.
-    if not _reading(info) and (isinstance(value, bool) or not isinstance(value, int)):
-        _refuse(info)
-    try:
-        number = int(value)
-    except (TypeError, ValueError, OverflowError):
-        number = 0
-    if number <= 0:
-        _refuse(info)
-    return number
+def _whole(high: int) -> BeforeValidator:
+    """A whole number from 1 to ``high``. Stored counts were always read with int() ("48" and
+    48.7 are 48); a new one must be an int."""
+    def check(value: Any, info: ValidationInfo) -> int:
+        if not _reading(info) and (isinstance(value, bool) or not isinstance(value, int)):
+            _refuse(info, DomainError("setting_not_a_number"))
+        try:
+            number = int(value)
+        except (TypeError, ValueError, OverflowError):
+            number = 0
+        if not 1 <= number <= high:
+            _refuse(info, DomainError("setting_out_of_range", low=1, high=high))
+        return number
+    return BeforeValidator(check)
+
+
+def _quiet_hours(value: Any, info: ValidationInfo) -> str:
+    """``HH:MM-HH:MM`` in the alliance's time (the end may be the next morning)."""
+    found = QUIET_HOURS.match(value) if isinstance(value, str) else None
+    if found is None:
+        _refuse(info, DomainError("quiet_hours_format"))
+    h1, m1, h2, m2 = (int(part) for part in found.groups())
+    if not (h1 < 24 and h2 < 24 and m1 < 60 and m2 < 60) or (h1, m1) == (h2, m2):
+        _refuse(info, DomainError("quiet_hours_format"))
+    return f"{h1:02d}:{m1:02d}-{h2:02d}:{m2:02d}"
 
 
 def _hours(value: Any, info: ValidationInfo) -> int | float:
@@ -162,7 +187,6 @@ def _categories(value: Any, info: ValidationInfo) -> list[str]:
 
 
 Flag = Annotated[bool, BeforeValidator(_flag)]
-Positive = Annotated[int, BeforeValidator(_positive)]
 
 
 class AllianceSettings(BaseModel):
@@ -180,8 +204,9 @@ class AllianceSettings(BaseModel):
         MEMBERS)
     pin_decisions: Flag = False
     # referrals (PRODUCT.md §3)
-    referral_sla_hours: Positive = 24
-    retention_days: Positive = 180
+    referral_sla_hours: Annotated[int, _whole(MAX_SLA_HOURS)] = 24
+    referral_expiry_hours: Annotated[int, _whole(MAX_SLA_HOURS)] = 72
+    retention_days: Annotated[int, _whole(MAX_RETENTION_DAYS)] = 180
     thank_you_cards: Flag = True
     currency: Annotated[str, BeforeValidator(_currency)] = ""
     # membership (PRODUCT.md §2)
@@ -189,10 +214,24 @@ class AllianceSettings(BaseModel):
                              _one_of(APPROVAL_MODES, "unknown_approval_mode")] = "coordinators"
     country: Annotated[str | None, BeforeValidator(_country)] = None
     categories: Annotated[list[str], BeforeValidator(_categories)] = []
+    # coordinators (PRODUCT.md §7, §8): declared with their defaults; what they hold back
+    # (private notices in quiet hours) and post (the monthly report) is not built yet.
+    quiet_hours: Annotated[str, BeforeValidator(_quiet_hours)] = "22:00-08:00"
+    monthly_report: Flag = True
 
     @property
     def referral_sla(self) -> timedelta:
         return timedelta(hours=self.referral_sla_hours)
+
+    @property
+    def referral_expiry(self) -> timedelta:
+        return timedelta(hours=self.referral_expiry_hours)
+
+    @property
+    def quiet(self) -> tuple[time, time]:
+        """Quiet hours' start and end, in the alliance's time."""
+        start, _, end = self.quiet_hours.partition("-")
+        return time.fromisoformat(start), time.fromisoformat(end)
 
     @property
     def retention(self) -> timedelta:
@@ -238,20 +277,25 @@ def read(alliance: Alliance) -> AllianceSettings:
 def change(alliance: Alliance, name: str, value: Any, now: datetime) -> Any:
     """Validate one setting and write it; returns the value as stored (None for currency or
     country: follow the time zone). Refuses with the feature's ``DomainError`` where it has one,
-    else ``ValueError``; an unknown name is a ``KeyError``. The JSON dict is replaced, not
-    mutated, so SQLAlchemy sees the change."""
-    if name not in NAMES:
-        raise KeyError(name)
-    try:
-        checked = getattr(AllianceSettings.model_validate({name: value}), name)
-    except ValidationError as error:
-        raise ValueError(f"{name}: {error.errors()[0]['msg']}") from None
-    stored = checked if checked != "" else None  # currency "": follow the time zone
+    else a ``setting_*`` code. The JSON dict is replaced, not mutated, so SQLAlchemy sees the
+    change."""
+    stored = valid(name, value)
     settings = dict(alliance.settings or {})
     settings[name] = stored
     alliance.settings = settings
     alliance.updated_at = now
     return stored
+
+
+def valid(name: str, value: Any) -> Any:
+    """The value as it would be stored (None: follow the time zone), or the refusal."""
+    if name not in NAMES:
+        raise DomainError("setting_unknown", name=str(name)[:40])
+    try:
+        checked = getattr(AllianceSettings.model_validate({name: value}), name)
+    except ValidationError:
+        raise DomainError("setting_bad_value", name=name) from None
+    return checked if checked != "" else None  # currency "": follow the time zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,3 +311,76 @@ def entries(alliance: Alliance) -> list[Entry]:
     """Every setting with its current value, in declaration order (for the /settings menu)."""
     current, valid = read(alliance), _valid_stored(_stored(alliance))
     return [Entry(name, getattr(current, name), valid.get(name) in (None, "")) for name in NAMES]
+
+
+# -- what a coordinator changes through /settings ------------------------------------------------
+
+# The menu's settings, in the order a coordinator reads them (every setting, and the alliance's
+# two columns, exactly once).
+MENU: tuple[str, ...] = (
+    LANGUAGE, TIMEZONE, "approval_mode", "categories", "proposal_quorum_pct",
+    "proposal_threshold", "proposal_deadline_hours", "who_may_propose", "pin_decisions",
+    "referral_sla_hours", "referral_expiry_hours", "retention_days", "thank_you_cards",
+    "currency", "country", "quiet_hours", "monthly_report")
+assert sorted(MENU) == sorted((LANGUAGE, TIMEZONE, *NAMES)), "a setting is missing from MENU"
+NUMBERS = ("proposal_quorum_pct", "proposal_deadline_hours", "referral_sla_hours",
+           "referral_expiry_hours", "retention_days")
+_NUMBER = re.compile(r"^\s*(\d{1,6})\s*(%|h|d|hours?|days?|小[时時]|天)?\s*$", re.IGNORECASE)
+
+
+def current(alliance: Alliance, name: str) -> Any:
+    """A menu setting's value as the alliance reads it now (defaults and derivations applied)."""
+    if name == LANGUAGE:
+        return alliance.locale
+    if name == TIMEZONE:
+        return alliance.timezone
+    if name not in NAMES:
+        raise DomainError("setting_unknown", name=str(name)[:40])
+    return getattr(read(alliance), name)
+
+
+def follows_zone(alliance: Alliance, name: str) -> bool:
+    """Currency or country not chosen: derived from the time zone."""
+    return name in ("currency", "country") and not _valid_stored(_stored(alliance)).get(name)
+
+
+def parse(name: str, text: str) -> Any:
+    """A typed value for ``name``, read and validated, not yet written (the wizard's step)."""
+    text = capped(text, TYPED_LIMIT, "setting_bad_value", name=name).strip()
+    if name == TIMEZONE:
+        return alliances.valid_timezone(text)
+    if name in NUMBERS:
+        found = _NUMBER.match(text)
+        if found is None:
+            raise DomainError("setting_not_a_number")
+        value: Any = int(found.group(1))
+    elif name in ("currency", "country"):
+        value = text.upper()
+    elif name == "quiet_hours":
+        value = text
+    else:  # a setting answered with buttons only
+        raise DomainError("settings_use_buttons")
+    valid(name, value)
+    return value
+
+
+def category_tag(name: str) -> str:
+    """A short fingerprint of a category's name, for a button that must not act on another
+    category once the list has changed (the name itself may not fit in callback data)."""
+    return hashlib.sha256(name.encode()).hexdigest()[:8]
+
+
+def category_at(alliance: Alliance, ref: str) -> tuple[int, str, str]:
+    """A category button's ``<index>.<tag>``: the index, the tag and the name it still holds."""
+    raw_index, _dot, tag = (ref or "").partition(".")
+    index = int(raw_index) if raw_index.isascii() and raw_index.isdigit() else -1
+    items = categories_checked(alliance, index, tag)
+    return index, tag, items[index]
+
+
+def categories_checked(alliance: Alliance, index: int, tag: str) -> list[str]:
+    items = list(read(alliance).categories)
+    if not 0 <= index < len(items) or len(tag) != len(category_tag("")) or (
+            category_tag(items[index]) != tag):
+        raise DomainError("category_gone")
+    return items

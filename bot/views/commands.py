@@ -35,6 +35,8 @@ COMMANDS: tuple[CommandInfo, ...] = (
                 False, True, "forum_coordinator"),
     CommandInfo("timezone", __("Set the alliance's time zone (coordinators)"),
                 False, True, "coordinator"),
+    CommandInfo("settings", __("All of the alliance's settings, as buttons (coordinators)"),
+                True, True, "coordinator"),
     # --- membership ---
     CommandInfo("join", __("Apply to join an alliance"), True, True, "anyone"),
     CommandInfo("cancel", __("Stop what you are filling in"), True, False, "anyone"),

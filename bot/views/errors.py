@@ -79,6 +79,7 @@ def _feature_messages() -> tuple[Callable[[], Messages], ...]:
         referrals,
         reports,
         requests,
+        settings,
     )
     from bot.views.membership import directory, fields, joining, roles, roster
 
@@ -86,7 +87,7 @@ def _feature_messages() -> tuple[Callable[[], Messages], ...]:
             roster.error_messages, roles.error_messages, meetings.error_messages,
             referrals.error_messages, decisions.error_messages, requests.error_messages,
             equipment.error_messages, purchases.error_messages, reports.error_messages,
-            privacy.error_messages)
+            privacy.error_messages, settings.error_messages)
 
 
 def error_text(error: DomainError) -> str:

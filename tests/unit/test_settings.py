@@ -6,12 +6,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hyp_settings
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services import settings
 from bot.services.errors import DomainError
 from storage.models import Alliance
 from tests.conftest import NOW
+from tests.texts import TEXT
 
 
 def alliance(zone: str = "UTC", **stored: Any) -> Alliance:
@@ -26,6 +29,8 @@ def test_defaults() -> None:
     assert read.pin_decisions is False and read.thank_you_cards is True
     assert read.referral_sla == timedelta(hours=24) and read.retention == timedelta(days=180)
     assert (read.approval_mode, read.categories, read.currency) == ("coordinators", [], "USD")
+    assert read.referral_expiry == timedelta(hours=72)
+    assert (read.quiet_hours, read.monthly_report) == ("22:00-08:00", True)
     assert settings.read(Alliance(timezone="UTC", settings=None)) == read
 
 
@@ -110,14 +115,48 @@ def test_change_refuses_with_the_features_codes(name: str, value: Any, code: str
     assert record.settings == {"approval_mode": "vote"}
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("pin_decisions", "yes"), ("thank_you_cards", 1), ("referral_sla_hours", 0),
-    ("retention_days", "30"), ("referral_sla_hours", True), ("categories", ["a", 3])])
-def test_change_refuses_what_no_person_can_type_yet(name: str, value: Any) -> None:
-    with pytest.raises(ValueError, match=name):
-        settings.change(alliance(), name, value, NOW)
-    with pytest.raises(KeyError):
-        settings.change(alliance(), "colour", "blue", NOW)
+@pytest.mark.parametrize(("name", "value", "code"), [
+    ("pin_decisions", "yes", "setting_bad_value"), ("thank_you_cards", 1, "setting_bad_value"),
+    ("referral_sla_hours", 0, "setting_out_of_range"),
+    ("referral_expiry_hours", 24 * 31, "setting_out_of_range"),
+    ("retention_days", "30", "setting_not_a_number"),
+    ("referral_sla_hours", True, "setting_not_a_number"),
+    ("categories", ["a", 3], "setting_bad_value"), ("quiet_hours", "25:00-08:00", "quiet_hours_format"),
+    ("quiet_hours", "22:00-22:00", "quiet_hours_format"), ("monthly_report", "on", "setting_bad_value"),
+    ("colour", "blue", "setting_unknown")])
+def test_change_refuses_every_bad_value_with_a_code(name: str, value: Any, code: str) -> None:
+    record = alliance()
+    with pytest.raises(DomainError) as caught:
+        settings.change(record, name, value, NOW)
+    assert caught.value.code == code
+    assert record.settings == {}
+
+
+@pytest.mark.parametrize(("name", "text", "value"), [
+    ("proposal_quorum_pct", " 60% ", 60), ("referral_expiry_hours", "96h", 96),
+    ("retention_days", "60 天", 60), ("currency", " jpy", "JPY"), ("country", "sg", "SG"),
+    ("quiet_hours", "21:30 – 7:15", "21:30 – 7:15"), ("timezone", "Europe/Berlin", "Europe/Berlin")])
+def test_typed_values_are_read(name: str, text: str, value: Any) -> None:
+    assert settings.parse(name, text) == value
+
+
+@pytest.mark.parametrize(("name", "text", "code"), [
+    ("proposal_quorum_pct", "half", "setting_not_a_number"),
+    ("proposal_quorum_pct", "150", "proposal_bad_rules"),
+    ("retention_days", "0", "setting_out_of_range"), ("currency", "XYZ", "referral_bad_currency"),
+    ("quiet_hours", "late", "quiet_hours_format"), ("timezone", "Mars/Base", "unknown_timezone"),
+    ("pin_decisions", "yes", "settings_use_buttons"), ("currency", "x" * 500, "setting_bad_value")])
+def test_typed_values_are_refused(name: str, text: str, code: str) -> None:
+    with pytest.raises(DomainError) as caught:
+        settings.parse(name, text)
+    assert caught.value.code == code
+
+
+def test_quiet_hours_are_normalized_and_read_as_times() -> None:
+    record = alliance()
+    assert settings.change(record, "quiet_hours", "21:30 – 7:15", NOW) == "21:30-07:15"
+    start, end = settings.read(record).quiet
+    assert (start.hour, start.minute, end.hour, end.minute) == (21, 30, 7, 15)
 
 
 def test_entries_list_every_setting_with_its_value() -> None:
@@ -144,3 +183,15 @@ async def test_a_change_survives_the_commit(sessions: async_sessionmaker[AsyncSe
         assert stored is not None
         read = settings.read(stored)
         assert (read.categories, read.thank_you_cards, read.currency) == (["repair"], False, "EUR")
+
+
+@given(text=TEXT)
+@hyp_settings(max_examples=60, deadline=None)
+def test_any_typed_text_is_a_value_or_a_refusal_in_words(text: str) -> None:
+    for name in (*settings.NUMBERS, "timezone", "currency", "country", "quiet_hours"):
+        try:
+            value = settings.parse(name, text)
+        except DomainError as error:
+            assert error.code  # the middleware words it; nothing else may escape
+        else:
+            assert value is not None

@@ -209,7 +209,10 @@ async def decline_pressed(query: CallbackQuery, callback_data: RefCb, ctx: Ctx) 
 
 
 async def card_shown(query: CallbackQuery, callback_data: RefCb, ctx: Ctx) -> None:
+    """*Back* from the declining reasons: the receiver's card again (only a receiver's)."""
+    await refs.as_receiver(ctx.session, callback_data.id, ctx.person_id)
     if query.message is None:
+        await query.answer()
         return
     render = effects.card_renderer(callback_data.id, query.message.chat.id,
                                    query.message.message_id)

@@ -206,6 +206,11 @@ async def test_a_non_receiver_pressing_accept_is_refused(harness: Harness, local
         answer = await press_forged(harness, intruder, world.last(intruder), data)
         assert answer.show_alert
         assert answer.text == a.t("This referral is not addressed to you, so you cannot act on it.")
+        # *Back* to the card, forged: the receiver's card (the customer's need) is not shown.
+        shown = world.last(intruder).text
+        answer = await press_forged(harness, intruder, world.last(intruder),
+                                    RefCb(action="card", id=referral.id).pack())
+        assert answer.show_alert and world.last(intruder).text == shown
     [referral] = await stored(harness)
     assert referral.status == "sent"
     assert_private(harness, [CONTACT, CUSTOMER], allowed=[a.lin], logs=logs.records)

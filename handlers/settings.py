@@ -14,8 +14,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.effects import referrals as referral_effects
 from bot.runtime.context import Ctx
 from bot.runtime.replies import refuse
+from bot.runtime.scheduler import Scheduler
 from bot.runtime.wizard import Data, Deps, Event, Step, Wizard, deliver
 from bot.services import alliances, setting_changes, settings
 from bot.services.errors import DomainError
@@ -38,19 +40,20 @@ def _read(text: str, data: Data, _ctx: Ctx) -> Data:
     return {"value": settings.parse(data["key"], text)}
 
 
-async def _save(event: Event, state: FSMContext, ctx: Ctx, _deps: Deps) -> None:
+async def _save(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> None:
     data = await state.get_data()
     key, alliance_id, op = data["key"], data["alliance_id"], data.get("op")
     if op == "cadd":
         alliance = await setting_changes.add_category(ctx.session, alliance_id, ctx.person_id,
-                                               data["value"], ctx.now)
+                                                      data["value"], ctx.now)
     elif op == "cren":
         alliance = await setting_changes.rename_category(ctx.session, alliance_id, ctx.person_id,
-                                                  data["index"], data["tag"], data["value"],
-                                                  ctx.now)
+                                                         data["index"], data["tag"], data["value"],
+                                                         ctx.now)
     else:
         alliance = await setting_changes.update(ctx.session, alliance_id, ctx.person_id, key,
-                                         data["value"], ctx.now)
+                                                data["value"], ctx.now)
+        _retime(ctx, key, deps["scheduler"])
     await state.clear()
     await deliver(event, *views.page(alliance, key, views.saved(key, settings.current(alliance,
                                                                                        key))))
@@ -124,14 +127,21 @@ async def opened(query: CallbackQuery, callback_data: SetCb, state: FSMContext, 
     await deliver(query, *views.page(alliance, _key(callback_data)))
 
 
-async def chosen(query: CallbackQuery, callback_data: SetCb, state: FSMContext, ctx: Ctx) -> None:
+def _retime(ctx: Ctx, key: str, scheduler: Scheduler) -> None:
+    if key in referral_effects.RETIMED_BY:
+        referral_effects.retime_after_commit(ctx.session, scheduler)
+
+
+async def chosen(query: CallbackQuery, callback_data: SetCb, state: FSMContext, ctx: Ctx,
+                 scheduler: Scheduler) -> None:
     key = _key(callback_data)
     choices = views.CHOICES.get(key, ())
     index = number(callback_data.v, digits=2)
     if index is None or not 0 <= index < len(choices):
         raise DomainError("settings_gone")
     alliance = await setting_changes.update(ctx.session, callback_data.a, ctx.person_id, key,
-                                     choices[index], ctx.now)
+                                            choices[index], ctx.now)
+    _retime(ctx, key, scheduler)
     await _stop_typing(state)
     await deliver(query, *views.page(alliance, key, views.saved(key, settings.current(alliance,
                                                                                        key))))

@@ -22,7 +22,7 @@ from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import use_locale
-from bot.runtime.aftercommit import after_commit
+from bot.runtime.aftercommit import after_commit, spawn_after_commit
 from bot.runtime.cards import CardEdit, CardEditor
 from bot.runtime.fsm_storage import drop_abandoned, forms_in_progress
 from bot.runtime.notices import Render, tell
@@ -88,6 +88,16 @@ async def jobs(session: AsyncSession, now: datetime) -> list[JobSpec]:
     specs += [draft_job(key, updated_at)
               for key, updated_at in await forms_in_progress(session, Refer)]
     return specs
+
+
+# Settings whose change moves the jobs of referrals already open (their reminder, their expiry).
+RETIMED_BY = frozenset({"referral_sla_hours", "referral_expiry_hours"})
+
+
+def retime_after_commit(session: AsyncSession, plan: Scheduler) -> None:
+    """The alliance's referral times changed: every open referral's jobs are derived again
+    (``jobs`` reads the new times) once the change commits."""
+    spawn_after_commit(session, plan.refresh)
 
 
 async def arm(session: AsyncSession, plan: Scheduler, referral: Referral) -> None:

@@ -56,6 +56,15 @@ async def until(condition: Callable[[], bool], *, within: float, what: str,
         await asyncio.sleep(every)
 
 
+async def outbox_recorded(seconds: float = 1.0) -> None:
+    """Let the outbox record the outcome of what the emulator has already shown. Telegram has
+    no idempotency key: a message sent but not yet recorded as sent when the process dies is
+    sent again after the restart (at least once, by design, see ``bot.services.outgoing``).
+    A test that kills the bot to prove that nothing recorded is sent twice waits for the record
+    first (it follows the send by milliseconds)."""
+    await asyncio.sleep(seconds)
+
+
 @asynccontextmanager
 async def stored(database_url: str) -> AsyncIterator[AsyncSession]:
     """A session on the bot's database while the bot is stopped (it owns a SQLite file)."""

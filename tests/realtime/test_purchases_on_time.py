@@ -23,7 +23,7 @@ from storage.models import Purchase
 from tests.e2e.harness import Harness, make_harness
 from tests.e2e.purchase_stories import open_purchase, pledge
 from tests.e2e.referral_stories import alliance
-from tests.realtime.process import BotProcess, stored, until, write_config
+from tests.realtime.process import BotProcess, outbox_recorded, stored, until, write_config
 
 pytestmark = pytest.mark.realtime
 
@@ -80,6 +80,7 @@ async def test_pledge_deadlines_settle_on_time_once_across_a_kill(tmp_path: Path
         await until(lambda: any(m.document is not None for m in harness.world.messages_to(lin)),
                     within=30, what="the organiser's CSV")
         assert datetime.now(UTC) < second - timedelta(seconds=2), "no time left to kill before"
+        await outbox_recorded()
         await bot.kill()  # SIGKILL before the second deadline …
         await asyncio.sleep(max(0.0, (second - datetime.now(UTC)).total_seconds()) + 2)
         assert not told(harness, chen, FAILS), "settled while the bot was down?"

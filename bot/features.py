@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.effects import (
+    announcements,
     decisions,
     equipment,
     meetings,
@@ -28,5 +29,5 @@ if TYPE_CHECKING:
 
 def install(app: AllianceApp) -> None:
     for feature in (decisions, membership, meetings, referrals, requests, equipment, purchases,
-                    resources):
+                    resources, announcements):
         feature.install(app)

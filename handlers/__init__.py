@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from handlers import (
+    announcements,
     ballots,
     chats,
     decisions,
@@ -35,7 +36,7 @@ def build_router() -> Router:
                          decisions.setup_router(), requests.setup_router(),
                          equipment.setup_router(), purchases.setup_router(),
                          reports.setup_router(), privacy.setup_router(),
-                         settings.setup_router(),
+                         settings.setup_router(), announcements.setup_router(),
                          start.setup_router(),
                          fallback.setup_router())  # fallback stays last
     return root

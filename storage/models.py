@@ -173,7 +173,8 @@ class OutboxItem(Base):
     """A message owed to a chat: stored before it is sent, its state saved around each attempt."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),
+                      Index("ix_outbox_purpose", "purpose", "status"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     alliance_id: Mapped[int | None] = mapped_column(ForeignKey("alliances.id"))
@@ -651,3 +652,22 @@ class Pledge(Base):
     cost: Mapped[Decimal | None] = mapped_column(DecimalText())
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class Announcement(Base):
+    """A coordinator's /announce: a draft until *Send* (its alliance is chosen then, for someone
+    who coordinates several), then delivered through the outbox (purpose ``announce:<id>``) and
+    ``done`` once every item is sent or failed and the author has the delivery report."""
+
+    __tablename__ = "announcements"
+    __table_args__ = (Index("ix_announcements_state", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alliance_id: Mapped[int | None] = mapped_column(ForeignKey("alliances.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    text: Mapped[str] = mapped_column(Text)
+    privately: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(16), default="draft")  # draft|cancelled|sending|done
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]

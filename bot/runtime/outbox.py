@@ -46,6 +46,10 @@ _LIMITER_CACHE = 10_000
 # a card a scheduled job posted (to edit or pin it later). Called with (session, arg, chat_id,
 # message_id) in a session of its own, after the item is marked sent.
 SentHook = Callable[[AsyncSession, str, int, int], Awaitable[None]]
+# purpose "kind:arg" -> what to do once such an item is given up (a 403 or 400, or too many
+# attempts): a feature that reports on its delivery learns of each failure. Called with
+# (session, arg, chat_id, reason) in a session of its own, after the item is marked failed.
+FailedHook = Callable[[AsyncSession, str, int, str], Awaitable[None]]
 
 
 class OutboxWorker:
@@ -69,11 +73,17 @@ class OutboxWorker:
         self.sent = 0
         self.failed = 0
         self._sent_hooks: dict[str, SentHook] = {}
+        self._failed_hooks: dict[str, FailedHook] = {}
 
     def on_sent(self, kind: str, hook: SentHook) -> None:
         """Once an item whose purpose is ``kind:arg`` is sent, ``hook(session, arg, chat_id,
         message_id)`` runs (see bot.features)."""
         self._sent_hooks[kind] = hook
+
+    def on_failed(self, kind: str, hook: FailedHook) -> None:
+        """Once an item whose purpose is ``kind:arg`` is given up, ``hook(session, arg, chat_id,
+        reason)`` runs (see bot.features)."""
+        self._failed_hooks[kind] = hook
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -196,15 +206,26 @@ class OutboxWorker:
     async def _after_sent(self, item: OutboxItem, message_id: int) -> None:
         kind, _, argument = (item.purpose or "").partition(":")
         hook = self._sent_hooks.get(kind)
-        if hook is None:
-            return
+        if hook is not None:
+            await self._run_hook(kind, lambda session: hook(session, argument, item.chat_id,
+                                                             message_id))
+
+    async def _after_failed(self, item: OutboxItem, reason: str) -> None:
+        kind, _, argument = (item.purpose or "").partition(":")
+        hook = self._failed_hooks.get(kind)
+        if hook is not None:
+            await self._run_hook(kind, lambda session: hook(session, argument, item.chat_id,
+                                                             reason))
+
+    async def _run_hook(self, kind: str, call: Callable[[AsyncSession], Awaitable[None]]) -> None:
+        """A hook's own session and commit: its failure is logged, the item's outcome stays."""
         try:
             async with self.sessions() as session:
-                await hook(session, argument, item.chat_id, message_id)
+                await call(session)
                 await session.commit()
         except Exception as error:
-            log.error("outbox: after-sent hook %s failed: %s", kind, type(error).__name__,
-                      exc_info=error)
+            log.error("outbox: hook %s failed: %s", kind, type(error).__name__, exc_info=error)
+        self.wake()  # a hook may have queued something (a report): look now
 
     async def _retry(self, item: OutboxItem, delay: timedelta, reason: str,
                      *, count_attempt: bool) -> None:
@@ -222,6 +243,7 @@ class OutboxWorker:
             await store.mark_failed(session, item.id, reason, self.clock.now())
         self.failed += 1
         log.warning("outbox: item %s to chat %s failed: %s", item.id, item.chat_id, reason)
+        await self._after_failed(item, reason)
 
     async def _send(self, item: OutboxItem) -> int:
         markup = item.payload.get("reply_markup")

@@ -37,6 +37,9 @@ COMMANDS: tuple[CommandInfo, ...] = (
                 False, True, "coordinator"),
     CommandInfo("settings", __("All of the alliance's settings, as buttons (coordinators)"),
                 True, True, "coordinator"),
+    CommandInfo("announce", __("Announce something to every chat of the alliance, optionally "
+                               "to every member privately (coordinators)"), True, True,
+                "coordinator"),
     # --- membership ---
     CommandInfo("join", __("Apply to join an alliance"), True, True, "anyone"),
     CommandInfo("cancel", __("Stop what you are filling in"), True, False, "anyone"),

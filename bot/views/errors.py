@@ -71,6 +71,7 @@ def _feature_messages() -> tuple[Callable[[], Messages], ...]:
     """Each feature's own codes: functions, so that each call translates in the current locale.
     Imported here, not at the top: the feature views use ``error_text`` too."""
     from bot.views import (
+        announcements,
         decisions,
         equipment,
         meetings,
@@ -87,7 +88,7 @@ def _feature_messages() -> tuple[Callable[[], Messages], ...]:
             roster.error_messages, roles.error_messages, meetings.error_messages,
             referrals.error_messages, decisions.error_messages, requests.error_messages,
             equipment.error_messages, purchases.error_messages, reports.error_messages,
-            privacy.error_messages, settings.error_messages)
+            privacy.error_messages, settings.error_messages, announcements.error_messages)
 
 
 def error_text(error: DomainError) -> str:

@@ -258,6 +258,9 @@ def _sentences() -> dict[str, Callable[[AuditPage, AuditEntry, str], str]]:
         "chat.bot_added": lambda p, e, who: _("I was added to a group of the alliance."),
         "chat.bot_removed": lambda p, e, who: _("I was removed from a group of the alliance."),
         "charter.set": lambda p, e, who: _("{who} changed the charter.").format(who=who),
+        "announcement.sent": lambda p, e, who: _(
+            "{who} sent an announcement to {chats} chat(s) and {members} member(s) privately."
+        ).format(who=who, chats=_detail(e, "chats") or 0, members=_detail(e, "members") or 0),
         "settings.approval_mode": lambda p, e, who: _(
             "{who} changed how new members are approved ({mode}).").format(
                 who=who, mode=e.subject or ""),

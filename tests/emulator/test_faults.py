@@ -70,3 +70,27 @@ async def test_faults_can_target_one_chat_and_any_method(
     await bot.send_message(bob.id, "fine too")
     with pytest.raises(ValueError, match="unknown fault kind"):
         emu.faults.add("sendMessage", 418)  # type: ignore[arg-type]
+
+
+async def _throttled(bot: Bot, emu: Emulator, world: World, seed: int) -> list[bool]:
+    alice = world.user(f"Alice {seed}")
+    emu.faults.clear()
+    emu.faults.add("sendMessage", 429, ratio=0.3, times=1000, seed=seed)
+    outcomes = []
+    for n in range(200):
+        try:
+            await bot.send_message(alice.id, str(n))
+            outcomes.append(True)
+        except TelegramRetryAfter:
+            outcomes.append(False)
+    return outcomes
+
+
+async def test_a_share_of_requests_throttled_the_same_way_for_a_seed(bot: Bot, emu: Emulator,
+                                                                     world: World) -> None:
+    first = await _throttled(bot, emu, world, seed=7)
+    assert 40 <= first.count(False) <= 80  # about 30 % of 200
+    assert await _throttled(bot, emu, world, seed=7) == first
+    assert await _throttled(bot, emu, world, seed=8) != first
+    with pytest.raises(ValueError, match="ratio"):
+        emu.faults.add("sendMessage", 429, ratio=0)

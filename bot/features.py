@@ -20,6 +20,7 @@ from bot.effects import (
     referrals,
     requests,
     resources,
+    stats,
 )
 
 if TYPE_CHECKING:
@@ -28,5 +29,5 @@ if TYPE_CHECKING:
 
 def install(app: AllianceApp) -> None:
     for feature in (decisions, membership, meetings, referrals, requests, equipment, purchases,
-                    resources):
+                    resources, stats):
         feature.install(app)

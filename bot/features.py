@@ -21,6 +21,7 @@ from bot.effects import (
     referrals,
     requests,
     resources,
+    stats,
 )
 
 if TYPE_CHECKING:
@@ -29,5 +30,5 @@ if TYPE_CHECKING:
 
 def install(app: AllianceApp) -> None:
     for feature in (decisions, membership, meetings, referrals, requests, equipment, purchases,
-                    resources, announcements):
+                    resources, stats, announcements):
         feature.install(app)

@@ -21,6 +21,7 @@ from handlers import (
     settings,
     setup,
     start,
+    stats,
 )
 
 
@@ -35,7 +36,8 @@ def build_router() -> Router:
                          meetings.setup_router(), referrals.setup_router(),
                          decisions.setup_router(), requests.setup_router(),
                          equipment.setup_router(), purchases.setup_router(),
-                         reports.setup_router(), privacy.setup_router(),
+                         reports.setup_router(), stats.setup_router(),
+                         privacy.setup_router(),
                          settings.setup_router(), announcements.setup_router(),
                          start.setup_router(),
                          fallback.setup_router())  # fallback stays last

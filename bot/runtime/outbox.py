@@ -249,7 +249,12 @@ class OutboxWorker:
         markup = item.payload.get("reply_markup")
         keyboard = InlineKeyboardMarkup.model_validate(markup) if markup else None
         silent = bool(item.payload.get("disable_notification"))
-        if item.kind == "document":
+        if item.kind == "photo":
+            sent = await self.bot.send_photo(
+                item.chat_id, BufferedInputFile(item.document or b"", item.document_name or "photo"),
+                caption=item.text or None, message_thread_id=item.thread_id,
+                reply_markup=keyboard, disable_notification=silent)
+        elif item.kind == "document":
             sent = await self.bot.send_document(
                 item.chat_id, BufferedInputFile(item.document or b"", item.document_name or "file"),
                 caption=item.text or None, message_thread_id=item.thread_id,

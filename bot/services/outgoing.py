@@ -27,6 +27,7 @@ class Outgoing:
     reply_markup: dict[str, Any] | None = None
     document: bytes | None = None
     document_name: str | None = None
+    photo: bool = False  # send ``document`` (a PNG or JPEG) as a photo, ``text`` its caption
     pin: bool = False
     disable_notification: bool = False
 
@@ -55,7 +56,7 @@ async def enqueue(
         payload["disable_notification"] = True
     item = OutboxItem(
         alliance_id=alliance_id, chat_id=message.chat_id, thread_id=message.thread_id,
-        kind="document" if message.document is not None else "message", text=message.text,
+        kind=_kind(message), text=message.text,
         payload=payload, document=message.document, document_name=message.document_name,
         dedup_key=dedup_key, purpose=purpose, status=PENDING, attempts=0,
         not_before=not_before or now, created_at=now,
@@ -63,6 +64,12 @@ async def enqueue(
     session.add(item)
     await session.flush()
     return item
+
+
+def _kind(message: Outgoing) -> str:
+    if message.document is None:
+        return "message"
+    return "photo" if message.photo else "document"
 
 
 async def due(session: AsyncSession, now: datetime, limit: int, exclude_chats: set[int]) -> list[OutboxItem]:

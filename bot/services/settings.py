@@ -214,8 +214,8 @@ class AllianceSettings(BaseModel):
                              _one_of(APPROVAL_MODES, "unknown_approval_mode")] = "coordinators"
     country: Annotated[str | None, BeforeValidator(_country)] = None
     categories: Annotated[list[str], BeforeValidator(_categories)] = []
-    # coordinators (PRODUCT.md §7, §8): declared with their defaults; what they hold back
-    # (private notices in quiet hours) and post (the monthly report) is not built yet.
+    # coordinators (PRODUCT.md §7, §8): declared with their defaults; what quiet hours hold
+    # back is not built yet; the monthly report is posted by bot.effects.stats.
     quiet_hours: Annotated[str, BeforeValidator(_quiet_hours)] = "22:00-08:00"
     monthly_report: Flag = True
 

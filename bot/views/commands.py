@@ -91,6 +91,10 @@ COMMANDS: tuple[CommandInfo, ...] = (
                 True, True, "coordinator"),
     CommandInfo("audit", __("What coordinators did, newest first: /audit [per page] "
                             "(coordinators)"), True, True, "coordinator"),
+    CommandInfo("stats", __("A chart of referrals, won value, decisions and meetings: /stats "
+                            "[month | quarter | year | 2026-10]"), True, True, "member"),
+    CommandInfo("scorecard", __("Your business's scorecard as a picture (coordinators: any "
+                                "member's)"), True, False, "member"),
 )
 
 

@@ -81,6 +81,7 @@ def _feature_messages() -> tuple[Callable[[], Messages], ...]:
         reports,
         requests,
         settings,
+        stats,
     )
     from bot.views.membership import directory, fields, joining, roles, roster
 
@@ -88,7 +89,8 @@ def _feature_messages() -> tuple[Callable[[], Messages], ...]:
             roster.error_messages, roles.error_messages, meetings.error_messages,
             referrals.error_messages, decisions.error_messages, requests.error_messages,
             equipment.error_messages, purchases.error_messages, reports.error_messages,
-            privacy.error_messages, settings.error_messages, announcements.error_messages)
+            privacy.error_messages, settings.error_messages, stats.error_messages,
+            announcements.error_messages)
 
 
 def error_text(error: DomainError) -> str:

@@ -76,8 +76,8 @@ HINTS: dict[str, LazyString] = {
     "currency": __("The currency of referral values and shared purchases."),
     "country": __("Phone numbers typed without a country code are read as this country's."),
     "quiet_hours": __("Private reminders will wait until the morning (not in effect yet)."),
-    "monthly_report": __("A summary posted to the group on the 1st of each month (not in effect "
-                         "yet)."),
+    "monthly_report": __("A summary of the past month with a chart, posted to the group on the "
+                         "1st of each month at 09:00."),
 }
 
 FOLLOW_ZONE = ""  # currency or country: follow the time zone

@@ -37,12 +37,13 @@ async def setup_group(
     await lin.press(card, language_button)
     await lin.press(world.last(group), zone_button)
     if quiet_hours is not None:
-        await set_quiet_hours(harness, group, quiet_hours)
+        await set_settings(harness, group, quiet_hours=quiet_hours)
     return lin, chen, group
 
 
-async def set_quiet_hours(harness: Harness, group: SimChat, value: str) -> None:
-    """The alliance of ``group`` gets these quiet hours, as if chosen in /settings."""
+async def set_settings(harness: Harness, group: SimChat, **values: object) -> None:
+    """The alliance of ``group`` gets these settings, as if chosen in /settings before the
+    story begins (no job is re-armed: set them before what they time)."""
     from sqlalchemy import select
 
     from storage.models import Alliance, Chat
@@ -53,7 +54,7 @@ async def set_quiet_hours(harness: Harness, group: SimChat, value: str) -> None:
         assert chat is not None and chat.alliance_id is not None, "set the group up first"
         alliance = await session.get(Alliance, chat.alliance_id)
         assert alliance is not None
-        alliance.settings = {**(alliance.settings or {}), "quiet_hours": value}
+        alliance.settings = {**(alliance.settings or {}), **values}
         await session.commit()
 
 

@@ -207,7 +207,7 @@ async def no_note(query: CallbackQuery, state: FSMContext, ctx: Ctx, **deps: Any
 async def accepted(query: CallbackQuery, callback_data: ReqCb, ctx: Ctx, bot: Bot,
                    cards: CardEditor, scheduler: Scheduler, outbox: OutboxWorker) -> None:
     match = await asks.accept_offer(ctx.session, callback_data.id, ctx.person_id, ctx.now)
-    await effects.matched(ctx.session, match, now=ctx.now)
+    await effects.matched(ctx.session, match, now=ctx.now, actor=ctx.person_id)
     effects.refresh_card(ctx.session, cards, match.request.id, await _username(bot))
     effects.arm(ctx.session, scheduler, match.request)
     effects.wake_after_commit(ctx.session, outbox)

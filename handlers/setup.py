@@ -8,9 +8,10 @@ from aiogram.types import CallbackQuery, Chat, Message
 
 from bot.i18n import set_locale
 from bot.runtime.context import Ctx
-from bot.services import alliances
+from bot.services import alliances, setting_changes
 from bot.services.alliances import ChatFacts
 from bot.services.errors import DomainError
+from bot.services.settings import TIMEZONE
 from bot.views import setup as views
 from bot.views.callbacks import LinkCb, SetupLangCb, SetupZoneCb
 
@@ -56,8 +57,8 @@ async def setup_language(query: CallbackQuery, callback_data: SetupLangCb, ctx: 
 
 
 async def setup_zone(query: CallbackQuery, callback_data: SetupZoneCb, bot: Bot, ctx: Ctx) -> None:
-    alliance = await alliances.choose_timezone(ctx.session, callback_data.alliance_id,
-                                               ctx.person_id, callback_data.zone, ctx.now)
+    alliance = await setting_changes.update(ctx.session, callback_data.alliance_id, ctx.person_id,
+                                            TIMEZONE, callback_data.zone, ctx.now)
     await query.answer()
     if query.message is not None:
         missing, is_admin = await _bot_rights(bot, query.message.chat.id)
@@ -67,8 +68,8 @@ async def setup_zone(query: CallbackQuery, callback_data: SetupZoneCb, bot: Bot,
 async def timezone(message: Message, command: CommandObject, ctx: Ctx) -> None:
     if ctx.alliance_id is None or ctx.place is None or ctx.place.chat.role != "home":
         raise DomainError("not_home_chat")
-    alliance = await alliances.choose_timezone(ctx.session, ctx.alliance_id, ctx.person_id,
-                                               command.args or "", ctx.now)
+    alliance = await setting_changes.update(ctx.session, ctx.alliance_id, ctx.person_id, TIMEZONE,
+                                            command.args or "", ctx.now)
     await message.reply(views.timezone_saved(alliance))
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -189,6 +190,9 @@ class OutboxItem(Base):
     purpose: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A private notice that waits out the alliance's quiet hours: its own queue per chat, so a
+    # held notice never blocks what must go at once (bot.services.outgoing).
+    quiet: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     not_before: Mapped[datetime]
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]

@@ -230,7 +230,8 @@ async def send_reminders(session: AsyncSession, proposal_id: int, now: datetime)
             text = views.reminder(proposal, alliance)
         await enqueue(session, Outgoing(chat_id=person.id, text=text), now=now,
                       alliance_id=alliance.id,
-                      dedup_key=f"proposal.remind:{proposal.id}:{person.id}")
+                      dedup_key=f"proposal.remind:{proposal.id}:{person.id}",
+                      hold_in_quiet_hours=True)
     return len(persons)
 
 

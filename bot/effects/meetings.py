@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import use_locale
 from bot.runtime.cards import CardEdit, Renderer, keyboard_json
 from bot.runtime.scheduler import JobContext, JobSpec
-from bot.services import meetings, people
+from bot.services import meetings, people, settings
 from bot.services.calendar_file import ics_bytes, ics_name
 from bot.services.outgoing import Outgoing, enqueue
 from bot.views import meetings as views
@@ -122,7 +122,8 @@ async def close_poll(job: JobContext, meeting_id: int) -> None:
                 text = views.nothing_scheduled(meeting, outcome.answered)
             await enqueue(job.session, Outgoing(chat_id=person_id, text=text), now=job.now,
                           alliance_id=meeting.alliance_id,
-                          dedup_key=f"meeting:{meeting.id}:nothing:{person_id}")
+                          dedup_key=f"meeting:{meeting.id}:nothing:{person_id}",
+                          hold_in_quiet_hours=True)
         return
     assert meeting.starts_at is not None and meeting.chat_id is not None
     with use_locale(alliance.locale):
@@ -156,6 +157,9 @@ async def remind(job: JobContext, meeting_id: int, lead: str) -> None:
         await enqueue(job.session, Outgoing(chat_id=meeting.chat_id, thread_id=meeting.thread_id,
                                             text=text), now=job.now, alliance_id=alliance.id,
                       dedup_key=f"meeting:{meeting.id}:remind:{lead}:group")
+    # A reminder held past the meeting's start would be useless: then it goes in quiet hours too.
+    quiet_end = settings.quiet_end(alliance, job.now)
+    may_wait = quiet_end is None or quiet_end < meeting.starts_at
     for person_id in await meetings.attendees(job.session, meeting):
         person = await job.session.get(Person, person_id)
         if person is None or person.blocked_at is not None:
@@ -163,7 +167,8 @@ async def remind(job: JobContext, meeting_id: int, lead: str) -> None:
         with use_locale(people.locale_of(person)):
             text = views.reminder(meeting, lead, alliance.timezone)
         await enqueue(job.session, Outgoing(chat_id=person_id, text=text), now=job.now,
-                      alliance_id=alliance.id, dedup_key=f"meeting:{meeting.id}:remind:{lead}:{person_id}")
+                      alliance_id=alliance.id, dedup_key=f"meeting:{meeting.id}:remind:{lead}:{person_id}",
+                      hold_in_quiet_hours=may_wait)
 
 
 def install(app: AllianceApp) -> None:

@@ -183,7 +183,8 @@ async def tell_people(session: AsyncSession, alliance: Alliance, member: Member,
         with use_locale(reader.locale):
             text = status_notice(member, alliance.name)
         await enqueue(session, Outgoing(chat_id=reader.person_id, text=text), now=now,
-                      alliance_id=alliance.id, purpose="membership.status")
+                      alliance_id=alliance.id, purpose="membership.status",
+                      hold_in_quiet_hours=True)
 
 
 async def quietly(call: Any) -> Any:

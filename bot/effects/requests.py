@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import use_locale
 from bot.runtime.aftercommit import after_commit
 from bot.runtime.cards import CardEdit, CardEditor, Renderer, keyboard_json
-from bot.runtime.notices import tell
+from bot.runtime.notices import tell, tell_now
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
 from bot.services import members as roster
@@ -127,13 +127,17 @@ async def offered(session: AsyncSession, request: ResourceRequest, offer: Resour
                key=f"request:{request.id}:offer:{offer.id}:{stamp}")
 
 
-async def matched(session: AsyncSession, match: asks.Match, *, now: datetime) -> None:
-    """Each side gets the other's contact: the one moment contacts move."""
+async def matched(session: AsyncSession, match: asks.Match, *, now: datetime,
+                  actor: int | None = None) -> None:
+    """Each side gets the other's contact: the one moment contacts move. The person who
+    accepted (``actor``) gets it at once, even in quiet hours: it answers their press."""
     request = match.request
     aid, rid, title = request.alliance_id, request.id, request.title
-    await tell(session, [person.id for person in match.requester.people],
-               lambda: (views.matched_requester(rid, title, match.offerer), None),
-               now=now, alliance_id=aid, key=f"request:{rid}:matched:requester")
+    requesters = [person.id for person in match.requester.people]
+    for send in (tell_now, tell):
+        await send(session, [p for p in requesters if (p == actor) == (send is tell_now)],
+                   lambda: (views.matched_requester(rid, title, match.offerer), None),
+                   now=now, alliance_id=aid, key=f"request:{rid}:matched:requester")
     await tell(session, [person.id for person in match.offerer.people],
                lambda: (views.matched_offerer(rid, title, match.requester), None),
                now=now, alliance_id=aid, key=f"request:{rid}:matched:offerer")
@@ -142,10 +146,10 @@ async def matched(session: AsyncSession, match: asks.Match, *, now: datetime) ->
 async def close_options(session: AsyncSession, request: ResourceRequest, person_id: int, *,
                         now: datetime) -> None:
     """The Close button of the group's card: the choices go to the presser's private chat."""
-    await tell(session, [person_id],
-               lambda: views.close_options(request.id, request.title), now=now,
-               alliance_id=request.alliance_id,
-               key=f"request:{request.id}:close:{int(now.timestamp())}")
+    await tell_now(session, [person_id],
+                   lambda: views.close_options(request.id, request.title), now=now,
+                   alliance_id=request.alliance_id,
+                   key=f"request:{request.id}:close:{int(now.timestamp())}")
 
 
 # -- the runner ---------------------------------------------------------------------------------

@@ -3,6 +3,12 @@
 Services enqueue here (plain values, no messenger types); ``bot.runtime.outbox`` delivers. Every state
 change is committed before and after the attempt, so a restart neither loses nor repeats a
 message that was confirmed sent.
+
+Quiet hours (PRODUCT.md §7): a private notice enqueued with ``hold_in_quiet_hours`` while the
+alliance's quiet hours last is stored with ``not_before`` at their end, so the hold is in the
+row and survives a restart. Each chat has two queues, the notices that may wait (``quiet``) and
+everything else, each in its own order: a held notice never blocks an urgent message to the same
+person, while a message waiting on a 429 still blocks the later ones of its queue.
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import OutboxItem
+from bot.services import settings
+from storage.models import Alliance, OutboxItem
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 
@@ -41,8 +48,14 @@ async def enqueue(
     not_before: datetime | None = None,
     dedup_key: str | None = None,
     purpose: str | None = None,
+    hold_in_quiet_hours: bool = False,
 ) -> OutboxItem | None:
-    """Store a message to be sent. With ``dedup_key``, a second enqueue of the same is ignored."""
+    """Store a message to be sent. With ``dedup_key``, a second enqueue of the same is ignored.
+
+    ``hold_in_quiet_hours``: a private notice that can wait for the morning (a reminder, news of
+    someone else's move). Left False for what cannot wait: an answer to the person's own action,
+    anything with a short window. Group posts are never held (a chat id below zero is a group's).
+    """
     if dedup_key is not None:
         existing = await session.scalar(select(OutboxItem).where(OutboxItem.dedup_key == dedup_key))
         if existing is not None:
@@ -54,12 +67,16 @@ async def enqueue(
         payload["pin"] = True
     if message.disable_notification:
         payload["disable_notification"] = True
+    quiet = hold_in_quiet_hours and message.chat_id > 0 and alliance_id is not None
+    at = not_before or now
+    if quiet:
+        at = await _after_quiet_hours(session, alliance_id, at)
     item = OutboxItem(
         alliance_id=alliance_id, chat_id=message.chat_id, thread_id=message.thread_id,
         kind=_kind(message), text=message.text,
         payload=payload, document=message.document, document_name=message.document_name,
-        dedup_key=dedup_key, purpose=purpose, status=PENDING, attempts=0,
-        not_before=not_before or now, created_at=now,
+        dedup_key=dedup_key, purpose=purpose, status=PENDING, attempts=0, quiet=quiet,
+        not_before=at, created_at=now,
     )
     session.add(item)
     await session.flush()
@@ -72,10 +89,33 @@ def _kind(message: Outgoing) -> str:
     return "photo" if message.photo else "document"
 
 
-async def due(session: AsyncSession, now: datetime, limit: int, exclude_chats: set[int]) -> list[OutboxItem]:
-    """The oldest due item of each chat not already being served, oldest chats first.
+async def _after_quiet_hours(session: AsyncSession, alliance_id: int | None,
+                             at: datetime) -> datetime:
+    alliance = await session.get(Alliance, alliance_id)
+    end = settings.quiet_end(alliance, at) if alliance is not None else None
+    return end or at
 
-    One item per chat keeps every chat's messages in the order they were enqueued.
+
+async def rehold(session: AsyncSession, alliance: Alliance, now: datetime) -> int:
+    """The alliance's quiet hours or time zone changed: what waits for the old morning waits for
+    the new one instead, or goes now if it is not quiet now (quiet hours turned off, or ended
+    earlier). Only items never attempted: one waiting on a 429 keeps Telegram's time."""
+    end = settings.quiet_end(alliance, now)
+    result = await session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.alliance_id == alliance.id, OutboxItem.quiet.is_(True),
+               OutboxItem.status == PENDING, OutboxItem.last_error.is_(None),
+               OutboxItem.not_before > now)
+        .values(not_before=end or now)
+    )
+    return result.rowcount or 0
+
+
+async def due(session: AsyncSession, now: datetime, limit: int, exclude_chats: set[int]) -> list[OutboxItem]:
+    """The oldest due item of each chat not already being served, oldest first.
+
+    One item per chat and queue keeps each queue's messages in the order they were enqueued;
+    when both queues of a chat are due, the older goes first and the other at the next poll.
     """
     oldest = _chat_heads()
     query = (
@@ -85,11 +125,14 @@ async def due(session: AsyncSession, now: datetime, limit: int, exclude_chats: s
     )
     if exclude_chats:
         query = query.where(OutboxItem.chat_id.not_in(exclude_chats))
-    return list(await session.scalars(query))
+    chosen: dict[int, OutboxItem] = {}
+    for item in await session.scalars(query):
+        chosen.setdefault(item.chat_id, item)
+    return list(chosen.values())
 
 
 async def next_due_at(session: AsyncSession) -> datetime | None:
-    """When the next chat's first pending item falls due (later items wait behind it)."""
+    """When the next queue's first pending item falls due (later items wait behind it)."""
     oldest = _chat_heads()
     return await session.scalar(
         select(func.min(OutboxItem.not_before)).select_from(OutboxItem)
@@ -98,11 +141,11 @@ async def next_due_at(session: AsyncSession) -> datetime | None:
 
 
 def _chat_heads() -> Any:
-    """The oldest pending item of each chat."""
+    """The oldest pending item of each chat's two queues (held notices, everything else)."""
     return (
         select(func.min(OutboxItem.id).label("id"))
         .where(OutboxItem.status == PENDING)
-        .group_by(OutboxItem.chat_id)
+        .group_by(OutboxItem.chat_id, OutboxItem.quiet)
         .subquery()
     )
 

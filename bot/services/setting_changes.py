@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import alliances, audit, settings
+from bot.services import alliances, audit, outgoing, settings
 from bot.services.errors import DomainError
 from bot.services.inputs import capped
 from bot.services.membership import joining
@@ -39,10 +39,24 @@ async def coordinated(session: AsyncSession, alliance_id: int, person_id: int) -
     return alliance
 
 
+# Settings that move the end of the quiet hours: what the outbox holds is re-timed at once.
+REHOLD_BY = frozenset((settings.TIMEZONE, "quiet_hours"))
+
+
 async def update(session: AsyncSession, alliance_id: int, person_id: int, name: str, value: Any,
                  now: datetime) -> Alliance:
     """A coordinator changes one setting: checked, written and audited. Settings that an older
-    command changes go through that command's service, so both write the same audit entry."""
+    command changes go through that command's service, so both write the same audit entry.
+    A change of the quiet hours or the time zone re-times the notices held for the morning
+    (quiet hours turned off: they go now)."""
+    alliance = await _update(session, alliance_id, person_id, name, value, now)
+    if name in REHOLD_BY:
+        await outgoing.rehold(session, alliance, now)
+    return alliance
+
+
+async def _update(session: AsyncSession, alliance_id: int, person_id: int, name: str, value: Any,
+                  now: datetime) -> Alliance:
     if name == settings.LANGUAGE:
         return await alliances.choose_language(session, alliance_id, person_id, str(value), now)
     if name == settings.TIMEZONE:

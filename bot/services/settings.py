@@ -20,10 +20,11 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import cache
 from importlib import resources
 from typing import Annotated, Any, Literal, NoReturn
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 from babel.numbers import list_currencies
@@ -40,6 +41,8 @@ MODE_COORDINATORS, MODE_VOTE = "coordinators", "vote"
 APPROVAL_MODES = (MODE_COORDINATORS, MODE_VOTE)
 MEMBERS, COORDINATORS = "members", "coordinators"
 MAX_SLA_HOURS, MAX_RETENTION_DAYS = 24 * 30, 365 * 10
+OFF = "off"  # quiet hours: none, every private notice goes at once
+QUIET_OFF = frozenset((OFF, "none", "关", "關", "关闭", "關閉", "无", "無"))
 QUIET_HOURS = re.compile(r"^\s*(\d{1,2})[:：.](\d{2})\s*[-–—~至到]\s*(\d{1,2})[:：.](\d{2})\s*$")
 # Not alliance.settings but columns of the alliance: the menu shows and changes them too.
 LANGUAGE, TIMEZONE = "language", "timezone"
@@ -111,7 +114,9 @@ def _whole(high: int) -> BeforeValidator:
 
 
 def _quiet_hours(value: Any, info: ValidationInfo) -> str:
-    """``HH:MM-HH:MM`` in the alliance's time (the end may be the next morning)."""
+    """``HH:MM-HH:MM`` in the alliance's time (the end may be the next morning), or ``off``."""
+    if isinstance(value, str) and value.strip().casefold() in QUIET_OFF:
+        return OFF
     found = QUIET_HOURS.match(value) if isinstance(value, str) else None
     if found is None:
         _refuse(info, DomainError("quiet_hours_format"))
@@ -214,8 +219,8 @@ class AllianceSettings(BaseModel):
                              _one_of(APPROVAL_MODES, "unknown_approval_mode")] = "coordinators"
     country: Annotated[str | None, BeforeValidator(_country)] = None
     categories: Annotated[list[str], BeforeValidator(_categories)] = []
-    # coordinators (PRODUCT.md §7, §8): declared with their defaults; what quiet hours hold
-    # back is not built yet; the monthly report is posted by bot.effects.stats.
+    # coordinators (PRODUCT.md §7, §8): private notices wait out the quiet hours (see
+    # quiet_end and bot.services.outgoing); the monthly report is posted by bot.effects.stats.
     quiet_hours: Annotated[str, BeforeValidator(_quiet_hours)] = "22:00-08:00"
     monthly_report: Flag = True
 
@@ -228,8 +233,10 @@ class AllianceSettings(BaseModel):
         return timedelta(hours=self.referral_expiry_hours)
 
     @property
-    def quiet(self) -> tuple[time, time]:
-        """Quiet hours' start and end, in the alliance's time."""
+    def quiet(self) -> tuple[time, time] | None:
+        """Quiet hours' start and end, in the alliance's time; None when they are off."""
+        if self.quiet_hours == OFF:
+            return None
         start, _, end = self.quiet_hours.partition("-")
         return time.fromisoformat(start), time.fromisoformat(end)
 
@@ -272,6 +279,30 @@ def read(alliance: Alliance) -> AllianceSettings:
     values["currency"] = values.get("currency") or _ZONE_CURRENCY.get(alliance.timezone, "USD")
     values["country"] = values.get("country") or zone_countries().get(alliance.timezone)
     return _DEFAULTS.model_copy(update=values)
+
+
+def quiet_end(alliance: Alliance, at: datetime) -> datetime | None:
+    """When the quiet hours that ``at`` falls in end (UTC), or None when ``at`` is not quiet.
+
+    Read in the alliance's zone, so 22:00-08:00 means the members' night wherever the server
+    is; a window may cross midnight (then its end is the next morning).
+    """
+    window = read(alliance).quiet
+    if window is None:
+        return None
+    start, end = window
+    zone = ZoneInfo(alliance.timezone)
+    local = at.astimezone(zone)
+    clock, day = local.time().replace(tzinfo=None), local.date()
+    if start < end:
+        inside = start <= clock < end
+    else:
+        inside = clock >= start or clock < end
+        if clock >= start:
+            day += timedelta(days=1)
+    if not inside:
+        return None
+    return datetime.combine(day, end, tzinfo=zone).astimezone(UTC)
 
 
 def change(alliance: Alliance, name: str, value: Any, now: datetime) -> Any:

@@ -75,7 +75,8 @@ HINTS: dict[str, LazyString] = {
     "thank_you_cards": __("Whether a won referral gets a thank-you card in the group."),
     "currency": __("The currency of referral values and shared purchases."),
     "country": __("Phone numbers typed without a country code are read as this country's."),
-    "quiet_hours": __("Private reminders will wait until the morning (not in effect yet)."),
+    "quiet_hours": __("Private reminders and notices wait until the quiet hours end. Answers to "
+                      "a person's own action and posts in the group go at once."),
     "monthly_report": __("A summary of the past month with a chart, posted to the group on the "
                          "1st of each month at 09:00."),
 }
@@ -96,7 +97,7 @@ CHOICES: dict[str, tuple[Any, ...]] = {
     "thank_you_cards": (True, False),
     "currency": (FOLLOW_ZONE, "TWD", "CNY", "HKD", "USD", "EUR"),
     "country": (FOLLOW_ZONE, "TW", "CN", "HK", "US"),
-    "quiet_hours": ("22:00-08:00", "21:00-09:00", "23:00-07:00"),
+    "quiet_hours": ("22:00-08:00", "21:00-09:00", "23:00-07:00", settings.OFF),
     "monthly_report": (True, False),
 }
 TYPED = frozenset((TIMEZONE, *settings.NUMBERS, "currency", "country", "quiet_hours"))
@@ -141,7 +142,7 @@ _SHOWN: dict[str, Callable[[Any], str]] = {
     "retention_days": lambda v: ngettext("{n} day", "{n} days", v).format(n=v),
     "currency": _currency,
     "country": _country,
-    "quiet_hours": lambda v: v.replace("-", "–"),
+    "quiet_hours": lambda v: _("off") if v == settings.OFF else v.replace("-", "–"),
 }
 
 
@@ -257,7 +258,7 @@ _EXAMPLES: dict[str, LazyString] = {
     "retention_days": __("Send a number of days, e.g. 60."),
     "currency": __("Send a three-letter currency code, e.g. JPY or SGD."),
     "country": __("Send a two-letter country code, e.g. JP or SG."),
-    "quiet_hours": __("Send a start and an end, e.g. 22:30-07:30."),
+    "quiet_hours": __("Send a start and an end, e.g. 22:30-07:30, or “off” for none."),
 }
 
 
@@ -307,7 +308,8 @@ def error_messages() -> errors.Messages:
         "setting_out_of_range": lambda p: _("Please send a number from {low} to {high}.").format(
             low=p["low"], high=p["high"]),
         "quiet_hours_format": lambda p: _(
-            "Please send quiet hours as a start and an end, e.g. 22:00-08:00."),
+            "Please send quiet hours as a start and an end, e.g. 22:00-08:00, or “off” for "
+            "none."),
         "referral_expiry_not_after_sla": lambda p: _(
             "A referral must expire after its reminder: the reminder is at {sla} hours and the "
             "expiry at {expiry} hours.").format(sla=p["sla"], expiry=p["expiry"]),

@@ -96,6 +96,7 @@ class Harness:
         self.clock.advance(delta)
         if self.app is not None:
             await self.app.scheduler.refresh()
+            self.app.outbox.wake()  # what waited for this time (quiet hours) goes now
         await self.world.settle()
 
     async def say(self, user: SimUser, chat: SimChat | SimUser, text: str, **how: Any) -> ChatMessage | None:

@@ -18,8 +18,15 @@ async def bot_added(harness: Harness, group: SimChat, *, by: SimUser,
 async def setup_group(
     harness: Harness, lang: str = "en", *, rights: BotRights | None = FULL,
     language_button: str = "English", zone_button: str = "Asia/Taipei",
+    quiet_hours: str | None = "off",
 ) -> tuple[SimUser, SimUser, SimChat]:
-    """Lin (group admin) and Chen in a group that Lin has just set up as an alliance's home."""
+    """Lin (group admin) and Chen in a group that Lin has just set up as an alliance's home.
+
+    The harness's clock starts at the real time, which may be night in Taipei: with the default
+    quiet hours the stories' private notices would wait for the morning or not depending on
+    when the suite runs. So quiet hours are off unless a story asks for some (None: the
+    default 22:00-08:00); the quiet-hours stories set them and a fixed clock themselves.
+    """
     world = harness.world
     lin = world.user("Lin", lang=lang, username="lin")
     chen = world.user("Chen", lang=lang)
@@ -29,7 +36,26 @@ async def setup_group(
     card = world.last(group)
     await lin.press(card, language_button)
     await lin.press(world.last(group), zone_button)
+    if quiet_hours is not None:
+        await set_settings(harness, group, quiet_hours=quiet_hours)
     return lin, chen, group
+
+
+async def set_settings(harness: Harness, group: SimChat, **values: object) -> None:
+    """The alliance of ``group`` gets these settings, as if chosen in /settings before the
+    story begins (no job is re-armed: set them before what they time)."""
+    from sqlalchemy import select
+
+    from storage.models import Alliance, Chat
+
+    assert harness.app is not None, "the bot must be running"
+    async with harness.app.sessions() as session:
+        chat = await session.scalar(select(Chat).where(Chat.tg_chat_id == group.id))
+        assert chat is not None and chat.alliance_id is not None, "set the group up first"
+        alliance = await session.get(Alliance, chat.alliance_id)
+        assert alliance is not None
+        alliance.settings = {**(alliance.settings or {}), **values}
+        await session.commit()
 
 
 async def seed_member(harness: Harness, group: SimChat, *people: SimUser, name: str,

@@ -198,7 +198,7 @@ async def test_the_outcome_is_pinned_when_the_alliance_wants_it(harness: Harness
 
         row = await session.get(Alliance, 1)
         assert row is not None
-        row.settings = {"pin_decisions": True, "proposal_quorum_pct": 100}
+        row.settings = {**row.settings, "pin_decisions": True, "proposal_quorum_pct": 100}
         await session.commit()
     await propose(harness, lin, title="Pin me", text="Pinned outcome.", kind="yesno")
     card = card_in(harness, group)

@@ -123,7 +123,7 @@ async def test_propose_in_the_group_gives_a_deep_link_and_only_members_may(
     async with harness.app.sessions() as session:
         alliance_row = await session.get(Alliance, 1)
         assert alliance_row is not None
-        alliance_row.settings = {"who_may_propose": "coordinators"}
+        alliance_row.settings = {**alliance_row.settings, "who_may_propose": "coordinators"}
         await session.commit()
     refused = await harness.say(people[0], people[0], "/propose")
     assert refused is not None and "coordinators" in refused.text

@@ -382,7 +382,7 @@ async def test_no_thank_you_card_when_the_alliance_turned_them_off(harness: Harn
     async with harness.app.sessions() as session:
         row = await session.scalar(select(AllianceRow))
         assert row is not None
-        row.settings = {"thank_you_cards": False, "currency": "EUR"}
+        row.settings = {**row.settings, "thank_you_cards": False, "currency": "EUR"}
         await session.commit()
     before = len(world.messages_in(a.group))
     await refer(a, a.lin, value=None)

@@ -74,3 +74,58 @@ async def test_rolled_back_claim_can_be_taken_again(sessions: async_sessionmaker
         await first.rollback()  # the handler crashed before committing
     async with sessions() as second:
         assert await updates.claim(second, 7, 5, NOW)
+
+
+async def _alliance(session: AsyncSession, quiet_hours: str = "22:00-08:00") -> int:
+    from storage.models import Alliance
+
+    alliance = Alliance(name="A", charter="", locale="en", timezone="UTC",
+                        settings={"quiet_hours": quiet_hours}, created_at=NOW, updated_at=NOW)
+    session.add(alliance)
+    await session.flush()
+    return alliance.id
+
+
+async def test_a_held_notice_waits_in_its_own_queue(session: AsyncSession) -> None:
+    """At 23:00 a notice waits for 08:00; an urgent message to the same person and a group post
+    go at once, and a message waiting on a 429 still holds back the later ones of its queue."""
+    night = NOW.replace(hour=23, minute=0, second=0, microsecond=0)
+    morning = (night + timedelta(days=1)).replace(hour=8)
+    aid = await _alliance(session)
+    held = await store.enqueue(session, Outgoing(chat_id=5, text="reminder"), now=night,
+                               alliance_id=aid, hold_in_quiet_hours=True)
+    urgent = await store.enqueue(session, Outgoing(chat_id=5, text="answer"), now=night,
+                                 alliance_id=aid)
+    await store.enqueue(session, Outgoing(chat_id=5, text="answer 2"), now=night, alliance_id=aid)
+    await store.enqueue(session, Outgoing(chat_id=-1, text="group"), now=night, alliance_id=aid,
+                        hold_in_quiet_hours=True)
+    await session.commit()
+    assert held is not None and urgent is not None
+    assert held.quiet and held.not_before == morning and not urgent.quiet
+    assert [item.text for item in await store.due(session, night, 10, set())] == ["answer", "group"]
+    await store.claim(session, urgent.id)
+    await store.mark_retry(session, urgent.id, night + timedelta(seconds=30), "429")
+    assert [item.text for item in await store.due(session, night, 10, set())] == ["group"]
+    assert await store.next_due_at(session) == night
+    assert [item.text for item in await store.due(session, morning, 10, set())] == ["reminder",
+                                                                                   "group"]
+
+
+async def test_turning_quiet_hours_off_releases_what_waits(session: AsyncSession) -> None:
+    from storage.models import Alliance
+
+    night = NOW.replace(hour=23, minute=0, second=0, microsecond=0)
+    aid = await _alliance(session)
+    await store.enqueue(session, Outgoing(chat_id=5, text="reminder"), now=night,
+                        alliance_id=aid, hold_in_quiet_hours=True)
+    await session.commit()
+    assert await store.due(session, night, 10, set()) == []
+    alliance = await session.get(Alliance, aid)
+    assert alliance is not None
+    alliance.settings = {"quiet_hours": "22:00-06:00"}
+    assert await store.rehold(session, alliance, night) == 1
+    assert await store.next_due_at(session) == (night + timedelta(days=1)).replace(hour=6)
+    alliance.settings = {"quiet_hours": "off"}
+    await store.rehold(session, alliance, night + timedelta(minutes=1))
+    assert [item.text for item in await store.due(session, night + timedelta(minutes=1), 10,
+                                                  set())] == ["reminder"]

@@ -195,3 +195,28 @@ def test_any_typed_text_is_a_value_or_a_refusal_in_words(text: str) -> None:
             assert error.code  # the middleware words it; nothing else may escape
         else:
             assert value is not None
+
+
+def test_quiet_end_in_the_alliance_zone() -> None:
+    """22:00-08:00 Taipei is 14:00-00:00 UTC; a window may also end the same day."""
+    from datetime import UTC, datetime
+
+    taipei = alliance("Asia/Taipei")
+    at = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # 23:00 in Taipei
+    assert settings.quiet_end(taipei, at) == datetime(2026, 3, 3, 0, 0, tzinfo=UTC)
+    early = datetime(2026, 3, 2, 22, 30, tzinfo=UTC)  # 06:30 the next morning in Taipei
+    assert settings.quiet_end(taipei, early) == datetime(2026, 3, 3, 0, 0, tzinfo=UTC)
+    assert settings.quiet_end(taipei, datetime(2026, 3, 2, 4, 0, tzinfo=UTC)) is None  # noon
+    assert settings.quiet_end(taipei, datetime(2026, 3, 3, 0, 0, tzinfo=UTC)) is None  # 08:00
+    lunch = alliance("Asia/Taipei", quiet_hours="12:00-13:30")
+    assert settings.quiet_end(lunch, datetime(2026, 3, 2, 4, 10, tzinfo=UTC)) == datetime(
+        2026, 3, 2, 5, 30, tzinfo=UTC)
+    assert settings.quiet_end(alliance("Asia/Taipei", quiet_hours="off"), at) is None
+
+
+@pytest.mark.parametrize("typed", ["off", " OFF ", "關", "关闭", "none"])
+def test_quiet_hours_can_be_turned_off(typed: str) -> None:
+    record = alliance()
+    assert settings.parse("quiet_hours", typed) == typed.strip()
+    assert settings.change(record, "quiet_hours", settings.parse("quiet_hours", typed), NOW) == "off"
+    assert settings.read(record).quiet is None

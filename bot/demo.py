@@ -48,6 +48,8 @@ async def play(lang: str = "en") -> int:
         clock = FakeClock(datetime.now(UTC), ticking=True)
         app = AllianceApp(config, clock=clock, outbox_poll_interval=0.1, card_interval=0.5)
         world = World(emulator)
+        # People answer in seconds, not microseconds: the story keeps within Telegram's limits.
+        world.pace(3, also=lambda seconds: clock.advance(timedelta(seconds=seconds)))
         world.add_idle_probe(app.is_idle)
         runner: asyncio.Task[None] | None = None
         try:

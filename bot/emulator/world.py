@@ -131,6 +131,7 @@ class SimUser:
     ) -> ChatMessage:
         """Write ``text`` in ``chat``; commands get ``bot_command`` entities as on Telegram."""
         target = self._writable(chat)
+        self.world.think()
         replied = reply_to.record if reply_to is not None else None
         sender, sender_chat = self.user, None
         if anonymous:
@@ -215,6 +216,7 @@ class SimUser:
         if chat.is_group and not chat.member(self.user).active:
             raise WorldError(f"{self.name} is not a member of {chat.label}")
         button = find_button(record, label)
+        self.world.think()
         if button.callback_data is None:
             raise WorldError(f"[{button.text}] is not a callback button (url={button.url!r})")
         emu = self.emu
@@ -360,6 +362,25 @@ class World:
         self.emu = emu
         self.users: list[SimUser] = []
         self.chats: list[SimChat] = []
+        self._think_seconds = 0.0
+        self._think_hooks: list[Callable[[float], object]] = []
+
+    def pace(self, seconds: float, *, also: Callable[[float], object] | None = None) -> None:
+        """People take a few seconds to read, think and type: from now on each message sent or
+        button pressed first moves the emulator's clock on by ``seconds`` (and calls ``also``
+        with them, for a bot clock kept in step). A story told at machine speed then meets
+        Telegram's per-chat limits as people do, and only a real 429 shows in its transcript."""
+        self._think_seconds = seconds
+        if also is not None:
+            self._think_hooks.append(also)
+
+    def think(self) -> None:
+        """A person is about to act: the time they took passes (see :meth:`pace`)."""
+        if self._think_seconds <= 0:
+            return
+        self.emu.clock.advance(self._think_seconds)
+        for hook in self._think_hooks:
+            hook(self._think_seconds)
 
     # making people and places --------------------------------------------------------------
 

@@ -74,3 +74,23 @@ async def test_limits_can_be_switched_off(bot: Bot, world: World) -> None:
     for n in range(50):
         await bot.send_message(alice.id, f"m{n}")
     assert len(world.messages_to(alice)) == 50
+
+
+async def test_a_paced_person_gives_the_bot_time_to_answer_within_the_limits(
+    limited: tuple[Emulator, Bot, World],
+) -> None:
+    emu, bot, world = limited
+    alice = world.user("Alice")
+    kept_in_step: list[float] = []
+    world.pace(3, also=kept_in_step.append)
+    for n in range(6):
+        await alice.dm(f"answer {n}")
+        await bot.send_message(alice.id, f"step {n}")  # at machine speed: 429 without pacing
+        await bot.send_message(alice.id, f"step {n}, second part")
+    assert kept_in_step == [3] * 6
+    assert not [call for call in emu.calls if call.error_code == 429]
+    world.pace(0)
+    await alice.dm("no longer paced")
+    with pytest.raises(TelegramRetryAfter):  # the clock stood still: the bucket runs dry
+        for n in range(4):
+            await bot.send_message(alice.id, f"burst {n}")

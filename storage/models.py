@@ -53,6 +53,7 @@ class Person(Base):
     username: Mapped[str | None] = mapped_column(String(64))
     language_code: Mapped[str | None] = mapped_column(String(35))
     locale: Mapped[str | None] = mapped_column(String(8))
+    menu: Mapped[str | None] = mapped_column(String(32))  # bot.runtime.menus: the chat's own menu
     started: Mapped[bool] = mapped_column(Boolean, default=False)
     blocked_at: Mapped[datetime | None]
     forgotten_at: Mapped[datetime | None]
@@ -88,6 +89,7 @@ class Chat(Base):
     role: Mapped[str | None] = mapped_column(String(16))
     thread_id: Mapped[int | None] = mapped_column(BigInteger)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    menu: Mapped[str | None] = mapped_column(String(32))  # bot.runtime.menus: the chat's own menu
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

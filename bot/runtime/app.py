@@ -28,7 +28,7 @@ from aiohttp import web
 from bot import features
 from bot.config import Config
 from bot.i18n import use_locale
-from bot.runtime import aftercommit
+from bot.runtime import aftercommit, menus
 from bot.runtime.ballot_box import BallotBox
 from bot.runtime.cards import CardEditor
 from bot.runtime.clock import Clock
@@ -51,9 +51,6 @@ from storage.db import create_engine, session_factory
 
 log = logging.getLogger(__name__)
 
-# setMyCommands takes a two-letter language code, so Chinese gets one menu: Simplified, the
-# larger audience; Traditional readers still get everything else in zh_Hant.
-MENU_LANGUAGES = {None: "en", "zh": "zh_Hans"}
 # link_preview, not link_preview_is_disabled: the latter makes aiogram send the deprecated
 # disable_web_page_preview beside link_preview_options, which Bot API 10.1 no longer lists.
 BOT_DEFAULTS = DefaultBotProperties(parse_mode=ParseMode.HTML,
@@ -138,7 +135,9 @@ class AllianceApp:
             "group_admin": BotCommandScopeAllChatAdministrators(),
         }
         await self.bot.set_my_commands(menu("private"), scope=BotCommandScopeDefault())
-        for language, locale in MENU_LANGUAGES.items():
+        # setMyCommands takes a two-letter language code: one Chinese menu, in the configured
+        # script; bot.runtime.menus gives other readers their own per chat.
+        for language, locale in menus.menu_languages(self.config.defaults.locale).items():
             with use_locale(locale):
                 for name, scope in scopes.items():
                     await self.bot.set_my_commands(menu(name), scope=scope, language_code=language)

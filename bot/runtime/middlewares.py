@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import gettext as _
 from bot.i18n import normalize_locale, resolve_locale, set_locale
+from bot.runtime import menus
 from bot.runtime.clock import Clock
 from bot.runtime.context import Ctx, update_session
 from bot.runtime.replies import refuse_update
@@ -69,6 +70,11 @@ class Activity:
 # either; their other updates do.
 
 
+def _in_private(data: dict[str, Any]) -> bool:
+    chat: Chat | None = data.get("event_chat")
+    return chat is not None and chat.type == "private"
+
+
 def _callback_prefix(event: TelegramObject) -> str | None:
     query = event.callback_query if isinstance(event, Update) else None
     return None if query is None else (query.data or "").partition(":")[0]
@@ -112,6 +118,7 @@ class UpdateMiddleware(BaseMiddleware):
         self.default_locale = default_locale
         self.default_timezone = default_timezone
         self.activity = activity
+        self.menu_languages = menus.menu_languages(default_locale)
 
     async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
                        event: TelegramObject, data: dict[str, Any]) -> Any:
@@ -148,6 +155,8 @@ class UpdateMiddleware(BaseMiddleware):
         data["ctx"] = ctx
         try:
             result = await handler(update, data)
+            await menus.keep_current(session, ctx, private=_in_private(data),
+                                     languages=self.menu_languages)
             await session.commit()
             return result
         except DomainError as error:  # a refusal: nothing of the action stays, the claim does

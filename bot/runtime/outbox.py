@@ -26,7 +26,13 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeChatAdministrators,
+    BufferedInputFile,
+    InlineKeyboardMarkup,
+)
 from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -199,7 +205,8 @@ class OutboxWorker:
             async with self.sessions.begin() as session:
                 await store.mark_sent(session, item.id, message_id, self.clock.now())
             self.sent += 1
-            await self._after_sent(item, message_id)
+            if message_id is not None:
+                await self._after_sent(item, message_id)
         finally:
             no_retry.reset(token)
 
@@ -245,10 +252,23 @@ class OutboxWorker:
         log.warning("outbox: item %s to chat %s failed: %s", item.id, item.chat_id, reason)
         await self._after_failed(item, reason)
 
-    async def _send(self, item: OutboxItem) -> int:
+    async def _set_menu(self, item: OutboxItem) -> None:
+        """A chat's own command menu (bot.runtime.menus): no message, so no message id."""
+        commands = [BotCommand.model_validate(c) for c in item.payload["commands"]]
+        scope: BotCommandScopeChat | BotCommandScopeChatAdministrators
+        if item.payload.get("scope") == "chat_administrators":
+            scope = BotCommandScopeChatAdministrators(chat_id=item.chat_id)
+        else:
+            scope = BotCommandScopeChat(chat_id=item.chat_id)
+        await self.bot.set_my_commands(commands, scope=scope)
+        return None
+
+    async def _send(self, item: OutboxItem) -> int | None:
         markup = item.payload.get("reply_markup")
         keyboard = InlineKeyboardMarkup.model_validate(markup) if markup else None
         silent = bool(item.payload.get("disable_notification"))
+        if item.kind == "menu":
+            return await self._set_menu(item)
         if item.kind == "photo":
             sent = await self.bot.send_photo(
                 item.chat_id, BufferedInputFile(item.document or b"", item.document_name or "photo"),

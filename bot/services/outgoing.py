@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import settings
@@ -78,6 +78,23 @@ async def enqueue(
         dedup_key=dedup_key, purpose=purpose, status=PENDING, attempts=0, quiet=quiet,
         not_before=at, created_at=now,
     )
+    session.add(item)
+    await session.flush()
+    return item
+
+
+async def enqueue_menu(session: AsyncSession, chat_id: int, scope: str,
+                       commands: list[dict[str, str]], *, now: datetime,
+                       alliance_id: int | None = None) -> OutboxItem:
+    """A chat's own command menu (``scope`` "chat" or "chat_administrators"). It replaces a menu
+    for the same chat and scope still waiting: only the latest language matters."""
+    purpose = f"menu:{scope}"
+    await session.execute(delete(OutboxItem).where(
+        OutboxItem.chat_id == chat_id, OutboxItem.purpose == purpose,
+        OutboxItem.status == PENDING))
+    item = OutboxItem(alliance_id=alliance_id, chat_id=chat_id, kind="menu", text="",
+                      payload={"scope": scope, "commands": commands}, purpose=purpose,
+                      status=PENDING, attempts=0, not_before=now, created_at=now)
     session.add(item)
     await session.flush()
     return item

@@ -20,6 +20,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, FSInputFile, Message
 
+from bot.runtime import me
 from bot.runtime.context import Ctx
 from bot.runtime.replies import plain
 from bot.services import alliances, reports
@@ -37,7 +38,7 @@ DOCUMENT_LIMIT = 49 * 1024 * 1024
 
 async def export_in_group(message: Message, bot: Bot, ctx: Ctx) -> None:
     alliance = await _group_alliance(ctx)
-    text, keyboard = views.go_private(await _username(bot), f"export-{alliance.id}", "export")
+    text, keyboard = views.go_private(await me.username(bot), f"export-{alliance.id}", "export")
     await message.reply(text, reply_markup=keyboard)
 
 
@@ -95,7 +96,7 @@ async def _write(ctx: Ctx, alliance_id: int, timezone: str, kind: str,
 
 async def audit_in_group(message: Message, bot: Bot, ctx: Ctx) -> None:
     alliance = await _group_alliance(ctx)
-    text, keyboard = views.go_private(await _username(bot), f"audit-{alliance.id}", "audit")
+    text, keyboard = views.go_private(await me.username(bot), f"audit-{alliance.id}", "audit")
     await message.reply(text, reply_markup=keyboard)
 
 
@@ -153,8 +154,6 @@ def _linked_alliance(command: CommandObject) -> int:
     return alliance_id
 
 
-async def _username(bot: Bot) -> str:
-    return (await bot.me()).username or ""
 
 
 def setup_router() -> Router:

@@ -21,6 +21,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.effects import requests as effects
 from bot.i18n import zone
+from bot.runtime import me
 from bot.runtime.cards import CardEditor
 from bot.runtime.context import Ctx
 from bot.runtime.outbox import OutboxWorker
@@ -51,10 +52,6 @@ class OfferForm(StatesGroup):
     note = State()
 
 
-async def _username(bot: Bot) -> str:
-    return (await bot.me()).username or ""
-
-
 def _read_title(text: str, _data: Data, _ctx: Ctx) -> Data:
     return {"title": asks.clean_title(text)}
 
@@ -83,7 +80,7 @@ async def _post(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> None:
     request = await asks.ask(ctx.session, data["alliance_id"], ctx.person_id, draft, ctx.now)
     await state.clear()
     in_group = await effects.post_card(ctx.session, request, now=ctx.now,
-                                       bot_username=await _username(deps["bot"]))
+                                       bot_username=await me.username(deps["bot"]))
     effects.arm(ctx.session, deps["scheduler"], request)
     effects.wake_after_commit(ctx.session, deps["outbox"])
     text, keyboard = views.posted(request.id, request.title, in_group)
@@ -97,7 +94,7 @@ async def _offer(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> None:
     request = await asks.get(ctx.session, made.request_id)
     await state.clear()
     await effects.offered(ctx.session, request, made, now=ctx.now)
-    effects.refresh_card(ctx.session, deps["cards"], request.id, await _username(deps["bot"]))
+    effects.refresh_card(ctx.session, deps["cards"], request.id, await me.username(deps["bot"]))
     effects.wake_after_commit(ctx.session, deps["outbox"])
     await deliver(event, views.offer_sent(request.id, request.title, data["requester"]), None)
 
@@ -131,7 +128,7 @@ async def request_in_group(message: Message, bot: Bot, ctx: Ctx) -> None:
     if ctx.alliance_id is None:
         raise DomainError("not_home_chat")
     await asks.may_ask(ctx.session, ctx.alliance_id, ctx.person_id)
-    text, keyboard = views.go_private(await _username(bot), ctx.alliance_id)
+    text, keyboard = views.go_private(await me.username(bot), ctx.alliance_id)
     await message.reply(text, reply_markup=keyboard)
 
 
@@ -208,7 +205,7 @@ async def accepted(query: CallbackQuery, callback_data: ReqCb, ctx: Ctx, bot: Bo
                    cards: CardEditor, scheduler: Scheduler, outbox: OutboxWorker) -> None:
     match = await asks.accept_offer(ctx.session, callback_data.id, ctx.person_id, ctx.now)
     await effects.matched(ctx.session, match, now=ctx.now)
-    effects.refresh_card(ctx.session, cards, match.request.id, await _username(bot))
+    effects.refresh_card(ctx.session, cards, match.request.id, await me.username(bot))
     effects.arm(ctx.session, scheduler, match.request)
     effects.wake_after_commit(ctx.session, outbox)
     await query.answer(plain(views.accepted_toast()))
@@ -234,7 +231,7 @@ async def closed(query: CallbackQuery, callback_data: ReqCb, ctx: Ctx, bot: Bot,
                  cards: CardEditor, scheduler: Scheduler) -> None:
     request = await asks.close(ctx.session, callback_data.id, ctx.person_id, ctx.now,
                                fulfilled=callback_data.action == "ful")
-    effects.refresh_card(ctx.session, cards, request.id, await _username(bot))
+    effects.refresh_card(ctx.session, cards, request.id, await me.username(bot))
     effects.arm(ctx.session, scheduler, request)
     text = views.closed(request.id, request.title, request.status)
     if isinstance(query.message, Message) and query.message.chat.type == "private":

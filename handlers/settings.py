@@ -15,6 +15,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.effects import referrals as referral_effects
+from bot.runtime import me
 from bot.runtime.context import Ctx
 from bot.runtime.replies import refuse
 from bot.runtime.scheduler import Scheduler
@@ -72,8 +73,7 @@ async def settings_in_group(message: Message, bot: Bot, ctx: Ctx) -> None:
     if ctx.alliance_id is None:
         raise DomainError("not_home_chat")
     await setting_changes.coordinated(ctx.session, ctx.alliance_id, ctx.person_id)
-    me = await bot.me()
-    text, keyboard = views.go_private(me.username or "", ctx.alliance_id)
+    text, keyboard = views.go_private(await me.username(bot), ctx.alliance_id)
     await message.reply(text, reply_markup=keyboard)
 
 

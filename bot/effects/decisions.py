@@ -29,6 +29,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import use_locale
+from bot.runtime import me
 from bot.runtime.aftercommit import after_commit
 from bot.runtime.cards import CardEdit, CardEditor, keyboard_json
 from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
@@ -82,7 +83,7 @@ async def _announcement_keyboard(proposal: Proposal, result: Result,
                                  bot: Bot | None) -> InlineKeyboardMarkup | None:
     if bot is None or not _announcement_buttons:
         return None
-    username = (await bot.me()).username or ""  # cached since start-up: no request here
+    username = await me.username(bot)
     buttons = [button for make in _announcement_buttons.values()
                for button in make(proposal, result, username)]
     return InlineKeyboardMarkup(inline_keyboard=[[button] for button in buttons]) if buttons else None

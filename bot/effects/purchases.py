@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.effects import decisions as decision_effects
 from bot.i18n import use_locale
+from bot.runtime import me
 from bot.runtime.aftercommit import after_commit
 from bot.runtime.cards import CardEdit, CardEditor, keyboard_json
 from bot.runtime.notices import Attachment, tell
@@ -42,11 +43,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-
-
-async def username(bot: Bot) -> str:
-    """The bot's @username for deep links (``bot.me()`` is cached after start-up)."""
-    return (await bot.me()).username or ""
 
 
 # -- the card --------------------------------------------------------------------------------------
@@ -112,7 +108,7 @@ def wake_after_commit(session: AsyncSession, outbox: OutboxWorker) -> None:
 async def opened(session: AsyncSession, purchase: Purchase, now: datetime, *, bot: Bot,
                  scheduler: Scheduler, outbox: OutboxWorker) -> None:
     """After ``open_purchase``: the card, and the settlement armed at the deadline."""
-    await post_card(session, purchase, now, await username(bot))
+    await post_card(session, purchase, now, await me.username(bot))
     scheduler.arm(session, jobs_for(purchase.id, purchase.deadline))
     wake_after_commit(session, outbox)
 
@@ -165,7 +161,7 @@ async def settle(job: JobContext, purchase_id: int) -> None:
     if settlement is None:
         return
     await announce(job.session, settlement, job.now, cards=job.cards,
-                   bot_username=await username(job.bot))
+                   bot_username=await me.username(job.bot))
     wake_after_commit(job.session, job.outbox)
 
 

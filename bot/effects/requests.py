@@ -19,6 +19,7 @@ from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import use_locale
+from bot.runtime import me
 from bot.runtime.aftercommit import after_commit
 from bot.runtime.cards import CardEdit, CardEditor, Renderer, keyboard_json
 from bot.runtime.notices import tell
@@ -157,7 +158,7 @@ async def expire(job: JobContext, request_id: int) -> None:
     await tell(job.session, await roster.people_of(job.session, request.requester_id),
                lambda: (views.expired(request.id, request.title), None), now=job.now,
                alliance_id=request.alliance_id, key=f"request:{request.id}:expired")
-    refresh_card(job.session, job.cards, request.id, (await job.bot.me()).username or "")
+    refresh_card(job.session, job.cards, request.id, await me.username(job.bot))
 
 
 def install(app: AllianceApp) -> None:

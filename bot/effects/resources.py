@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.effects import membership as membership_effects
 from bot.effects import purchases as purchase_effects
 from bot.effects import requests as request_effects
+from bot.runtime import me
 from bot.runtime.aftercommit import after_commit
 from bot.runtime.cards import CardEditor
 from bot.runtime.notices import tell
@@ -33,7 +34,7 @@ def withdrawer(bot: Bot, cards: CardEditor, outbox: OutboxWorker) -> membership_
     async def withdraw(session: AsyncSession, alliance: Alliance, member: Member,
                        now: datetime) -> None:
         removed = await resources.on_member_removed(session, member.id, now)
-        username = (await bot.me()).username or ""
+        username = await me.username(bot)
         for purchase in removed.purchases:
             purchase_effects.touch(session, cards, purchase.id, username)
         for settled in removed.cancelled_purchases:  # pledgers told by the purchase's own notice

@@ -31,6 +31,7 @@ from bot.effects.membership import (
     send_application_cards,
 )
 from bot.i18n import set_locale
+from bot.runtime import me
 from bot.runtime.context import Ctx
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.replies import refuse
@@ -41,7 +42,7 @@ from bot.services.membership import fields, joining, lookups
 from bot.views.errors import error_text
 from bot.views.membership import joining as views
 from bot.views.membership.joining import CategoryCb, DecideCb, ModeCb, SponsorCb
-from handlers.membership.common import alliance_of, deep_link
+from handlers.membership.common import alliance_of
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +179,7 @@ async def join_command(message: Message, state: FSMContext, bot: Bot, ctx: Ctx) 
                 raise DomainError("not_home_chat")
             await joining.may_apply(ctx.session, ctx.alliance_id, person_id)
             code = await joining.join_code(ctx.session, ctx.alliance_id, ctx.now)
-            text, keyboard = views.join_in_group(await deep_link(bot, f"join-{code}"))
+            text, keyboard = views.join_in_group(await me.deep_link(bot, f"join-{code}"))
             await message.reply(text, reply_markup=keyboard)
             return
         mine = await alliances.alliances_of(ctx.session, person_id)
@@ -230,7 +231,7 @@ async def join_request(event: ChatJoinRequest, bot: Bot, ctx: Ctx, fsm_storage: 
             state = FSMContext(storage=fsm_storage, key=StorageKey(
                 bot_id=bot.id, chat_id=event.user_chat_id, user_id=event.from_user.id))
             code = await joining.join_code(ctx.session, alliance.id, ctx.now)
-            markup = views.open_chat_keyboard(await deep_link(bot, f"join-{code}"))
+            markup = views.open_chat_keyboard(await me.deep_link(bot, f"join-{code}"))
             await begin(ctx, state, alliance.id, via="request", send=send,
                         join_chat_id=event.chat.id, join_user_chat_id=event.user_chat_id,
                         intro_markup=markup)
@@ -404,7 +405,7 @@ async def newcomer(event: ChatMemberUpdated, bot: Bot, ctx: Ctx) -> None:
         return
     code = await joining.join_code(ctx.session, alliance.id, ctx.now)
     await nudge_newcomer(ctx.session, alliance, event.chat.id, user.first_name, user.id,
-                         await deep_link(bot, f"join-{code}"), ctx.now)
+                         await me.deep_link(bot, f"join-{code}"), ctx.now)
 
 
 # -- settings ---------------------------------------------------------------------------------
@@ -446,4 +447,4 @@ async def joinlink(message: Message, command: CommandObject, bot: Bot, ctx: Ctx)
     else:
         code = await joining.sharable_join_code(ctx.session, alliance.id, ctx.person_id, ctx.now)
         coordinator = await lookups.is_coordinator(ctx.session, alliance.id, ctx.person_id)
-    await message.reply(views.join_link(await deep_link(bot, f"join-{code}"), coordinator))
+    await message.reply(views.join_link(await me.deep_link(bot, f"join-{code}"), coordinator))

@@ -28,7 +28,7 @@ from bot.runtime.outbox import OutboxWorker
 from bot.runtime.replies import plain
 from bot.runtime.scheduler import Scheduler
 from bot.runtime.wizard import Data, Deps, Event, Step, Wizard, deliver
-from bot.services import alliances, resources
+from bot.services import alliances, members, resources
 from bot.services import requests as asks
 from bot.services.errors import DomainError
 from bot.services.inputs import row_id
@@ -161,7 +161,7 @@ async def offer_link(message: Message, command: CommandObject, state: FSMContext
     if request_id is None:
         raise DomainError("bad_link")
     request, _member = await asks.may_offer(ctx.session, request_id, ctx.person_id)
-    names = await asks.member_names(ctx.session, {request.requester_id})
+    names = await members.member_names(ctx.session, {request.requester_id})
     await OFFER.start(message, state, ctx, {"request_id": request.id, "title": request.title,
                                             "requester": names.get(request.requester_id, "?")})
 

@@ -30,7 +30,6 @@ from bot.runtime.outbox import OutboxWorker
 from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
 from bot.services import equipment as gear
 from bot.services import members as roster
-from bot.services import requests as asks
 from bot.views import equipment as views
 from storage.models import Alliance, Equipment, EquipmentBooking
 
@@ -86,7 +85,7 @@ async def _notice(session: AsyncSession, due: gear.Notice, now: datetime) -> Non
 
 async def _parties(session: AsyncSession, booking: EquipmentBooking, item: Equipment
                    ) -> tuple[str, str, str]:
-    names = await asks.member_names(session, {booking.member_id, item.holder_id})
+    names = await roster.member_names(session, {booking.member_id, item.holder_id})
     alliance = await session.get(Alliance, item.alliance_id)
     assert alliance is not None
     return names.get(booking.member_id, "?"), names.get(item.holder_id, "?"), alliance.timezone

@@ -30,6 +30,7 @@ from bot.runtime.cards import CardEdit, CardEditor, keyboard_json
 from bot.runtime.notices import Attachment, tell
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
+from bot.services import members as roster
 from bot.services import purchases
 from bot.services import requests as asks
 from bot.services.outgoing import Outgoing, enqueue
@@ -58,7 +59,7 @@ async def render_card(session: AsyncSession, purchase_id: int, bot_username: str
     shown = await purchases.card(session, purchase_id)
     alliance = await session.get(Alliance, shown.purchase.alliance_id)
     assert alliance is not None
-    names = await asks.member_names(session, {shown.purchase.organiser_id})
+    names = await roster.member_names(session, {shown.purchase.organiser_id})
     with use_locale(alliance.locale):
         text, keyboard = views.card(shown, names.get(shown.purchase.organiser_id, "?"),
                                     alliance.timezone, bot_username)

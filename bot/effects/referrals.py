@@ -29,6 +29,7 @@ from bot.runtime.notices import Render, tell
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
 from bot.services import alliances, people, settings
+from bot.services import members as roster
 from bot.services import referrals as refs
 from bot.services.outgoing import Outgoing, enqueue
 from bot.services.settings import AllianceSettings
@@ -117,7 +118,7 @@ def wake_after_commit(session: AsyncSession, outbox: OutboxWorker) -> None:
 
 
 async def names(session: AsyncSession, referral: Referral) -> tuple[str, str]:
-    found = await refs.member_names(session, {referral.referrer_id, referral.receiver_id})
+    found = await roster.member_names(session, {referral.referrer_id, referral.receiver_id})
     return found.get(referral.referrer_id, "?"), found.get(referral.receiver_id, "?")
 
 

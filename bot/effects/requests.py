@@ -63,7 +63,7 @@ def wake_after_commit(session: AsyncSession, outbox: OutboxWorker) -> None:
 
 
 async def _requester_name(session: AsyncSession, request: ResourceRequest) -> str:
-    return (await asks.member_names(session, {request.requester_id})).get(request.requester_id, "?")
+    return (await roster.member_names(session, {request.requester_id})).get(request.requester_id, "?")
 
 
 # -- the card -------------------------------------------------------------------------------------
@@ -119,7 +119,7 @@ async def card_posted(session: AsyncSession, argument: str, chat_id: int, messag
 async def offered(session: AsyncSession, request: ResourceRequest, offer: ResourceOffer, *,
                   now: datetime) -> None:
     """The requester's people learn of the offer, with a button to accept it."""
-    names = await asks.member_names(session, {offer.member_id})
+    names = await roster.member_names(session, {offer.member_id})
     offerer = names.get(offer.member_id, "?")
     stamp = int(offer.updated_at.timestamp())
     await tell(session, await roster.people_of(session, request.requester_id),

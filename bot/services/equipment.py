@@ -238,7 +238,7 @@ async def catalogue(session: AsyncSession, alliance_id: int, now: datetime) -> l
         select(Equipment).where(Equipment.alliance_id == alliance_id,
                                 Equipment.retired_at.is_(None))
         .order_by(Equipment.name, Equipment.id)))
-    names = await asks.member_names(session, {i.holder_id for i in items}
+    names = await roster.member_names(session, {i.holder_id for i in items}
                                     | {i.owner_id for i in items if i.owner_id is not None})
     listed = []
     for item in items:

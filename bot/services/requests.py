@@ -473,7 +473,7 @@ async def open_page(session: AsyncSession, alliance_id: int, *, kind: str | None
         .order_by(ResourceRequest.needed_by.is_(None), ResourceRequest.needed_by,
                   ResourceRequest.created_at.desc(), ResourceRequest.id.desc())
         .offset(number * PAGE).limit(PAGE)))
-    names = await member_names(session, {item.requester_id for item in items})
+    names = await roster.member_names(session, {item.requester_id for item in items})
     return Page(items=items, names=names, total=total, number=number, pages=pages)
 
 
@@ -490,13 +490,6 @@ async def offers_of(session: AsyncSession, request_id: int) -> list[tuple[Resour
 async def events_of(session: AsyncSession, request_id: int) -> list[ResourceEvent]:
     return list(await session.scalars(select(ResourceEvent).where(
         ResourceEvent.request_id == request_id).order_by(ResourceEvent.id)))
-
-
-async def member_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = await session.execute(select(Member.id, Member.name).where(Member.id.in_(ids)))
-    return {member_id: name for member_id, name in rows}
 
 
 async def set_card(session: AsyncSession, request_id: int, chat_id: int, message_id: int) -> None:

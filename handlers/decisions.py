@@ -26,10 +26,10 @@ from bot.runtime.outbox import OutboxWorker
 from bot.runtime.scheduler import Scheduler
 from bot.runtime.wizard import TYPED, Data, Deps, Event, Prompt, Step, Wizard, deliver
 from bot.services import alliances, decisions, tally
+from bot.services.alliances import get_alliance
 from bot.services.decisions import Draft
 from bot.services.errors import DomainError
 from bot.services.inputs import number, row_id
-from bot.services.membership.lookups import get_alliance
 from bot.views import decisions as views
 from bot.views.decisions import DecisionsPageCb, WizardCb
 

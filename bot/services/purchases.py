@@ -283,10 +283,7 @@ async def start_from_proposal(session: AsyncSession, proposal_id: int, person_id
 async def may_open(session: AsyncSession, alliance_id: int, person_id: int) -> Alliance:
     """Before the wizard: only an active member opens a joint purchase (suspended: refused)."""
     await roster.require_active_member(session, alliance_id, person_id)
-    alliance = await session.get(Alliance, alliance_id)
-    if alliance is None:
-        raise DomainError("unknown_alliance")
-    return alliance
+    return await alliances.get_alliance(session, alliance_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -511,8 +508,7 @@ async def _organiser_or_coordinator(session: AsyncSession, purchase: Purchase,
     member = await roster.member_of(session, purchase.alliance_id, person_id)
     if member is not None and member.id == purchase.organiser_id:
         return
-    role = await alliances.role_of(session, purchase.alliance_id, person_id)
-    if role is None or role.role != "coordinator":
+    if not await alliances.is_coordinator(session, purchase.alliance_id, person_id):
         raise DomainError("purchase_not_yours")
 
 

@@ -70,9 +70,7 @@ async def coordinated(session: AsyncSession, alliance_id: int, person_id: int | 
     so forged buttons and stale links get nothing."""
     if person_id is None:
         raise DomainError("coordinators_only")
-    alliance = await session.get(Alliance, alliance_id)
-    if alliance is None:
-        raise DomainError("unknown_alliance")
+    alliance = await alliances.get_alliance(session, alliance_id)
     await alliances.require_coordinator(session, alliance_id, person_id)
     return alliance
 

@@ -195,10 +195,7 @@ async def create(session: AsyncSession, alliance_id: int, member: Member, person
 async def may_ask(session: AsyncSession, alliance_id: int, person_id: int) -> Alliance:
     """Before the /request wizard's first question: an active member of this alliance."""
     await roster.require_active_member(session, alliance_id, person_id)
-    alliance = await session.get(Alliance, alliance_id)
-    if alliance is None:
-        raise DomainError("unknown_alliance")
-    return alliance
+    return await alliances.get_alliance(session, alliance_id)
 
 
 async def ask(session: AsyncSession, alliance_id: int, person_id: int, draft: RequestDraft,
@@ -221,8 +218,7 @@ async def _requester(session: AsyncSession, request: ResourceRequest, person_id:
             raise refusal
         return member
     if coordinators:
-        role = await alliances.role_of(session, request.alliance_id, person_id)
-        if role is not None and role.role == "coordinator":
+        if await alliances.is_coordinator(session, request.alliance_id, person_id):
             return None
     raise DomainError("request_not_yours")
 

@@ -38,7 +38,7 @@ from bot.runtime.replies import refuse
 from bot.runtime.wizard import Data, Deps, Event, Prompt, Send, Step, Wizard, deliver
 from bot.services import alliances, people, settings
 from bot.services.errors import DomainError
-from bot.services.membership import fields, joining, lookups
+from bot.services.membership import fields, joining
 from bot.views.errors import error_text
 from bot.views.membership import joining as views
 from bot.views.membership.joining import CategoryCb, DecideCb, ModeCb, SponsorCb
@@ -82,28 +82,28 @@ def _category(own: bool) -> Callable[[str, Data, Ctx], Data]:
 
 
 async def _read_contact(text: str, data: Data, ctx: Ctx) -> Data:
-    alliance = await lookups.get_alliance(ctx.session, data["alliance_id"])
+    alliance = await alliances.get_alliance(ctx.session, data["alliance_id"])
     kind, contact = fields.valid_contact(text, settings.read(alliance).country)
     return {"answers": _answers(data) | {"contact_kind": kind, "contact": contact}}
 
 
 async def _ask_category(data: Data, ctx: Ctx) -> Prompt:
-    alliance = await lookups.get_alliance(ctx.session, data["alliance_id"])
+    alliance = await alliances.get_alliance(ctx.session, data["alliance_id"])
     return views.ask_category(settings.read(alliance).categories)
 
 
 async def _ask_contact(data: Data, ctx: Ctx) -> Prompt:
-    alliance = await lookups.get_alliance(ctx.session, data["alliance_id"])
+    alliance = await alliances.get_alliance(ctx.session, data["alliance_id"])
     return views.ask_contact(settings.read(alliance).country)
 
 
 async def _ask_charter(data: Data, ctx: Ctx) -> Prompt:
-    alliance = await lookups.get_alliance(ctx.session, data["alliance_id"])
+    alliance = await alliances.get_alliance(ctx.session, data["alliance_id"])
     return views.ask_charter(alliance.charter or "")
 
 
 async def _summary(data: Data, ctx: Ctx) -> Prompt:
-    alliance = await lookups.get_alliance(ctx.session, data["alliance_id"])
+    alliance = await alliances.get_alliance(ctx.session, data["alliance_id"])
     return views.summary(alliance.name, data.get("answers", {}))
 
 
@@ -266,7 +266,7 @@ async def own_category_asked(query: CallbackQuery, state: FSMContext, ctx: Ctx) 
 async def category_picked(query: CallbackQuery, callback_data: CategoryCb, state: FSMContext,
                           ctx: Ctx, **deps: Any) -> None:
     data = await state.get_data()
-    choices = settings.read(await lookups.get_alliance(ctx.session, data["alliance_id"])).categories
+    choices = settings.read(await alliances.get_alliance(ctx.session, data["alliance_id"])).categories
     if not 0 <= callback_data.index < len(choices):
         raise DomainError("stale")
     await QUESTIONNAIRE.advance(query, state, ctx, deps, own_category=False, answers=_answers(
@@ -446,5 +446,5 @@ async def joinlink(message: Message, command: CommandObject, bot: Bot, ctx: Ctx)
         coordinator = True
     else:
         code = await joining.sharable_join_code(ctx.session, alliance.id, ctx.person_id, ctx.now)
-        coordinator = await lookups.is_coordinator(ctx.session, alliance.id, ctx.person_id)
+        coordinator = await alliances.is_coordinator(ctx.session, alliance.id, ctx.person_id)
     await message.reply(views.join_link(await me.deep_link(bot, f"join-{code}"), coordinator))

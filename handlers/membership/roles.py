@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.runtime import me
 from bot.runtime.context import Ctx
+from bot.services import alliances
 from bot.services.membership import lookups, roles
 from bot.views.membership import roles as views
 from bot.views.membership.roles import TeamCb
@@ -71,5 +72,5 @@ async def team_button(query: CallbackQuery, callback_data: TeamCb, bot: Bot, ctx
 async def team_deep_link(message: Message, command: CommandObject, ctx: Ctx) -> None:
     code = (command.args or "").partition("-")[2]
     member = await roles.join_team(ctx.session, code, ctx.person_id, ctx.now)
-    alliance = await lookups.get_alliance(ctx.session, member.alliance_id)
+    alliance = await alliances.get_alliance(ctx.session, member.alliance_id)
     await message.answer(views.team_joined(member.name, alliance.name))

@@ -12,27 +12,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import alliances
 from bot.services.errors import DomainError
 from bot.services.members import LEFT, REMOVED, member_of
 from bot.services.people import locale_of
-from storage.models import Alliance, Member, Person, Role
-
-
-async def get_alliance(session: AsyncSession, alliance_id: int) -> Alliance:
-    alliance = await session.get(Alliance, alliance_id)
-    if alliance is None:
-        raise DomainError("unknown_alliance")
-    return alliance
+from storage.models import Member, Person, Role
 
 
 async def person(session: AsyncSession, person_id: int) -> Person | None:
     return await session.get(Person, person_id)
-
-
-async def is_coordinator(session: AsyncSession, alliance_id: int, person_id: int) -> bool:
-    role = await alliances.role_of(session, alliance_id, person_id)
-    return role is not None and role.role == "coordinator"
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from bot.i18n import zone
 from bot.runtime import me
 from bot.runtime.cards import CardEditor
 from bot.runtime.context import Ctx
-from bot.runtime.outbox import OutboxWorker
+from bot.runtime.outbox import OutboxWorker, wake_after_commit
 from bot.runtime.replies import plain
 from bot.runtime.wizard import Data, Deps, Event, Prompt, Step, Wizard, deliver
 from bot.services import alliances, purchases, settings
@@ -340,7 +340,7 @@ async def cancel_confirmed(query: CallbackQuery, callback_data: PurchaseCb, bot:
     settlement = await purchases.cancel(ctx.session, callback_data.id, ctx.person_id, ctx.now)
     await effects.announce(ctx.session, settlement, ctx.now, cards=cards,
                            bot_username=await me.username(bot))
-    effects.wake_after_commit(ctx.session, outbox)
+    wake_after_commit(ctx.session, outbox)
     await query.answer(plain(views.cancelled_by_you(callback_data.id)))
 
 

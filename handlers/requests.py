@@ -24,7 +24,7 @@ from bot.i18n import zone
 from bot.runtime import me
 from bot.runtime.cards import CardEditor
 from bot.runtime.context import Ctx
-from bot.runtime.outbox import OutboxWorker
+from bot.runtime.outbox import OutboxWorker, wake_after_commit
 from bot.runtime.replies import plain
 from bot.runtime.scheduler import Scheduler
 from bot.runtime.wizard import Data, Deps, Event, Step, Wizard, deliver
@@ -82,7 +82,7 @@ async def _post(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> None:
     in_group = await effects.post_card(ctx.session, request, now=ctx.now,
                                        bot_username=await me.username(deps["bot"]))
     effects.arm(ctx.session, deps["scheduler"], request)
-    effects.wake_after_commit(ctx.session, deps["outbox"])
+    wake_after_commit(ctx.session, deps["outbox"])
     text, keyboard = views.posted(request.id, request.title, in_group)
     await deliver(event, text, keyboard)
 
@@ -95,7 +95,7 @@ async def _offer(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> None:
     await state.clear()
     await effects.offered(ctx.session, request, made, now=ctx.now)
     effects.refresh_card(ctx.session, deps["cards"], request.id, await me.username(deps["bot"]))
-    effects.wake_after_commit(ctx.session, deps["outbox"])
+    wake_after_commit(ctx.session, deps["outbox"])
     await deliver(event, views.offer_sent(request.id, request.title, data["requester"]), None)
 
 
@@ -207,7 +207,7 @@ async def accepted(query: CallbackQuery, callback_data: ReqCb, ctx: Ctx, bot: Bo
     await effects.matched(ctx.session, match, now=ctx.now)
     effects.refresh_card(ctx.session, cards, match.request.id, await me.username(bot))
     effects.arm(ctx.session, scheduler, match.request)
-    effects.wake_after_commit(ctx.session, outbox)
+    wake_after_commit(ctx.session, outbox)
     await query.answer(plain(views.accepted_toast()))
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
@@ -223,7 +223,7 @@ async def close_asked(query: CallbackQuery, callback_data: ReqCb, ctx: Ctx,
         await query.message.answer(text, reply_markup=keyboard)
         return
     await effects.close_options(ctx.session, request, ctx.person_id, now=ctx.now)
-    effects.wake_after_commit(ctx.session, outbox)
+    wake_after_commit(ctx.session, outbox)
     await query.answer(plain(views.close_options_sent()), show_alert=True)
 
 

@@ -23,10 +23,9 @@ from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.effects import requests as request_effects
-from bot.runtime.aftercommit import after_commit
 from bot.runtime.cards import CardEditor
 from bot.runtime.notices import tell
-from bot.runtime.outbox import OutboxWorker
+from bot.runtime.outbox import OutboxWorker, wake_after_commit
 from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
 from bot.services import equipment as gear
 from bot.services import members as roster
@@ -69,7 +68,7 @@ async def send_notices(job: JobContext, booking_id: int) -> None:
     for later in touched.values():
         arm(job.session, job.scheduler, later, job.now)
     if touched:
-        after_commit(job.session, job.outbox.wake)
+        wake_after_commit(job.session, job.outbox)
 
 
 async def _notice(session: AsyncSession, due: gear.Notice, now: datetime) -> None:
@@ -115,7 +114,7 @@ async def booked(session: AsyncSession, booking: EquipmentBooking, *, now: datet
         await tell(session, await roster.people_of(session, item.holder_id), render, now=now,
                    alliance_id=item.alliance_id, key=f"equipment:{booking.id}:booked")
     arm(session, plan, booking, now)
-    after_commit(session, outbox.wake)
+    wake_after_commit(session, outbox)
 
 
 async def moved(session: AsyncSession, booking: EquipmentBooking, person_id: int, *,
@@ -134,7 +133,7 @@ async def moved(session: AsyncSession, booking: EquipmentBooking, person_id: int
 
     await tell(session, others, render, now=now, alliance_id=item.alliance_id,
                key=f"equipment:{booking.id}:{booking.status}")
-    after_commit(session, outbox.wake)
+    wake_after_commit(session, outbox)
 
 
 async def retired(session: AsyncSession, done: gear.Retired, *, now: datetime,
@@ -148,7 +147,7 @@ async def retired(session: AsyncSession, done: gear.Retired, *, now: datetime,
                    lambda booking=booking: (views.booking_called_off(item.name, booking,  # type: ignore[misc]
                                                                      alliance.timezone), None),
                    now=now, alliance_id=item.alliance_id, key=f"equipment:{booking.id}:retired")
-    after_commit(session, outbox.wake)
+    wake_after_commit(session, outbox)
 
 
 def install(app: AllianceApp) -> None:

@@ -25,10 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.effects import decisions as decision_effects
 from bot.i18n import use_locale
 from bot.runtime import me
-from bot.runtime.aftercommit import after_commit
 from bot.runtime.cards import CardEdit, CardEditor, keyboard_json
 from bot.runtime.notices import Attachment, tell
-from bot.runtime.outbox import OutboxWorker
+from bot.runtime.outbox import OutboxWorker, wake_after_commit
 from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
 from bot.services import members as roster
 from bot.services import purchases
@@ -100,10 +99,6 @@ async def post_card(session: AsyncSession, purchase: Purchase, now: datetime,
 async def _card_sent(session: AsyncSession, argument: str, chat_id: int, message_id: int) -> None:
     purchase = await purchases.get(session, int(argument))
     await asks.set_card(session, purchase.request_id, chat_id, message_id)
-
-
-def wake_after_commit(session: AsyncSession, outbox: OutboxWorker) -> None:
-    after_commit(session, outbox.wake)
 
 
 async def opened(session: AsyncSession, purchase: Purchase, now: datetime, *, bot: Bot,

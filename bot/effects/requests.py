@@ -20,10 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import use_locale
 from bot.runtime import me
-from bot.runtime.aftercommit import after_commit
 from bot.runtime.cards import CardEdit, CardEditor, Renderer, keyboard_json
 from bot.runtime.notices import tell
-from bot.runtime.outbox import OutboxWorker
 from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
 from bot.services import members as roster
 from bot.services import requests as asks
@@ -57,10 +55,6 @@ def arm(session: AsyncSession, plan: Scheduler, request: ResourceRequest) -> Non
 
 
 # -- messages -----------------------------------------------------------------------------------
-
-def wake_after_commit(session: AsyncSession, outbox: OutboxWorker) -> None:
-    after_commit(session, outbox.wake)
-
 
 async def _requester_name(session: AsyncSession, request: ResourceRequest) -> str:
     return (await roster.member_names(session, {request.requester_id})).get(request.requester_id, "?")

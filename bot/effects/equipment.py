@@ -67,8 +67,6 @@ async def send_notices(job: JobContext, booking_id: int) -> None:
         touched[due.booking.id] = due.booking
     for later in touched.values():
         arm(job.session, job.scheduler, later, job.now)
-    if touched:
-        wake_after_commit(job.session, job.outbox)
 
 
 async def _notice(session: AsyncSession, due: gear.Notice, now: datetime) -> None:

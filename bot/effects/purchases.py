@@ -158,7 +158,6 @@ async def settle(job: JobContext, purchase_id: int) -> None:
         return
     await announce(job.session, settlement, job.now, cards=job.cards,
                    bot_username=await me.username(job.bot))
-    wake_after_commit(job.session, job.outbox)
 
 
 # -- a passed proposal starts one ------------------------------------------------------------------

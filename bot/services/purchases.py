@@ -327,13 +327,6 @@ async def get(session: AsyncSession, purchase_id: int) -> Purchase:
     return purchase
 
 
-async def by_request(session: AsyncSession, request_id: int) -> Purchase:
-    purchase_id = await session.scalar(select(Purchase.id).where(Purchase.request_id == request_id))
-    if purchase_id is None:
-        raise DomainError("purchase_not_found")
-    return await get(session, purchase_id)
-
-
 async def _lock_open(session: AsyncSession, purchase: Purchase, now: datetime) -> None:
     """Take the purchase's row lock while it still takes pledges, or refuse."""
     locked = await session.execute(

@@ -206,8 +206,7 @@ async def meeting_link(message: Message, command: CommandObject, state: FSMConte
     """``/start meeting-<alliance id>``: the group's /meeting sent the person here."""
     alliance_id = row_id((command.args or "").partition("-")[2])
     if alliance_id is None:
-        await refuse(message, DomainError("bad_link"))
-        return
+        raise DomainError("bad_link")
     await _start_meeting(message, state, ctx, alliance_id)
 
 

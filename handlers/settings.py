@@ -17,7 +17,6 @@ from aiogram.types import CallbackQuery, Message
 from bot.effects import referrals as referral_effects
 from bot.runtime import me
 from bot.runtime.context import Ctx
-from bot.runtime.replies import refuse
 from bot.runtime.scheduler import Scheduler
 from bot.runtime.wizard import Data, Deps, Event, Step, Wizard, deliver
 from bot.services import alliances, setting_changes, settings
@@ -92,8 +91,7 @@ async def settings_link(message: Message, command: CommandObject, ctx: Ctx) -> N
     """``/start settings-<alliance id>``: the group's /settings sent the coordinator here."""
     alliance_id = row_id((command.args or "").partition("-")[2])
     if alliance_id is None:
-        await refuse(message, DomainError("bad_link"))
-        return
+        raise DomainError("bad_link")
     alliance = await setting_changes.coordinated(ctx.session, alliance_id, ctx.person_id)
     text, keyboard = views.menu(alliance)
     await message.answer(text, reply_markup=keyboard)

@@ -172,40 +172,34 @@ async def begin(ctx: Ctx, state: FSMContext, alliance_id: int, *, via: str, send
 
 
 async def join_command(message: Message, state: FSMContext, bot: Bot, ctx: Ctx) -> None:
-    try:
-        person_id = ctx.person_id
-        if message.chat.type != "private":
-            if ctx.alliance_id is None or ctx.place is None or ctx.place.chat.role != "home":
-                raise DomainError("not_home_chat")
-            await joining.may_apply(ctx.session, ctx.alliance_id, person_id)
-            code = await joining.join_code(ctx.session, ctx.alliance_id, ctx.now)
-            text, keyboard = views.join_in_group(await me.deep_link(bot, f"join-{code}"))
-            await message.reply(text, reply_markup=keyboard)
-            return
-        mine = await alliances.alliances_of(ctx.session, person_id)
-        current = await state.get_data()
-        if in_questionnaire(await state.get_state()):
-            alliance_id = current["alliance_id"]
-        elif len(mine) == 1:
-            alliance_id = mine[0][0].id
-        else:
-            raise DomainError("join_where")
-        await begin(ctx, state, alliance_id, via="command", send=message.answer)
-    except DomainError as error:
-        await refuse(message, error)
+    person_id = ctx.person_id
+    if message.chat.type != "private":
+        if ctx.alliance_id is None or ctx.place is None or ctx.place.chat.role != "home":
+            raise DomainError("not_home_chat")
+        await joining.may_apply(ctx.session, ctx.alliance_id, person_id)
+        code = await joining.join_code(ctx.session, ctx.alliance_id, ctx.now)
+        text, keyboard = views.join_in_group(await me.deep_link(bot, f"join-{code}"))
+        await message.reply(text, reply_markup=keyboard)
+        return
+    mine = await alliances.alliances_of(ctx.session, person_id)
+    current = await state.get_data()
+    if in_questionnaire(await state.get_state()):
+        alliance_id = current["alliance_id"]
+    elif len(mine) == 1:
+        alliance_id = mine[0][0].id
+    else:
+        raise DomainError("join_where")
+    await begin(ctx, state, alliance_id, via="command", send=message.answer)
 
 
 async def join_deep_link(message: Message, command: CommandObject, state: FSMContext, ctx: Ctx) -> None:
     code = (command.args or "").partition("-")[2]
-    try:
-        alliance = await joining.alliance_by_code(ctx.session, code)
-        data = await state.get_data()
-        via = data.get("via", "link") if data.get("alliance_id") == alliance.id else "link"
-        await begin(ctx, state, alliance.id, via=via, send=message.answer,
-                    join_chat_id=data.get("join_chat_id") if via == "request" else None,
-                    join_user_chat_id=data.get("join_user_chat_id") if via == "request" else None)
-    except DomainError as error:
-        await refuse(message, error)
+    alliance = await joining.alliance_by_code(ctx.session, code)
+    data = await state.get_data()
+    via = data.get("via", "link") if data.get("alliance_id") == alliance.id else "link"
+    await begin(ctx, state, alliance.id, via=via, send=message.answer,
+                join_chat_id=data.get("join_chat_id") if via == "request" else None,
+                join_user_chat_id=data.get("join_user_chat_id") if via == "request" else None)
 
 
 async def join_request(event: ChatJoinRequest, bot: Bot, ctx: Ctx, fsm_storage: BaseStorage) -> None:

@@ -293,13 +293,13 @@ class Decision:
     charter: str
     approved: bool
     person_id: int
-    person_name: str
+    person_name: str | None  # None: forgotten
     person_locale: str
     member_id: int | None
     answers: dict[str, Any]
     reason: str | None
     decided_by: int | None
-    decided_by_name: str | None
+    decided_by_name: str | None  # None: a vote decided, or the coordinator is forgotten
     join_chat_id: int | None
     join_user_chat_id: int | None
     home_chat_id: int | None

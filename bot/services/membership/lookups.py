@@ -48,9 +48,12 @@ async def member_readers(session: AsyncSession, member_id: int) -> list[Reader]:
             if person.blocked_at is None]
 
 
-def display_name(person: Person | None) -> str:
+def display_name(person: Person | None) -> str | None:
+    """A person's name as others see it; None for someone who asked to be forgotten (or is
+    unknown), which views show as "a former member" in the reader's language
+    (``bot.views.common.person_name``)."""
     if person is None or person.forgotten_at is not None:
-        return "—"
+        return None
     name = " ".join(part for part in (person.first_name, person.last_name) if part)
     return name or (f"@{person.username}" if person.username else str(person.id))
 

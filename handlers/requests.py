@@ -228,9 +228,11 @@ async def close_asked(query: CallbackQuery, callback_data: ReqCb, ctx: Ctx,
 
 
 async def closed(query: CallbackQuery, callback_data: ReqCb, ctx: Ctx, bot: Bot,
-                 cards: CardEditor, scheduler: Scheduler) -> None:
+                 cards: CardEditor, scheduler: Scheduler, outbox: OutboxWorker) -> None:
     request = await asks.close(ctx.session, callback_data.id, ctx.person_id, ctx.now,
                                fulfilled=callback_data.action == "ful")
+    await effects.declined(ctx.session, request, now=ctx.now)
+    wake_after_commit(ctx.session, outbox)
     effects.refresh_card(ctx.session, cards, request.id, await me.username(bot))
     effects.arm(ctx.session, scheduler, request)
     text = views.closed(request.id, request.title, request.status)

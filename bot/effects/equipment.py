@@ -29,6 +29,7 @@ from bot.runtime.outbox import OutboxWorker, wake_after_commit
 from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
 from bot.services import equipment as gear
 from bot.services import members as roster
+from bot.services import requests as asks
 from bot.views import equipment as views
 from storage.models import Alliance, Equipment, EquipmentBooking
 
@@ -102,6 +103,8 @@ async def booked(session: AsyncSession, booking: EquipmentBooking, *, now: datet
     borrow request it answers (if any) shows it is matched."""
     if booking.request_id is not None:
         request_effects.refresh_card(session, cards, booking.request_id, bot_username)
+        await request_effects.declined(session, await asks.get(session, booking.request_id),
+                                       now=now)
     item = await gear.get_item(session, booking.equipment_id)
     borrower, holder, timezone = await _parties(session, booking, item)
     if item.holder_id != booking.member_id:

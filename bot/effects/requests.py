@@ -132,6 +132,18 @@ async def matched(session: AsyncSession, match: asks.Match, *, now: datetime) ->
     await tell(session, [person.id for person in match.offerer.people],
                lambda: (views.matched_offerer(rid, title, match.requester), None),
                now=now, alliance_id=aid, key=f"request:{rid}:matched:offerer")
+    await declined(session, request, now=now)
+
+
+async def declined(session: AsyncSession, request: ResourceRequest, *, now: datetime) -> None:
+    """Every offerer whose offer the request no longer needs is told privately, in their
+    language, once per offer (the key), whichever way the request was answered or closed."""
+    rid, aid, title = request.id, request.alliance_id, request.title
+    answered = request.status == asks.MATCHED
+    for offer in await asks.declined_offers(session, rid):
+        await tell(session, await roster.people_of(session, offer.member_id),
+                   lambda: (views.offer_declined(rid, title, answered=answered), None),
+                   now=now, alliance_id=aid, key=f"request:{rid}:offer:{offer.id}:declined")
 
 
 async def close_options(session: AsyncSession, request: ResourceRequest, person_id: int, *,
@@ -152,6 +164,7 @@ async def expire(job: JobContext, request_id: int) -> None:
     await tell(job.session, await roster.people_of(job.session, request.requester_id),
                lambda: (views.expired(request.id, request.title), None), now=job.now,
                alliance_id=request.alliance_id, key=f"request:{request.id}:expired")
+    await declined(job.session, request, now=job.now)
     refresh_card(job.session, job.cards, request.id, await me.username(job.bot))
 
 

@@ -350,6 +350,15 @@ async def _decline_open_offers(session: AsyncSession, request_id: int, now: date
         .values(status=OFFER_DECLINED, updated_at=now))
 
 
+async def declined_offers(session: AsyncSession, request_id: int) -> list[ResourceOffer]:
+    """Offers declined because the request was answered otherwise or closed: their offerers are
+    told (once per offer, ``bot.effects.requests.declined``)."""
+    return list(await session.scalars(
+        select(ResourceOffer).where(ResourceOffer.request_id == request_id,
+                                    ResourceOffer.status == OFFER_DECLINED)
+        .order_by(ResourceOffer.id)))
+
+
 async def may_close(session: AsyncSession, request_id: int, person_id: int) -> ResourceRequest:
     """Before the close options are shown: the requester's people (or a coordinator), a request
     still open or matched, not a joint purchase."""

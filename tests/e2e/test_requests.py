@@ -6,7 +6,6 @@ Simplified Chinese) — with the unhappy paths."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from bot.emulator import SimUser
 from bot.i18n import use_locale
 from bot.views.requests import offer_declined
-from tests.e2e.harness import Harness, make_harness, press_forged, spec_violations
+from tests.e2e.harness import Harness, press_forged
 from tests.e2e.privacy import assert_private, seen_by
 from tests.e2e.request_stories import (
     CHEN_CONTACT,
@@ -47,23 +46,6 @@ def told_count(a: Alliance, who: SimUser, text: str) -> int:
 def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     caplog.set_level(logging.DEBUG)
     return caplog
-
-
-@pytest.fixture
-async def on_postgresql(database_url: str) -> AsyncIterator[Harness]:
-    """The same stack on PostgreSQL (the ``harness`` fixture runs SQLite)."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite: the harness fixture covers it")
-    running = await make_harness(database_url)
-    try:
-        await running.start_bot()
-        yield running
-        await running.world.settle()
-        assert not spec_violations(running.emulator.calls)
-        assert not running.failures, running.failures
-    finally:
-        await running.stop_bot()
-        await running.emulator.stop()
 
 
 async def test_from_ask_to_matched_on_postgresql(on_postgresql: Harness,

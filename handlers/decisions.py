@@ -19,16 +19,17 @@ from aiogram.types import (
 
 from bot.effects import decisions as effects
 from bot.i18n import format_datetime
+from bot.runtime import me
 from bot.runtime.cards import CardEditor
 from bot.runtime.context import Ctx
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.scheduler import Scheduler
 from bot.runtime.wizard import TYPED, Data, Deps, Event, Prompt, Step, Wizard, deliver
 from bot.services import alliances, decisions, tally
+from bot.services.alliances import get_alliance
 from bot.services.decisions import Draft
 from bot.services.errors import DomainError
 from bot.services.inputs import number, row_id
-from bot.services.membership.lookups import get_alliance
 from bot.views import decisions as views
 from bot.views.decisions import DecisionsPageCb, WizardCb
 
@@ -52,9 +53,8 @@ async def propose_in_group(message: Message, bot: Bot, ctx: Ctx) -> None:
         raise DomainError("not_home_chat")
     assert ctx.place is not None and ctx.place.alliance is not None
     await decisions.require_may_propose(ctx.session, ctx.place.alliance, ctx.person_id)
-    me = await bot.me()
     text, button = views.propose_in_private()
-    url = f"https://t.me/{me.username}?start=propose-{ctx.alliance_id}"
+    url = await me.deep_link(bot, f"propose-{ctx.alliance_id}")
     await message.reply(text, reply_markup=InlineKeyboardMarkup(inline_keyboard=[[
         InlineKeyboardButton(text=button, url=url)]]))
 

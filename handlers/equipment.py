@@ -21,6 +21,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.effects import equipment as effects
 from bot.i18n import zone
+from bot.runtime import me
 from bot.runtime.context import Ctx
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.replies import plain
@@ -95,9 +96,9 @@ async def _book(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> None:
         await BOOK.show(event, state, ctx, BookForm.confirm)
         return
     await state.clear()
-    me = await deps["bot"].me()
     await effects.booked(ctx.session, booking, now=ctx.now, plan=deps["scheduler"],
-                         outbox=deps["outbox"], cards=deps["cards"], bot_username=me.username or "")
+                         outbox=deps["outbox"], cards=deps["cards"],
+                         bot_username=await me.username(deps["bot"]))
     text, keyboard = await effects.loan_view(ctx.session, booking)
     if booking.request_id is not None:
         text = f"{views.request_answered()}\n\n{text}"
@@ -264,9 +265,8 @@ async def _listing(ctx: Ctx, bot: Bot, *, private: bool) -> Prompt:
         managed = {listed.item.id for listed in items
                    if await gear.may_manage(ctx.session, listed.item, ctx.speaker_id)}
         may_add = await gear.may_add_at_all(ctx.session, alliance.id, ctx.speaker_id)
-    me = await bot.me()
     return views.catalogue(items, alliance.timezone, alliance.name, private=private,
-                           managed=managed, bot_username=me.username or "", may_add=may_add,
+                           managed=managed, bot_username=await me.username(bot), may_add=may_add,
                            alliance_id=alliance.id)
 
 

@@ -13,6 +13,7 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
+from bot.runtime import me
 from bot.runtime.replies import plain
 from bot.views import commands, common
 
@@ -22,9 +23,8 @@ async def stale_button(query: CallbackQuery) -> None:
 
 
 async def elsewhere(message: Message, command: CommandObject, bot: Bot) -> None:
-    me = await bot.me()
     text, keyboard = commands.elsewhere(command.command, private=message.chat.type == "private",
-                                        bot_username=me.username or "")
+                                        bot_username=await me.username(bot))
     await message.reply(text, reply_markup=keyboard)
 
 
@@ -36,7 +36,7 @@ async def for_us(message: Message, bot: Bot) -> bool:
     """``/word@name``: only when ``name`` is this bot."""
     words = (message.text or "").split(maxsplit=1)
     _command, at, mention = (words[0] if words else "").partition("@")
-    return not at or mention.lower() == ((await bot.me()).username or "").lower()
+    return not at or mention.lower() == (await me.username(bot)).lower()
 
 
 def setup_router() -> Router:

@@ -20,6 +20,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.effects.meetings import card_renderer, jobs_for, render_new_card, series_job_id, series_jobs
 from bot.i18n import use_locale, zone
+from bot.runtime import me
 from bot.runtime.cards import CardEditor
 from bot.runtime.context import Ctx
 from bot.runtime.replies import plain, refuse
@@ -191,8 +192,7 @@ async def meeting_in_group(message: Message, bot: Bot, ctx: Ctx) -> None:
     if ctx.alliance_id is None:
         raise DomainError("not_home_chat")
     await meetings.may_call_meeting(ctx.session, ctx.alliance_id, ctx.person_id)
-    me = await bot.me()
-    text, keyboard = views.go_private(me.username or "", ctx.alliance_id)
+    text, keyboard = views.go_private(await me.username(bot), ctx.alliance_id)
     await message.reply(text, reply_markup=keyboard)
 
 
@@ -206,8 +206,7 @@ async def meeting_link(message: Message, command: CommandObject, state: FSMConte
     """``/start meeting-<alliance id>``: the group's /meeting sent the person here."""
     alliance_id = row_id((command.args or "").partition("-")[2])
     if alliance_id is None:
-        await refuse(message, DomainError("bad_link"))
-        return
+        raise DomainError("bad_link")
     await _start_meeting(message, state, ctx, alliance_id)
 
 
@@ -333,10 +332,9 @@ async def _show_overview(message: Message, bot: Bot, overview: meetings.Overview
     alliance = overview.alliance
     text = views.overview(overview.polls, overview.upcoming, overview.series, alliance.timezone,
                           overview.coordinator)
-    me = await bot.me()
     keyboard = views.overview_keyboard(overview.series, private=private,
                                        coordinator=overview.coordinator,
-                                       bot_username=me.username or "", alliance_id=alliance.id)
+                                       bot_username=await me.username(bot), alliance_id=alliance.id)
     if edit:
         await message.edit_text(text, reply_markup=keyboard)
     else:

@@ -22,9 +22,10 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.effects import purchases as effects
 from bot.i18n import zone
+from bot.runtime import me
 from bot.runtime.cards import CardEditor
 from bot.runtime.context import Ctx
-from bot.runtime.outbox import OutboxWorker
+from bot.runtime.outbox import OutboxWorker, wake_after_commit
 from bot.runtime.replies import plain
 from bot.runtime.wizard import Data, Deps, Event, Prompt, Step, Wizard, deliver
 from bot.services import alliances, purchases, settings
@@ -189,7 +190,7 @@ async def purchase_in_group(message: Message, bot: Bot, ctx: Ctx) -> None:
     if ctx.alliance_id is None:
         raise DomainError("not_home_chat")
     await purchases.may_open(ctx.session, ctx.alliance_id, ctx.person_id)
-    text, keyboard = views.purchase_in_private(await effects.username(bot), ctx.alliance_id)
+    text, keyboard = views.purchase_in_private(await me.username(bot), ctx.alliance_id)
     await message.reply(text, reply_markup=keyboard)
 
 
@@ -276,7 +277,7 @@ async def _pledge(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> None
                                     data["quantity"], ctx.now)
     await state.clear()
     effects.touch(ctx.session, deps["cards"], pledge.purchase_id,
-                  await effects.username(deps["bot"]))
+                  await me.username(deps["bot"]))
     text, keyboard = views.pledged(await purchases.card(ctx.session, pledge.purchase_id),
                                    pledge.member_id)
     await deliver(event, text, keyboard)
@@ -310,7 +311,7 @@ async def withdraw_pressed(query: CallbackQuery, callback_data: PurchaseCb, bot:
                            cards: CardEditor, ctx: Ctx) -> None:
     pledge = await purchases.withdraw(ctx.session, callback_data.id, ctx.person_id, ctx.now)
     purchase = await purchases.get(ctx.session, pledge.purchase_id)
-    effects.touch(ctx.session, cards, purchase.id, await effects.username(bot))
+    effects.touch(ctx.session, cards, purchase.id, await me.username(bot))
     await deliver(query, views.withdrawn(purchase.item), None)
 
 
@@ -330,7 +331,7 @@ async def kept(query: CallbackQuery, callback_data: PurchaseCb, bot: Bot, cards:
                ctx: Ctx) -> None:
     """"No, keep it": the card shows its own buttons again (re-rendered from the database)."""
     purchase = await purchases.get(ctx.session, callback_data.id)
-    effects.touch(ctx.session, cards, purchase.id, await effects.username(bot))
+    effects.touch(ctx.session, cards, purchase.id, await me.username(bot))
     await query.answer(plain(views.kept()))
 
 
@@ -338,15 +339,15 @@ async def cancel_confirmed(query: CallbackQuery, callback_data: PurchaseCb, bot:
                            cards: CardEditor, outbox: OutboxWorker, ctx: Ctx) -> None:
     settlement = await purchases.cancel(ctx.session, callback_data.id, ctx.person_id, ctx.now)
     await effects.announce(ctx.session, settlement, ctx.now, cards=cards,
-                           bot_username=await effects.username(bot))
-    effects.wake_after_commit(ctx.session, outbox)
+                           bot_username=await me.username(bot))
+    wake_after_commit(ctx.session, outbox)
     await query.answer(plain(views.cancelled_by_you(callback_data.id)))
 
 
 async def fulfilled(query: CallbackQuery, callback_data: PurchaseCb, bot: Bot, cards: CardEditor,
                     ctx: Ctx) -> None:
     purchase = await purchases.fulfil(ctx.session, callback_data.id, ctx.person_id, ctx.now)
-    effects.touch(ctx.session, cards, purchase.id, await effects.username(bot))
+    effects.touch(ctx.session, cards, purchase.id, await me.username(bot))
     await query.answer(plain(views.fulfilled_toast()))
     if isinstance(query.message, Message) and query.message.chat.type == "private":
         await query.message.edit_reply_markup(reply_markup=None)

@@ -16,7 +16,7 @@ from bot.effects import referrals as effects
 from bot.effects.referrals import Refer
 from bot.runtime.cards import CardEditor
 from bot.runtime.context import Ctx
-from bot.runtime.outbox import OutboxWorker
+from bot.runtime.outbox import OutboxWorker, wake_after_commit
 from bot.runtime.replies import plain, refuse
 from bot.runtime.scheduler import Scheduler
 from bot.runtime.wizard import TYPED, Data, Deps, Event, Step, Wizard, deliver
@@ -71,7 +71,7 @@ async def _send(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> None:
     await state.clear()
     await effects.send_cards(ctx.session, referral, ctx.now)
     await effects.arm(ctx.session, deps["scheduler"], referral)
-    effects.wake_after_commit(ctx.session, deps["outbox"])
+    wake_after_commit(ctx.session, deps["outbox"])
     text, _keyboard = views.summary(data)
     await deliver(event, f"{text}\n\n{views.sent_to_referrer(referral, data.get('receiver_name', ''))}",
                   None)

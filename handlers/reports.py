@@ -5,12 +5,15 @@ the group. Every press is checked again (the person must coordinate the alliance
 button), so forged callback data gets a refusal and nothing else.
 
 An export is the reply to the press: its rows are streamed from the database into a temporary
-file as CSV and the file is uploaded from disk, so memory holds a chunk of rows, not the table;
+file as CSV (written by a worker thread, chunk by chunk, so the event loop never waits on the
+disk) and the file is uploaded from disk, so memory holds a chunk of rows, not the table;
 it stops below Telegram's limit for a bot's files and says so in the caption.
 """
 
 from __future__ import annotations
 
+import asyncio
+import io
 import logging
 import tempfile
 from pathlib import Path
@@ -20,6 +23,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, FSInputFile, Message
 
+from bot.runtime import me
 from bot.runtime.context import Ctx
 from bot.runtime.replies import plain
 from bot.services import alliances, reports
@@ -30,6 +34,7 @@ from bot.views import reports as views
 # Telegram takes files up to 50 MB from bots; the file stops a little below that.
 log = logging.getLogger(__name__)
 DOCUMENT_LIMIT = 49 * 1024 * 1024
+CHUNK = 256 * 1024  # bytes encoded before a worker thread writes them to the file
 
 
 # -- /export ---------------------------------------------------------------------------------------
@@ -37,7 +42,7 @@ DOCUMENT_LIMIT = 49 * 1024 * 1024
 
 async def export_in_group(message: Message, bot: Bot, ctx: Ctx) -> None:
     alliance = await _group_alliance(ctx)
-    text, keyboard = views.go_private(await _username(bot), f"export-{alliance.id}", "export")
+    text, keyboard = views.go_private(await me.username(bot), f"export-{alliance.id}", "export")
     await message.reply(text, reply_markup=keyboard)
 
 
@@ -77,17 +82,29 @@ async def export_pressed(query: CallbackQuery, callback_data: views.ExportCb, bo
 
 async def _write(ctx: Ctx, alliance_id: int, timezone: str, kind: str,
                  path: Path) -> tuple[int, bool]:
-    """The export's rows into ``path`` as they come from the database: (rows written, cut)."""
-    count = 0
-    with path.open("wb") as out:
-        writer = views.CsvWriter(out, kind, timezone)
+    """The export's rows into ``path`` as they come from the database: (rows written, cut).
+
+    Rows are encoded into an in-memory chunk and each full chunk is written by a worker thread,
+    so a large export never blocks the event loop (and every other chat) on disk writes."""
+    chunk = io.BytesIO()
+    writer = views.CsvWriter(chunk, kind, timezone)  # the BOM and the headers
+    count, size, cut = 0, chunk.tell(), False
+    out = await asyncio.to_thread(path.open, "wb")
+    try:
         async for row in reports.rows(ctx.session, alliance_id, kind):
             line = writer.encode(row)
-            if out.tell() + len(line) > DOCUMENT_LIMIT:
-                return count, True
-            out.write(line)
-            count += 1
-    return count, False
+            if size + len(line) > DOCUMENT_LIMIT:
+                cut = True
+                break
+            chunk.write(line)
+            size, count = size + len(line), count + 1
+            if chunk.tell() >= CHUNK:
+                await asyncio.to_thread(out.write, chunk.getvalue())
+                chunk = io.BytesIO()
+        await asyncio.to_thread(out.write, chunk.getvalue())
+    finally:
+        await asyncio.to_thread(out.close)
+    return count, cut
 
 
 # -- /audit ----------------------------------------------------------------------------------------
@@ -95,7 +112,7 @@ async def _write(ctx: Ctx, alliance_id: int, timezone: str, kind: str,
 
 async def audit_in_group(message: Message, bot: Bot, ctx: Ctx) -> None:
     alliance = await _group_alliance(ctx)
-    text, keyboard = views.go_private(await _username(bot), f"audit-{alliance.id}", "audit")
+    text, keyboard = views.go_private(await me.username(bot), f"audit-{alliance.id}", "audit")
     await message.reply(text, reply_markup=keyboard)
 
 
@@ -153,8 +170,6 @@ def _linked_alliance(command: CommandObject) -> int:
     return alliance_id
 
 
-async def _username(bot: Bot) -> str:
-    return (await bot.me()).username or ""
 
 
 def setup_router() -> Router:

@@ -21,13 +21,14 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.effects import requests as effects
 from bot.i18n import zone
+from bot.runtime import me
 from bot.runtime.cards import CardEditor
 from bot.runtime.context import Ctx
-from bot.runtime.outbox import OutboxWorker
+from bot.runtime.outbox import OutboxWorker, wake_after_commit
 from bot.runtime.replies import plain
 from bot.runtime.scheduler import Scheduler
 from bot.runtime.wizard import Data, Deps, Event, Step, Wizard, deliver
-from bot.services import alliances, resources
+from bot.services import alliances, members, resources
 from bot.services import requests as asks
 from bot.services.errors import DomainError
 from bot.services.inputs import row_id
@@ -49,10 +50,6 @@ class RequestForm(StatesGroup):
 
 class OfferForm(StatesGroup):
     note = State()
-
-
-async def _username(bot: Bot) -> str:
-    return (await bot.me()).username or ""
 
 
 def _read_title(text: str, _data: Data, _ctx: Ctx) -> Data:
@@ -83,9 +80,9 @@ async def _post(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> None:
     request = await asks.ask(ctx.session, data["alliance_id"], ctx.person_id, draft, ctx.now)
     await state.clear()
     in_group = await effects.post_card(ctx.session, request, now=ctx.now,
-                                       bot_username=await _username(deps["bot"]))
+                                       bot_username=await me.username(deps["bot"]))
     effects.arm(ctx.session, deps["scheduler"], request)
-    effects.wake_after_commit(ctx.session, deps["outbox"])
+    wake_after_commit(ctx.session, deps["outbox"])
     text, keyboard = views.posted(request.id, request.title, in_group)
     await deliver(event, text, keyboard)
 
@@ -97,8 +94,8 @@ async def _offer(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> None:
     request = await asks.get(ctx.session, made.request_id)
     await state.clear()
     await effects.offered(ctx.session, request, made, now=ctx.now)
-    effects.refresh_card(ctx.session, deps["cards"], request.id, await _username(deps["bot"]))
-    effects.wake_after_commit(ctx.session, deps["outbox"])
+    effects.refresh_card(ctx.session, deps["cards"], request.id, await me.username(deps["bot"]))
+    wake_after_commit(ctx.session, deps["outbox"])
     await deliver(event, views.offer_sent(request.id, request.title, data["requester"]), None)
 
 
@@ -131,7 +128,7 @@ async def request_in_group(message: Message, bot: Bot, ctx: Ctx) -> None:
     if ctx.alliance_id is None:
         raise DomainError("not_home_chat")
     await asks.may_ask(ctx.session, ctx.alliance_id, ctx.person_id)
-    text, keyboard = views.go_private(await _username(bot), ctx.alliance_id)
+    text, keyboard = views.go_private(await me.username(bot), ctx.alliance_id)
     await message.reply(text, reply_markup=keyboard)
 
 
@@ -164,7 +161,7 @@ async def offer_link(message: Message, command: CommandObject, state: FSMContext
     if request_id is None:
         raise DomainError("bad_link")
     request, _member = await asks.may_offer(ctx.session, request_id, ctx.person_id)
-    names = await asks.member_names(ctx.session, {request.requester_id})
+    names = await members.member_names(ctx.session, {request.requester_id})
     await OFFER.start(message, state, ctx, {"request_id": request.id, "title": request.title,
                                             "requester": names.get(request.requester_id, "?")})
 
@@ -208,9 +205,9 @@ async def accepted(query: CallbackQuery, callback_data: ReqCb, ctx: Ctx, bot: Bo
                    cards: CardEditor, scheduler: Scheduler, outbox: OutboxWorker) -> None:
     match = await asks.accept_offer(ctx.session, callback_data.id, ctx.person_id, ctx.now)
     await effects.matched(ctx.session, match, now=ctx.now, actor=ctx.person_id)
-    effects.refresh_card(ctx.session, cards, match.request.id, await _username(bot))
+    effects.refresh_card(ctx.session, cards, match.request.id, await me.username(bot))
     effects.arm(ctx.session, scheduler, match.request)
-    effects.wake_after_commit(ctx.session, outbox)
+    wake_after_commit(ctx.session, outbox)
     await query.answer(plain(views.accepted_toast()))
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
@@ -226,15 +223,17 @@ async def close_asked(query: CallbackQuery, callback_data: ReqCb, ctx: Ctx,
         await query.message.answer(text, reply_markup=keyboard)
         return
     await effects.close_options(ctx.session, request, ctx.person_id, now=ctx.now)
-    effects.wake_after_commit(ctx.session, outbox)
+    wake_after_commit(ctx.session, outbox)
     await query.answer(plain(views.close_options_sent()), show_alert=True)
 
 
 async def closed(query: CallbackQuery, callback_data: ReqCb, ctx: Ctx, bot: Bot,
-                 cards: CardEditor, scheduler: Scheduler) -> None:
+                 cards: CardEditor, scheduler: Scheduler, outbox: OutboxWorker) -> None:
     request = await asks.close(ctx.session, callback_data.id, ctx.person_id, ctx.now,
                                fulfilled=callback_data.action == "ful")
-    effects.refresh_card(ctx.session, cards, request.id, await _username(bot))
+    await effects.declined(ctx.session, request, now=ctx.now)
+    wake_after_commit(ctx.session, outbox)
+    effects.refresh_card(ctx.session, cards, request.id, await me.username(bot))
     effects.arm(ctx.session, scheduler, request)
     text = views.closed(request.id, request.title, request.status)
     if isinstance(query.message, Message) and query.message.chat.type == "private":

@@ -15,10 +15,10 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.effects import referrals as referral_effects
+from bot.runtime import me
 from bot.runtime.aftercommit import after_commit
 from bot.runtime.context import Ctx
 from bot.runtime.outbox import OutboxWorker
-from bot.runtime.replies import refuse
 from bot.runtime.scheduler import Scheduler
 from bot.runtime.wizard import Data, Deps, Event, Step, Wizard, deliver
 from bot.services import alliances, setting_changes, settings
@@ -74,8 +74,7 @@ async def settings_in_group(message: Message, bot: Bot, ctx: Ctx) -> None:
     if ctx.alliance_id is None:
         raise DomainError("not_home_chat")
     await setting_changes.coordinated(ctx.session, ctx.alliance_id, ctx.person_id)
-    me = await bot.me()
-    text, keyboard = views.go_private(me.username or "", ctx.alliance_id)
+    text, keyboard = views.go_private(await me.username(bot), ctx.alliance_id)
     await message.reply(text, reply_markup=keyboard)
 
 
@@ -94,8 +93,7 @@ async def settings_link(message: Message, command: CommandObject, ctx: Ctx) -> N
     """``/start settings-<alliance id>``: the group's /settings sent the coordinator here."""
     alliance_id = row_id((command.args or "").partition("-")[2])
     if alliance_id is None:
-        await refuse(message, DomainError("bad_link"))
-        return
+        raise DomainError("bad_link")
     alliance = await setting_changes.coordinated(ctx.session, alliance_id, ctx.person_id)
     text, keyboard = views.menu(alliance)
     await message.answer(text, reply_markup=keyboard)

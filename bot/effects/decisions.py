@@ -29,8 +29,9 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import use_locale
-from bot.runtime.aftercommit import after_commit
+from bot.runtime import me
 from bot.runtime.cards import CardEdit, CardEditor, keyboard_json
+from bot.runtime.outbox import wake_after_commit
 from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
 from bot.services import decisions, settings
 from bot.services.outgoing import Outgoing, enqueue
@@ -82,7 +83,7 @@ async def _announcement_keyboard(proposal: Proposal, result: Result,
                                  bot: Bot | None) -> InlineKeyboardMarkup | None:
     if bot is None or not _announcement_buttons:
         return None
-    username = (await bot.me()).username or ""  # cached since start-up: no request here
+    username = await me.username(bot)
     buttons = [button for make in _announcement_buttons.values()
                for button in make(proposal, result, username)]
     return InlineKeyboardMarkup(inline_keyboard=[[button] for button in buttons]) if buttons else None
@@ -173,14 +174,9 @@ async def opened(session: AsyncSession, proposal: Proposal, now: datetime, *,
     """After ``open_proposal``: the card and the jobs. Without a scheduler at hand the next
     refresh (at most 15 minutes; deadlines are ≥ 1 h) arms the jobs."""
     await post_card(session, proposal, now)
-    _wake_after_commit(session, outbox)
+    wake_after_commit(session, outbox)
     if scheduler is not None:
         scheduler.arm(session, jobs_for(proposal))
-
-
-def _wake_after_commit(session: AsyncSession, outbox: OutboxWorker | None) -> None:
-    if outbox is not None:
-        after_commit(session, outbox.wake)
 
 
 # -- the end -------------------------------------------------------------------------------------
@@ -203,7 +199,7 @@ async def finish(session: AsyncSession, proposal: Proposal, result: Result, now:
                       now=now, alliance_id=alliance.id,
                       dedup_key=f"proposal.outcome:{proposal.id}",
                       purpose=f"proposal_outcome:{proposal.id}")
-    _wake_after_commit(session, outbox)
+    wake_after_commit(session, outbox)
     hook = _hooks.get(proposal.subject_kind or "")
     if hook is not None:
         await hook(OutcomeEvent(session=session, now=now, proposal=proposal, result=result,

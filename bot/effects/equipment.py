@@ -23,10 +23,9 @@ from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.effects import requests as request_effects
-from bot.runtime.aftercommit import after_commit
 from bot.runtime.cards import CardEditor
 from bot.runtime.notices import tell
-from bot.runtime.outbox import OutboxWorker
+from bot.runtime.outbox import OutboxWorker, wake_after_commit
 from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
 from bot.services import equipment as gear
 from bot.services import members as roster
@@ -69,8 +68,6 @@ async def send_notices(job: JobContext, booking_id: int) -> None:
         touched[due.booking.id] = due.booking
     for later in touched.values():
         arm(job.session, job.scheduler, later, job.now)
-    if touched:
-        after_commit(job.session, job.outbox.wake)
 
 
 async def _notice(session: AsyncSession, due: gear.Notice, now: datetime) -> None:
@@ -86,7 +83,7 @@ async def _notice(session: AsyncSession, due: gear.Notice, now: datetime) -> Non
 
 async def _parties(session: AsyncSession, booking: EquipmentBooking, item: Equipment
                    ) -> tuple[str, str, str]:
-    names = await asks.member_names(session, {booking.member_id, item.holder_id})
+    names = await roster.member_names(session, {booking.member_id, item.holder_id})
     alliance = await session.get(Alliance, item.alliance_id)
     assert alliance is not None
     return names.get(booking.member_id, "?"), names.get(item.holder_id, "?"), alliance.timezone
@@ -106,6 +103,8 @@ async def booked(session: AsyncSession, booking: EquipmentBooking, *, now: datet
     borrow request it answers (if any) shows it is matched."""
     if booking.request_id is not None:
         request_effects.refresh_card(session, cards, booking.request_id, bot_username)
+        await request_effects.declined(session, await asks.get(session, booking.request_id),
+                                       now=now)
     item = await gear.get_item(session, booking.equipment_id)
     borrower, holder, timezone = await _parties(session, booking, item)
     if item.holder_id != booking.member_id:
@@ -116,7 +115,7 @@ async def booked(session: AsyncSession, booking: EquipmentBooking, *, now: datet
         await tell(session, await roster.people_of(session, item.holder_id), render, now=now,
                    alliance_id=item.alliance_id, key=f"equipment:{booking.id}:booked")
     arm(session, plan, booking, now)
-    after_commit(session, outbox.wake)
+    wake_after_commit(session, outbox)
 
 
 async def moved(session: AsyncSession, booking: EquipmentBooking, person_id: int, *,
@@ -135,7 +134,7 @@ async def moved(session: AsyncSession, booking: EquipmentBooking, person_id: int
 
     await tell(session, others, render, now=now, alliance_id=item.alliance_id,
                key=f"equipment:{booking.id}:{booking.status}")
-    after_commit(session, outbox.wake)
+    wake_after_commit(session, outbox)
 
 
 async def retired(session: AsyncSession, done: gear.Retired, *, now: datetime,
@@ -149,7 +148,7 @@ async def retired(session: AsyncSession, done: gear.Retired, *, now: datetime,
                    lambda booking=booking: (views.booking_called_off(item.name, booking,  # type: ignore[misc]
                                                                      alliance.timezone), None),
                    now=now, alliance_id=item.alliance_id, key=f"equipment:{booking.id}:retired")
-    after_commit(session, outbox.wake)
+    wake_after_commit(session, outbox)
 
 
 def install(app: AllianceApp) -> None:

@@ -28,7 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.effects import decisions as decision_effects
 from bot.i18n import format_number, use_locale
 from bot.i18n import gettext as _
-from bot.runtime.aftercommit import after_commit, spawn_after_commit
+from bot.runtime.aftercommit import spawn_after_commit
+from bot.runtime.outbox import wake_after_commit
 from bot.services import alliances, decisions, tally
 from bot.services.errors import DomainError
 from bot.services.membership.joining import (
@@ -107,7 +108,7 @@ async def queue_welcome(session: AsyncSession, decision: Decision, now: datetime
                   now=now, alliance_id=decision.alliance_id,
                   dedup_key=f"membership.welcome:{decision.application_id}")
     if outbox is not None:
-        after_commit(session, outbox.wake)
+        wake_after_commit(session, outbox)
 
 
 async def nudge_newcomer(session: AsyncSession, alliance: Alliance, chat_id: int, first_name: str,

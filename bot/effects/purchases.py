@@ -24,11 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.effects import decisions as decision_effects
 from bot.i18n import use_locale
-from bot.runtime.aftercommit import after_commit
+from bot.runtime import me
 from bot.runtime.cards import CardEdit, CardEditor, keyboard_json
 from bot.runtime.notices import Attachment, tell
-from bot.runtime.outbox import OutboxWorker
+from bot.runtime.outbox import OutboxWorker, wake_after_commit
 from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
+from bot.services import members as roster
 from bot.services import purchases
 from bot.services import requests as asks
 from bot.services.outgoing import Outgoing, enqueue
@@ -44,11 +45,6 @@ log = logging.getLogger(__name__)
 
 
 
-async def username(bot: Bot) -> str:
-    """The bot's @username for deep links (``bot.me()`` is cached after start-up)."""
-    return (await bot.me()).username or ""
-
-
 # -- the card --------------------------------------------------------------------------------------
 
 
@@ -62,7 +58,7 @@ async def render_card(session: AsyncSession, purchase_id: int, bot_username: str
     shown = await purchases.card(session, purchase_id)
     alliance = await session.get(Alliance, shown.purchase.alliance_id)
     assert alliance is not None
-    names = await asks.member_names(session, {shown.purchase.organiser_id})
+    names = await roster.member_names(session, {shown.purchase.organiser_id})
     with use_locale(alliance.locale):
         text, keyboard = views.card(shown, names.get(shown.purchase.organiser_id, "?"),
                                     alliance.timezone, bot_username)
@@ -105,14 +101,10 @@ async def _card_sent(session: AsyncSession, argument: str, chat_id: int, message
     await asks.set_card(session, purchase.request_id, chat_id, message_id)
 
 
-def wake_after_commit(session: AsyncSession, outbox: OutboxWorker) -> None:
-    after_commit(session, outbox.wake)
-
-
 async def opened(session: AsyncSession, purchase: Purchase, now: datetime, *, bot: Bot,
                  scheduler: Scheduler, outbox: OutboxWorker) -> None:
     """After ``open_purchase``: the card, and the settlement armed at the deadline."""
-    await post_card(session, purchase, now, await username(bot))
+    await post_card(session, purchase, now, await me.username(bot))
     scheduler.arm(session, jobs_for(purchase.id, purchase.deadline))
     wake_after_commit(session, outbox)
 
@@ -165,8 +157,7 @@ async def settle(job: JobContext, purchase_id: int) -> None:
     if settlement is None:
         return
     await announce(job.session, settlement, job.now, cards=job.cards,
-                   bot_username=await username(job.bot))
-    wake_after_commit(job.session, job.outbox)
+                   bot_username=await me.username(job.bot))
 
 
 # -- a passed proposal starts one ------------------------------------------------------------------

@@ -22,13 +22,14 @@ from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import use_locale
-from bot.runtime.aftercommit import after_commit, spawn_after_commit
+from bot.runtime.aftercommit import spawn_after_commit
 from bot.runtime.cards import CardEdit, CardEditor
 from bot.runtime.fsm_storage import drop_abandoned, forms_in_progress
 from bot.runtime.notices import Render, tell
-from bot.runtime.outbox import OutboxWorker
+from bot.runtime.outbox import OutboxWorker, wake_after_commit
 from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
 from bot.services import alliances, people, settings
+from bot.services import members as roster
 from bot.services import referrals as refs
 from bot.services.outgoing import Outgoing, enqueue
 from bot.services.settings import AllianceSettings
@@ -112,12 +113,8 @@ async def arm(session: AsyncSession, plan: Scheduler, referral: Referral) -> Non
 
 # -- messages -----------------------------------------------------------------------------------
 
-def wake_after_commit(session: AsyncSession, outbox: OutboxWorker) -> None:
-    after_commit(session, outbox.wake)
-
-
 async def names(session: AsyncSession, referral: Referral) -> tuple[str, str]:
-    found = await refs.member_names(session, {referral.referrer_id, referral.receiver_id})
+    found = await roster.member_names(session, {referral.referrer_id, referral.receiver_id})
     return found.get(referral.referrer_id, "?"), found.get(referral.receiver_id, "?")
 
 

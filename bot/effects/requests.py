@@ -19,10 +19,9 @@ from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import use_locale
-from bot.runtime.aftercommit import after_commit
+from bot.runtime import me
 from bot.runtime.cards import CardEdit, CardEditor, Renderer, keyboard_json
 from bot.runtime.notices import tell, tell_now
-from bot.runtime.outbox import OutboxWorker
 from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
 from bot.services import members as roster
 from bot.services import requests as asks
@@ -57,12 +56,8 @@ def arm(session: AsyncSession, plan: Scheduler, request: ResourceRequest) -> Non
 
 # -- messages -----------------------------------------------------------------------------------
 
-def wake_after_commit(session: AsyncSession, outbox: OutboxWorker) -> None:
-    after_commit(session, outbox.wake)
-
-
 async def _requester_name(session: AsyncSession, request: ResourceRequest) -> str:
-    return (await asks.member_names(session, {request.requester_id})).get(request.requester_id, "?")
+    return (await roster.member_names(session, {request.requester_id})).get(request.requester_id, "?")
 
 
 # -- the card -------------------------------------------------------------------------------------
@@ -118,7 +113,7 @@ async def card_posted(session: AsyncSession, argument: str, chat_id: int, messag
 async def offered(session: AsyncSession, request: ResourceRequest, offer: ResourceOffer, *,
                   now: datetime) -> None:
     """The requester's people learn of the offer, with a button to accept it."""
-    names = await asks.member_names(session, {offer.member_id})
+    names = await roster.member_names(session, {offer.member_id})
     offerer = names.get(offer.member_id, "?")
     stamp = int(offer.updated_at.timestamp())
     await tell(session, await roster.people_of(session, request.requester_id),
@@ -141,6 +136,18 @@ async def matched(session: AsyncSession, match: asks.Match, *, now: datetime,
     await tell(session, [person.id for person in match.offerer.people],
                lambda: (views.matched_offerer(rid, title, match.requester), None),
                now=now, alliance_id=aid, key=f"request:{rid}:matched:offerer")
+    await declined(session, request, now=now)
+
+
+async def declined(session: AsyncSession, request: ResourceRequest, *, now: datetime) -> None:
+    """Every offerer whose offer the request no longer needs is told privately, in their
+    language, once per offer (the key), whichever way the request was answered or closed."""
+    rid, aid, title = request.id, request.alliance_id, request.title
+    answered = request.status == asks.MATCHED
+    for offer in await asks.declined_offers(session, rid):
+        await tell(session, await roster.people_of(session, offer.member_id),
+                   lambda: (views.offer_declined(rid, title, answered=answered), None),
+                   now=now, alliance_id=aid, key=f"request:{rid}:offer:{offer.id}:declined")
 
 
 async def close_options(session: AsyncSession, request: ResourceRequest, person_id: int, *,
@@ -161,7 +168,8 @@ async def expire(job: JobContext, request_id: int) -> None:
     await tell(job.session, await roster.people_of(job.session, request.requester_id),
                lambda: (views.expired(request.id, request.title), None), now=job.now,
                alliance_id=request.alliance_id, key=f"request:{request.id}:expired")
-    refresh_card(job.session, job.cards, request.id, (await job.bot.me()).username or "")
+    await declined(job.session, request, now=job.now)
+    refresh_card(job.session, job.cards, request.id, await me.username(job.bot))
 
 
 def install(app: AllianceApp) -> None:

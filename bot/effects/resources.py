@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.effects import membership as membership_effects
 from bot.effects import purchases as purchase_effects
 from bot.effects import requests as request_effects
-from bot.runtime.aftercommit import after_commit
+from bot.runtime import me
 from bot.runtime.cards import CardEditor
 from bot.runtime.notices import tell
-from bot.runtime.outbox import OutboxWorker
+from bot.runtime.outbox import OutboxWorker, wake_after_commit
 from bot.services import resources
 from bot.views import resources as views
 from storage.models import Alliance, Member
@@ -33,7 +33,7 @@ def withdrawer(bot: Bot, cards: CardEditor, outbox: OutboxWorker) -> membership_
     async def withdraw(session: AsyncSession, alliance: Alliance, member: Member,
                        now: datetime) -> None:
         removed = await resources.on_member_removed(session, member.id, now)
-        username = (await bot.me()).username or ""
+        username = await me.username(bot)
         for purchase in removed.purchases:
             purchase_effects.touch(session, cards, purchase.id, username)
         for settled in removed.cancelled_purchases:  # pledgers told by the purchase's own notice
@@ -47,7 +47,7 @@ def withdrawer(bot: Bot, cards: CardEditor, outbox: OutboxWorker) -> membership_
                 await tell(session, [person_id], lambda kinds=kinds: (  # type: ignore[misc]
                     views.removal_notice(member.name, alliance.name, kinds), None),
                     now=now, alliance_id=alliance.id, key=f"member_removed:{member.id}")
-        after_commit(session, outbox.wake)
+        wake_after_commit(session, outbox)
 
     return withdraw
 

@@ -37,6 +37,7 @@ from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import OutboxConfig
+from bot.runtime.aftercommit import after_commit
 from bot.runtime.clock import Clock
 from bot.runtime.telegram_requests import no_retry
 from bot.services import outgoing as store
@@ -290,3 +291,11 @@ class OutboxWorker:
             except (TelegramBadRequest, TelegramForbiddenError) as error:
                 log.info("outbox: could not pin in %s: %s", item.chat_id, error.message)
         return sent.message_id
+
+
+def wake_after_commit(session: AsyncSession, outbox: OutboxWorker | None) -> None:
+    """Deliver what ``session`` enqueued as soon as it commits, instead of at the next poll; a
+    rollback drops the wake with the messages. Job runners need not call it: the scheduler wakes
+    the outbox after every job that ran. Without a worker at hand the next poll delivers."""
+    if outbox is not None:
+        after_commit(session, outbox.wake)

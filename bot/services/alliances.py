@@ -79,15 +79,29 @@ async def place_and_role(session: AsyncSession, tg_chat_id: int, person_id: int 
     return Place(chat=chat, alliance=alliance), role if alliance is not None else None, person
 
 
+async def get_alliance(session: AsyncSession, alliance_id: int) -> Alliance:
+    """The alliance an id names; callback data and stored drafts can outlive it, so a missing one
+    is a refusal the reader understands, not a crash."""
+    alliance = await session.get(Alliance, alliance_id)
+    if alliance is None:
+        raise DomainError("unknown_alliance")
+    return alliance
+
+
 async def role_of(session: AsyncSession, alliance_id: int, person_id: int) -> Role | None:
     return await session.scalar(
         select(Role).where(Role.alliance_id == alliance_id, Role.person_id == person_id)
     )
 
 
+async def is_coordinator(session: AsyncSession, alliance_id: int, person_id: int) -> bool:
+    role = await role_of(session, alliance_id, person_id)
+    return role is not None and role.role == "coordinator"
+
+
 async def require_coordinator(session: AsyncSession, alliance_id: int, person_id: int) -> Role:
     role = await role_of(session, alliance_id, person_id)
-    if role is None or role.role != "coordinator":
+    if role is None or role.role != "coordinator":  # not is_coordinator: the role is returned
         raise DomainError("coordinators_only")
     return role
 
@@ -191,9 +205,7 @@ async def setup(
 
 
 async def _coordinated(session: AsyncSession, alliance_id: int, person_id: int) -> Alliance:
-    alliance = await session.get(Alliance, alliance_id)
-    if alliance is None:
-        raise DomainError("unknown_alliance")
+    alliance = await get_alliance(session, alliance_id)
     await require_coordinator(session, alliance_id, person_id)
     return alliance
 

@@ -96,8 +96,7 @@ async def start_draft(session: AsyncSession, alliance: Alliance, person_id: int)
 
 
 async def require_may_propose(session: AsyncSession, alliance: Alliance, person_id: int) -> None:
-    role = await alliances.role_of(session, alliance.id, person_id)
-    if role is not None and role.role == "coordinator":
+    if await alliances.is_coordinator(session, alliance.id, person_id):
         return
     if settings.read(alliance).who_may_propose == COORDINATORS:
         raise DomainError("coordinators_only")
@@ -203,8 +202,7 @@ async def open_proposal(session: AsyncSession, draft: Draft, *, author_id: int |
     the alliance's behalf passes ``author_id=None``. Not committed: the caller commits, then
     posts its card and arms its jobs (``bot.effects.decisions``)."""
     alliance_id = draft.alliance_id
-    if await session.get(Alliance, alliance_id) is None:
-        raise DomainError("unknown_alliance")
+    await alliances.get_alliance(session, alliance_id)
     draft = replace(draft, options=list(draft.options), title=clean_title(draft.title),
                     text=clean_text(draft.text))
     check_draft(draft)
@@ -230,9 +228,7 @@ async def open_proposal(session: AsyncSession, draft: Draft, *, author_id: int |
 
 async def publish_draft(session: AsyncSession, draft: Draft, person_id: int,
                         now: datetime) -> Proposal:
-    alliance = await session.get(Alliance, draft.alliance_id)
-    if alliance is None:
-        raise DomainError("unknown_alliance")
+    alliance = await alliances.get_alliance(session, draft.alliance_id)
     await require_may_propose(session, alliance, person_id)
     if await alliances.home_chat(session, alliance.id) is None:
         raise DomainError("not_home_chat")
@@ -352,8 +348,8 @@ async def close_early(session: AsyncSession, proposal_id: int, person_id: int, n
         raise DomainError("proposal_unknown")
     if proposal.status != OPEN:
         raise DomainError("proposal_closed")
-    role = await alliances.role_of(session, proposal.alliance_id, person_id)
-    if proposal.author_id != person_id and (role is None or role.role != "coordinator"):
+    if proposal.author_id != person_id and not await alliances.is_coordinator(
+            session, proposal.alliance_id, person_id):
         raise DomainError("proposal_close_refused")
     result = await record_close(session, proposal, await standing(session, proposal), EARLY,
                                 now, by=person_id)

@@ -91,18 +91,14 @@ def parse_amount(text: str | None, currency: str) -> Decimal:
 
 
 async def _currency(session: AsyncSession, alliance_id: int) -> str:
-    alliance = await session.get(Alliance, alliance_id)
-    if alliance is None:
-        raise DomainError("unknown_alliance")
-    return settings.read(alliance).currency
+    return settings.read(await alliances.get_alliance(session, alliance_id)).currency
 
 
 async def _adder(session: AsyncSession, alliance_id: int, person_id: int,
                  draft: ItemDraft) -> tuple[int, int | None]:
     """(holder, owner) for an item added by this person: a coordinator adds for anyone (or the
     alliance), an active member adds their own."""
-    role = await alliances.role_of(session, alliance_id, person_id)
-    coordinator = role is not None and role.role == "coordinator"
+    coordinator = await alliances.is_coordinator(session, alliance_id, person_id)
     member = await roster.member_of(session, alliance_id, person_id)
     if not coordinator:
         member = await roster.require_active_member(session, alliance_id, person_id)
@@ -120,8 +116,7 @@ async def may_add(session: AsyncSession, alliance_id: int, person_id: int) -> bo
     """Before the "add an item" wizard asks anything: may this person add items at all?
     True for a coordinator (who may name any active member as holder); False for an active
     member (who adds their own); refused otherwise, with the reason."""
-    role = await alliances.role_of(session, alliance_id, person_id)
-    if role is not None and role.role == "coordinator":
+    if await alliances.is_coordinator(session, alliance_id, person_id):
         return True
     await roster.require_active_member(session, alliance_id, person_id)
     return False
@@ -184,8 +179,7 @@ async def get_item(session: AsyncSession, item_id: int, *, alliance_id: int | No
 
 async def _may_manage(session: AsyncSession, item: Equipment, person_id: int) -> bool:
     """A coordinator, or a person of the owning member."""
-    role = await alliances.role_of(session, item.alliance_id, person_id)
-    if role is not None and role.role == "coordinator":
+    if await alliances.is_coordinator(session, item.alliance_id, person_id):
         return True
     member = await roster.member_of(session, item.alliance_id, person_id)
     return member is not None and item.owner_id is not None and member.id == item.owner_id
@@ -238,7 +232,7 @@ async def catalogue(session: AsyncSession, alliance_id: int, now: datetime) -> l
         select(Equipment).where(Equipment.alliance_id == alliance_id,
                                 Equipment.retired_at.is_(None))
         .order_by(Equipment.name, Equipment.id)))
-    names = await asks.member_names(session, {i.holder_id for i in items}
+    names = await roster.member_names(session, {i.holder_id for i in items}
                                     | {i.owner_id for i in items if i.owner_id is not None})
     listed = []
     for item in items:

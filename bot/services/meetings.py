@@ -113,13 +113,9 @@ def check_deadline(deadline: datetime, slots: list[datetime], now: datetime) -> 
 
 async def may_call_meeting(session: AsyncSession, alliance_id: int, person_id: int) -> Alliance:
     """Active members and coordinators may call a meeting; coordinators also without a member."""
-    role = await alliances.role_of(session, alliance_id, person_id)
-    if role is None or role.role != "coordinator":
+    if not await alliances.is_coordinator(session, alliance_id, person_id):
         await members.require_active_member(session, alliance_id, person_id)
-    alliance = await session.get(Alliance, alliance_id)
-    if alliance is None:
-        raise DomainError("unknown_alliance")
-    return alliance
+    return await alliances.get_alliance(session, alliance_id)
 
 
 # -- one-off polls ---------------------------------------------------------------------------------
@@ -164,10 +160,7 @@ async def create_meeting(session: AsyncSession, poll: NewPoll, *, person_id: int
 
 async def alliance_for_series(session: AsyncSession, alliance_id: int, person_id: int) -> Alliance:
     await alliances.require_coordinator(session, alliance_id, person_id)
-    alliance = await session.get(Alliance, alliance_id)
-    if alliance is None:
-        raise DomainError("unknown_alliance")
-    return alliance
+    return await alliances.get_alliance(session, alliance_id)
 
 
 async def cancel_unposted(session: AsyncSession, meeting_id: int) -> None:

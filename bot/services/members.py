@@ -66,6 +66,14 @@ async def active_count(session: AsyncSession, alliance_id: int) -> int:
     ) or 0
 
 
+async def member_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
+    """Businesses' names by id, in one query, for cards and lists that name several."""
+    if not ids:
+        return {}
+    rows = await session.execute(select(Member.id, Member.name).where(Member.id.in_(ids)))
+    return {member_id: name for member_id, name in rows}
+
+
 async def people_of(session: AsyncSession, member_id: int) -> list[int]:
     """Person ids acting for a member: who gets its private messages."""
     rows = await session.scalars(

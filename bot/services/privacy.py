@@ -18,7 +18,8 @@ What is erased, and why there:
   other draft quoting them is scrubbed;
 - outbox rows to them still queued are dropped and those already sent are emptied; a message to
   someone else that quotes them is emptied when sent, or has the words replaced by "—" while
-  queued (the same mark ``display_name`` shows for a forgotten person);
+  queued (the text is already rendered in its reader's language; views name a forgotten person
+  "a former member" through ``bot.views.common.person_name``);
 - ``received_updates`` rows from or about them are deleted (they hold Telegram's copy of their
   name).
 

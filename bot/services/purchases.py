@@ -283,10 +283,7 @@ async def start_from_proposal(session: AsyncSession, proposal_id: int, person_id
 async def may_open(session: AsyncSession, alliance_id: int, person_id: int) -> Alliance:
     """Before the wizard: only an active member opens a joint purchase (suspended: refused)."""
     await roster.require_active_member(session, alliance_id, person_id)
-    alliance = await session.get(Alliance, alliance_id)
-    if alliance is None:
-        raise DomainError("unknown_alliance")
-    return alliance
+    return await alliances.get_alliance(session, alliance_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,13 +325,6 @@ async def get(session: AsyncSession, purchase_id: int) -> Purchase:
     if purchase is None:
         raise DomainError("purchase_not_found")
     return purchase
-
-
-async def by_request(session: AsyncSession, request_id: int) -> Purchase:
-    purchase_id = await session.scalar(select(Purchase.id).where(Purchase.request_id == request_id))
-    if purchase_id is None:
-        raise DomainError("purchase_not_found")
-    return await get(session, purchase_id)
 
 
 async def _lock_open(session: AsyncSession, purchase: Purchase, now: datetime) -> None:
@@ -434,6 +424,7 @@ class Settlement:
     lines: list[Line]  # one per pledge counted, in pledge order
     organiser_people: list[int]
     reason: str  # "reached" | "below_moq" | "cancelled"
+    by_coordinator: bool = False  # cancelled by a coordinator, not by the organiser
 
 
 async def _pledges(session: AsyncSession, purchase_id: int, statuses: tuple[str, ...]
@@ -507,13 +498,15 @@ async def scheduled(session: AsyncSession) -> list[tuple[int, datetime]]:
 
 
 async def _organiser_or_coordinator(session: AsyncSession, purchase: Purchase,
-                                    person_id: int) -> None:
+                                    person_id: int) -> bool:
+    """True when a coordinator acts on someone else's purchase (the notices say so), False for
+    the organiser; anyone else is refused."""
     member = await roster.member_of(session, purchase.alliance_id, person_id)
     if member is not None and member.id == purchase.organiser_id:
-        return
-    role = await alliances.role_of(session, purchase.alliance_id, person_id)
-    if role is None or role.role != "coordinator":
+        return False
+    if not await alliances.is_coordinator(session, purchase.alliance_id, person_id):
         raise DomainError("purchase_not_yours")
+    return True
 
 
 async def cancel(session: AsyncSession, purchase_id: int, person_id: int,
@@ -521,11 +514,12 @@ async def cancel(session: AsyncSession, purchase_id: int, person_id: int,
     """The organiser (or a coordinator) calls an open purchase off: failed, its request
     cancelled, every pledger told; nobody pays."""
     purchase = await get(session, purchase_id)
-    await _organiser_or_coordinator(session, purchase, person_id)
+    by_coordinator = await _organiser_or_coordinator(session, purchase, person_id)
     await _lock_open(session, purchase, now)
     rows = await _pledges(session, purchase.id, (PLEDGED,))
-    return await _close(session, purchase, rows, now, went=False, reason="cancelled",
-                        actor_id=person_id)
+    settlement = await _close(session, purchase, rows, now, went=False, reason="cancelled",
+                              actor_id=person_id)
+    return replace(settlement, by_coordinator=by_coordinator)
 
 
 async def fulfil(session: AsyncSession, purchase_id: int, person_id: int, now: datetime) -> Purchase:

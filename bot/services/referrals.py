@@ -511,13 +511,6 @@ async def open_items(session: AsyncSession, alliance_id: int, person_id: int,
     return member, list(rows)
 
 
-async def member_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = await session.execute(select(Member.id, Member.name).where(Member.id.in_(ids)))
-    return {member_id: name for member_id, name in rows}
-
-
 @dataclass(frozen=True, slots=True)
 class MyReferrals:
     alliance: Alliance
@@ -533,7 +526,7 @@ async def mine(session: AsyncSession, alliance: Alliance, person_id: int,
     ids = {r.referrer_id for r in items} | {r.receiver_id for r in items}
     contacts = {r.id for r in items if contact_visible_to(r, member)}
     return MyReferrals(alliance=alliance, member=member, items=items,
-                       names=await member_names(session, ids), contacts=contacts)
+                       names=await roster.member_names(session, ids), contacts=contacts)
 
 
 # -- scheduled work -----------------------------------------------------------------------------

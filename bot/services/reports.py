@@ -19,6 +19,7 @@ from sqlalchemy.orm import aliased
 
 from bot.services import alliances
 from bot.services.errors import DomainError
+from bot.services.membership.lookups import display_name
 from storage.models import (
     Alliance,
     AuditEntry,
@@ -70,9 +71,7 @@ async def coordinated(session: AsyncSession, alliance_id: int, person_id: int | 
     so forged buttons and stale links get nothing."""
     if person_id is None:
         raise DomainError("coordinators_only")
-    alliance = await session.get(Alliance, alliance_id)
-    if alliance is None:
-        raise DomainError("unknown_alliance")
+    alliance = await alliances.get_alliance(session, alliance_id)
     await alliances.require_coordinator(session, alliance_id, person_id)
     return alliance
 
@@ -289,13 +288,6 @@ async def _names(session: AsyncSession, model: Any, column: Any, ids: set[int]) 
     return {row_id: name for row_id, name in found if name}
 
 
-def _person_name(person: Person) -> str | None:
-    if person.forgotten_at is not None:
-        return None
-    name = " ".join(part for part in (person.first_name, person.last_name) if part)
-    return name or (f"@{person.username}" if person.username else None)
-
-
 async def audit_page(session: AsyncSession, alliance_id: int, offset: int, size: int
                      ) -> AuditPage:
     """The log's entries ``offset`` … ``offset + size`` (newest first) and the names they
@@ -317,7 +309,7 @@ async def audit_page(session: AsyncSession, alliance_id: int, offset: int, size:
     people: dict[int, str] = {}
     if person_ids:
         for person in await session.scalars(select(Person).where(Person.id.in_(person_ids))):
-            name = _person_name(person)
+            name = display_name(person)
             if name:
                 people[person.id] = name
     return AuditPage(entries=entries, offset=offset, size=size, total=total, people=people,

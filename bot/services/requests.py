@@ -195,10 +195,7 @@ async def create(session: AsyncSession, alliance_id: int, member: Member, person
 async def may_ask(session: AsyncSession, alliance_id: int, person_id: int) -> Alliance:
     """Before the /request wizard's first question: an active member of this alliance."""
     await roster.require_active_member(session, alliance_id, person_id)
-    alliance = await session.get(Alliance, alliance_id)
-    if alliance is None:
-        raise DomainError("unknown_alliance")
-    return alliance
+    return await alliances.get_alliance(session, alliance_id)
 
 
 async def ask(session: AsyncSession, alliance_id: int, person_id: int, draft: RequestDraft,
@@ -221,8 +218,7 @@ async def _requester(session: AsyncSession, request: ResourceRequest, person_id:
             raise refusal
         return member
     if coordinators:
-        role = await alliances.role_of(session, request.alliance_id, person_id)
-        if role is not None and role.role == "coordinator":
+        if await alliances.is_coordinator(session, request.alliance_id, person_id):
             return None
     raise DomainError("request_not_yours")
 
@@ -354,6 +350,15 @@ async def _decline_open_offers(session: AsyncSession, request_id: int, now: date
         .values(status=OFFER_DECLINED, updated_at=now))
 
 
+async def declined_offers(session: AsyncSession, request_id: int) -> list[ResourceOffer]:
+    """Offers declined because the request was answered otherwise or closed: their offerers are
+    told (once per offer, ``bot.effects.requests.declined``)."""
+    return list(await session.scalars(
+        select(ResourceOffer).where(ResourceOffer.request_id == request_id,
+                                    ResourceOffer.status == OFFER_DECLINED)
+        .order_by(ResourceOffer.id)))
+
+
 async def may_close(session: AsyncSession, request_id: int, person_id: int) -> ResourceRequest:
     """Before the close options are shown: the requester's people (or a coordinator), a request
     still open or matched, not a joint purchase."""
@@ -473,7 +478,7 @@ async def open_page(session: AsyncSession, alliance_id: int, *, kind: str | None
         .order_by(ResourceRequest.needed_by.is_(None), ResourceRequest.needed_by,
                   ResourceRequest.created_at.desc(), ResourceRequest.id.desc())
         .offset(number * PAGE).limit(PAGE)))
-    names = await member_names(session, {item.requester_id for item in items})
+    names = await roster.member_names(session, {item.requester_id for item in items})
     return Page(items=items, names=names, total=total, number=number, pages=pages)
 
 
@@ -490,13 +495,6 @@ async def offers_of(session: AsyncSession, request_id: int) -> list[tuple[Resour
 async def events_of(session: AsyncSession, request_id: int) -> list[ResourceEvent]:
     return list(await session.scalars(select(ResourceEvent).where(
         ResourceEvent.request_id == request_id).order_by(ResourceEvent.id)))
-
-
-async def member_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = await session.execute(select(Member.id, Member.name).where(Member.id.in_(ids)))
-    return {member_id: name for member_id, name in rows}
 
 
 async def set_card(session: AsyncSession, request_id: int, chat_id: int, message_id: int) -> None:

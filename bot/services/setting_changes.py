@@ -33,10 +33,7 @@ def _check_referral_times(alliance: Alliance, name: str, value: Any) -> None:
 async def coordinated(session: AsyncSession, alliance_id: int, person_id: int) -> Alliance:
     """The alliance whose settings a coordinator opens or changes; anyone else is refused."""
     await alliances.require_coordinator(session, alliance_id, person_id)
-    alliance = await session.get(Alliance, alliance_id)
-    if alliance is None:
-        raise DomainError("unknown_alliance")
-    return alliance
+    return await alliances.get_alliance(session, alliance_id)
 
 
 # Settings that move the end of the quiet hours: what the outbox holds is re-timed at once.

@@ -1,4 +1,4 @@
-"""Greetings and the language picker."""
+"""Greetings, the language picker, and how a person's name reads once they are forgotten."""
 
 from __future__ import annotations
 
@@ -8,6 +8,12 @@ from bot.i18n import LOCALES, locale_name
 from bot.i18n import gettext as _
 from bot.views.callbacks import LangCb
 from bot.views.html import esc
+
+
+def person_name(name: str | None) -> str:
+    """A person's name, or "a former member" (localized) for someone forgotten (``/forget``):
+    their history stays, attributed to nobody in particular. Not escaped."""
+    return name if name else _("a former member")
 
 
 def start_text(first_name: str | None, in_alliance: bool) -> str:

@@ -464,7 +464,10 @@ def told_go(settlement: Settlement, line: Line) -> str:
 
 def told_failed(settlement: Settlement) -> str:
     purchase = settlement.purchase
-    if settlement.reason == "cancelled":
+    if settlement.reason == "cancelled" and settlement.by_coordinator:
+        head = _("Joint purchase #{id} ({item}) was cancelled by a coordinator of the alliance. "
+                 "Nobody pays.")
+    elif settlement.reason == "cancelled":
         head = _("Joint purchase #{id} ({item}) was cancelled by its organiser. Nobody pays.")
     else:
         head = _("Joint purchase #{id} ({item}) did not reach its minimum of {moq} by the "

@@ -18,6 +18,7 @@ from bot.i18n import lazy_gettext as __
 from bot.services.reports import COLUMNS, KINDS, AuditPage, Row, Tally
 from bot.views import decisions as decision_views
 from bot.views import errors
+from bot.views.common import person_name
 from bot.views.html import bold, clip, esc, fit
 from storage.models import AuditEntry
 
@@ -218,12 +219,12 @@ class _LineBuffer:
 def _actor(page: AuditPage, entry: AuditEntry) -> str:
     if entry.actor_id is None:
         return _("The bot")
-    return page.people.get(entry.actor_id) or _("a former member")
+    return person_name(page.people.get(entry.actor_id))
 
 
 def _person(page: AuditPage, value: Any) -> str:
     text = str(value or "")
-    return page.people.get(int(text), _("a former member")) if text.lstrip("-").isdigit() \
+    return person_name(page.people.get(int(text))) if text.lstrip("-").isdigit() \
         else _("someone")
 
 

@@ -244,6 +244,17 @@ def closed(request_id: int, title: str, status: str) -> str:
         request=_title(request_id, title), status=status_label(status))
 
 
+def offer_declined(request_id: int, title: str, *, answered: bool) -> str:
+    """To an offerer whose offer was not taken: someone else answered, or the request closed."""
+    if answered:
+        text = _("Request {request} has been answered by someone else, so your offer was not "
+                 "taken. Thank you for offering.")
+    else:
+        text = _("Request {request} is closed, so your offer is no longer needed. Thank you for "
+                 "offering.")
+    return text.format(request=_title(request_id, title))
+
+
 def expired(request_id: int, title: str) -> str:
     return _("⌛ Your request {request} reached its date without a match, so it has expired. "
              "Send /request to ask again.").format(request=_title(request_id, title))

@@ -6,17 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import Bot
 from aiogram.filters import CommandObject
 from aiogram.types import Message
 
 from bot.runtime.context import Ctx
 from bot.services import alliances
-
-
-async def deep_link(bot: Bot, payload: str) -> str:
-    me = await bot.me()
-    return f"https://t.me/{me.username}?start={payload}"
 
 
 async def alliance_of(message: Message, ctx: Ctx, *, coordinating: bool) -> Any:

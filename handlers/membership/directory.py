@@ -76,7 +76,7 @@ async def profile_value(message: Message, state: FSMContext, ctx: Ctx) -> None:
     try:
         member = await directory.update_profile(ctx.session, data["alliance_id"], ctx.person_id,
                                                 data["field"], message.text or "", ctx.now)
-        alliance = await lookups.get_alliance(ctx.session, data["alliance_id"])
+        alliance = await alliances.get_alliance(ctx.session, data["alliance_id"])
     except DomainError as error:
         if error.code in ("members_only", "unknown_field"):
             await state.clear()

@@ -31,17 +31,18 @@ from bot.effects.membership import (
     send_application_cards,
 )
 from bot.i18n import set_locale
+from bot.runtime import me
 from bot.runtime.context import Ctx
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.replies import refuse
 from bot.runtime.wizard import Data, Deps, Event, Prompt, Send, Step, Wizard, deliver
 from bot.services import alliances, people, settings
 from bot.services.errors import DomainError
-from bot.services.membership import fields, joining, lookups
+from bot.services.membership import fields, joining
 from bot.views.errors import error_text
 from bot.views.membership import joining as views
 from bot.views.membership.joining import CategoryCb, DecideCb, ModeCb, SponsorCb
-from handlers.membership.common import alliance_of, deep_link
+from handlers.membership.common import alliance_of
 
 log = logging.getLogger(__name__)
 
@@ -81,28 +82,28 @@ def _category(own: bool) -> Callable[[str, Data, Ctx], Data]:
 
 
 async def _read_contact(text: str, data: Data, ctx: Ctx) -> Data:
-    alliance = await lookups.get_alliance(ctx.session, data["alliance_id"])
+    alliance = await alliances.get_alliance(ctx.session, data["alliance_id"])
     kind, contact = fields.valid_contact(text, settings.read(alliance).country)
     return {"answers": _answers(data) | {"contact_kind": kind, "contact": contact}}
 
 
 async def _ask_category(data: Data, ctx: Ctx) -> Prompt:
-    alliance = await lookups.get_alliance(ctx.session, data["alliance_id"])
+    alliance = await alliances.get_alliance(ctx.session, data["alliance_id"])
     return views.ask_category(settings.read(alliance).categories)
 
 
 async def _ask_contact(data: Data, ctx: Ctx) -> Prompt:
-    alliance = await lookups.get_alliance(ctx.session, data["alliance_id"])
+    alliance = await alliances.get_alliance(ctx.session, data["alliance_id"])
     return views.ask_contact(settings.read(alliance).country)
 
 
 async def _ask_charter(data: Data, ctx: Ctx) -> Prompt:
-    alliance = await lookups.get_alliance(ctx.session, data["alliance_id"])
+    alliance = await alliances.get_alliance(ctx.session, data["alliance_id"])
     return views.ask_charter(alliance.charter or "")
 
 
 async def _summary(data: Data, ctx: Ctx) -> Prompt:
-    alliance = await lookups.get_alliance(ctx.session, data["alliance_id"])
+    alliance = await alliances.get_alliance(ctx.session, data["alliance_id"])
     return views.summary(alliance.name, data.get("answers", {}))
 
 
@@ -171,40 +172,34 @@ async def begin(ctx: Ctx, state: FSMContext, alliance_id: int, *, via: str, send
 
 
 async def join_command(message: Message, state: FSMContext, bot: Bot, ctx: Ctx) -> None:
-    try:
-        person_id = ctx.person_id
-        if message.chat.type != "private":
-            if ctx.alliance_id is None or ctx.place is None or ctx.place.chat.role != "home":
-                raise DomainError("not_home_chat")
-            await joining.may_apply(ctx.session, ctx.alliance_id, person_id)
-            code = await joining.join_code(ctx.session, ctx.alliance_id, ctx.now)
-            text, keyboard = views.join_in_group(await deep_link(bot, f"join-{code}"))
-            await message.reply(text, reply_markup=keyboard)
-            return
-        mine = await alliances.alliances_of(ctx.session, person_id)
-        current = await state.get_data()
-        if in_questionnaire(await state.get_state()):
-            alliance_id = current["alliance_id"]
-        elif len(mine) == 1:
-            alliance_id = mine[0][0].id
-        else:
-            raise DomainError("join_where")
-        await begin(ctx, state, alliance_id, via="command", send=message.answer)
-    except DomainError as error:
-        await refuse(message, error)
+    person_id = ctx.person_id
+    if message.chat.type != "private":
+        if ctx.alliance_id is None or ctx.place is None or ctx.place.chat.role != "home":
+            raise DomainError("not_home_chat")
+        await joining.may_apply(ctx.session, ctx.alliance_id, person_id)
+        code = await joining.join_code(ctx.session, ctx.alliance_id, ctx.now)
+        text, keyboard = views.join_in_group(await me.deep_link(bot, f"join-{code}"))
+        await message.reply(text, reply_markup=keyboard)
+        return
+    mine = await alliances.alliances_of(ctx.session, person_id)
+    current = await state.get_data()
+    if in_questionnaire(await state.get_state()):
+        alliance_id = current["alliance_id"]
+    elif len(mine) == 1:
+        alliance_id = mine[0][0].id
+    else:
+        raise DomainError("join_where")
+    await begin(ctx, state, alliance_id, via="command", send=message.answer)
 
 
 async def join_deep_link(message: Message, command: CommandObject, state: FSMContext, ctx: Ctx) -> None:
     code = (command.args or "").partition("-")[2]
-    try:
-        alliance = await joining.alliance_by_code(ctx.session, code)
-        data = await state.get_data()
-        via = data.get("via", "link") if data.get("alliance_id") == alliance.id else "link"
-        await begin(ctx, state, alliance.id, via=via, send=message.answer,
-                    join_chat_id=data.get("join_chat_id") if via == "request" else None,
-                    join_user_chat_id=data.get("join_user_chat_id") if via == "request" else None)
-    except DomainError as error:
-        await refuse(message, error)
+    alliance = await joining.alliance_by_code(ctx.session, code)
+    data = await state.get_data()
+    via = data.get("via", "link") if data.get("alliance_id") == alliance.id else "link"
+    await begin(ctx, state, alliance.id, via=via, send=message.answer,
+                join_chat_id=data.get("join_chat_id") if via == "request" else None,
+                join_user_chat_id=data.get("join_user_chat_id") if via == "request" else None)
 
 
 async def join_request(event: ChatJoinRequest, bot: Bot, ctx: Ctx, fsm_storage: BaseStorage) -> None:
@@ -230,7 +225,7 @@ async def join_request(event: ChatJoinRequest, bot: Bot, ctx: Ctx, fsm_storage: 
             state = FSMContext(storage=fsm_storage, key=StorageKey(
                 bot_id=bot.id, chat_id=event.user_chat_id, user_id=event.from_user.id))
             code = await joining.join_code(ctx.session, alliance.id, ctx.now)
-            markup = views.open_chat_keyboard(await deep_link(bot, f"join-{code}"))
+            markup = views.open_chat_keyboard(await me.deep_link(bot, f"join-{code}"))
             await begin(ctx, state, alliance.id, via="request", send=send,
                         join_chat_id=event.chat.id, join_user_chat_id=event.user_chat_id,
                         intro_markup=markup)
@@ -265,7 +260,7 @@ async def own_category_asked(query: CallbackQuery, state: FSMContext, ctx: Ctx) 
 async def category_picked(query: CallbackQuery, callback_data: CategoryCb, state: FSMContext,
                           ctx: Ctx, **deps: Any) -> None:
     data = await state.get_data()
-    choices = settings.read(await lookups.get_alliance(ctx.session, data["alliance_id"])).categories
+    choices = settings.read(await alliances.get_alliance(ctx.session, data["alliance_id"])).categories
     if not 0 <= callback_data.index < len(choices):
         raise DomainError("stale")
     await QUESTIONNAIRE.advance(query, state, ctx, deps, own_category=False, answers=_answers(
@@ -404,7 +399,7 @@ async def newcomer(event: ChatMemberUpdated, bot: Bot, ctx: Ctx) -> None:
         return
     code = await joining.join_code(ctx.session, alliance.id, ctx.now)
     await nudge_newcomer(ctx.session, alliance, event.chat.id, user.first_name, user.id,
-                         await deep_link(bot, f"join-{code}"), ctx.now)
+                         await me.deep_link(bot, f"join-{code}"), ctx.now)
 
 
 # -- settings ---------------------------------------------------------------------------------
@@ -445,5 +440,5 @@ async def joinlink(message: Message, command: CommandObject, bot: Bot, ctx: Ctx)
         coordinator = True
     else:
         code = await joining.sharable_join_code(ctx.session, alliance.id, ctx.person_id, ctx.now)
-        coordinator = await lookups.is_coordinator(ctx.session, alliance.id, ctx.person_id)
-    await message.reply(views.join_link(await deep_link(bot, f"join-{code}"), coordinator))
+        coordinator = await alliances.is_coordinator(ctx.session, alliance.id, ctx.person_id)
+    await message.reply(views.join_link(await me.deep_link(bot, f"join-{code}"), coordinator))

@@ -11,11 +11,13 @@ from aiogram import Bot
 from aiogram.filters import CommandObject
 from aiogram.types import CallbackQuery, Message
 
+from bot.runtime import me
 from bot.runtime.context import Ctx
+from bot.services import alliances
 from bot.services.membership import lookups, roles
 from bot.views.membership import roles as views
 from bot.views.membership.roles import TeamCb
-from handlers.membership.common import alliance_of, deep_link, target_and_rest
+from handlers.membership.common import alliance_of, target_and_rest
 
 # -- coordinators -----------------------------------------------------------------------------
 
@@ -54,7 +56,7 @@ async def team_button(query: CallbackQuery, callback_data: TeamCb, bot: Bot, ctx
     person_id = ctx.person_id
     if callback_data.person_id == 0:
         code = await roles.team_code(ctx.session, callback_data.alliance_id, person_id, ctx.now)
-        text, keyboard = views.team_link(await deep_link(bot, f"team-{code}")), None
+        text, keyboard = views.team_link(await me.deep_link(bot, f"team-{code}")), None
     else:
         removed = await roles.remove_colleague(ctx.session, callback_data.alliance_id,
                                                person_id, callback_data.person_id, ctx.now)
@@ -70,5 +72,5 @@ async def team_button(query: CallbackQuery, callback_data: TeamCb, bot: Bot, ctx
 async def team_deep_link(message: Message, command: CommandObject, ctx: Ctx) -> None:
     code = (command.args or "").partition("-")[2]
     member = await roles.join_team(ctx.session, code, ctx.person_id, ctx.now)
-    alliance = await lookups.get_alliance(ctx.session, member.alliance_id)
+    alliance = await alliances.get_alliance(ctx.session, member.alliance_id)
     await message.answer(views.team_joined(member.name, alliance.name))

@@ -48,3 +48,35 @@ async def fast(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[
     """The harness without flood limits: hundreds of answers in a few seconds."""
     async with _running(request, tmp_path, FloodLimits.off()) as running:
         yield running
+
+
+@asynccontextmanager
+async def _on_database(database_url: str) -> AsyncIterator[Harness]:
+    harness = await make_harness(database_url)
+    try:
+        await harness.start_bot()
+        yield harness
+        await harness.world.settle()
+        assert not spec_violations(harness.emulator.calls)
+        assert not harness.failures, harness.failures
+    finally:
+        await harness.stop_bot()
+        await harness.emulator.stop()
+
+
+@pytest.fixture
+async def any_db(database_url: str) -> AsyncIterator[Harness]:
+    """The harness on SQLite and, when one is configured, on PostgreSQL (``database_url``
+    gives each test a schema of its own there)."""
+    async with _on_database(database_url) as running:
+        yield running
+
+
+@pytest.fixture
+async def on_postgresql(database_url: str) -> AsyncIterator[Harness]:
+    """The harness on PostgreSQL only, for a test whose SQLite run the ``harness`` fixture
+    already covers."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite: the harness fixture covers it")
+    async with _on_database(database_url) as running:
+        yield running

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -34,7 +33,7 @@ from tests.e2e.equipment_stories import (
     typed,
     until,
 )
-from tests.e2e.harness import Harness, make_harness, press_forged, spec_violations
+from tests.e2e.harness import Harness, press_forged
 from tests.e2e.referral_stories import Alliance
 
 
@@ -102,21 +101,6 @@ def said(a: Alliance, code: str, **params: object) -> str:
     """A refusal as the person reads it (plain text), in their language."""
     with use_locale(a.locale):
         return html.unescape(error_text(DomainError(code, **params)))
-
-
-@pytest.fixture
-async def any_db(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[Harness]:
-    """The harness on SQLite and, when one is configured, on PostgreSQL."""
-    harness = await make_harness(database_url)
-    try:
-        await harness.start_bot()
-        yield harness
-        await harness.world.settle()
-        assert not spec_violations(harness.emulator.calls)
-        assert not harness.failures, harness.failures
-    finally:
-        await harness.stop_bot()
-        await harness.emulator.stop()
 
 
 @pytest.mark.parametrize("locale", ["en", "zh_Hans"])

@@ -327,6 +327,24 @@ async def test_the_organiser_cancels_and_the_pledgers_are_told(harness: Harness)
     assert said(harness, a.chen, "did not reach its minimum") == 0
 
 
+@pytest.mark.parametrize("locale", ["en", "zh_Hant"])
+async def test_a_coordinator_cancelling_someone_elses_purchase_is_named_as_a_coordinator(
+        harness: Harness, locale: str) -> None:
+    a = await alliance(harness, locale)
+    card = await open_purchase(a, a.wang)  # Wang organises; Lin only coordinates
+    await pledge(a, a.chen, card, "10")
+    await a.lin.press(card, a.t("✖ Cancel the purchase"))
+    await a.lin.press(now_showing(harness, card), a.t("Yes, cancel it"))
+    assert (await stored(harness))[0][0].status == "failed"
+    by_coordinator = a.t("Joint purchase #{id} ({item}) was cancelled by a coordinator of the "
+                         "alliance. Nobody pays.").format(id=1, item="Engine oil 5W-30")
+    by_organiser = a.t("Joint purchase #{id} ({item}) was cancelled by its organiser. Nobody "
+                       "pays.").format(id=1, item="Engine oil 5W-30")
+    for person in (a.chen, a.chen2, a.wang):
+        assert said(harness, person, by_coordinator) == 1
+        assert said(harness, person, by_organiser) == 0
+
+
 async def test_from_the_group_the_request_wizard_and_a_passed_proposal(harness: Harness) -> None:
     a = await alliance(harness, "en")
     world = harness.world

@@ -106,6 +106,7 @@ async def test_every_export_parses_back_and_matches_the_database(harness: Harnes
 
 async def test_headers_in_simplified_chinese_and_the_file_stays_under_the_limit(
         harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(handlers.reports, "CHUNK", 1)  # every row its own worker-thread write
     a = await alliance(harness, "en")
     assert harness.app is not None
     async with harness.app.sessions() as session:

@@ -6,17 +6,20 @@ Simplified Chinese) — with the unhappy paths."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 
-from tests.e2e.harness import Harness, make_harness, press_forged, spec_violations
+from bot.emulator import SimUser
+from bot.i18n import use_locale
+from bot.views.requests import offer_declined
+from tests.e2e.harness import Harness, press_forged
 from tests.e2e.privacy import assert_private, seen_by
 from tests.e2e.request_stories import (
     CHEN_CONTACT,
     LIN_CONTACT,
     WANG_CONTACT,
+    Alliance,
     alliance,
     ask,
     card_of,
@@ -29,27 +32,20 @@ from tests.e2e.request_stories import (
 )
 
 
+def declined_notice(a: Alliance, request_id: int, title: str, *, answered: bool) -> str:
+    """What an offerer whose offer was not taken reads, in the alliance's people's language."""
+    with use_locale(a.locale):
+        return offer_declined(request_id, title, answered=answered)
+
+
+def told_count(a: Alliance, who: SimUser, text: str) -> int:
+    return sum(m.text == text for m in a.harness.world.messages_to(who))
+
+
 @pytest.fixture
 def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     caplog.set_level(logging.DEBUG)
     return caplog
-
-
-@pytest.fixture
-async def on_postgresql(database_url: str) -> AsyncIterator[Harness]:
-    """The same stack on PostgreSQL (the ``harness`` fixture runs SQLite)."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite: the harness fixture covers it")
-    running = await make_harness(database_url)
-    try:
-        await running.start_bot()
-        yield running
-        await running.world.settle()
-        assert not spec_violations(running.emulator.calls)
-        assert not running.failures, running.failures
-    finally:
-        await running.stop_bot()
-        await running.emulator.stop()
 
 
 async def test_from_ask_to_matched_on_postgresql(on_postgresql: Harness,
@@ -95,6 +91,12 @@ async def test_from_ask_to_matched_with_contacts_exchanged(harness: Harness, loc
     await a.lin.press(told, a.t("✅ Fulfilled"))
     [request] = await requests(harness)
     assert request.status == "fulfilled" and card_of(a).buttons == []
+    # Wang, whose offer was declined, is told once, in Wang's language; Chen is not.
+    answered = declined_notice(a, request.id, request.title, answered=True)
+    assert told_count(a, a.wang, answered) == 1
+    assert told_count(a, a.chen, answered) == 0
+    assert told_count(a, a.wang, declined_notice(a, request.id, request.title,
+                                                 answered=False)) == 0
 
 
 @pytest.mark.parametrize("locale", ["en", "zh_Hant"])
@@ -135,10 +137,13 @@ async def test_close_and_accept_by_the_wrong_person_and_forged_presses_change_no
     [request] = await requests(harness)
     [made] = await offers(harness)
     assert (request.status, made.status) == ("open", "open")
-    # Lin cancels: the card says so and loses its buttons; the offer is declined.
+    # Lin cancels: the card says so and loses its buttons; the offer is declined, and its
+    # offerer's people told so, once.
     await a.lin.press(choices, a.t("✖ Cancel the request"))
     [request] = await requests(harness)
     assert request.status == "cancelled"
+    closed = declined_notice(a, request.id, request.title, answered=False)
+    assert told_count(a, a.chen, closed) == 1 and told_count(a, a.lin, closed) == 0
     assert a.t("called off") in card_of(a).text and card_of(a).buttons == []
     assert a.t("Request {request} is closed: {status}.").split("{")[0] in world.last(a.lin).text
     # An Accept pressed after the request closed changes nothing.
@@ -153,7 +158,8 @@ async def test_expiry_at_the_needed_by_date_told_once_across_a_restart(
         harness: Harness, locale: str, logs: pytest.LogCaptureFixture) -> None:
     a = await alliance(harness, locale)
     world = harness.world
-    await ask(a, a.lin, needed_by=local_date(harness, 2))
+    card = await ask(a, a.lin, needed_by=local_date(harness, 2))
+    await offer(a, a.wang, card, None)
     expired_text = a.t("⌛ Your request {request} reached its date without a match, so it has "
                        "expired. Send /request to ask again.").split("{")[0]
     await harness.advance(timedelta(days=1))
@@ -168,6 +174,8 @@ async def test_expiry_at_the_needed_by_date_told_once_across_a_restart(
     await harness.advance(timedelta(days=3))
     await harness.restart()
     assert len([m for m in world.messages_to(a.lin) if expired_text in m.text]) == 1
+    assert told_count(a, a.wang, declined_notice(a, request.id, request.title,
+                                                 answered=False)) == 1
 
 
 @pytest.mark.parametrize("locale", ["en", "zh_Hant"])

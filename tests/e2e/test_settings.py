@@ -6,8 +6,6 @@ nothing; /timezone, /approval and /categories share the same path."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from sqlalchemy import select
 
@@ -15,7 +13,7 @@ from bot.emulator import CallbackAnswer, ChatMessage, SimUser
 from bot.views.settings import SetCb
 from storage.models import Proposal
 from tests.e2e import decision_stories
-from tests.e2e.harness import Harness, make_harness, press_forged, spec_violations
+from tests.e2e.harness import Harness, press_forged
 from tests.e2e.settings_stories import (
     Alliance,
     alliance,
@@ -29,21 +27,6 @@ from tests.e2e.settings_stories import (
     type_value,
 )
 from tests.e2e.stories import seed_member
-
-
-@pytest.fixture
-async def any_db(database_url: str) -> AsyncIterator[Harness]:
-    """The harness on SQLite and, when one is configured, on PostgreSQL."""
-    harness = await make_harness(database_url)
-    try:
-        await harness.start_bot()
-        yield harness
-        await harness.world.settle()
-        assert not spec_violations(harness.emulator.calls)
-        assert not harness.failures, harness.failures
-    finally:
-        await harness.stop_bot()
-        await harness.emulator.stop()
 
 
 @pytest.mark.parametrize(("locale", "new", "new_locale"),

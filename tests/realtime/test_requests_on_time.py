@@ -1,7 +1,7 @@
 """A request expires at its needed-by moment on the real clock, in `alliance-bot run` as a
 process: once while the process runs across the moment, once across a SIGKILL (the process is
-killed before the moment and started again after it) — and each requester is told exactly once,
-even after a further restart."""
+killed before the moment and started again after it) — and each requester (and the offerer whose
+offer is no longer needed) is told exactly once, even after a further restart."""
 
 from __future__ import annotations
 
@@ -15,13 +15,14 @@ from sqlalchemy import select
 
 from storage.models import ResourceRequest
 from tests.e2e.harness import make_harness
-from tests.e2e.request_stories import alliance, ask
+from tests.e2e.request_stories import alliance, ask, offer
 from tests.realtime.process import BotProcess, stored, until, write_config
 
 pytestmark = pytest.mark.realtime
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 EXPIRED = "reached its date without a match"
+NOT_NEEDED = "so your offer is no longer needed"
 
 
 def next_minute(at: datetime) -> datetime:
@@ -41,12 +42,15 @@ async def test_requests_expire_on_time_across_a_kill_and_are_told_once(tmp_path:
         world = harness.world
         for who, title, due in ((a.lin, "A lift for an hour", first_due),
                                 (a.wang, "A paint booth", second_due)):
-            await ask(a, who, title=title, needed_by=f"{due.astimezone(TAIPEI):%Y-%m-%d %H:%M}")
+            posted = await ask(a, who, title=title,
+                               needed_by=f"{due.astimezone(TAIPEI):%Y-%m-%d %H:%M}")
+            if who is a.lin:
+                await offer(a, a.chen, posted, None)  # declined when the request expires
         await harness.stop_bot()
         assert datetime.now(UTC) < first_due - timedelta(seconds=5), "the story took too long"
 
-        def told(person: object) -> int:
-            return sum(EXPIRED in m.text for m in world.messages_to(person))  # type: ignore[arg-type]
+        def told(person: object, text: str = EXPIRED) -> int:
+            return sum(text in m.text for m in world.messages_to(person))  # type: ignore[arg-type]
 
         def card(title: str) -> str:
             return next(m.text for m in world.messages_in(a.group) if title in m.text
@@ -60,6 +64,8 @@ async def test_requests_expire_on_time_across_a_kill_and_are_told_once(tmp_path:
         await until(lambda: "expired" in card("A lift for an hour"), within=15,
                     what="the first card shows it expired")
         assert told(a.wang) == 0
+        await until(lambda: told(a.chen, NOT_NEEDED) == 1, within=15,
+                    what="Chen told the offer is no longer needed")
         # Killed before the second moment, started again after it: it expires at start-up.
         await bot.kill()
         await asyncio.sleep(max(0.0, (second_due - datetime.now(UTC)).total_seconds()) + 2)
@@ -73,7 +79,7 @@ async def test_requests_expire_on_time_across_a_kill_and_are_told_once(tmp_path:
         assert await bot.stop() == 0
         await bot.start()
         await asyncio.sleep(5)
-        assert (told(a.lin), told(a.wang)) == (1, 1)
+        assert (told(a.lin), told(a.wang), told(a.chen, NOT_NEEDED)) == (1, 1, 1)
         assert await bot.stop() == 0
         assert bot.problems() == [], "\n".join(bot.problems())
         async with stored(harness.database_url) as session:

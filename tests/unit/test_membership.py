@@ -353,3 +353,26 @@ async def test_country_setting_overrides_the_zone(session: AsyncSession) -> None
         assert error_text(caught.value).startswith("「XX」不是我認得的國家代碼")
     alliance = await joining.set_country(session, alliance.id, 1, None, NOW)
     assert settings.read(alliance).country == "TW"
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hant", "zh_Hans"])
+def test_a_forgotten_person_reads_as_a_former_member_in_the_readers_language(locale: str) -> None:
+    from bot.i18n import catalogs
+    from bot.services.membership.lookups import display_name
+    from bot.views.membership import roles as role_views
+    from bot.views.membership.fields import applicant_label
+    from storage.models import Person
+
+    forgotten = Person(id=7, first_name=None, username=None, forgotten_at=NOW)
+    known = Person(id=8, first_name="Mei", last_name="Lin", username="mei")
+    assert display_name(forgotten) is None and display_name(None) is None
+    assert display_name(known) == "Mei Lin"
+    former = catalogs().get(locale).gettext("a former member")
+    with use_locale(locale):
+        for shown in (role_views.promoted(display_name(forgotten)),
+                      role_views.demoted(display_name(forgotten)),
+                      role_views.colleague_removed(display_name(forgotten)),
+                      applicant_label(forgotten),
+                      error_text(DomainError("already_coordinator", name=display_name(forgotten)))):
+            assert former in shown and "—" not in shown, shown
+        assert "Mei Lin" in role_views.promoted(display_name(known))

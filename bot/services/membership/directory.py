@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import alliances, ledger, settings
+from bot.services.alliances import get_alliance
 from bot.services.errors import DomainError
 from bot.services.members import ACTIVE, LEFT, REMOVED, SUSPENDED, member_of
 from bot.services.membership.fields import (
@@ -23,7 +24,7 @@ from bot.services.membership.fields import (
     valid_region,
     valid_services,
 )
-from bot.services.membership.lookups import get_alliance, own_member
+from bot.services.membership.lookups import own_member
 from storage.models import Alliance, Member
 
 QUERY_LIMIT = 200  # directory search words: longer matches no member

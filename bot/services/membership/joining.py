@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import alliances, audit, settings
+from bot.services.alliances import get_alliance, is_coordinator
 from bot.services.errors import DomainError
 from bot.services.inputs import capped
 from bot.services.members import ACTIVE, SUSPENDED, member_of, require_active_member
@@ -33,7 +34,7 @@ from bot.services.membership.fields import (
     valid_region,
     valid_services,
 )
-from bot.services.membership.lookups import display_name, get_alliance, is_coordinator
+from bot.services.membership.lookups import display_name
 from bot.services.people import locale_of
 from bot.services.settings import APPROVAL_MODES, MODE_VOTE
 from storage.models import Alliance, Application, JoinCode, Member, Person, Role
@@ -292,13 +293,13 @@ class Decision:
     charter: str
     approved: bool
     person_id: int
-    person_name: str
+    person_name: str | None  # None: forgotten
     person_locale: str
     member_id: int | None
     answers: dict[str, Any]
     reason: str | None
     decided_by: int | None
-    decided_by_name: str | None
+    decided_by_name: str | None  # None: a vote decided, or the coordinator is forgotten
     join_chat_id: int | None
     join_user_chat_id: int | None
     home_chat_id: int | None
@@ -408,8 +409,7 @@ async def newcomer_needs_nudge(session: AsyncSession, tg_chat_id: int,
     place = await alliances.place_of(session, tg_chat_id)
     if place is None or place.alliance is None or place.chat.role != "home":
         return None
-    role = await alliances.role_of(session, place.alliance.id, person_id)
-    if role is not None and role.role == "coordinator":
+    if await alliances.is_coordinator(session, place.alliance.id, person_id):
         return None
     found = await standing(session, place.alliance.id, person_id)
     if found.member is not None or found.open_application is not None:

@@ -12,27 +12,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import alliances
 from bot.services.errors import DomainError
 from bot.services.members import LEFT, REMOVED, member_of
 from bot.services.people import locale_of
-from storage.models import Alliance, Member, Person, Role
-
-
-async def get_alliance(session: AsyncSession, alliance_id: int) -> Alliance:
-    alliance = await session.get(Alliance, alliance_id)
-    if alliance is None:
-        raise DomainError("unknown_alliance")
-    return alliance
+from storage.models import Member, Person, Role
 
 
 async def person(session: AsyncSession, person_id: int) -> Person | None:
     return await session.get(Person, person_id)
-
-
-async def is_coordinator(session: AsyncSession, alliance_id: int, person_id: int) -> bool:
-    role = await alliances.role_of(session, alliance_id, person_id)
-    return role is not None and role.role == "coordinator"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +48,12 @@ async def member_readers(session: AsyncSession, member_id: int) -> list[Reader]:
             if person.blocked_at is None]
 
 
-def display_name(person: Person | None) -> str:
+def display_name(person: Person | None) -> str | None:
+    """A person's name as others see it; None for someone who asked to be forgotten (or is
+    unknown), which views show as "a former member" in the reader's language
+    (``bot.views.common.person_name``)."""
     if person is None or person.forgotten_at is not None:
-        return "—"
+        return None
     name = " ".join(part for part in (person.first_name, person.last_name) if part)
     return name or (f"@{person.username}" if person.username else str(person.id))
 

@@ -12,6 +12,7 @@ from aiogram.types import InlineKeyboardButton
 from bot.i18n import gettext as _
 from bot.i18n import lazy_gettext as __
 from bot.views import errors
+from bot.views.common import person_name
 from bot.views.html import bold, esc
 from storage.models import Person
 
@@ -37,6 +38,8 @@ def button(text: str, data: CallbackData) -> InlineKeyboardButton:
 def applicant_label(person: Person | None) -> str:
     if person is None:
         return "—"
+    if person.forgotten_at is not None:
+        return esc(person_name(None))
     name = " ".join(p for p in (person.first_name, person.last_name) if p) or str(person.id)
     if person.username:
         return f"{esc(name)} (@{esc(person.username)})"

@@ -15,7 +15,7 @@ from bot.i18n import lazy_gettext as __
 from bot.services.errors import DomainError
 from bot.services.membership.joining import Decision
 from bot.views import errors
-from bot.views.common import stale_button
+from bot.views.common import person_name, stale_button
 from bot.views.html import bold, clip, esc, fit
 from bot.views.membership.fields import FIELD_LABELS, applicant_label, button, field_line
 from storage.models import Alliance, Application, Member, Person
@@ -261,15 +261,15 @@ def application_card(application: Application, alliance: Alliance,
 
 def decided_card(decision: Decision) -> str:
     name = esc(decision.answers.get("name", ""))
+    who = esc(person_name(decision.decided_by_name))
     if decision.approved:
-        if decision.decided_by_name:
-            result = _("✅ “{name}” was approved by {who}.").format(
-                name=name, who=esc(decision.decided_by_name))
+        if decision.decided_by is not None:
+            result = _("✅ “{name}” was approved by {who}.").format(name=name, who=who)
         else:
             result = _("✅ “{name}” was approved by the members' vote.").format(name=name)
-    elif decision.decided_by_name:
+    elif decision.decided_by is not None:
         result = _("❌ “{name}” was rejected by {who}. Reason: {reason}").format(
-            name=name, who=esc(decision.decided_by_name), reason=esc(decision.reason or ""))
+            name=name, who=who, reason=esc(decision.reason or ""))
     else:
         result = _("❌ “{name}” was rejected by the members' vote.").format(name=name)
     return fit([result, "", *answers_lines(decision.answers)])

@@ -9,6 +9,7 @@ from aiogram.types import InlineKeyboardMarkup
 
 from bot.i18n import gettext as _
 from bot.views import errors
+from bot.views.common import person_name
 from bot.views.html import esc, fit
 from bot.views.membership.fields import applicant_label, button
 from storage.models import Member, Person
@@ -29,7 +30,7 @@ def error_messages() -> errors.Messages:
             "Say who: reply to one of their messages, or give their @username."),
         "unknown_person_in_alliance": lambda p: _("That person is not in this alliance."),
         "already_coordinator": lambda p: _("{name} is already a coordinator.").format(
-            name=esc(p["name"])),
+            name=esc(person_name(p["name"]))),
         "not_a_coordinator": lambda p: _("That person is not a coordinator."),
         "last_coordinator": lambda p: _(
             "An alliance always keeps at least one coordinator: promote someone else first."),
@@ -48,12 +49,12 @@ def error_messages() -> errors.Messages:
 # -- coordinators -----------------------------------------------------------------------------
 
 
-def promoted(name: str) -> str:
-    return esc(_("{name} is now a coordinator.").format(name=name))
+def promoted(name: str | None) -> str:
+    return esc(_("{name} is now a coordinator.").format(name=person_name(name)))
 
 
-def demoted(name: str) -> str:
-    return esc(_("{name} is no longer a coordinator.").format(name=name))
+def demoted(name: str | None) -> str:
+    return esc(_("{name} is no longer a coordinator.").format(name=person_name(name)))
 
 
 # -- team: colleagues acting for the same member ----------------------------------------------
@@ -66,7 +67,9 @@ def team_card(alliance_id: int, member: Member, people: list[Person],
     for person in people:
         lines.append(f"• {applicant_label(person)}")
         if person.id != owner_id:
-            rows.append([button(_("Remove {name}").format(name=(person.first_name or str(person.id))[:40]),
+            shown = person_name(None) if person.forgotten_at is not None else (
+                person.first_name or str(person.id))
+            rows.append([button(_("Remove {name}").format(name=shown[:40]),
                                 TeamCb(alliance_id=alliance_id, person_id=person.id))])
     rows.insert(0, [button(_("Invite a colleague"), TeamCb(alliance_id=alliance_id))])
     return fit(lines), InlineKeyboardMarkup(inline_keyboard=rows)
@@ -81,5 +84,5 @@ def team_joined(member: str, alliance: str) -> str:
                                                                      alliance=alliance))
 
 
-def colleague_removed(name: str) -> str:
-    return esc(_("{name} no longer acts for your business.").format(name=name))
+def colleague_removed(name: str | None) -> str:
+    return esc(_("{name} no longer acts for your business.").format(name=person_name(name)))

@@ -129,19 +129,26 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return catalogs().get(_current.get()).ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str) -> str:
+    """For a short msgid that means different things in different places ("fulfilled": a
+    request solved, a joint purchase delivered): the context tells translators which."""
+    return catalogs().get(_current.get()).pgettext(context, message)
+
+
 _ = gettext
 
 
 class LazyString:
     """A message translated when shown, for module-level tables (button labels, categories)."""
 
-    __slots__ = ("message",)
+    __slots__ = ("context", "message")
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, context: str | None = None) -> None:
         self.message = message
+        self.context = context
 
     def __str__(self) -> str:
-        return gettext(self.message)
+        return gettext(self.message) if self.context is None else pgettext(self.context, self.message)
 
     def __repr__(self) -> str:
         return f"LazyString({self.message!r})"
@@ -149,6 +156,10 @@ class LazyString:
 
 def lazy_gettext(message: str) -> LazyString:
     return LazyString(message)
+
+
+def lazy_pgettext(context: str, message: str) -> LazyString:
+    return LazyString(message, context)
 
 
 __ = lazy_gettext

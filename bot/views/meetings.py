@@ -30,6 +30,7 @@ from bot.services.meetings import (
 from bot.services.recurrence import RRULE_DAYS
 from bot.views import errors
 from bot.views.html import bold, clip, esc, fit, trim
+from bot.views.text import labelled, parenthesized
 from storage.models import Meeting, MeetingSeries
 
 MARKS = {YES: "✅", MAYBE: "🤔", NO: "❌"}
@@ -173,7 +174,7 @@ def overview(polls: list[Meeting], upcoming: list[Meeting], series: list[Meeting
     for meeting in upcoming[:LIST_LIMIT]:
         assert meeting.starts_at is not None
         place = f" — {clip(meeting.place, 40)}" if meeting.place else ""
-        lines.append(f"• {esc(when(meeting.starts_at, timezone))}: {clip(meeting.title, 60)}{place}")
+        lines.append("• " + labelled(esc(when(meeting.starts_at, timezone)), clip(meeting.title, 60)) + place)
     lines += _more(len(upcoming))
     lines += ["", bold(_("Open polls"))]
     if not polls:
@@ -188,7 +189,8 @@ def overview(polls: list[Meeting], upcoming: list[Meeting], series: list[Meeting
             lines.append(esc(_("No recurring meeting yet.")))
         for item in series[:LIST_LIMIT]:
             state = _("paused") if item.status == PAUSED else _("active")
-            lines.append(f"• {clip(item.title, 60)}: {esc(series_rule_text(item))} ({esc(state)})")
+            rule = parenthesized(esc(state), after=esc(series_rule_text(item)))
+            lines.append("• " + labelled(clip(item.title, 60), rule))
         lines += _more(len(series))
     lines.append("")
     lines.append(esc(_("Times in {zone}.").format(zone=timezone)))

@@ -24,6 +24,7 @@ from bot.views import errors
 from bot.views.decisions import THRESHOLD_NAMES
 from bot.views.html import bold, clip, esc
 from bot.views.setup import COMMON_ZONES
+from bot.views.text import listing
 from storage.models import Alliance
 
 
@@ -134,7 +135,7 @@ _SHOWN: dict[str, Callable[[Any], str]] = {
     LANGUAGE: locale_name,
     "approval_mode": lambda v: _("coordinators decide") if v == settings.MODE_COORDINATORS
     else _("the members vote"),
-    "categories": lambda v: "、".join(v) if current_locale() != "en" else ", ".join(v),
+    "categories": listing,
     "proposal_quorum_pct": lambda v: f"{v}%",
     "proposal_threshold": lambda v: str(THRESHOLD_NAMES[v]),
     "who_may_propose": lambda v: _("every member") if v == MEMBERS else _("coordinators only"),

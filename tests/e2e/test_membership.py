@@ -228,7 +228,7 @@ async def test_whole_path_in_traditional_chinese_with_categories_and_sponsor(har
     world = harness.world
     await seed_member(harness, group, chen, name="陳記輪胎", category="輪胎")
     await harness.say(lin, group, "/categories 汽車維修, 輪胎、零件")
-    assert "類別：汽車維修, 輪胎, 零件" in world.last(group).text
+    assert "類別：汽車維修、輪胎、零件" in world.last(group).text
     await harness.say(chen, group, "/categories 洗車")
     assert world.last(group).text == "只有聯盟協調人才能進行這項操作。"
     link = world.invite_link(group, by=lin, creates_join_request=True)

@@ -16,7 +16,8 @@ from bot.i18n import Catalogs, format_datetime, format_money, resolve_locale, us
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("bot", "handlers", "storage")
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "__": None, "lazy_gettext": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "__": None, "lazy_gettext": None,
+            "pgettext": ((1, "c"), 2), "lazy_pgettext": ((1, "c"), 2)}
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 # Characters that exist in only one script: a zh_Hant string must not contain the first kind.
 SIMPLIFIED_ONLY = set("们这来说为对时会发个过还没后请设联权释译转则员视频关议账户应选项务"
@@ -75,9 +76,26 @@ def test_translations_keep_placeholders_and_script(locale: str) -> None:
 def test_what_the_bot_loads_matches_the_po_files() -> None:
     catalogs = Catalogs(ROOT / "locales")
     for locale in ("zh_Hans", "zh_Hant"):
-        for msgid, text in catalog(locale).items():
-            if text:
-                assert catalogs.get(locale).gettext(msgid) == text
+        with (ROOT / "locales" / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+            po = read_po(handle, locale=locale)
+        for message in po:
+            if not message.id or not isinstance(message.id, str) or not message.string:
+                continue
+            loaded = catalogs.get(locale)
+            shown = (loaded.gettext(message.id) if message.context is None
+                     else loaded.pgettext(message.context, message.id))
+            assert shown == message.string, (message.context, message.id)
+
+
+def test_a_context_tells_the_same_word_apart() -> None:
+    """"fulfilled" is a request solved (已解决) and a joint purchase handed out (已交付)."""
+    from bot.views.purchases import STATUS
+    from bot.views.requests import status_label
+    with use_locale("zh_Hans"):
+        assert status_label("fulfilled") == "已解决"
+        assert str(STATUS["fulfilled"]) == "已交付"
+    with use_locale("en"):
+        assert status_label("fulfilled") == str(STATUS["fulfilled"]) == "fulfilled"
 
 
 def test_no_gettext_inside_fstrings() -> None:
@@ -115,3 +133,17 @@ def test_formatting_follows_locale_and_zone() -> None:
         assert format_money(Decimal("1234.5"), "CNY") == "¥1,234.50"
     with use_locale("zh_Hant"):
         assert format_datetime(moment, "Asia/Taipei") == "2026年3月29日 上午9:30"
+
+
+@pytest.mark.parametrize(("locale", "expected"), [
+    ("en", ("tyres, parts", "Total: 3", "Log (page 1)", "A: 1; B: 2")),
+    ("zh_Hans", ("tyres、parts", "Total：3", "Log（page 1）", "A：1；B：2")),
+    ("zh_Hant", ("tyres、parts", "Total：3", "Log（page 1）", "A：1；B：2")),
+])
+def test_separators_follow_the_locale(locale: str, expected: tuple[str, ...]) -> None:
+    from bot.views.text import clauses, labelled, listing, parenthesized
+    with use_locale(locale):
+        shown = (listing(["tyres", "parts"]), labelled("Total", "3"),
+                 parenthesized("page 1", after="Log"),
+                 clauses([labelled("A", "1"), labelled("B", "2")]))
+    assert shown == expected

@@ -18,6 +18,7 @@ from bot.views import errors
 from bot.views.common import stale_button
 from bot.views.html import bold, clip, esc, fit
 from bot.views.membership.fields import FIELD_LABELS, applicant_label, button, field_line
+from bot.views.text import listing
 from storage.models import Alliance, Application, Member, Person
 
 STEPS = 7  # name, category, region, services, contact, sponsor, charter
@@ -389,4 +390,4 @@ def categories_text(items: list[str]) -> str:
     if not items:
         return esc(_("No categories are set: applicants type their own. A coordinator sets them "
                      "with /categories followed by a comma-separated list."))
-    return esc(_("Categories: {list}").format(list=", ".join(items)))
+    return esc(_("Categories: {list}").format(list=listing(items)))

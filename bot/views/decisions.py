@@ -9,7 +9,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from pydantic import Field
 
-from bot.i18n import format_datetime, format_number
+from bot.i18n import format_datetime, format_number, zone_name
 from bot.i18n import gettext as _
 from bot.i18n import lazy_gettext as __
 from bot.services import tally
@@ -361,7 +361,7 @@ def ask_deadline(alliance: Alliance, default_hours: float) -> tuple[str, InlineK
                for hours, name in choices]
     text = _("Step 4: when does the vote close? Press a button, or send a duration such as 36h "
              "or 10d, or a date and time in the alliance's zone ({zone}) such as 2026-12-01 "
-             "18:00. Between 1 hour and 30 days.").format(zone=alliance.timezone)
+             "18:00. Between 1 hour and 30 days.").format(zone=zone_name(alliance.timezone))
     return esc(text), InlineKeyboardMarkup(inline_keyboard=[buttons, _nav()])
 
 

@@ -12,7 +12,7 @@ from typing import IO, Any
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import LazyString, format_datetime, format_number, ngettext, zone
+from bot.i18n import LazyString, format_datetime, format_number, ngettext, territory_name, zone
 from bot.i18n import gettext as _
 from bot.i18n import lazy_gettext as __
 from bot.services.reports import COLUMNS, KINDS, AuditPage, Row, Tally
@@ -265,7 +265,7 @@ def _sentences() -> dict[str, Callable[[AuditPage, AuditEntry, str], str]]:
                 who=who, mode=e.subject or ""),
         "settings.country": lambda p, e, who: _(
             "{who} set the country for phone numbers ({country}).").format(
-                who=who, country=e.subject or ""),
+                who=who, country=territory_name(e.subject) or "—"),
         "settings.categories": lambda p, e, who: _(
             "{who} changed the member categories.").format(who=who),
         "join_code.rotated": lambda p, e, who: _(

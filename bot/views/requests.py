@@ -12,7 +12,7 @@ from datetime import datetime
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import format_datetime, format_money, format_number, pgettext
+from bot.i18n import format_datetime, format_money, format_number, pgettext, zone_name
 from bot.i18n import gettext as _
 from bot.services import equipment as kit
 from bot.services import requests as asks
@@ -128,7 +128,7 @@ def ask_needed_by(timezone: str) -> tuple[str, InlineKeyboardMarkup]:
     text = "\n".join((
         esc(_("Step 5 of 6: needed by when? A date, with a time if it matters, in {zone} "
               "(e.g. 2026-12-03, 12/3 18:00, Fri). The request expires then if nobody "
-              "helped.").format(zone=timezone)),
+              "helped.").format(zone=zone_name(timezone))),
     ))
     return text, InlineKeyboardMarkup(inline_keyboard=[[_button(_("No date"), "skip")], _nav()])
 

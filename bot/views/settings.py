@@ -15,7 +15,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from babel.core import UnknownLocaleError
 from babel.numbers import get_currency_name
 
-from bot.i18n import LOCALES, LazyString, babel_locale, current_locale, locale_name, ngettext
+from bot.i18n import LOCALES, LazyString, babel_locale, current_locale, locale_name, ngettext, territory_name
 from bot.i18n import gettext as _
 from bot.i18n import lazy_gettext as __
 from bot.services import settings, tally
@@ -127,8 +127,8 @@ def _currency(code: str) -> str:
 def _country(code: str | None) -> str:
     if not code:
         return _("none")
-    name = babel_locale(current_locale()).territories.get(code)
-    return _("{code} ({name})").format(code=code, name=name) if name else code
+    name = territory_name(code)
+    return _("{code} ({name})").format(code=code, name=name) if name != code else code
 
 
 _SHOWN: dict[str, Callable[[Any], str]] = {

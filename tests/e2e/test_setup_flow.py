@@ -24,7 +24,7 @@ async def test_setup_in_traditional_chinese_reports_missing_rights(harness: Harn
     _lin, _chen, group = await setup_group(harness, "zh-hant", rights=None,
                                          language_button="繁體中文", zone_button="Asia/Taipei")
     done = harness.world.last(group)
-    assert "「Taipei Auto <Repair> Alliance」已準備就緒。語言：繁體中文；時區：Asia/Taipei。" in done.text
+    assert "「Taipei Auto <Repair> Alliance」已準備就緒。語言：繁體中文；時區：台北時間。" in done.text
     assert "我在本群組缺少以下權限" in done.text
     assert "透過連結邀請使用者" in done.text and "釘選訊息" in done.text
     assert "請把我設為群組管理員" in done.text
@@ -91,7 +91,7 @@ async def test_rerun_setup_changes_language_and_timezone_command(harness: Harnes
     assert world.last(group).text.startswith("Settings of “Taipei Auto <Repair> Alliance”.")
     await lin.press(world.last(group), "简体中文")
     await lin.press(world.last(group), "Asia/Shanghai")
-    assert "语言：简体中文；时区：Asia/Shanghai" in world.last(group).text
+    assert "语言：简体中文；时区：北京时间" in world.last(group).text
 
 
 async def test_charter_set_shown_and_limits(harness: Harness) -> None:

@@ -118,6 +118,7 @@ def test_no_gettext_inside_fstrings() -> None:
     ("zh-hant", "zh_Hant"), ("zh-TW", "zh_Hant"), ("zh-hk", "zh_Hant"), ("zh-mo", "zh_Hant"),
     ("zh-hans-raw", "zh_Hans"), ("zh-hant-raw", "zh_Hant"), ("en", "en"), ("en-GB", "en"),
     ("de", "en"), ("", "en"), (None, "en"), ("???", "en"),
+    ("yue", "zh_Hant"), ("yue-HK", "zh_Hant"), ("zh-yue", "zh_Hant"),
 ])
 def test_language_code_mapping(code: str | None, locale: str) -> None:
     assert resolve_locale(code) == locale
@@ -147,3 +148,55 @@ def test_separators_follow_the_locale(locale: str, expected: tuple[str, ...]) ->
                  parenthesized("page 1", after="Log"),
                  clauses([labelled("A", "1"), labelled("B", "2")]))
     assert shown == expected
+
+
+@pytest.mark.parametrize(("locale", "shown"), [
+    ("en", ("NT$12,000", "CN¥12,000.00", "HK$12,000.00", "$12,000.00", "NT$29,966.67")),
+    ("zh_Hans", ("NT$12,000", "¥12,000.00", "HK$12,000.00", "US$12,000.00", "NT$29,966.67")),
+    ("zh_Hant", ("NT$12,000", "CN¥12,000.00", "HK$12,000.00", "US$12,000.00", "NT$29,966.67")),
+])
+def test_money_per_locale(locale: str, shown: tuple[str, ...]) -> None:
+    """TWD in its cash digits and never a bare $ (that is US$ next to it); an exact share keeps
+    its cents."""
+    with use_locale(locale):
+        assert tuple(format_money(Decimal(a), c) for a, c in (
+            ("12000", "TWD"), ("12000", "CNY"), ("12000", "HKD"), ("12000", "USD"),
+            ("29966.67", "TWD"))) == shown
+
+
+@pytest.mark.parametrize(("locale", "zones", "countries"), [
+    ("en", ("Asia/Taipei", "Asia/Shanghai", "Asia/Hong_Kong", "UTC"), ("Taiwan", "China", "Hong Kong")),
+    ("zh_Hans", ("台北时间", "北京时间", "香港时间", "UTC"), ("台湾", "中国", "香港")),
+    ("zh_Hant", ("台北時間", "北京時間", "香港時間", "UTC"), ("台灣", "中國", "香港")),
+])
+def test_zones_and_countries_in_words(locale: str, zones: tuple[str, ...],
+                                      countries: tuple[str, ...]) -> None:
+    """Chinese sentences name the clock people use (北京时间 for all of mainland China), English
+    keeps the id a coordinator types; an unknown zone stays as typed."""
+    from bot.i18n import territory_name, zone_name
+    with use_locale(locale):
+        assert tuple(zone_name(z) for z in ("Asia/Taipei", "Asia/Shanghai", "Asia/Hong_Kong", None)) == zones
+        assert tuple(territory_name(c) for c in ("TW", "cn", "HK")) == countries
+        assert zone_name("Mars/Olympus") == "Mars/Olympus"
+
+
+def test_an_unknown_language_gets_the_configured_default() -> None:
+    """pt-br or no language at all: the deployment's defaults.locale (or the alliance's, when
+    the caller passes it), never a hard-coded English; a language we speak stays."""
+    from bot.i18n import configure_fallback
+    try:
+        configure_fallback("zh_Hant")
+        assert [resolve_locale(c) for c in ("pt-br", None, "", "en-GB", "zh-cn")] == \
+            ["zh_Hant", "zh_Hant", "zh_Hant", "en", "zh_Hans"]
+        assert resolve_locale("pt-br", fallback="zh_Hans") == "zh_Hans"
+    finally:
+        configure_fallback("en")
+
+
+@pytest.mark.parametrize(("given", "locale"), [
+    ("zh_Hant", "zh_Hant"), ("zh-hant", "zh_Hant"), ("zh-Hant", "zh_Hant"), ("zh-TW", "zh_Hant"),
+    ("zh_Hans", "zh_Hans"), ("zh-hans", "zh_Hans"), ("en", "en"),
+])
+def test_demo_accepts_both_spellings(given: str, locale: str) -> None:
+    from bot.__main__ import _parser
+    assert _parser().parse_args(["demo", "--lang", given]).lang == locale

@@ -12,6 +12,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import gettext as _
 from bot.i18n import lazy_gettext as __
+from bot.i18n import territory_name
 from bot.services.errors import DomainError
 from bot.services.membership.joining import Decision
 from bot.views import errors
@@ -165,7 +166,7 @@ def ask_contact(country: str | None) -> tuple[str, InlineKeyboardMarkup]:
                  "website.")
     if country:
         hint = _("Phone numbers without a country code are read as {country} numbers.").format(
-            country=country)
+            country=territory_name(country))
     else:
         hint = _("Start phone numbers with + and the country code.")
     return (f"{_step(5, question)}\n<i>{esc(hint)}</i>",

@@ -26,7 +26,7 @@ benchmarks: $(STAMP)
 
 # After changing user-visible strings: extract, merge into every catalog, then translate.
 locales: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k __ -k lazy_gettext -o locales/messages.pot --no-location --sort-output -w 100 .
+	$(BIN)/pybabel extract -F babel.cfg -k __ -k lazy_gettext -k lazy_pgettext:1c,2 -o locales/messages.pot --no-location --sort-output -w 100 .
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete -w 100
 
 clean:

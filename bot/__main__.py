@@ -10,6 +10,16 @@ import sys
 from bot.config import ConfigError, load_config
 
 
+def _demo_language(value: str) -> str:
+    """zh_Hant as we spell it, or a BCP 47 tag as Telegram does (zh-hant, zh-Hant, zh-TW)."""
+    from bot.i18n import resolve_locale
+
+    tag = value.strip().lower().replace("_", "-")
+    if not (tag in ("en", "zh", "yue") or tag.startswith(("en-", "zh-", "yue-"))):
+        raise argparse.ArgumentTypeError(f"{value!r}: use en, zh_Hans or zh_Hant (or zh-hant, zh-TW…)")
+    return resolve_locale(tag, fallback="en")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="alliance-bot",
                                      description="Telegram bot for small business alliances.")
@@ -21,8 +31,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--config", "-c", default=None,
                          help="TOML file (default: none; environment variables still apply)")
     demo = commands.add_parser("demo", help="play a story against the built-in emulator")
-    demo.add_argument("--lang", default="en", choices=["en", "zh_Hans", "zh_Hant"],
-                      help="language of the simulated people")
+    demo.add_argument("--lang", default="en", type=_demo_language,
+                      help="language of the simulated people: en, zh_Hans or zh_Hant "
+                           "(zh-hans, zh-Hant, zh-TW… accepted)")
     return parser
 
 

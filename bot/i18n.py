@@ -25,6 +25,7 @@ from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 from babel.dates import format_date as _format_date
 from babel.dates import format_time as _format_time
+from babel.dates import get_timezone_location
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal as _format_decimal
@@ -36,21 +37,31 @@ DOMAIN = "messages"
 LOCALES_DIR = Path(os.environ.get("ALLIANCE_LOCALES_DIR", Path(__file__).resolve().parent.parent / "locales"))
 
 # Telegram sends IETF-ish tags in any case and with scripts or regions; these mean Traditional.
-_HANT_PREFIXES = ("zh-hant", "zh-tw", "zh-hk", "zh-mo")
+# Cantonese (yue, zh-yue) is written in Traditional characters in Hong Kong and Macao.
+_HANT_PREFIXES = ("zh-hant", "zh-tw", "zh-hk", "zh-mo", "yue", "zh-yue")
 
 _current: contextvars.ContextVar[str] = contextvars.ContextVar("alliance_locale", default=DEFAULT_LOCALE)
+_fallback = DEFAULT_LOCALE  # the configured defaults.locale, set once at start (configure_fallback)
 
 
-def resolve_locale(language_code: str | None) -> str:
-    """Map Telegram's ``language_code`` onto one of our three locales."""
-    if not language_code:
-        return DEFAULT_LOCALE
-    tag = language_code.strip().lower().replace("_", "-")
+def configure_fallback(locale: str) -> None:
+    """The language for someone whose Telegram language we do not speak (pt-br, none): the
+    deployment's ``defaults.locale`` rather than a hard-coded English."""
+    global _fallback
+    _fallback = locale if locale in LOCALES else DEFAULT_LOCALE
+
+
+def resolve_locale(language_code: str | None, fallback: str | None = None) -> str:
+    """Map Telegram's ``language_code`` onto one of our three locales; a code we do not speak
+    (or none) gets ``fallback``, else the configured default."""
+    tag = (language_code or "").strip().lower().replace("_", "-")
     if tag.startswith(_HANT_PREFIXES):
         return "zh_Hant"
     if tag == "zh" or tag.startswith("zh-"):  # zh-hans, zh-cn, zh-sg and any other Chinese
         return "zh_Hans"
-    return DEFAULT_LOCALE
+    if tag == "en" or tag.startswith("en-"):
+        return "en"
+    return fallback if fallback in LOCALES else _fallback  # type: ignore[return-value]
 
 
 def normalize_locale(value: str | None) -> str:
@@ -129,19 +140,26 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return catalogs().get(_current.get()).ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str) -> str:
+    """For a short msgid that means different things in different places ("fulfilled": a
+    request solved, a joint purchase delivered): the context tells translators which."""
+    return catalogs().get(_current.get()).pgettext(context, message)
+
+
 _ = gettext
 
 
 class LazyString:
     """A message translated when shown, for module-level tables (button labels, categories)."""
 
-    __slots__ = ("message",)
+    __slots__ = ("context", "message")
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, context: str | None = None) -> None:
         self.message = message
+        self.context = context
 
     def __str__(self) -> str:
-        return gettext(self.message)
+        return gettext(self.message) if self.context is None else pgettext(self.context, self.message)
 
     def __repr__(self) -> str:
         return f"LazyString({self.message!r})"
@@ -149,6 +167,10 @@ class LazyString:
 
 def lazy_gettext(message: str) -> LazyString:
     return LazyString(message)
+
+
+def lazy_pgettext(context: str, message: str) -> LazyString:
+    return LazyString(message, context)
 
 
 __ = lazy_gettext
@@ -159,6 +181,52 @@ def zone(name: str | None) -> tzinfo:
         return ZoneInfo(name or "UTC")
     except (ValueError, KeyError, OSError):  # KeyError: ZoneInfoNotFoundError; OSError: odd names
         return ZoneInfo("UTC")
+
+
+# What people in each place call their clock, where the city name would be wrong: the whole of
+# mainland China keeps Beijing time, whichever city the IANA id names.
+_ZONE_WORDS = {
+    "zh_Hans": {"Asia/Shanghai": "北京时间", "Asia/Chongqing": "北京时间", "Asia/Harbin": "北京时间",
+                "PRC": "北京时间", "UTC": "UTC", "Etc/UTC": "UTC"},
+    "zh_Hant": {"Asia/Shanghai": "北京時間", "Asia/Chongqing": "北京時間", "Asia/Harbin": "北京時間",
+                "PRC": "北京時間", "UTC": "UTC", "Etc/UTC": "UTC"},
+}
+_TIME_WORD = {"zh_Hans": "时间", "zh_Hant": "時間"}
+
+
+def zone_name(name: str | None) -> str:
+    """A time zone as the reader says it in a sentence: 台北時間, 北京时间, 柏林时间. English keeps
+    the IANA id, which is also what a coordinator types (/timezone Asia/Taipei)."""
+    name = name or "UTC"
+    locale = _current.get()
+    if locale not in _TIME_WORD:
+        return name
+    if name in _ZONE_WORDS[locale]:
+        return _ZONE_WORDS[locale][name]
+    try:
+        city = get_timezone_location(ZoneInfo(name), locale=babel_locale(locale), return_city=True)
+    except (ValueError, KeyError, OSError, LookupError):
+        return name
+    if not city or city.isascii():  # no Chinese name for it: the id is clearer than a guess
+        return name
+    return city + _TIME_WORD[locale]
+
+
+# CLDR's full names ("中國香港特別行政區") are for forms; in a sentence people say 香港.
+_SHORT_TERRITORIES = {"HK": {"en": "Hong Kong", "zh_Hans": "香港", "zh_Hant": "香港"},
+                      "MO": {"en": "Macao", "zh_Hans": "澳门", "zh_Hant": "澳門"}}
+
+
+def territory_name(code: str | None) -> str:
+    """A country or region by its name in the reader's language (台灣, 台湾, Taiwan); the code
+    when Babel does not know it."""
+    if not code:
+        return ""
+    code = code.upper()
+    locale = _current.get()
+    if code in _SHORT_TERRITORIES and locale in _SHORT_TERRITORIES[code]:
+        return _SHORT_TERRITORIES[code][locale]
+    return babel_locale(locale).territories.get(code, code)
 
 
 def format_datetime(moment: datetime, timezone: str | None) -> str:

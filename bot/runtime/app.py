@@ -27,7 +27,7 @@ from aiohttp import web
 
 from bot import features
 from bot.config import Config
-from bot.i18n import use_locale
+from bot.i18n import configure_fallback, use_locale
 from bot.runtime import aftercommit, menus
 from bot.runtime.ballot_box import BallotBox
 from bot.runtime.cards import CardEditor
@@ -79,6 +79,7 @@ class AllianceApp:
         # update's own session and transaction; it also keeps one person's updates in one chat
         # in the order they were sent (the isolation aiogram's FSM middleware would give).
         self.dispatcher = Dispatcher(storage=SqlStorage(self.sessions), disable_fsm=True)
+        configure_fallback(config.defaults.locale)
         self.dispatcher.update.outer_middleware(UpdateMiddleware(
             self.sessions, self.clock, config.defaults.locale, config.defaults.timezone,
             self.activity, fsm=self.dispatcher.fsm, isolation=SimpleEventIsolation(),

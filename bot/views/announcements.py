@@ -56,12 +56,14 @@ def preview(announcement: Announcement, alliance: Alliance, chats: int,
                      "It goes to {n} chats: the home group and every linked group.",
                      chats).format(n=chats)
     if announcement.privately:
-        also = ngettext("And privately to {n} person of the active members.",
-                        "And privately to {n} people of the active members.",
+        also = ngettext("Also privately to {n} person at the active member businesses.",
+                        "Also privately to {n} people at the active member businesses.",
                         members).format(n=members)
     else:
-        also = ngettext("Not privately ({n} person of the active members could get it too).",
-                        "Not privately ({n} people of the active members could get it too).",
+        also = ngettext("Not privately (it could also go to {n} person at the active member "
+                        "businesses).",
+                        "Not privately (it could also go to {n} people at the active member "
+                        "businesses).",
                         members).format(n=members)
     text = "\n".join([
         bold(_("Preview of your announcement:")), "", post(alliance.name, announcement.text), "",

@@ -9,7 +9,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from pydantic import Field
 
-from bot.i18n import format_datetime, format_number
+from bot.i18n import format_datetime, format_number, zone_name
 from bot.i18n import gettext as _
 from bot.i18n import lazy_gettext as __
 from bot.services import tally
@@ -27,6 +27,7 @@ from bot.services.decisions import (
 )
 from bot.services.tally import Result
 from bot.views.html import bold, clip, esc, trim
+from bot.views.text import labelled, listing, parenthesized
 from storage.models import Alliance, Proposal
 
 FIXED_LABELS = {
@@ -113,7 +114,7 @@ def _turnout(voted: int, eligible: int, needed: int) -> str:
 def outcome_plain(proposal: Proposal, result: Result) -> str:
     head = str(REASON_NAMES[result.reason])
     if result.passed and proposal.kind in (tally.SINGLE, tally.MULTIPLE):
-        names = ", ".join(labels(proposal)[w] for w in result.winners)
+        names = listing(labels(proposal)[w] for w in result.winners)
         head = _("Passed: {options}").format(options=names)
     return head
 
@@ -181,7 +182,7 @@ def vote_toast(proposal: Proposal, choices: frozenset[int], closed: bool) -> str
     if not choices:
         text = _("Your choices are withdrawn.")
     else:
-        names = ", ".join(labels(proposal)[c] for c in sorted(choices))
+        names = listing(labels(proposal)[c] for c in sorted(choices))
         text = _("Your vote: {choice}. You can change it until the close.").format(choice=names)
     if closed:
         text += " " + _("The vote is now closed.")
@@ -226,7 +227,7 @@ def _voters_lines(info: Details) -> list[str]:
     proposal = info.proposal
     if info.by_option is None or (proposal.status == OPEN and not proposal.results_while_open):
         return []
-    return [f"{esc(name)}: {clip(', '.join(voters), 500)}"
+    return [labelled(esc(name), clip(listing(voters), 500))
             for name, voters in zip(labels(proposal), info.by_option, strict=True) if voters]
 
 
@@ -265,7 +266,7 @@ def details_text(info: Details, result: Result | None) -> str:
             lines.append(esc(_("Results are shown after the close.")))
         if info.not_voted:
             lines.append(esc(_("Not voted yet: {names}").format(
-                names=trim(", ".join(info.not_voted), 400))))
+                names=trim(listing(info.not_voted), 400))))
     elif result is not None:
         outcome_head = _("Outcome: {outcome}").format(outcome=outcome_plain(proposal, result))
         lines.append(f"<b>{esc(outcome_head)}</b>")
@@ -291,7 +292,7 @@ def log_page(proposals: list[Proposal], total: int, number: int, alliance_id: in
     pages = max(1, -(-total // PAGE))
     where = _("page {n} of {pages}").format(n=number + 1, pages=pages)
     title = _("Decision log")
-    lines = [f"{bold(title)} ({esc(where)})", ""]
+    lines = [parenthesized(esc(where), after=bold(title)), ""]
     for proposal in proposals:
         if proposal.status == OPEN:
             state = _("open")
@@ -360,7 +361,7 @@ def ask_deadline(alliance: Alliance, default_hours: float) -> tuple[str, InlineK
                for hours, name in choices]
     text = _("Step 4: when does the vote close? Press a button, or send a duration such as 36h "
              "or 10d, or a date and time in the alliance's zone ({zone}) such as 2026-12-01 "
-             "18:00. Between 1 hour and 30 days.").format(zone=alliance.timezone)
+             "18:00. Between 1 hour and 30 days.").format(zone=zone_name(alliance.timezone))
     return esc(text), InlineKeyboardMarkup(inline_keyboard=[buttons, _nav()])
 
 

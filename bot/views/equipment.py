@@ -15,7 +15,7 @@ from typing import Any
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import format_datetime, format_money
+from bot.i18n import format_datetime, format_money, zone_name
 from bot.i18n import gettext as _
 from bot.i18n import lazy_gettext as __
 from bot.services import equipment as gear
@@ -223,7 +223,7 @@ def ask_start(item: str, timezone: str, *, back: bool) -> tuple[str, Keyboard]:
     text = "\n".join((
         bold(_("Book “{item}”").format(item=item[:NAME_SHOWN])),
         esc(_("From when? Send a date and time in {zone}, e.g. 2026-12-03 09:00, tomorrow 9am "
-              "or 12/3 (a date alone: from the start of that day).").format(zone=timezone)),
+              "or 12/3 (a date alone: from the start of that day).").format(zone=zone_name(timezone))),
         esc(_("/cancel stops at any time."))))
     return text, InlineKeyboardMarkup(inline_keyboard=[_nav(back=back)])
 

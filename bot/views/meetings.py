@@ -13,7 +13,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from babel.dates import format_skeleton
 from babel.dates import format_time as _format_time
 
-from bot.i18n import babel_locale, current_locale, format_datetime, zone
+from bot.i18n import babel_locale, current_locale, format_datetime, zone, zone_name
 from bot.i18n import gettext as _
 from bot.i18n import lazy_gettext as __
 from bot.services.meetings import (
@@ -30,6 +30,7 @@ from bot.services.meetings import (
 from bot.services.recurrence import RRULE_DAYS
 from bot.views import errors
 from bot.views.html import bold, clip, esc, fit, trim
+from bot.views.text import labelled, parenthesized
 from storage.models import Meeting, MeetingSeries
 
 MARKS = {YES: "✅", MAYBE: "🤔", NO: "❌"}
@@ -87,7 +88,7 @@ def card(meeting: Meeting, counted: list[SlotTally], answered: int, eligible: in
     lines.append(esc(_("Length: {length}").format(length=duration_text(meeting.duration_min))))
     if meeting.place:
         lines.append(_place_line(meeting.place))
-    lines.append(esc(_("Times in {zone}.").format(zone=timezone)))
+    lines.append(esc(_("Times in {zone}.").format(zone=zone_name(timezone))))
     lines.append("")
     for number, tally in enumerate(counted, start=1):
         star = "⭐ " if meeting.winner_slot_id == tally.slot_id else ""
@@ -126,7 +127,7 @@ def announcement(meeting: Meeting, tally: SlotTally, timezone: str) -> str:
     lines = [
         f"📌 <b>{esc(meeting.title)}</b>",
         esc(_("The meeting is on {when} ({zone}), for {length}.").format(
-            when=when(meeting.starts_at, timezone), zone=timezone,
+            when=when(meeting.starts_at, timezone), zone=zone_name(timezone),
             length=duration_text(meeting.duration_min))),
     ]
     if meeting.place:
@@ -142,7 +143,7 @@ def reminder(meeting: Meeting, lead: str, timezone: str) -> str:
     head = _("⏰ In 24 hours: {title}") if lead == "24h" else _("⏰ In 1 hour: {title}")
     lines = [f"<b>{esc(head.format(title=meeting.title))}</b>",
              esc(_("{when} ({zone}), for {length}.").format(
-                 when=when(meeting.starts_at, timezone), zone=timezone,
+                 when=when(meeting.starts_at, timezone), zone=zone_name(timezone),
                  length=duration_text(meeting.duration_min)))]
     if meeting.place:
         lines.append(_place_line(meeting.place))
@@ -173,7 +174,7 @@ def overview(polls: list[Meeting], upcoming: list[Meeting], series: list[Meeting
     for meeting in upcoming[:LIST_LIMIT]:
         assert meeting.starts_at is not None
         place = f" — {clip(meeting.place, 40)}" if meeting.place else ""
-        lines.append(f"• {esc(when(meeting.starts_at, timezone))}: {clip(meeting.title, 60)}{place}")
+        lines.append("• " + labelled(esc(when(meeting.starts_at, timezone)), clip(meeting.title, 60)) + place)
     lines += _more(len(upcoming))
     lines += ["", bold(_("Open polls"))]
     if not polls:
@@ -188,10 +189,11 @@ def overview(polls: list[Meeting], upcoming: list[Meeting], series: list[Meeting
             lines.append(esc(_("No recurring meeting yet.")))
         for item in series[:LIST_LIMIT]:
             state = _("paused") if item.status == PAUSED else _("active")
-            lines.append(f"• {clip(item.title, 60)}: {esc(series_rule_text(item))} ({esc(state)})")
+            rule = parenthesized(esc(state), after=esc(series_rule_text(item)))
+            lines.append("• " + labelled(clip(item.title, 60), rule))
         lines += _more(len(series))
     lines.append("")
-    lines.append(esc(_("Times in {zone}.").format(zone=timezone)))
+    lines.append(esc(_("Times in {zone}.").format(zone=zone_name(timezone))))
     return "\n".join(lines)
 
 
@@ -281,7 +283,8 @@ def ask_slots(chosen: list[datetime], timezone: str, minimum: int, maximum: int,
               understood: list[datetime] | None = None, problems: list[str] | None = None,
               ) -> tuple[str, InlineKeyboardMarkup]:
     lines = [esc(_("Step 2 of 5: send the candidate times ({minimum}–{maximum}), one per line, in "
-                   "{zone}. For example:").format(minimum=minimum, maximum=maximum, zone=timezone)),
+                   "{zone}. For example:").format(minimum=minimum, maximum=maximum,
+                                                  zone=zone_name(timezone))),
              "<code>2026-12-03 19:00</code>\n<code>12/3 19:00</code>\n<code>Tue 19:00</code>\n"
              "<code>週二 19:00</code> · <code>周二 19:00</code>"]
     if understood:
@@ -319,7 +322,7 @@ def ask_place() -> tuple[str, InlineKeyboardMarkup]:
 def ask_deadline(first_slot: datetime, timezone: str, options: list[int]) -> tuple[str, InlineKeyboardMarkup]:
     text = "\n".join((
         esc(_("Step 5 of 5: until when can people answer? Pick one, or send a date and time like "
-              "the candidate times (in {zone}).").format(zone=timezone)),
+              "the candidate times (in {zone}).").format(zone=zone_name(timezone))),
         esc(_("It must be before the first candidate time, {when}.").format(
             when=when(first_slot, timezone))),
     ))
@@ -368,7 +371,8 @@ def series_ask_day() -> tuple[str, InlineKeyboardMarkup]:
 
 
 def series_ask_time(timezone: str) -> tuple[str, InlineKeyboardMarkup]:
-    return esc(_("At what time (in {zone})? Send it, e.g. 19:00 or 晚上7点.").format(zone=timezone)), \
+    return esc(_("At what time (in {zone})? Send it, e.g. 19:00 or 晚上7点.").format(
+        zone=zone_name(timezone))), \
         _keyboard([_back_row()])
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import format_datetime, format_money, format_number
+from bot.i18n import format_datetime, format_money, format_number, lazy_pgettext, zone_name
 from bot.i18n import gettext as _
 from bot.i18n import lazy_gettext as __
 from bot.services import purchases
@@ -55,7 +55,7 @@ STATUS = {
     purchases.OPEN: __("open for pledges"),
     purchases.GO: __("going ahead"),
     purchases.FAILED: __("did not go ahead"),
-    purchases.FULFILLED: __("fulfilled"),
+    purchases.FULFILLED: lazy_pgettext("joint purchase status: goods handed out", "fulfilled"),
 }
 
 
@@ -229,7 +229,7 @@ def ask_deadline(timezone: str) -> Prompt:
                for days in DEADLINE_DAYS]
     text = _("Step 9: when do pledges close? Press a button, or send a date and time in the "
              "alliance's zone ({zone}) such as 2026-12-20 18:00 (a date alone means its end).").format(
-                 zone=timezone)
+                 zone=zone_name(timezone))
     return esc(text), Keyboard(inline_keyboard=[buttons, *_nav()])
 
 

@@ -13,7 +13,15 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from babel.dates import format_date
 
-from bot.i18n import babel_locale, current_locale, format_datetime, format_money, format_number, zone
+from bot.i18n import (
+    babel_locale,
+    current_locale,
+    format_datetime,
+    format_money,
+    format_number,
+    ngettext,
+    zone,
+)
 from bot.i18n import gettext as _
 from bot.i18n import lazy_gettext as __
 from bot.services import referrals as refs
@@ -21,6 +29,7 @@ from bot.services.ledger import Ledger, LedgerRow, MemberStats, by_currency
 from bot.services.referrals import Suggestion
 from bot.views import errors
 from bot.views.html import bold, clip, esc, fit
+from bot.views.text import labelled, parenthesized
 from storage.models import Member, Referral
 
 Keyboard = InlineKeyboardMarkup
@@ -479,12 +488,12 @@ def _day(moment: datetime, timezone: str) -> str:
 
 def _ledger_line(row: LedgerRow, name: str, *, balance: bool = True) -> str:
     figures = " / ".join(format_number(n) for n in (row.given, row.received, row.accepted, row.won))
-    line = f"<b>{esc(name)}</b>: {figures} · {esc(money_list(row.won_value))}"
+    line = labelled(f"<b>{esc(name)}</b>", f"{figures} · {esc(money_list(row.won_value))}")
     if balance:
         line += f" · {'+' if row.balance > 0 else ''}{format_number(row.balance)}"
         line += f" · {format_number(row.credited)}"
         if row.credited_value:
-            line += f" ({esc(money_list(row.credited_value))})"
+            line = parenthesized(esc(money_list(row.credited_value)), after=line)
     return line
 
 
@@ -496,6 +505,8 @@ def member_stats_lines(stats: MemberStats) -> list[str]:
         received=format_number(stats.received), won=format_number(stats.won),
         value=money_list(stats.won_value)))]
     if stats.average is not None:
-        lines.append(esc(_("Customer rating: {average} ★ from {count} ratings").format(
+        lines.append(esc(ngettext("Customer rating: {average} ★ from {count} rating",
+                                  "Customer rating: {average} ★ from {count} ratings",
+                                  stats.ratings).format(
             average=format_number(stats.average), count=format_number(stats.ratings))))
     return lines

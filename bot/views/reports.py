@@ -12,7 +12,7 @@ from typing import IO, Any
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import LazyString, format_datetime, format_number, zone
+from bot.i18n import LazyString, format_datetime, format_number, ngettext, territory_name, zone
 from bot.i18n import gettext as _
 from bot.i18n import lazy_gettext as __
 from bot.services.reports import COLUMNS, KINDS, AuditPage, Row, Tally
@@ -20,6 +20,7 @@ from bot.views import decisions as decision_views
 from bot.views import errors
 from bot.views.common import person_name
 from bot.views.html import bold, clip, esc, fit
+from bot.views.text import clauses, labelled
 from storage.models import AuditEntry
 
 
@@ -137,7 +138,8 @@ def file_name(kind: str, alliance_id: int, now: datetime, timezone: str) -> str:
 
 
 def export_caption(kind: str, alliance_name: str, count: int, cut: bool) -> str:
-    lines = [esc(_("“{alliance}”: {table}, {count} rows.").format(
+    lines = [esc(ngettext("“{alliance}”: {table}, {count} row.", "“{alliance}”: {table}, {count} rows.",
+                          count).format(
         alliance=alliance_name, table=TABLE_NAMES[kind], count=format_number(count)))]
     if cut:
         lines.append(esc(_("The file stops there: it has to stay under Telegram's limit for "
@@ -152,9 +154,9 @@ def export_sending(kind: str) -> str:
 def _tally(tally: Tally, kind: str) -> str:
     if tally.counts is None:
         return _("hidden until the vote closes")
-    parts = [f"{decision_views.label(kind, option)}: {count}"
+    parts = [labelled(decision_views.label(kind, option), str(count))
              for option, count in zip(tally.options, tally.counts, strict=False)]
-    return "; ".join(parts)
+    return clauses(parts)
 
 
 def _cell(value: Any, timezone: str) -> str | int:
@@ -267,7 +269,7 @@ def _sentences() -> dict[str, Callable[[AuditPage, AuditEntry, str], str]]:
                 who=who, mode=e.subject or ""),
         "settings.country": lambda p, e, who: _(
             "{who} set the country for phone numbers ({country}).").format(
-                who=who, country=e.subject or ""),
+                who=who, country=territory_name(e.subject) or "—"),
         "settings.categories": lambda p, e, who: _(
             "{who} changed the member categories.").format(who=who),
         "join_code.rotated": lambda p, e, who: _(

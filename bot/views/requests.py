@@ -12,7 +12,7 @@ from datetime import datetime
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import format_datetime, format_money, format_number
+from bot.i18n import format_datetime, format_money, format_number, pgettext, zone_name
 from bot.i18n import gettext as _
 from bot.services import equipment as kit
 from bot.services import requests as asks
@@ -20,6 +20,7 @@ from bot.services.requests import Page, Party
 from bot.services.resources import Mine
 from bot.views import errors
 from bot.views.html import bold, clip, esc, fit, trim
+from bot.views.text import labelled, listing
 
 TITLE_SHOWN, DETAILS_SHOWN, NOTE_SHOWN = 120, 600, 300
 
@@ -57,8 +58,8 @@ def kind_label(kind: str) -> str:
 def status_label(status: str) -> str:
     # Words of their own: "open" and "cancelled" already mean a vote's states in the catalogs.
     return {asks.OPEN: _("open for offers"), asks.MATCHED: _("matched"),
-            asks.FULFILLED: _("fulfilled"), asks.CANCELLED: _("called off"),
-            asks.EXPIRED: _("expired")}.get(status, status)
+            asks.FULFILLED: pgettext("request status: the need was met", "fulfilled"),
+            asks.CANCELLED: _("called off"), asks.EXPIRED: _("expired")}.get(status, status)
 
 
 def _quantity(quantity: int | None, unit: str | None) -> str:
@@ -127,7 +128,7 @@ def ask_needed_by(timezone: str) -> tuple[str, InlineKeyboardMarkup]:
     text = "\n".join((
         esc(_("Step 5 of 6: needed by when? A date, with a time if it matters, in {zone} "
               "(e.g. 2026-12-03, 12/3 18:00, Fri). The request expires then if nobody "
-              "helped.").format(zone=timezone)),
+              "helped.").format(zone=zone_name(timezone))),
     ))
     return text, InlineKeyboardMarkup(inline_keyboard=[[_button(_("No date"), "skip")], _nav()])
 
@@ -280,8 +281,7 @@ def card(request: asks.ResourceRequest, requester: str, offers: list[tuple[str, 
             when=format_datetime(request.needed_by, timezone))))
     accepted = [name for name, status in offers if status == asks.OFFER_ACCEPTED]
     if offers and request.status == asks.OPEN:
-        # TRANSLATORS: what separates names in a list ("、" in Chinese)
-        names = _(", ").join(name for name, _status in offers)
+        names = listing(name for name, _status in offers)
         lines.append(esc(_("Offers: {count} ({names})").format(count=len(offers), names=names)))
     if request.status == asks.MATCHED and accepted:
         lines.append(esc(_("Status: matched with “{name}”").format(name=accepted[0])))
@@ -347,12 +347,12 @@ def mine(found: Mine, timezone: str) -> str:
         _("accepted") if offer.status == asks.OFFER_ACCEPTED else _("waiting for an answer"))
         for offer, request in found.offers] or [esc(_("Nothing open."))]
     lines += ["", bold(_("You pledged"))]
-    lines += [f"• {clip(purchase.item, 80)}: {esc(format_number(pledge.quantity))} "
-              f"{clip(purchase.unit, 32)} — {esc(format_money(cost, purchase.currency))}"
+    lines += ["• " + labelled(clip(purchase.item, 80), f"{esc(format_number(pledge.quantity))} "
+              f"{clip(purchase.unit, 32)} — {esc(format_money(cost, purchase.currency))}")
               for pledge, purchase, cost in found.pledges] or [esc(_("Nothing open."))]
     lines += ["", bold(_("You booked"))]
-    lines += [f"• {clip(item.name, 80)}: {esc(format_datetime(booking.starts_at, timezone))} – "
-              f"{esc(format_datetime(booking.ends_at, timezone))}"
+    lines += ["• " + labelled(clip(item.name, 80), f"{esc(format_datetime(booking.starts_at, timezone))} – "
+              f"{esc(format_datetime(booking.ends_at, timezone))}")
               + (" " + esc(_("(picked up)")) if booking.status == kit.PICKED_UP else "")
               for booking, item in found.bookings] or [esc(_("Nothing open."))]
     return fit(lines)

@@ -15,7 +15,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from babel.core import UnknownLocaleError
 from babel.numbers import get_currency_name
 
-from bot.i18n import LOCALES, LazyString, babel_locale, current_locale, locale_name, ngettext
+from bot.i18n import LOCALES, LazyString, babel_locale, current_locale, locale_name, ngettext, territory_name
 from bot.i18n import gettext as _
 from bot.i18n import lazy_gettext as __
 from bot.services import settings, tally
@@ -24,6 +24,7 @@ from bot.views import errors
 from bot.views.decisions import THRESHOLD_NAMES
 from bot.views.html import bold, clip, esc
 from bot.views.setup import COMMON_ZONES
+from bot.views.text import listing
 from storage.models import Alliance
 
 
@@ -127,15 +128,15 @@ def _currency(code: str) -> str:
 def _country(code: str | None) -> str:
     if not code:
         return _("none")
-    name = babel_locale(current_locale()).territories.get(code)
-    return _("{code} ({name})").format(code=code, name=name) if name else code
+    name = territory_name(code)
+    return _("{code} ({name})").format(code=code, name=name) if name != code else code
 
 
 _SHOWN: dict[str, Callable[[Any], str]] = {
     LANGUAGE: locale_name,
     "approval_mode": lambda v: _("coordinators decide") if v == settings.MODE_COORDINATORS
     else _("the members vote"),
-    "categories": lambda v: "、".join(v) if current_locale() != "en" else ", ".join(v),
+    "categories": listing,
     "proposal_quorum_pct": lambda v: f"{v}%",
     "proposal_threshold": lambda v: str(THRESHOLD_NAMES[v]),
     "who_may_propose": lambda v: _("every member") if v == MEMBERS else _("coordinators only"),

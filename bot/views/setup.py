@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import LOCALES, locale_name
+from bot.i18n import LOCALES, locale_name, zone_name
 from bot.i18n import gettext as _
 from bot.views.callbacks import LinkCb, SetupLangCb, SetupZoneCb
 from bot.views.html import esc
@@ -76,7 +76,8 @@ def rights_report(missing: list[str], bot_is_admin: bool) -> str:
 
 def setup_done_card(alliance: Alliance, missing: list[str], bot_is_admin: bool) -> str:
     summary = _("“{name}” is ready. Language: {language}. Time zone: {zone}.").format(
-        name=esc(alliance.name), language=locale_name(alliance.locale), zone=esc(alliance.timezone))
+        name=esc(alliance.name), language=locale_name(alliance.locale),
+        zone=esc(zone_name(alliance.timezone)))
     next_steps = "\n".join((
         esc(_("Next steps for coordinators:")),
         "• " + esc(_("/charter followed by the text sets the alliance's charter;")),
@@ -114,7 +115,8 @@ def charter_saved(alliance: Alliance) -> str:
 
 
 def timezone_saved(alliance: Alliance) -> str:
-    return esc(_("Time zone of “{name}”: {zone}.").format(name=alliance.name, zone=alliance.timezone))
+    return esc(_("Time zone of “{name}”: {zone}.").format(name=alliance.name,
+                                                          zone=zone_name(alliance.timezone)))
 
 
 def topic_saved() -> str:

@@ -45,6 +45,10 @@ class Alliance:
     def t(self, message: str) -> str:
         return t(self.locale, message)
 
+    def pt(self, context: str, message: str) -> str:
+        """A label whose msgid needs a context ("fulfilled": a request, a joint purchase)."""
+        return catalogs().get(self.locale).pgettext(context, message)
+
 
 async def alliance(harness: Harness, locale: str = "en") -> Alliance:
     lang = PEOPLE_LANG[locale]

@@ -83,8 +83,8 @@ async def test_send_everywhere_once_and_report_who_did_not_get_it(harness: Harne
     await a.lin.press(preview, "☐ " + a.t("Also privately to every active member"))
     preview = world.last(a.group)
     # Lin, Chen and Chen's colleague, Wang; Sue is suspended
-    assert tn(a.locale, "And privately to {n} person of the active members.",
-              "And privately to {n} people of the active members.", 4) in preview.text
+    assert tn(a.locale, "Also privately to {n} person at the active member businesses.",
+              "Also privately to {n} people at the active member businesses.", 4) in preview.text
     send = a.t("📨 Send")
     await a.lin.press(preview, send, wait=False)
     await a.lin.press(preview, send, wait=False)  # a double press: sent once all the same

@@ -11,8 +11,8 @@ from bot.i18n import use_locale
 
 @pytest.mark.parametrize(("lang", "expected"), [
     ("en", "“Taipei Auto Repair Alliance” is ready. Language: English. Time zone: Asia/Taipei."),
-    ("zh_Hant", "「Taipei Auto Repair Alliance」已準備就緒。語言：繁體中文；時區：Asia/Taipei。"),
-    ("zh_Hans", "「Taipei Auto Repair Alliance」已就绪。语言：简体中文；时区：Asia/Taipei。"),
+    ("zh_Hant", "「Taipei Auto Repair Alliance」已準備就緒。語言：繁體中文；時區：台北時間。"),
+    ("zh_Hans", "“Taipei Auto Repair Alliance”已就绪。语言：简体中文；时区：台北时间。"),
 ])
 async def test_demo_story(lang: str, expected: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert await play(lang) == 0

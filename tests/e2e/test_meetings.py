@@ -170,8 +170,8 @@ async def test_only_members_call_meetings_and_cancel_works(harness: Harness) -> 
 
 
 @pytest.mark.parametrize(("lang", "weekday_text", "understood", "shown"), [
-    ("zh-hant", "週二 19:00\n週四 19:00", "已了解", "週二"),
-    ("zh-hans", "周二 19:00\n周四 19:00", "已了解", "周二"),
+    ("zh-hant", "週二 19:00\n週四 19:00", "我讀到的時間", "週二"),
+    ("zh-hans", "周二 19:00\n周四 19:00", "我读到的时间", "周二"),
 ])
 async def test_wizard_in_chinese_reads_weekdays(harness: Harness, lang: str, weekday_text: str,
                                                understood: str, shown: str) -> None:

@@ -228,7 +228,7 @@ async def test_whole_path_in_traditional_chinese_with_categories_and_sponsor(har
     world = harness.world
     await seed_member(harness, group, chen, name="陳記輪胎", category="輪胎")
     await harness.say(lin, group, "/categories 汽車維修, 輪胎、零件")
-    assert "類別：汽車維修, 輪胎, 零件" in world.last(group).text
+    assert "類別：汽車維修、輪胎、零件" in world.last(group).text
     await harness.say(chen, group, "/categories 洗車")
     assert world.last(group).text == "只有聯盟協調人才能進行這項操作。"
     link = world.invite_link(group, by=lin, creates_join_request=True)
@@ -236,11 +236,11 @@ async def test_whole_path_in_traditional_chinese_with_categories_and_sponsor(har
     await mei.request_join(group, link)
     await world.settle()
     intro = world.messages_to(mei)[0]
-    assert intro.text.startswith("你申請加入「Taipei Auto <Repair> Alliance」")
+    assert intro.text.startswith("您申請加入「Taipei Auto <Repair> Alliance」")
     assert intro.button("開啟對話").url.startswith("https://t.me/alliance_test_bot?start=join-")
     await harness.say(mei, mei, "美玲汽車")
     await mei.press(world.last(mei), "其他…")
-    assert world.last(mei).text.endswith("請輸入你的類別：")
+    assert world.last(mei).text.endswith("請輸入您的類別：")
     await mei.press(world.last(mei), "« 返回")
     await mei.press(world.last(mei), "汽車維修")
     await harness.say(mei, mei, "台北市")
@@ -355,7 +355,7 @@ async def test_remove_with_ban_and_team_colleague(harness: Harness) -> None:
     team_url = world.last(chen).text.split()[-1]
     await mei.start(team_url.split("start=")[1])
     await world.settle()
-    joined = "你现在在「Taipei Auto <Repair> Alliance」中代表「Mei's <b>Garage</b> & Co」。"
+    joined = "你现在在“Taipei Auto <Repair> Alliance”中代表“Mei's <b>Garage</b> & Co”。"
     assert world.last(mei).text == joined
     await mei.start(team_url.split("start=")[1])
     await world.settle()
@@ -403,7 +403,7 @@ async def test_profile_edits_each_field_validated(harness: Harness) -> None:
     await seed_member(harness, group, chen, name="陳記輪胎", category="輪胎", contact="+886912000111")
     await harness.say(chen, chen, "/profile")
     card = world.last(chen)
-    assert "你在「Taipei Auto <Repair> Alliance」的名片：" in card.text and "陳記輪胎" in card.text
+    assert "您在「Taipei Auto <Repair> Alliance」的名片：" in card.text and "陳記輪胎" in card.text
     await chen.press(card, "聯絡方式")
     assert world.last(chen).text == "請傳送「聯絡方式」的新內容，或傳送 /cancel。"
     await harness.say(chen, chen, "12345")
@@ -411,7 +411,7 @@ async def test_profile_edits_each_field_validated(harness: Harness) -> None:
     await harness.say(chen, chen, "chen@tyres.example.com")
     saved = world.last(chen).text
     assert saved.startswith("已儲存。") and "chen@tyres.example.com" in saved
-    await chen.press(world.last(chen), "企業名稱")
+    await chen.press(world.last(chen), "商家名稱")
     await harness.say(chen, chen, "/cancel")
     assert world.last(chen).text == "已取消。"
     await harness.say(chen, chen, "不該被存")
@@ -505,7 +505,7 @@ async def test_join_request_from_an_active_member_or_a_waiting_applicant(harness
     await ann.request_join(group, link)
     await world.settle()
     assert group.chat.member(ann.user).active
-    welcome_back = "欢迎回来！你已是「Taipei Auto <Repair> Alliance」的成员（「安记」），我已让你入群。"
+    welcome_back = "欢迎回来！你已是“Taipei Auto <Repair> Alliance”的成员（“安记”），我已让你入群。"
     assert world.last(ann).text == welcome_back
     # Bo applied by link, then asks to join the group: told to wait; approval lets him in.
     bo = world.user("Bo", lang="en")

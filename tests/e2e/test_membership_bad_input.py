@@ -50,7 +50,7 @@ async def test_every_step_answers_nasty_text_clearly(fast: Harness, lang: str) -
             await fast.say(mei, mei, GOOD[number - 1])
             prompt = world.last(mei)
         elif number == 6:  # a press: the next question replaces this one in place
-            await mei.press(prompt, "No sponsor" if lang == "en" else "沒有擔保人")
+            await mei.press(prompt, "No sponsor" if lang == "en" else "沒有推薦人")
         else:
             await mei.press(prompt, "I accept the charter" if lang == "en" else "我接受章程")
     summary = prompt

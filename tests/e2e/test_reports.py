@@ -77,10 +77,14 @@ async def test_every_export_parses_back_and_matches_the_database(harness: Harnes
               (("tally", "Votes per option"), ("voted", "Members who voted"),
                ("secret", "Secret ballot"), ("opened", "Opened"))}
     secret = by_title["Shared van"]
-    assert secret[column["tally"]] == f"{yes}: 2; {no}: 1; {abstain}: 0"
+    # The tally is written in the reader's punctuation: "Yes: 2; No: 1" / "贊成：2；反對：1".
+    label, clause = a.t("{label}: {value}"), a.t("; ")
+    assert secret[column["tally"]] == clause.join(
+        label.format(label=name, value=count) for name, count in ((yes, 2), (no, 1), (abstain, 0)))
     assert secret[column["voted"]] == "3" and secret[column["secret"]] == a.t("yes")
     assert secret[column["opened"]] == "2025-03-01 14:30"  # the alliance's zone, Asia/Taipei
-    assert by_title["Picnic"][column["tally"]] == "Park: 1; Beach: 2"
+    assert by_title["Picnic"][column["tally"]] == clause.join(
+        (label.format(label="Park", value=1), label.format(label="Beach", value=2)))
     assert by_title["Logo"][column["tally"]] == a.t("hidden until the vote closes")
 
     rows = await _export(harness, a, "meetings")

@@ -24,7 +24,7 @@ async def test_setup_in_traditional_chinese_reports_missing_rights(harness: Harn
     _lin, _chen, group = await setup_group(harness, "zh-hant", rights=None,
                                          language_button="繁體中文", zone_button="Asia/Taipei")
     done = harness.world.last(group)
-    assert "「Taipei Auto <Repair> Alliance」已準備就緒。語言：繁體中文；時區：Asia/Taipei。" in done.text
+    assert "「Taipei Auto <Repair> Alliance」已準備就緒。語言：繁體中文；時區：台北時間。" in done.text
     assert "我在本群組缺少以下權限" in done.text
     assert "透過連結邀請使用者" in done.text and "釘選訊息" in done.text
     assert "請把我設為群組管理員" in done.text
@@ -91,7 +91,7 @@ async def test_rerun_setup_changes_language_and_timezone_command(harness: Harnes
     assert world.last(group).text.startswith("Settings of “Taipei Auto <Repair> Alliance”.")
     await lin.press(world.last(group), "简体中文")
     await lin.press(world.last(group), "Asia/Shanghai")
-    assert "语言：简体中文；时区：Asia/Shanghai" in world.last(group).text
+    assert "语言：简体中文；时区：北京时间" in world.last(group).text
 
 
 async def test_charter_set_shown_and_limits(harness: Harness) -> None:
@@ -164,7 +164,7 @@ async def test_here_puts_cards_in_a_topic(harness: Harness) -> None:
 
 
 @pytest.mark.parametrize(("lang", "expected"), [("en", "What I can do for you here"),
-                                                ("zh-hant", "我在這裡能為你做的事"),
+                                                ("zh-hant", "我在這裡能為您做的事"),
                                                 ("zh-hans", "我在这里能为你做的事")])
 async def test_help_in_private_depends_on_language(harness: Harness, lang: str, expected: str) -> None:
     world = harness.world
@@ -193,12 +193,12 @@ async def test_lang_is_stored_per_person_and_wins_over_telegram(harness: Harness
     mei = world.user("Mei", lang="en")
     await harness.say(mei, mei, "/lang")
     await mei.press(world.last(mei), "繁體中文")
-    assert world.last(mei).text == "好的，之後我會用繁體中文和你溝通。"
+    assert world.last(mei).text == "好的，之後我會用繁體中文和您溝通。"
     await harness.say(mei, mei, "/help")
-    assert world.last(mei).text.startswith("我在這裡能為你做的事")
+    assert world.last(mei).text.startswith("我在這裡能為您做的事")
     await harness.restart()
     await harness.say(mei, mei, "/start")
-    assert world.last(mei).text.startswith("Mei，你好！")
+    assert world.last(mei).text.startswith("Mei，您好！")
 
 
 async def test_lang_in_a_group_answers_the_chooser_only(harness: Harness) -> None:
@@ -233,4 +233,4 @@ async def test_unknown_deep_link_is_explained(harness: Harness) -> None:
     await world.settle()
     texts = [m.text for m in world.messages_to(mei)]
     assert texts[0] == "此連結無效或已過期。"
-    assert texts[1].startswith("Mei，你好！")
+    assert texts[1].startswith("Mei，您好！")

@@ -87,7 +87,7 @@ async def test_sigkill_mid_announcement_delivers_everything_once(tmp_path: Path,
         await harness.say(lin, lin, f"/announce {WORDS}")
         await lin.press(world.last(lin), "☐ Also privately to every active member")
         preview = world.last(lin)
-        assert "And privately to 300 people of the active members." in preview.text
+        assert "Also privately to 300 people at the active member businesses." in preview.text
         await harness.stop_bot()
 
         await bot.start()

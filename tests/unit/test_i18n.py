@@ -16,7 +16,8 @@ from bot.i18n import Catalogs, format_datetime, format_money, resolve_locale, us
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("bot", "handlers", "storage")
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "__": None, "lazy_gettext": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "__": None, "lazy_gettext": None,
+            "pgettext": ((1, "c"), 2), "lazy_pgettext": ((1, "c"), 2)}
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 # Characters that exist in only one script: a zh_Hant string must not contain the first kind.
 SIMPLIFIED_ONLY = set("们这来说为对时会发个过还没后请设联权释译转则员视频关议账户应选项务"
@@ -75,9 +76,26 @@ def test_translations_keep_placeholders_and_script(locale: str) -> None:
 def test_what_the_bot_loads_matches_the_po_files() -> None:
     catalogs = Catalogs(ROOT / "locales")
     for locale in ("zh_Hans", "zh_Hant"):
-        for msgid, text in catalog(locale).items():
-            if text:
-                assert catalogs.get(locale).gettext(msgid) == text
+        with (ROOT / "locales" / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+            po = read_po(handle, locale=locale)
+        for message in po:
+            if not message.id or not isinstance(message.id, str) or not message.string:
+                continue
+            loaded = catalogs.get(locale)
+            shown = (loaded.gettext(message.id) if message.context is None
+                     else loaded.pgettext(message.context, message.id))
+            assert shown == message.string, (message.context, message.id)
+
+
+def test_a_context_tells_the_same_word_apart() -> None:
+    """"fulfilled" is a request solved (已解决) and a joint purchase handed out (已交付)."""
+    from bot.views.purchases import STATUS
+    from bot.views.requests import status_label
+    with use_locale("zh_Hans"):
+        assert status_label("fulfilled") == "已解决"
+        assert str(STATUS["fulfilled"]) == "已交付"
+    with use_locale("en"):
+        assert status_label("fulfilled") == str(STATUS["fulfilled"]) == "fulfilled"
 
 
 def test_no_gettext_inside_fstrings() -> None:
@@ -100,6 +118,7 @@ def test_no_gettext_inside_fstrings() -> None:
     ("zh-hant", "zh_Hant"), ("zh-TW", "zh_Hant"), ("zh-hk", "zh_Hant"), ("zh-mo", "zh_Hant"),
     ("zh-hans-raw", "zh_Hans"), ("zh-hant-raw", "zh_Hant"), ("en", "en"), ("en-GB", "en"),
     ("de", "en"), ("", "en"), (None, "en"), ("???", "en"),
+    ("yue", "zh_Hant"), ("yue-HK", "zh_Hant"), ("zh-yue", "zh_Hant"),
 ])
 def test_language_code_mapping(code: str | None, locale: str) -> None:
     assert resolve_locale(code) == locale
@@ -115,3 +134,69 @@ def test_formatting_follows_locale_and_zone() -> None:
         assert format_money(Decimal("1234.5"), "CNY") == "¥1,234.50"
     with use_locale("zh_Hant"):
         assert format_datetime(moment, "Asia/Taipei") == "2026年3月29日 上午9:30"
+
+
+@pytest.mark.parametrize(("locale", "expected"), [
+    ("en", ("tyres, parts", "Total: 3", "Log (page 1)", "A: 1; B: 2")),
+    ("zh_Hans", ("tyres、parts", "Total：3", "Log（page 1）", "A：1；B：2")),
+    ("zh_Hant", ("tyres、parts", "Total：3", "Log（page 1）", "A：1；B：2")),
+])
+def test_separators_follow_the_locale(locale: str, expected: tuple[str, ...]) -> None:
+    from bot.views.text import clauses, labelled, listing, parenthesized
+    with use_locale(locale):
+        shown = (listing(["tyres", "parts"]), labelled("Total", "3"),
+                 parenthesized("page 1", after="Log"),
+                 clauses([labelled("A", "1"), labelled("B", "2")]))
+    assert shown == expected
+
+
+@pytest.mark.parametrize(("locale", "shown"), [
+    ("en", ("NT$12,000", "CN¥12,000.00", "HK$12,000.00", "$12,000.00", "NT$29,966.67")),
+    ("zh_Hans", ("NT$12,000", "¥12,000.00", "HK$12,000.00", "US$12,000.00", "NT$29,966.67")),
+    ("zh_Hant", ("NT$12,000", "CN¥12,000.00", "HK$12,000.00", "US$12,000.00", "NT$29,966.67")),
+])
+def test_money_per_locale(locale: str, shown: tuple[str, ...]) -> None:
+    """TWD in its cash digits and never a bare $ (that is US$ next to it); an exact share keeps
+    its cents."""
+    with use_locale(locale):
+        assert tuple(format_money(Decimal(a), c) for a, c in (
+            ("12000", "TWD"), ("12000", "CNY"), ("12000", "HKD"), ("12000", "USD"),
+            ("29966.67", "TWD"))) == shown
+
+
+@pytest.mark.parametrize(("locale", "zones", "countries"), [
+    ("en", ("Asia/Taipei", "Asia/Shanghai", "Asia/Hong_Kong", "UTC"), ("Taiwan", "China", "Hong Kong")),
+    ("zh_Hans", ("台北时间", "北京时间", "香港时间", "UTC"), ("台湾", "中国", "香港")),
+    ("zh_Hant", ("台北時間", "北京時間", "香港時間", "UTC"), ("台灣", "中國", "香港")),
+])
+def test_zones_and_countries_in_words(locale: str, zones: tuple[str, ...],
+                                      countries: tuple[str, ...]) -> None:
+    """Chinese sentences name the clock people use (北京时间 for all of mainland China), English
+    keeps the id a coordinator types; an unknown zone stays as typed."""
+    from bot.i18n import territory_name, zone_name
+    with use_locale(locale):
+        assert tuple(zone_name(z) for z in ("Asia/Taipei", "Asia/Shanghai", "Asia/Hong_Kong", None)) == zones
+        assert tuple(territory_name(c) for c in ("TW", "cn", "HK")) == countries
+        assert zone_name("Mars/Olympus") == "Mars/Olympus"
+
+
+def test_an_unknown_language_gets_the_configured_default() -> None:
+    """pt-br or no language at all: the deployment's defaults.locale (or the alliance's, when
+    the caller passes it), never a hard-coded English; a language we speak stays."""
+    from bot.i18n import configure_fallback
+    try:
+        configure_fallback("zh_Hant")
+        assert [resolve_locale(c) for c in ("pt-br", None, "", "en-GB", "zh-cn")] == \
+            ["zh_Hant", "zh_Hant", "zh_Hant", "en", "zh_Hans"]
+        assert resolve_locale("pt-br", fallback="zh_Hans") == "zh_Hans"
+    finally:
+        configure_fallback("en")
+
+
+@pytest.mark.parametrize(("given", "locale"), [
+    ("zh_Hant", "zh_Hant"), ("zh-hant", "zh_Hant"), ("zh-Hant", "zh_Hant"), ("zh-TW", "zh_Hant"),
+    ("zh_Hans", "zh_Hans"), ("zh-hans", "zh_Hans"), ("en", "en"),
+])
+def test_demo_accepts_both_spellings(given: str, locale: str) -> None:
+    from bot.__main__ import _parser
+    assert _parser().parse_args(["demo", "--lang", given]).lang == locale

@@ -51,7 +51,7 @@ async def find_member(session: AsyncSession, alliance_id: int, reference: str) -
     if not found:
         raise DomainError("unknown_member")
     if len(found) > 1:
-        raise DomainError("ambiguous_member", names=", ".join(f"#{m.id} {m.name}" for m in found[:5]))
+        raise DomainError("ambiguous_member", names=[f"#{m.id} {m.name}" for m in found[:5]])
     return found[0]
 
 

@@ -16,6 +16,7 @@ from bot.views import errors
 from bot.views.html import bold, clip, esc, fit
 from bot.views.membership.fields import FIELD_LABELS, button, field_line
 from bot.views.referrals import member_stats_lines
+from bot.views.text import parenthesized
 from storage.models import Alliance, Member
 
 STATUS_LABELS = {"suspended": __("suspended")}
@@ -102,7 +103,7 @@ def _member_row(member: Member) -> str:
     if member.region:
         row += f" — {esc(member.region)}"
     if member.status == "suspended":
-        row += f" <i>({esc(STATUS_LABELS['suspended'])})</i>"
+        row = parenthesized(f"<i>{esc(STATUS_LABELS['suspended'])}</i>", after=row)
     return row
 
 

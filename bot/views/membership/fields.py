@@ -14,6 +14,7 @@ from bot.i18n import lazy_gettext as __
 from bot.views import errors
 from bot.views.common import person_name
 from bot.views.html import bold, esc
+from bot.views.text import parenthesized
 from storage.models import Person
 
 FIELD_LABELS = {
@@ -42,7 +43,7 @@ def applicant_label(person: Person | None) -> str:
         return esc(person_name(None))
     name = " ".join(p for p in (person.first_name, person.last_name) if p) or str(person.id)
     if person.username:
-        return f"{esc(name)} (@{esc(person.username)})"
+        return parenthesized(f"@{esc(person.username)}", after=esc(name))
     return esc(name)
 
 

@@ -12,12 +12,14 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import gettext as _
 from bot.i18n import lazy_gettext as __
+from bot.i18n import territory_name
 from bot.services.errors import DomainError
 from bot.services.membership.joining import Decision
 from bot.views import errors
 from bot.views.common import person_name, stale_button
 from bot.views.html import bold, clip, esc, fit
 from bot.views.membership.fields import FIELD_LABELS, applicant_label, button, field_line
+from bot.views.text import listing
 from storage.models import Alliance, Application, Member, Person
 
 STEPS = 7  # name, category, region, services, contact, sponsor, charter
@@ -164,7 +166,7 @@ def ask_contact(country: str | None) -> tuple[str, InlineKeyboardMarkup]:
                  "website.")
     if country:
         hint = _("Phone numbers without a country code are read as {country} numbers.").format(
-            country=country)
+            country=territory_name(country))
     else:
         hint = _("Start phone numbers with + and the country code.")
     return (f"{_step(5, question)}\n<i>{esc(hint)}</i>",
@@ -389,4 +391,4 @@ def categories_text(items: list[str]) -> str:
     if not items:
         return esc(_("No categories are set: applicants type their own. A coordinator sets them "
                      "with /categories followed by a comma-separated list."))
-    return esc(_("Categories: {list}").format(list=", ".join(items)))
+    return esc(_("Categories: {list}").format(list=listing(items)))

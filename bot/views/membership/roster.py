@@ -8,9 +8,11 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.i18n import gettext as _
+from bot.i18n import ngettext
 from bot.views import errors
 from bot.views.html import esc
 from bot.views.membership.fields import button
+from bot.views.text import listing
 from storage.models import Member
 
 
@@ -33,7 +35,7 @@ def error_messages() -> errors.Messages:
         "member_reference_needed": lambda p: _(
             "Say which member, by #id or name (the ids are in /members)."),
         "ambiguous_member": lambda p: _("Several members match: {names}. Please use the #id.").format(
-            names=esc(p["names"])),
+            names=esc(listing(p["names"]))),
     }
 
 
@@ -71,8 +73,10 @@ def removed(member: Member, banned: int, failed: int) -> str:
     if banned:
         lines.append(esc(_("Removed from the alliance's chats: {count}.").format(count=banned)))
     if failed:
-        lines.append(esc(_("I could not remove them from {count} chat(s): I need the right to "
-                           "ban users there.").format(count=failed)))
+        lines.append(esc(ngettext(
+            "I could not remove them from {count} chat: I need the right to ban users there.",
+            "I could not remove them from {count} chats: I need the right to ban users there.",
+            failed).format(count=failed)))
     return "\n".join(lines)
 
 

@@ -7,13 +7,24 @@ speaks of the bot's own cost, not of the machine.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
 import multiprocessing
 import statistics
-from collections.abc import Awaitable, Callable
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from bot.emulator import Emulator, FloodLimits, World
+from storage.db import is_sqlite
 
 Result = tuple[float, list[float]]  # throughput per second, latencies in seconds
 
@@ -35,12 +46,52 @@ def describe(name: str, rate: float, latencies: list[float], unit: str) -> str:
     return f"{name:<10} {rate:8.1f} {unit}/s   p50 {p50:7.1f} ms   p99 {p99:7.1f} ms"
 
 
-def _run_side(side: Callable[[int], Awaitable[Result]], n: int) -> Result:
-    return asyncio.run(side(n))
+def _run_side(side: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    return asyncio.run(side(*args))
 
 
-def in_fresh_process(side: Callable[[int], Awaitable[Result]], n: int) -> Result:
-    """Run ``side(n)`` in a newly spawned interpreter and return its figures."""
+def in_fresh_process(side: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    """Run ``side(*args)`` in a newly spawned interpreter and return its figures."""
     with ProcessPoolExecutor(max_workers=1,
                              mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(_run_side, side, n).result()
+        return pool.submit(_run_side, side, *args).result()
+
+
+# -- the database a side runs on -----------------------------------------------------------------
+
+def arguments(doc: str | None, *, n: int, rounds: int) -> argparse.Namespace:
+    """``[N [ROUNDS]] [--database-url URL]``: SQLite in a temporary folder unless a URL is given."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n")[0])
+    parser.add_argument("n", type=int, nargs="?", default=n)
+    parser.add_argument("rounds", type=int, nargs="?", default=rounds)
+    parser.add_argument("--database-url", default=None,
+                        help="e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test: each run "
+                             "creates a fresh database beside that one and drops it after")
+    return parser.parse_args()
+
+
+def engine_name(url: str | None) -> str:
+    return "SQLite" if url is None or is_sqlite(url) else "PostgreSQL"
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(url: str | None) -> AsyncIterator[str]:
+    """An empty database for one run: a new SQLite file, or a new PostgreSQL database created on
+    ``url``'s server (its own database only serves to connect) and dropped afterwards."""
+    if url is None or is_sqlite(url):
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite+aiosqlite:///{folder}/bench.db"
+        return
+    base = make_url(url)
+    name = f"alliance_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(base, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield base.set(database=name).render_as_string(hide_password=False)
+        finally:
+            async with admin.connect() as connection:
+                await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()

@@ -4,14 +4,16 @@ The real bot (SQLite, the whole middleware stack, the ballot box recording press
 together in one transaction, every press answered after its commit, the card edit coalesced)
 and a bare aiogram bot that only answers callback queries (pressed on the same card, so both
 parse the same updates) run on the same kind of emulator (flood limits off), each in a fresh
-process; the ratio of their throughputs is the figure. Goal: ratio ≥ 0.5 on SQLite. This
+process; the ratio of their throughputs is the figure. Limit: ratio ≥ 0.5 (the exit status). This
 machine's speed drifts by a third from one second to the next, so the sides take turns for
 ROUNDS rounds and the median round's ratio counts.
 
 Both sides get the process tuning ``alliance-bot run`` applies (the start-up heap frozen out of
 the garbage collector's sight, aiogram's response models kept): without it the bare bot spends
 most of a burst rebuilding pydantic models, and the ratio would flatter us.
-Run: `.venv/bin/python benchmarks/votes.py [N [ROUNDS]]`.
+Goal (issue 16): ratio ≥ 0.8 on SQLite, ≥ 0.7 on PostgreSQL.
+Run: `.venv/bin/python benchmarks/votes.py [N [ROUNDS]] [--database-url URL]` (SQLite in a
+temporary folder by default; with a PostgreSQL URL a fresh database is created and dropped).
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import statistics
 import sys
-import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,7 +33,15 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import Result, describe, in_fresh_process, with_emulator  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    Result,
+    arguments,
+    describe,
+    engine_name,
+    fresh_database,
+    in_fresh_process,
+    with_emulator,
+)
 from bot.config import parse_config  # noqa: E402
 from bot.effects import decisions as effects  # noqa: E402
 from bot.emulator import BotRights, Emulator, SimChat, SimUser, World  # noqa: E402
@@ -45,7 +54,8 @@ from bot.views import decisions as views  # noqa: E402
 from storage.models import Alliance, Member, Person, Proposal, Role  # noqa: E402
 
 TOKEN = "7000003:BENCH-alliance-bot-token"
-GOAL_RATIO = 0.5
+LIMIT_RATIO = 0.5
+GOAL_RATIO = {"SQLite": 0.8, "PostgreSQL": 0.7}
 ROUNDS = 5
 
 
@@ -83,12 +93,12 @@ def crowd(world: World, n: int) -> tuple[SimUser, list[SimUser], SimChat]:
     return lin, people, group
 
 
-async def real_bot(n: int) -> Result:
+async def real_bot(n: int, database_url: str | None) -> Result:
     async def run(emulator: Emulator, world: World) -> Result:
-        with tempfile.TemporaryDirectory() as folder:
+        async with fresh_database(database_url) as url:
             config = parse_config({
                 "telegram": {"token": TOKEN, "api_base": emulator.base_url},
-                "database": {"url": f"sqlite+aiosqlite:///{folder}/bench.db"},
+                "database": {"url": url},
             }, environ={})
             app = AllianceApp(config)
             world.add_idle_probe(app.is_idle)
@@ -153,7 +163,7 @@ def card_like_ours(n: int) -> tuple[str, InlineKeyboardMarkup | None]:
         return views.card(proposal, alliance, standing, None)
 
 
-async def bare_bot(n: int) -> Result:
+async def bare_bot(n: int, _database_url: str | None) -> Result:
     async def run(emulator: Emulator, world: World) -> Result:
         session = AiohttpSession(api=TelegramAPIServer.from_base(emulator.base_url))
         session.middleware(KeepResponseModels())
@@ -185,26 +195,29 @@ async def bare_bot(n: int) -> Result:
 
 
 
-def main(n: int, rounds: int = ROUNDS) -> int:
+def main(n: int, rounds: int, database_url: str | None) -> int:
     # This machine's speed drifts by a third from one second to the next, so one run of each
     # side proves little: the sides take turns, round after round, and the median round counts.
     ratios: list[float] = []
     rounds_run: list[tuple[Result, Result]] = []
     for _ in range(rounds):
-        ours, bare = in_fresh_process(real_bot, n), in_fresh_process(bare_bot, n)
+        ours = in_fresh_process(real_bot, n, database_url)
+        bare = in_fresh_process(bare_bot, n, database_url)
         rounds_run.append((ours, bare))
         ratios.append(ours[0] / bare[0])
     ratio = statistics.median_low(ratios)
     ours, bare = rounds_run[ratios.index(ratio)]
     print(f"{n} members pressing a proposal card at once through the emulator "
-          f"(SQLite, flood limits off); the sides in turns, {rounds} rounds, the median shown")
+          f"({engine_name(database_url)}, flood limits off); the sides in turns, {rounds} rounds, "
+          "the median shown")
     print(describe("alliance", *ours, "ballots"))
     print(describe("bare", *bare, "ballots"))
-    print(f"alliance/bare throughput ratio {ratio:.2f} (goal ≥ {GOAL_RATIO}); rounds: "
+    print(f"alliance/bare throughput ratio {ratio:.2f} (limit ≥ {LIMIT_RATIO}, goal "
+          f"≥ {GOAL_RATIO[engine_name(database_url)]}); rounds: "
           + " ".join(f"{r:.2f}" for r in ratios))
-    return 0 if ratio >= GOAL_RATIO else 1
+    return 0 if ratio >= LIMIT_RATIO else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 300,
-                  int(sys.argv[2]) if len(sys.argv) > 2 else ROUNDS))
+    options = arguments(__doc__, n=300, rounds=ROUNDS)
+    sys.exit(main(options.n, options.rounds, options.database_url))

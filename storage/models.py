@@ -129,7 +129,8 @@ class Role(Base):
     alliance_id: Mapped[int] = mapped_column(ForeignKey("alliances.id"))
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     role: Mapped[str] = mapped_column(String(16), default="member")
-    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    # Indexed: a notice to a member's people, and a member leaving, look its roles up by member.
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     created_at: Mapped[datetime]
 
 
@@ -208,7 +209,7 @@ class FsmRecord(Base):
     __tablename__ = "fsm_states"
 
     key: Mapped[str] = mapped_column(String(191), primary_key=True)
-    state: Mapped[str | None] = mapped_column(String(191))
+    state: Mapped[str | None] = mapped_column(String(191), index=True)  # forms under way, by form
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime]
 
@@ -299,6 +300,9 @@ class Meeting(Base):
 
     __tablename__ = "meetings"
     __table_args__ = (Index("ix_meetings_alliance_status", "alliance_id", "status"),
+                      # the scheduler's reads: open polls by deadline, decided meetings by start
+                      Index("ix_meetings_status_deadline", "status", "deadline"),
+                      Index("ix_meetings_status_starts", "status", "starts_at"),
                       UniqueConstraint("series_id", "occurrence_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -364,7 +368,7 @@ class Referral(Base):
     referrer_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     referrer_person_id: Mapped[int | None] = mapped_column(BigInteger)
     receiver_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    passed_from_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"))
+    passed_from_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"), index=True)
     customer_name: Mapped[str | None] = mapped_column(String(255))
     customer_contact: Mapped[str | None] = mapped_column(String(255))
     need: Mapped[str] = mapped_column(Text, default="")
@@ -425,6 +429,7 @@ class Proposal(Base):
     __table_args__ = (
         Index("ix_proposals_alliance_status", "alliance_id", "status"),
         Index("ix_proposals_subject", "subject_kind", "subject_ref"),
+        Index("ix_proposals_status_closes", "status", "closes_at"),  # the scheduler's read
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -489,6 +494,7 @@ class ResourceRequest(Base):
     __table_args__ = (
         Index("ix_resource_requests_alliance_status", "alliance_id", "status", "kind"),
         Index("ix_resource_requests_requester_status", "requester_id", "status"),
+        Index("ix_resource_requests_status_needed_by", "status", "needed_by"),  # expiries
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -582,7 +588,8 @@ class EquipmentBooking(Base):
     __tablename__ = "equipment_bookings"
     __table_args__ = (Index("ix_equipment_bookings_item_status", "equipment_id", "status",
                             "starts_at"),
-                      Index("ix_equipment_bookings_member_status", "member_id", "status"))
+                      Index("ix_equipment_bookings_member_status", "member_id", "status"),
+                      Index("ix_equipment_bookings_status_ends", "status", "ends_at"))  # notices
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     equipment_id: Mapped[int] = mapped_column(ForeignKey("equipment.id"))

@@ -36,6 +36,7 @@ from bot.runtime.fsm_storage import SqlStorage
 from bot.runtime.leader import Leader
 from bot.runtime.middlewares import Activity, LeanFSMContextMiddleware, UpdateMiddleware
 from bot.runtime.outbox import OutboxWorker
+from bot.runtime.routing import run_plain_filters_inline
 from bot.runtime.scheduler import Scheduler
 from bot.runtime.telegram_requests import (
     CommitBeforeSend,
@@ -88,6 +89,7 @@ class AllianceApp:
         self.dispatcher.update.outer_middleware(LeanFSMContextMiddleware(
             fsm.storage, fsm.events_isolation, fsm.strategy, batched=self.batched_callbacks))
         self.dispatcher.include_router(build_router())
+        run_plain_filters_inline(self.dispatcher)  # no thread hop per filter (bot.runtime.routing)
         self.outbox = OutboxWorker(self.bot, self.sessions, self.clock, config.outbox,
                                    poll_interval=outbox_poll_interval)
         self.dispatcher["outbox"] = self.outbox

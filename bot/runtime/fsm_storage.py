@@ -26,6 +26,10 @@ class SqlStorage(BaseStorage):
         self.sessions = sessions
         self.keys = DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
 
+    def record_key(self, key: StorageKey) -> str:
+        """The primary key of ``key``'s row in ``fsm_states``."""
+        return self.keys.build(key)
+
     async def _upsert(self, key: StorageKey, **values: Any) -> None:
         joined = update_session.get()
         if joined is not None:

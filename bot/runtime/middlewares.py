@@ -16,6 +16,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.fsm.context import FSMContext
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.strategy import FSMStrategy
@@ -27,6 +28,7 @@ from bot.i18n import normalize_locale, resolve_locale, set_locale
 from bot.runtime import menus
 from bot.runtime.clock import Clock
 from bot.runtime.context import Ctx, update_session
+from bot.runtime.fsm_storage import SqlStorage
 from bot.runtime.replies import refuse_update
 from bot.services import alliances, people, updates
 from bot.services.errors import DomainError
@@ -37,6 +39,8 @@ log = logging.getLogger(__name__)
 # Telegram's stand-ins: anonymous admins, channel posts, linked channels. Never persons.
 SERVICE_USERS = {1087968824, 777000, 136817688}
 GROUP_KINDS = ("group", "supergroup")
+# The wizard state the update middleware read with the claim, for the FSM middleware to use.
+PRELOADED_STATE = "alliance_preloaded_state"
 
 
 @dataclass
@@ -102,6 +106,15 @@ class LeanFSMContextMiddleware(FSMContextMiddleware):
             if context is not None:
                 data["state"] = context
             return await handler(event, data)
+        if PRELOADED_STATE in data:  # read with the update's claim: no second query
+            raw_state = data.pop(PRELOADED_STATE)
+            data["fsm_storage"] = self.storage
+            context = self.resolve_event_context(data["bot"], data)
+            if context is None:
+                return await handler(event, data)
+            async with self.events_isolation.lock(key=context.key):
+                data.update({"state": context, "raw_state": raw_state})
+                return await handler(event, data)
         return await super().__call__(handler, event, data)
 
 
@@ -136,16 +149,33 @@ class UpdateMiddleware(BaseMiddleware):
                 async with self.sessions() as session:
                     token = update_session.set(session)
                     try:
-                        return await self._handle(handler, event, data, session, bot)
+                        return await self._handle(handler, event, data, session, bot,
+                                                  self._state_key(context))
                     finally:
                         update_session.reset(token)
         finally:
             self.activity.leave()
 
+    def _state_key(self, context: FSMContext | None) -> str | None:
+        """Where the update's wizard state is stored, when it is in our own tables."""
+        storage = self.fsm.storage
+        return storage.record_key(context.key) if context and isinstance(storage, SqlStorage) else None
+
+    async def _claim(self, session: AsyncSession, bot: Bot, update: Update, now: Any,
+                     state_key: str | None, data: dict[str, Any]) -> bool:
+        """Claim the update; its wizard state comes back in the same statement."""
+        if state_key is None:
+            return await updates.claim(session, bot.id, update.update_id, now)
+        claimed, state = await updates.claim_reading_state(session, bot.id, update.update_id,
+                                                           now, state_key)
+        data[PRELOADED_STATE] = state
+        return claimed
+
     async def _handle(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-                      update: Update, data: dict[str, Any], session: AsyncSession, bot: Bot) -> Any:
+                      update: Update, data: dict[str, Any], session: AsyncSession, bot: Bot,
+                      state_key: str | None) -> Any:
         now = self.clock.now()
-        if not await updates.claim(session, bot.id, update.update_id, now):
+        if not await self._claim(session, bot, update, now, state_key, data):
             await session.rollback()
             self.activity.duplicates += 1
             log.info("update %s already processed; skipped", update.update_id)

@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import zone
 from bot.services import members as roster
+from bot.services import money
 from bot.services.errors import DomainError
 from bot.services.inputs import capped
 from bot.services.referrals import CANCELLED, MIN_RATINGS, WAS_ACCEPTED, WON
@@ -73,38 +74,92 @@ def _add(row: LedgerRow, referral: Referral, *, as_giver: bool, as_receiver: boo
             _plus(row.won_value, referral)
 
 
+def _where(alliance_id: int, since: datetime | None, until: datetime | None) -> list[Any]:
+    where = [Referral.alliance_id == alliance_id, Referral.status != CANCELLED]
+    if since is not None:
+        where.append(Referral.created_at >= since)
+    if until is not None:
+        where.append(Referral.created_at < until)
+    return where
+
+
+async def _counts(session: AsyncSession, where: list[Any], side: Any) -> list[tuple[int, str, int]]:
+    """(member, status, how many) for one side of the referrals (referrer or receiver)."""
+    rows = await session.execute(select(side, Referral.status, func.count())
+                                 .where(*where).group_by(side, Referral.status))
+    return [(member_id, status, count) for member_id, status, count in rows]
+
+
+async def _won_values(session: AsyncSession, where: list[Any]
+                      ) -> tuple[dict[tuple[int, str], Decimal], dict[tuple[int, str], Decimal]]:
+    """Won value per (receiver, currency) and per (referrer, currency), summed exactly in
+    Python: the amounts are decimal text, which SQL cannot add without rounding."""
+    rows = await session.execute(
+        select(Referral.referrer_id, Referral.receiver_id, Referral.won_currency,
+               Referral.won_value)
+        .where(*where, Referral.status == WON, Referral.won_value.is_not(None),
+               Referral.won_currency.is_not(None), Referral.won_currency != ""))
+    received: dict[tuple[int, str], list[Decimal | None]] = {}
+    given: dict[tuple[int, str], list[Decimal | None]] = {}
+    for referrer_id, receiver_id, currency, value in rows:
+        received.setdefault((receiver_id, currency), []).append(value)
+        given.setdefault((referrer_id, currency), []).append(value)
+    return ({key: money.total(values, key[1]) for key, values in received.items()},
+            {key: money.total(values, key[1]) for key, values in given.items()})
+
+
+def _add_value(values: dict[str, Decimal], currency: str, amount: Decimal) -> None:
+    values[currency] = values.get(currency, Decimal(0)) + amount
+
+
 async def ledger(session: AsyncSession, alliance_id: int, since: datetime | None,
                  until: datetime | None) -> Ledger:
     """Per member: given, received, accepted, won, won value per currency; alliance totals.
 
     Counted by when the referral was made; a cancelled one counts nowhere. Won value is credited
     to the receiver's row (it did the business) and shown per currency, never summed across.
+    Counts are SQL aggregates (an alliance's whole history never loads as objects); only the
+    won referrals' amounts are read, to be summed exactly.
     """
-    query = select(Referral).where(Referral.alliance_id == alliance_id,
-                                   Referral.status != CANCELLED)
-    if since is not None:
-        query = query.where(Referral.created_at >= since)
-    if until is not None:
-        query = query.where(Referral.created_at < until)
-    referrals = list(await session.scalars(query))
-    members = {m.id: m for m in await session.scalars(
-        select(Member).where(Member.alliance_id == alliance_id))}
+    where = _where(alliance_id, since, until)
+    members = {member_id: (name, status) for member_id, name, status in await session.execute(
+        select(Member.id, Member.name, Member.status).where(Member.alliance_id == alliance_id))}
     rows: dict[int, LedgerRow] = {}
 
     def row_of(member_id: int) -> LedgerRow:
         if member_id not in rows:
-            member = members.get(member_id)
-            rows[member_id] = LedgerRow(member_id, member.name if member else "?")
+            name, _status = members.get(member_id, ("?", None))
+            rows[member_id] = LedgerRow(member_id, name)
         return rows[member_id]
 
-    for member in members.values():
-        if member.status == roster.ACTIVE:
-            row_of(member.id)
+    for member_id, (_name, status) in members.items():
+        if status == roster.ACTIVE:
+            row_of(member_id)
     totals = LedgerRow(0, "")
-    for referral in referrals:
-        _add(row_of(referral.referrer_id), referral, as_giver=True, as_receiver=False)
-        _add(row_of(referral.receiver_id), referral, as_giver=False, as_receiver=True)
-        _add(totals, referral, as_giver=True, as_receiver=True)
+    for member_id, status, count in await _counts(session, where, Referral.referrer_id):
+        row = row_of(member_id)
+        row.given += count
+        totals.given += count
+        if status == WON:
+            row.credited += count
+            totals.credited += count
+    for member_id, status, count in await _counts(session, where, Referral.receiver_id):
+        row = row_of(member_id)
+        row.received += count
+        totals.received += count
+        if status in WAS_ACCEPTED:
+            row.accepted += count
+            totals.accepted += count
+        if status == WON:
+            row.won += count
+            totals.won += count
+    won_by_receiver, won_by_referrer = await _won_values(session, where)
+    for (member_id, currency), amount in won_by_receiver.items():
+        _add_value(row_of(member_id).won_value, currency, amount)
+        _add_value(totals.won_value, currency, amount)
+        _add_value(totals.credited_value, currency, amount)
+    for (member_id, currency), amount in won_by_referrer.items():
+        _add_value(row_of(member_id).credited_value, currency, amount)
     ordered = sorted(rows.values(), key=lambda r: (-r.given, -r.received, r.name.casefold(),
                                                    r.member_id))
     return Ledger(rows=ordered, totals=totals, since=since, until=until)

@@ -59,6 +59,15 @@ def from_minor(units: int, currency: str) -> Decimal:
     return Decimal(units).scaleb(-digits).quantize(minor_unit(currency))
 
 
+def total(values: Sequence[Decimal | None], currency: str) -> Decimal:
+    """Exact sum of amounts of one currency: whole minor units added as integers, never floats
+    (amounts are stored as decimal text, so the database cannot sum them exactly). A value that
+    is not a whole number of minor units (none passes ``check``) is left out."""
+    units = sum(to_minor(value, currency) for value in values
+                if value is not None and fits(value, currency))
+    return from_minor(units, currency)
+
+
 def split_units(total: int, weights: Sequence[int | Decimal | Fraction]) -> list[int]:
     """Largest-remainder split of ``total`` whole units in proportion to ``weights``.
 

@@ -188,13 +188,6 @@ def _won_in(since: datetime, until: datetime) -> Any:
     return and_(Referral.status == WON, Referral.closed_at >= since, Referral.closed_at < until)
 
 
-def _sum(values: list[Decimal | None], currency: str) -> Decimal:
-    """Exact: whole minor units added as integers (``money``), never floats."""
-    units = sum(money.to_minor(value, currency) for value in values
-                if value is not None and money.fits(value, currency))
-    return money.from_minor(units, currency)
-
-
 async def _counts_by(session: AsyncSession, column: Any, where: Any) -> dict[int, int]:
     rows = await session.execute(select(column, func.count()).where(where).group_by(column))
     return {key: count for key, count in rows}
@@ -210,7 +203,7 @@ async def _won_values(session: AsyncSession, where: Any, currency: str
         if code == currency:
             mine.setdefault(receiver_id, []).append(value)
     elsewhere = sum(1 for _r, code, value in rows if code != currency and value is not None)
-    return {k: _sum(v, currency) for k, v in mine.items()}, len(rows), elsewhere
+    return {k: money.total(v, currency) for k, v in mine.items()}, len(rows), elsewhere
 
 
 async def _members(session: AsyncSession, alliance_id: int, given: dict[int, int],
@@ -242,7 +235,7 @@ async def _trend(session: AsyncSession, alliance_id: int, last: date, tz: Any,
     trend = []
     for (since, until), month, count in zip(bounds, months, counts, strict=True):
         values = [value for closed, value in won if since <= _aware(closed) < until]
-        trend.append(MonthFigures(month, int(count or 0), _sum(values, currency)))
+        trend.append(MonthFigures(month, int(count or 0), money.total(values, currency)))
     return trend
 
 
@@ -272,7 +265,7 @@ async def alliance_stats(session: AsyncSession, alliance: Alliance, period: Peri
     return Stats(
         alliance_name=alliance.name, timezone=alliance.timezone, currency=currency,
         period=period, members=await _members(session, alliance.id, given, received, won),
-        referrals=sum(given.values()), won=won_count, won_value=_sum(list(won.values()), currency),
+        referrals=sum(given.values()), won=won_count, won_value=money.total(list(won.values()), currency),
         won_elsewhere=elsewhere,
         decisions=await _count(session, select(func.count()).select_from(Proposal).where(
             Proposal.alliance_id == alliance.id, Proposal.closed_at >= since,

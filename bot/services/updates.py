@@ -11,11 +11,12 @@ from sqlalchemy import and_, bindparam, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import conflict_insert
-from storage.models import ProcessedUpdate, ReceivedUpdate
+from storage.models import FsmRecord, ProcessedUpdate, ReceivedUpdate
 
 KEEP_FOR = timedelta(days=7)  # Telegram gives up re-sending an update within a day
 CLAIMS = ProcessedUpdate.__table__
 RECEIVED = ReceivedUpdate.__table__
+STATES = FsmRecord.__table__
 
 
 @cache
@@ -40,6 +41,29 @@ async def claim(session: AsyncSession, bot_id: int, update_id: int, now: datetim
         _claim_statement(connection.dialect.name),
         {"bot_id": bot_id, "update_id": update_id, "processed_at": now})
     return bool(result.rowcount)
+
+
+@cache
+def _claim_reading_state_statement(dialect: str) -> Any:
+    state = (select(STATES.c.state).where(STATES.c.key == bindparam("state_key"))
+             .scalar_subquery())
+    return _claim_statement(dialect).returning(state)
+
+
+async def claim_reading_state(session: AsyncSession, bot_id: int, update_id: int, now: datetime,
+                              state_key: str) -> tuple[bool, str | None]:
+    """``claim``, and in the same statement the wizard state stored under ``state_key``.
+
+    Every update is claimed, few are in a wizard: reading the state in the claim's own
+    statement (a subquery in its ``RETURNING``) spares a second query per update. A copy already
+    claimed returns no row, and its state is not read.
+    """
+    connection = await session.connection()
+    result = await connection.execute(
+        _claim_reading_state_statement(connection.dialect.name),
+        {"bot_id": bot_id, "update_id": update_id, "processed_at": now, "state_key": state_key})
+    row = result.first()
+    return (False, None) if row is None else (True, row[0])
 
 
 async def claim_many(session: AsyncSession, bot_id: int, update_ids: Sequence[int],

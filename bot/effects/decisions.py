@@ -221,13 +221,16 @@ async def send_reminders(session: AsyncSession, proposal_id: int, now: datetime)
     proposal, persons = found
     alliance = await session.get(Alliance, proposal.alliance_id)
     assert alliance is not None
+    # A reminder held past the vote's close would be useless: then it goes in quiet hours too.
+    quiet_end = settings.quiet_end(alliance, now)
+    may_wait = quiet_end is None or quiet_end < proposal.closes_at
     for person in persons:
         with use_locale(people.locale_of(person)):
             text = views.reminder(proposal, alliance)
         await enqueue(session, Outgoing(chat_id=person.id, text=text), now=now,
                       alliance_id=alliance.id,
                       dedup_key=f"proposal.remind:{proposal.id}:{person.id}",
-                      hold_in_quiet_hours=True)
+                      hold_in_quiet_hours=may_wait)
     return len(persons)
 
 

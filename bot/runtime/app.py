@@ -81,10 +81,12 @@ class AllianceApp:
         # in the order they were sent (the isolation aiogram's FSM middleware would give).
         self.dispatcher = Dispatcher(storage=SqlStorage(self.sessions), disable_fsm=True)
         configure_fallback(config.defaults.locale)
-        self.dispatcher.update.outer_middleware(UpdateMiddleware(
+        updates_middleware = UpdateMiddleware(
             self.sessions, self.clock, config.defaults.locale, config.defaults.timezone,
             self.activity, fsm=self.dispatcher.fsm, isolation=SimpleEventIsolation(),
-            batched=self.batched_callbacks))
+            batched=self.batched_callbacks)
+        updates_middleware.queued = lambda: self.outbox.wake()
+        self.dispatcher.update.outer_middleware(updates_middleware)
         fsm = self.dispatcher.fsm
         self.dispatcher.update.outer_middleware(LeanFSMContextMiddleware(
             fsm.storage, fsm.events_isolation, fsm.strategy, batched=self.batched_callbacks))

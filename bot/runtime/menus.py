@@ -13,14 +13,18 @@ of commands: the row remembers which menu it last asked for.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import normalize_locale, use_locale
 from bot.runtime.context import Ctx
 from bot.services import outgoing, people
 from bot.views.commands import menu
+from storage.models import Alliance, Chat, Person
 
 
 def menu_languages(default_locale: str) -> dict[str | None, str]:
@@ -36,6 +40,7 @@ def _commands(locale: str, scope: str) -> tuple[tuple[str, str], ...]:
         return tuple((c.command, c.description) for c in menu(scope))
 
 
+@lru_cache(maxsize=16)
 def tag(locale: str) -> str:
     """Names a menu: its language and a digest of every scope's commands, so that a release
     that changes the commands re-sends the menus it had set."""
@@ -44,36 +49,58 @@ def tag(locale: str) -> str:
     return f"{locale}:{digest.hexdigest()[:12]}"
 
 
-async def keep_current(session: AsyncSession, ctx: Ctx, *, private: bool,
-                       languages: dict[str | None, str]) -> None:
-    """Queue the chat's own menu when its language is not the one it sees (see the module)."""
+def stale(ctx: Ctx, *, private: bool, languages: dict[str | None, str]) -> bool:
+    """Whether this chat's own menu is missing or out of date (in memory, no query)."""
     if private:
-        await _person(session, ctx, languages)
-    elif ctx.place is not None and ctx.place.alliance is not None and ctx.place.chat.active:
-        chat, locale = ctx.place.chat, ctx.place.alliance.locale
-        if chat.menu != tag(locale):
-            chat.menu = tag(locale)
-            for scope, commands in (("chat", "group"), ("chat_administrators", "group_admin")):
-                await _queue(session, ctx, chat.tg_chat_id, scope, _commands(locale, commands))
+        return _person_menu(ctx.person, languages) is not None
+    place = ctx.place
+    return (place is not None and place.alliance is not None and place.chat.active
+            and place.chat.menu != tag(place.alliance.locale))
 
 
-async def _person(session: AsyncSession, ctx: Ctx, languages: dict[str | None, str]) -> None:
-    person = ctx.person
-    if person is None or not person.started or person.forgotten_at is not None:
-        return
+def _person_menu(person: Person | None, languages: dict[str | None, str]) -> str | None:
+    """The locale of the menu a person's private chat needs, or None if it has the right one."""
+    if (person is None or not person.started or person.forgotten_at is not None
+            or person.blocked_at is not None):
+        return None
     wanted = people.locale_of(person)
     if person.menu == tag(wanted):
-        return
+        return None
     client = (person.language_code or "")[:2].lower()
     if person.menu is None and languages.get(client, languages[None]) == wanted:
-        return  # the language menus already show the right one
-    person.menu = tag(wanted)
-    await _queue(session, ctx, person.id, "chat", _commands(wanted, "private"))
+        return None  # the language menus already show the right one
+    return wanted
 
 
-async def _queue(session: AsyncSession, ctx: Ctx, chat_id: int, scope: str,
-                 commands: tuple[tuple[str, str], ...]) -> None:
+async def refresh(sessions: async_sessionmaker[AsyncSession], now: datetime, *,
+                  person_id: int | None = None, chat_id: int | None = None,
+                  languages: dict[str | None, str], queued: Callable[[], None]) -> None:
+    """Queue the chat's own menu, in a transaction of its own once the update's has committed:
+    a menu that cannot be queued now is queued on a later update, and what the person did is
+    never undone for it."""
+    async with sessions() as session:
+        if person_id is not None:
+            person = await session.get(Person, person_id)
+            locale = _person_menu(person, languages)
+            if person is None or locale is None:
+                return
+            person.menu = tag(locale)
+            await _queue(session, now, person.id, None, "chat", _commands(locale, "private"))
+        elif chat_id is not None:
+            chat = await session.scalar(select(Chat).where(Chat.tg_chat_id == chat_id))
+            alliance = await session.get(Alliance, chat.alliance_id) if chat and chat.alliance_id else None
+            if chat is None or alliance is None or chat.menu == tag(alliance.locale):
+                return
+            chat.menu = tag(alliance.locale)
+            for scope, commands in (("chat", "group"), ("chat_administrators", "group_admin")):
+                await _queue(session, now, chat_id, alliance.id, scope,
+                             _commands(alliance.locale, commands))
+        await session.commit()
+    queued()
+
+
+async def _queue(session: AsyncSession, now: datetime, chat_id: int, alliance_id: int | None,
+                 scope: str, commands: tuple[tuple[str, str], ...]) -> None:
     await outgoing.enqueue_menu(
         session, chat_id, scope, [{"command": name, "description": text[:256]}
-                                  for name, text in commands], now=ctx.now,
-        alliance_id=ctx.place.alliance.id if ctx.place and ctx.place.alliance else None)
+                                  for name, text in commands], now=now, alliance_id=alliance_id)

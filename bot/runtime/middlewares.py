@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.i18n import gettext as _
 from bot.i18n import normalize_locale, resolve_locale, set_locale
 from bot.runtime import menus
+from bot.runtime.aftercommit import spawn_after_commit
 from bot.runtime.clock import Clock
 from bot.runtime.context import Ctx, update_session
 from bot.runtime.fsm_storage import SqlStorage
@@ -124,6 +125,8 @@ class UpdateMiddleware(BaseMiddleware):
                  fsm: FSMContextMiddleware, isolation: BaseEventIsolation,
                  batched: set[str]) -> None:
         self.fsm = fsm
+        # Called when the middleware put something in the outbox (a command menu): wake it.
+        self.queued: Callable[[], None] = lambda: None
         self.batched = batched
         self.isolation = isolation
         self.sessions = sessions
@@ -185,8 +188,7 @@ class UpdateMiddleware(BaseMiddleware):
         data["ctx"] = ctx
         try:
             result = await handler(update, data)
-            await menus.keep_current(session, ctx, private=_in_private(data),
-                                     languages=self.menu_languages)
+            self._keep_menu(session, ctx, data)
             await session.commit()
             return result
         except DomainError as error:  # a refusal: nothing of the action stays, the claim does
@@ -203,6 +205,18 @@ class UpdateMiddleware(BaseMiddleware):
             await session.rollback()
             await self._failed(update, error, bot)
             return None
+
+    def _keep_menu(self, session: AsyncSession, ctx: Ctx, data: dict[str, Any]) -> None:
+        """The chat's own command menu, when it lacks one in its language (bot.runtime.menus),
+        queued in a transaction of its own once this update's has committed."""
+        private = _in_private(data)
+        if not menus.stale(ctx, private=private, languages=self.menu_languages):
+            return
+        person_id = ctx.person.id if private and ctx.person is not None else None
+        chat_id = None if private or ctx.place is None else ctx.place.chat.tg_chat_id
+        spawn_after_commit(session, lambda: menus.refresh(
+            self.sessions, ctx.now, person_id=person_id, chat_id=chat_id,
+            languages=self.menu_languages, queued=self.queued))
 
     async def _handle_batched(self, handler: Callable[[TelegramObject, dict[str, Any]],
                                                       Awaitable[Any]],

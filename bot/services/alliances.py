@@ -308,6 +308,7 @@ async def migrate_chat(session: AsyncSession, old_id: int, new_id: int, now: dat
         await session.delete(new)
         await session.flush()
     old.tg_chat_id, old.kind, old.active, old.updated_at = new_id, "supergroup", True, now
+    old.menu = None  # the chat's own command menu belonged to the old id (bot.runtime.menus)
     if old.alliance_id is not None:
         audit.record(session, alliance_id=old.alliance_id, actor_id=None, action="chat.migrated",
                      details={"from": old_id, "to": new_id}, now=now)

@@ -62,6 +62,7 @@ class Failure:
     name: str | None  # None: a former member (forgotten) or a chat without a title
     group: bool
     reason: str
+    business: str | None = None  # the member a person acts for
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,23 +234,25 @@ async def finish_if_done(session: AsyncSession, announcement_id: int,
         select(OutboxItem.chat_id, OutboxItem.status, OutboxItem.last_error)
         .where(OutboxItem.purpose == purpose(announcement_id)).order_by(OutboxItem.id))).all()
     sent = [chat_id for chat_id, status, _ in items if status == SENT]
-    failures = [Failure(await _name(session, alliance.id, chat_id), chat_id < 0, reason_of(error))
-                for chat_id, status, error in items if status != SENT]
+    failures = []
+    for chat_id, status, error in items:
+        if status != SENT:
+            name, business = await _name(session, alliance.id, chat_id)
+            failures.append(Failure(name, chat_id < 0, reason_of(error), business))
     return Report(announcement, alliance, chats=sum(1 for c in sent if c < 0),
                   members=sum(1 for c in sent if c > 0), failures=failures)
 
 
-async def _name(session: AsyncSession, alliance_id: int, chat_id: int) -> str | None:
-    """A group's title; a person's name with their business's (never an id)."""
+async def _name(session: AsyncSession, alliance_id: int,
+                chat_id: int) -> tuple[str | None, str | None]:
+    """A group's title; a person's name and their business's (never an id)."""
     if chat_id < 0:
-        return await session.scalar(select(Chat.title).where(Chat.tg_chat_id == chat_id))
+        return await session.scalar(select(Chat.title).where(Chat.tg_chat_id == chat_id)), None
     person = await session.get(Person, chat_id)
     if person is None or person.forgotten_at is not None:
-        return None
+        return None, None
     business = await session.scalar(
         select(Member.name).join(Role, Role.member_id == Member.id)
         .where(Role.alliance_id == alliance_id, Role.person_id == chat_id))
     who = " ".join(part for part in (person.first_name, person.last_name) if part) or None
-    if who and business:
-        return f"{who} ({business})"
-    return who or business
+    return (who, business) if who else (business, None)

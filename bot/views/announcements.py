@@ -18,7 +18,8 @@ from bot.services.announcements import (
     Failure,
     Report,
 )
-from bot.views.html import bold, clip, esc, fit
+from bot.views.html import bold, clip, esc, fit, trim
+from bot.views.text import labelled, parenthesized
 from storage.models import Alliance, Announcement
 
 REPORT_LINES = 40  # failures listed by name; the rest are counted
@@ -94,15 +95,17 @@ def _why(failure: Failure) -> str:
     reasons: dict[str, Callable[[], str]] = {
         BLOCKED: lambda: _("has blocked me"),
         NOT_STARTED: lambda: _("has never started a chat with me"),
-        CHAT_GONE: lambda: _("the group is gone, or I was removed from it"),
+        CHAT_GONE: lambda: (_("the group is gone, or I was removed from it") if failure.group
+                            else _("has never started a chat with me")),
     }
     return reasons.get(failure.reason, lambda: _("Telegram refused the message"))()
 
 
 def _who(failure: Failure) -> str:
-    if failure.name:
-        return clip(failure.name, 100)
-    return esc(_("a group without a name") if failure.group else _("a former member"))
+    if not failure.name:
+        return _("a group without a name") if failure.group else _("a former member")
+    name = trim(failure.name, 100)
+    return parenthesized(trim(failure.business, 100), after=name) if failure.business else name
 
 
 def report(result: Report) -> str:
@@ -120,7 +123,8 @@ def report(result: Report) -> str:
         return "\n".join(lines)
     lines += ["", esc(ngettext("Not delivered: {n}.", "Not delivered: {n}.",
                                len(failures)).format(n=len(failures)))]
-    lines += [f"• {_who(failure)}: {esc(_why(failure))}" for failure in failures[:REPORT_LINES]]
+    lines += [esc(f"• {labelled(_who(failure), _why(failure))}")
+              for failure in failures[:REPORT_LINES]]
     rest = len(failures) - REPORT_LINES
     if rest > 0:
         lines.append(esc(ngettext("…and {n} more.", "…and {n} more.", rest).format(n=rest)))

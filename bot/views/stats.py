@@ -12,7 +12,7 @@ from bot.i18n import babel_locale, current_locale, format_money, format_number, 
 from bot.i18n import gettext as _
 from bot.services.stats import Period, Scorecard, Stats
 from bot.views import errors
-from bot.views.html import clip, esc
+from bot.views.html import esc, trim
 
 NAME_IN_CAPTION = 60  # a caption holds 1024 characters: long names are clipped
 
@@ -87,13 +87,13 @@ def summary_lines(stats: Stats) -> list[str]:
 
 def stats_caption(stats: Stats) -> str:
     head = _("📊 “{alliance}”, {period}").format(
-        alliance=clip(stats.alliance_name, NAME_IN_CAPTION), period=period_name(stats.period))
+        alliance=trim(stats.alliance_name, NAME_IN_CAPTION), period=period_name(stats.period))
     return "\n".join([f"<b>{esc(head)}</b>", *(esc(line) for line in summary_lines(stats))])
 
 
 def report_caption(stats: Stats) -> str:
     head = _("🗓 Monthly report of “{alliance}”: {month}").format(
-        alliance=clip(stats.alliance_name, NAME_IN_CAPTION), month=month_name(stats.period.start))
+        alliance=trim(stats.alliance_name, NAME_IN_CAPTION), month=month_name(stats.period.start))
     return "\n".join([f"<b>{esc(head)}</b>", *(esc(line) for line in summary_lines(stats)),
                       "", esc(_("Send /stats for other periods, /scorecard for your own card."))])
 
@@ -126,7 +126,7 @@ def scorecard_subtitle(card: Scorecard, today: str) -> str:
 
 
 def scorecard_caption(card: Scorecard) -> str:
-    text = _("🪪 Scorecard of {member}").format(member=clip(card.name, NAME_IN_CAPTION))
+    text = _("🪪 Scorecard of {member}").format(member=trim(card.name, NAME_IN_CAPTION))
     lines = [f"<b>{esc(text)}</b>"]
     if card.won_elsewhere:
         lines.append(esc(ngettext("{n} won in another currency is not added in.",

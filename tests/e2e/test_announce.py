@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot.i18n import gettext as _
+from bot.i18n import use_locale
 from bot.views.announcements import AnnounceCb
+from bot.views.text import labelled, parenthesized
 from tests.e2e.announce_stories import (
     announce_items,
     announcements,
@@ -109,9 +112,10 @@ async def test_send_everywhere_once_and_report_who_did_not_get_it(harness: Harne
         chats=tn(a.locale, "{n} chat", "{n} chats", 2),
         members=tn(a.locale, "{n} member", "{n} members", 3))
     assert delivered in report.text
-    assert f"Wang (Wang Tyres): {a.t('has blocked me')}" in report.text
-    assert f"{gone.chat.title}: {a.t('the group is gone, or I was removed from it')}" \
-        in report.text
+    with use_locale(a.locale):  # the reader's punctuation: "Wang（Wang Tyres）：…" in Chinese
+        blocked = labelled(parenthesized("Wang Tyres", after="Wang"), _("has blocked me"))
+        removed = labelled(gone.chat.title, _("the group is gone, or I was removed from it"))
+    assert blocked in report.text and removed in report.text
     assert str(a.wang.id) not in report.text and str(gone.id) not in report.text
     items = await announce_items(harness)
     assert sorted(item.status for item in items) == ["failed"] * 2 + ["sent"] * 5

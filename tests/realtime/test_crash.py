@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.emulator import SimUser
+from bot.emulator.api_bot import QUERY_INVALID
 from storage.models import Ballot, Member, Role
 from tests.e2e import decision_stories
 from tests.e2e.decision_stories import card_in
@@ -63,6 +64,10 @@ async def test_sigkill_mid_burst_loses_no_confirmed_press(tmp_path: Path, databa
         await harness.stop_bot()
         emulator, world = harness.emulator, harness.world
 
+        # The bot is up and polling when the burst comes, as when members vote at a meeting:
+        # Telegram takes an answer within 15 s of the press, and a start-up (importing aiogram
+        # alone takes seconds here) would spend most of that before the first answer.
+        await bot.start()
         first_press = emulator.updates._next_id
         rounds = max(len(presses) for presses in plan.values())
         presses = set()
@@ -74,14 +79,13 @@ async def test_sigkill_mid_burst_loses_no_confirmed_press(tmp_path: Path, databa
         total = len(presses)
         assert total >= 400
 
-        def answered() -> Counter[str]:
+        def answered(*, ok: bool = True) -> Counter[str]:
             return Counter(call.params["callback_query_id"]
                            for call in emulator.calls_to("answerCallbackQuery")
-                           if call.ok and call.params["callback_query_id"] in presses)
+                           if call.ok == ok and call.params["callback_query_id"] in presses)
 
-        # The bot starts into the burst; the moment it tells Telegram that it has a batch of
-        # presses (the next getUpdates moves the offset), the process dies.
-        await bot.start(wait=False)
+        # The moment the bot tells Telegram that it has a batch of presses (the next getUpdates
+        # moves the offset), the process dies.
         def confirming() -> int:
             offsets = [call.params.get("offset") or 0 for call in emulator.calls_to("getUpdates")]
             return max(offsets, default=0) - first_press
@@ -114,16 +118,24 @@ async def test_sigkill_mid_burst_loses_no_confirmed_press(tmp_path: Path, databa
                            f"expected): {dict(list(wrong.items())[:5])}")
         assert set(found) == set(expected)
 
-        answers = answered()
-        assert max(answers.values()) == 1, "a press was answered twice"
-        unanswered = total - len(answers)
-        # Only a press recorded in the very instant of the kill, before its answer went out,
-        # can lack one; a press the crash interrupted is recorded and answered after the start.
+        answers, too_late = answered(), answered(ok=False)
+        assert not too_late.keys() & answers.keys(), "a press was answered twice"
+        assert all(count == 1 for count in (answers + too_late).values()), \
+            "a press was answered twice"
+        # Telegram takes an answer within 15 s of the press. These presses were made while the
+        # bot was down, so on a loaded machine two start-ups can outlast that: the answer is
+        # then refused as too old, as Telegram would refuse it. The ballot counts all the same
+        # (checked above); what must not happen is a press never even answered, beyond one
+        # recorded in the very instant of the kill, before its answer went out.
+        unanswered = total - len(answers) - len(too_late)
         print(f"presses {total}, confirmed at the kill {confirmed}, answered before it "
-              f"{answered_before}, never answered {unanswered}")
+              f"{answered_before}, answered too late {len(too_late)}, never answered "
+              f"{unanswered}")
         assert unanswered <= confirmed - answered_before, unanswered
         assert not [call for call in emulator.calls if not call.ok and call.fault is None
-                    and call.method != "getUpdates"]
+                    and call.method not in ("getUpdates", "answerCallbackQuery")]
+        assert {call.description for call in emulator.calls_to("answerCallbackQuery")
+                if not call.ok} <= {"Bad Request: " + QUERY_INVALID}
     finally:
         await bot.kill_if_running()
         await harness.stop_bot()

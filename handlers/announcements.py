@@ -16,7 +16,7 @@ from bot.effects import announcements as effects
 from bot.runtime.context import Ctx
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.wizard import deliver
-from bot.services import announcements
+from bot.services import announcements, settings
 from bot.views import announcements as views
 from bot.views.announcements import AnnounceCb
 from bot.views.html import esc
@@ -69,7 +69,9 @@ async def sent(query: CallbackQuery, callback_data: AnnounceCb, ctx: Ctx,
     announcement, alliance, where = await announcements.send(ctx.session, callback_data.id,
                                                              ctx.speaker_id, ctx.now)
     await effects.dispatch(ctx.session, announcement, alliance, where, ctx.now, outbox)
-    await deliver(query, views.on_its_way(len(where.chats), len(where.people)), None)
+    await deliver(query, views.on_its_way(
+        len(where.chats), len(where.people), held_until=settings.quiet_end(alliance, ctx.now),
+        timezone=alliance.timezone), None)
 
 
 def setup_router() -> Router:

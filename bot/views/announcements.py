@@ -5,12 +5,13 @@ already HTML), and the delivery report in plain words — names, never ids."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.i18n import format_datetime, ngettext
 from bot.i18n import gettext as _
-from bot.i18n import ngettext
 from bot.services.announcements import (
     BLOCKED,
     CHAT_GONE,
@@ -80,11 +81,18 @@ def preview(announcement: Announcement, alliance: Alliance, chats: int,
     return text, keyboard
 
 
-def on_its_way(chats: int, members: int) -> str:
+def on_its_way(chats: int, members: int, *, held_until: datetime | None = None,
+               timezone: str | None = None) -> str:
+    """``held_until``: the private copies wait for the end of the alliance's quiet hours."""
     chats_text = ngettext("{n} chat", "{n} chats", chats).format(n=chats)
     members_text = ngettext("{n} member", "{n} members", members).format(n=members)
-    return esc(_("📨 Sent: on its way to {chats} and {members}. I will tell you privately once "
-                 "it is delivered.").format(chats=chats_text, members=members_text))
+    text = _("📨 Sent: on its way to {chats} and {members}. I will tell you privately once "
+             "it is delivered.").format(chats=chats_text, members=members_text)
+    if members and held_until is not None:
+        text += "\n" + _("It is quiet hours: the private copies wait until {time}, and the "
+                          "report comes after them.").format(
+                              time=format_datetime(held_until, timezone))
+    return esc(text)
 
 
 def cancelled() -> str:

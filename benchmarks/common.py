@@ -59,6 +59,23 @@ def in_fresh_process(side: Callable[..., Awaitable[Any]], *args: Any) -> Any:
 
 # -- the database a side runs on -----------------------------------------------------------------
 
+def in_turns(ours: Callable[..., Awaitable[Any]], bare: Callable[..., Awaitable[Any]],
+             rounds: int, *args: Any) -> tuple[float, Any, Any, list[float]]:
+    """This machine's speed drifts by a third from one second to the next, so one run of each
+    side proves little: the sides take turns, each in a fresh process, round after round, and
+    the median round counts. Each side's result starts with its rate; returns the median
+    ratio, that round's two results and every round's ratio."""
+    ratios: list[float] = []
+    rounds_run: list[tuple[Any, Any]] = []
+    for _ in range(rounds):
+        mine, theirs = in_fresh_process(ours, *args), in_fresh_process(bare, *args)
+        rounds_run.append((mine, theirs))
+        ratios.append(mine[0] / theirs[0])
+    ratio = statistics.median_low(ratios)
+    mine, theirs = rounds_run[ratios.index(ratio)]
+    return ratio, mine, theirs, ratios
+
+
 def arguments(doc: str | None, *, n: int, rounds: int) -> argparse.Namespace:
     """``[N [ROUNDS]] [--database-url URL]``: SQLite in a temporary folder unless a URL is given."""
     parser = argparse.ArgumentParser(description=(doc or "").split("\n")[0])

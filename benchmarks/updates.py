@@ -21,7 +21,6 @@ temporary folder by default; with a PostgreSQL URL a fresh database is created a
 from __future__ import annotations
 
 import asyncio
-import statistics
 import sys
 from pathlib import Path
 
@@ -40,7 +39,7 @@ from benchmarks.common import (  # noqa: E402
     describe,
     engine_name,
     fresh_database,
-    in_fresh_process,
+    in_turns,
     with_emulator,
 )
 from bot.config import parse_config  # noqa: E402
@@ -124,15 +123,7 @@ async def bare_bot(n: int, _database_url: str | None) -> Result:
 
 def main(n: int, rounds: int, database_url: str | None) -> int:
     engine = engine_name(database_url)
-    ratios: list[float] = []
-    rounds_run: list[tuple[Result, Result]] = []
-    for _ in range(rounds):
-        ours = in_fresh_process(real_bot, n, database_url)
-        bare = in_fresh_process(bare_bot, n, database_url)
-        rounds_run.append((ours, bare))
-        ratios.append(ours[0] / bare[0])
-    ratio = statistics.median_low(ratios)
-    ours, bare = rounds_run[ratios.index(ratio)]
+    ratio, ours, bare, ratios = in_turns(real_bot, bare_bot, rounds, n, database_url)
     goal = GOAL_RATIO[engine]
     print(f"burst of {n} private /help commands through the emulator ({engine}, flood limits "
           f"off); the sides in turns, {rounds} rounds, the median shown")

@@ -93,7 +93,8 @@ async def _story(world: World, code: str, lang: str, app: AllianceApp, clock: Fa
     await lin.send(group, "/setup")
     await world.settle()
     await lin.press(world.last(group), language_button)
-    await lin.press(world.last(group), "Asia/Taipei")
+    await lin.press(world.last(group), {"en": "Asia/Taipei", "zh_Hans": "台北时间",
+                                        "zh_Hant": "台北時間"}[lang])
 
     _heading("Lin writes the charter; Chen reads it")
     await lin.send(group, "/charter 1. Refer customers to each other fairly.\n"

@@ -22,7 +22,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.core import get_global
 from babel.dates import format_date as _format_date
 from babel.dates import format_time as _format_time
 from babel.dates import get_timezone_location
@@ -240,21 +239,13 @@ def format_number(value: int | Decimal | float) -> str:
     return _format_decimal(value, locale=babel_locale(_current.get()))
 
 
-def currency_digits(currency: str) -> int:
-    """The decimals people pay the currency in: CLDR's cash digits (0 for TWD and CZK, whose
-    cents exist on paper only; 2 for USD and CNY; 0 for JPY)."""
-    fractions = get_global("currency_fractions")
-    return int(fractions.get(currency, fractions["DEFAULT"])[2])
-
-
 def format_money(amount: Decimal, currency: str) -> str:
-    """The amount in the reader's locale. A whole amount in the currency's cash digits is shown
-    so (NT$12,000, not NT$12,000.00); an exact share keeps its cents (NT$29,966.67)."""
+    """The amount in the reader's locale. A whole amount is shown whole, as price tags and
+    invoices write it (NT$12,000, ¥12,000, not ¥12,000.00); an amount with cents keeps the
+    currency's decimals (NT$29,966.67, US$20.50)."""
     locale = babel_locale(_current.get())
     pattern = copy.copy(locale.currency_formats["standard"])
-    digits = currency_digits(currency)
-    if amount != amount.quantize(Decimal(1).scaleb(-digits)):
-        digits = get_currency_precision(currency)
+    digits = 0 if amount == amount.to_integral_value() else get_currency_precision(currency)
     pattern.frac_prec = (digits, digits)
     text = pattern.apply(amount, locale, currency=currency, currency_digits=False)
     if currency != "USD" and locale.currency_symbols.get(currency) == "$":

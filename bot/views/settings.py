@@ -15,7 +15,16 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from babel.core import UnknownLocaleError
 from babel.numbers import get_currency_name
 
-from bot.i18n import LOCALES, LazyString, babel_locale, current_locale, locale_name, ngettext, territory_name
+from bot.i18n import (
+    LOCALES,
+    LazyString,
+    babel_locale,
+    current_locale,
+    locale_name,
+    ngettext,
+    territory_name,
+    zone_name,
+)
 from bot.i18n import gettext as _
 from bot.i18n import lazy_gettext as __
 from bot.services import settings, tally
@@ -134,6 +143,7 @@ def _country(code: str | None) -> str:
 
 _SHOWN: dict[str, Callable[[Any], str]] = {
     LANGUAGE: locale_name,
+    TIMEZONE: zone_name,
     "approval_mode": lambda v: _("coordinators decide") if v == settings.MODE_COORDINATORS
     else _("the members vote"),
     "categories": listing,

@@ -38,7 +38,7 @@ def setup_zone_card(alliance: Alliance, default_zone: str) -> tuple[str, InlineK
     for index in range(0, len(zones), 2):
         rows.append([
             InlineKeyboardButton(
-                text=("✓ " if zone == alliance.timezone else "") + zone,
+                text=("✓ " if zone == alliance.timezone else "") + zone_name(zone),
                 callback_data=SetupZoneCb(alliance_id=alliance.id, zone=zone).pack())
             for zone in zones[index:index + 2]
         ])

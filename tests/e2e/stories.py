@@ -15,9 +15,13 @@ async def bot_added(harness: Harness, group: SimChat, *, by: SimUser,
     await harness.world.settle()
 
 
+# Taipei on the zone card, in the words of the language chosen on the card before it.
+TAIPEI_BUTTON = {"English": "Asia/Taipei", "简体中文": "台北时间", "繁體中文": "台北時間"}
+
+
 async def setup_group(
     harness: Harness, lang: str = "en", *, rights: BotRights | None = FULL,
-    language_button: str = "English", zone_button: str = "Asia/Taipei",
+    language_button: str = "English", zone_button: str | None = None,
     quiet_hours: str | None = "off",
 ) -> tuple[SimUser, SimUser, SimChat]:
     """Lin (group admin) and Chen in a group that Lin has just set up as an alliance's home.
@@ -35,7 +39,7 @@ async def setup_group(
     await harness.say(lin, group, "/setup")
     card = world.last(group)
     await lin.press(card, language_button)
-    await lin.press(world.last(group), zone_button)
+    await lin.press(world.last(group), zone_button or TAIPEI_BUTTON[language_button])
     if quiet_hours is not None:
         await set_settings(harness, group, quiet_hours=quiet_hours)
     return lin, chen, group

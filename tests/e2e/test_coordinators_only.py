@@ -32,7 +32,7 @@ from tests.e2e import decision_stories, purchase_stories
 from tests.e2e.equipment_stories import GROUP_LANG, alliance, seed_item
 from tests.e2e.harness import Harness, press_forged
 from tests.e2e.referral_stories import Alliance
-from tests.e2e.stories import bot_added, seed_member
+from tests.e2e.stories import TAIPEI_BUTTON, bot_added, seed_member
 
 COORDINATORS = ("coordinator", "forum_coordinator")
 # Arguments a coordinator would give, so the refusal cannot hide behind "name a member" or a bad
@@ -83,7 +83,7 @@ async def forum_home(harness: Harness, a: Alliance) -> tuple[SimChat, int]:
     await bot_added(harness, forum, by=a.lin)
     await harness.say(a.lin, forum, "/setup")
     await a.lin.press(world.last(forum), GROUP_LANG[a.locale])
-    await a.lin.press(world.last(forum), "Asia/Taipei")
+    await a.lin.press(world.last(forum), TAIPEI_BUTTON[GROUP_LANG[a.locale]])
     topic = await world.create_topic(forum, "Cards", by=a.lin)
     await seed_member(harness, forum, a.lin, name="Lin Garage", coordinator=True)
     await seed_member(harness, forum, a.chen, name="Chen Tyres")

@@ -22,7 +22,7 @@ async def test_setup_in_english_with_all_rights(harness: Harness) -> None:
 
 async def test_setup_in_traditional_chinese_reports_missing_rights(harness: Harness) -> None:
     _lin, _chen, group = await setup_group(harness, "zh-hant", rights=None,
-                                         language_button="繁體中文", zone_button="Asia/Taipei")
+                                         language_button="繁體中文", zone_button="台北時間")
     done = harness.world.last(group)
     assert "「Taipei Auto <Repair> Alliance」已準備就緒。語言：繁體中文；時區：台北時間。" in done.text
     assert "我在本群組缺少以下權限" in done.text
@@ -90,7 +90,10 @@ async def test_rerun_setup_changes_language_and_timezone_command(harness: Harnes
     await harness.say(lin, group, "/setup")
     assert world.last(group).text.startswith("Settings of “Taipei Auto <Repair> Alliance”.")
     await lin.press(world.last(group), "简体中文")
-    await lin.press(world.last(group), "Asia/Shanghai")
+    zones = world.last(group)
+    labels = [label for row in zones.buttons for label in row]
+    assert "北京时间" in labels and "台北时间" in labels and not any("Asia/" in t for t in labels)
+    await lin.press(zones, "北京时间")
     assert "语言：简体中文；时区：北京时间" in world.last(group).text
 
 

@@ -151,17 +151,19 @@ def test_separators_follow_the_locale(locale: str, expected: tuple[str, ...]) ->
 
 
 @pytest.mark.parametrize(("locale", "shown"), [
-    ("en", ("NT$12,000", "CN¥12,000.00", "HK$12,000.00", "$12,000.00", "NT$29,966.67")),
-    ("zh_Hans", ("NT$12,000", "¥12,000.00", "HK$12,000.00", "US$12,000.00", "NT$29,966.67")),
-    ("zh_Hant", ("NT$12,000", "CN¥12,000.00", "HK$12,000.00", "US$12,000.00", "NT$29,966.67")),
+    ("en", ("NT$12,000", "CN¥12,000", "HK$12,000", "$12,000", "NT$29,966.67")),
+    ("zh_Hans", ("NT$12,000", "¥12,000", "HK$12,000", "US$12,000", "NT$29,966.67")),
+    ("zh_Hant", ("NT$12,000", "CN¥12,000", "HK$12,000", "US$12,000", "NT$29,966.67")),
 ])
 def test_money_per_locale(locale: str, shown: tuple[str, ...]) -> None:
-    """TWD in its cash digits and never a bare $ (that is US$ next to it); an exact share keeps
-    its cents."""
+    """A whole amount whole in every currency, never a bare $ for TWD (that is US$ next to it);
+    an amount with cents keeps them."""
     with use_locale(locale):
         assert tuple(format_money(Decimal(a), c) for a, c in (
             ("12000", "TWD"), ("12000", "CNY"), ("12000", "HKD"), ("12000", "USD"),
             ("29966.67", "TWD"))) == shown
+        assert format_money(Decimal("12.5"), "CNY").endswith("12.50")
+        assert format_money(Decimal("12000.00"), "USD").endswith("12,000")
 
 
 @pytest.mark.parametrize(("locale", "zones", "countries"), [

@@ -376,7 +376,7 @@ async def test_member_stats_lines_for_the_directory_card(session: AsyncSession) 
                      "Customer rating: 4 ★ from 3 ratings"]
     with use_locale("zh_Hant"):
         lines = views.member_stats_lines(await ledger.referral_stats(session, a, NOW))
-    assert len(lines) == 1 and "US$20.00" in lines[0] and "轉介" in lines[0]
+    assert len(lines) == 1 and "US$20" in lines[0] and "US$20.00" not in lines[0] and "轉介" in lines[0]
 
 
 async def test_an_abandoned_wizard_is_forgotten_after_a_day(session: AsyncSession) -> None:

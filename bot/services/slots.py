@@ -4,8 +4,11 @@ Accepted, in any mix of English and Chinese, full- or half-width:
 - a date: ``2026-12-03``, ``2026/12/3``, ``2026年12月3日``, ``12/3`` and ``12月3日`` (month/day:
   this year, or next year once that day is past), ``today`` / ``tomorrow`` / ``今天`` / ``明天`` /
   ``后天`` (``後天``), a weekday — ``Tue``, ``Tuesday``, ``週二``, ``周二``, ``星期二``, ``禮拜二``
-  (the coming one: the first such day whose time is still ahead), ``next Tue`` / ``下週二`` /
-  ``下周二`` (a week after the coming one);
+  (the coming one: the first such day whose time is still ahead), ``next Tue`` (a week after
+  the coming one); in Chinese a named week counts calendar weeks starting on Monday, as a
+  Chinese speaker does: ``這週二`` / ``本周二`` is Tuesday of this week, ``下週二`` / ``下周二`` /
+  ``下个星期二`` Tuesday of next week (said on a Friday: four days ahead, not eleven) and
+  ``下下週二`` Tuesday of the week after;
 - a time: ``19:00``, ``7pm``, ``7:30 pm``, ``19点``, ``晚上7點半``, ``下午3点15分``.
 
 The date and the time are wall-clock times in the alliance's zone; the result is the UTC
@@ -40,7 +43,9 @@ _MONTH_DAY = re.compile(r"(?<![\d:])(\d{1,2})\s*(?:/|月)\s*(\d{1,2})\s*[日号�
 _RELATIVE = re.compile("|".join(sorted(RELATIVE_DAYS, key=len, reverse=True)))
 _EN_WEEKDAY = re.compile(
     r"\b(next\s+)?(" + "|".join(sorted(WEEKDAY_NAMES, key=len, reverse=True)) + r")\b\.?")
-_ZH_WEEKDAY = re.compile(r"(下\s*(?:个|個)?\s*)?(?:週|周|星期|禮拜|礼拜)\s*([一二三四五六日天1-7])")
+_ZH_WEEKDAY = re.compile(
+    r"(?:(下\s*下|下|这|這|本)\s*(?:个|個)?\s*)?(?:週|周|星期|禮拜|礼拜)\s*([一二三四五六日天1-7])")
+ZH_WEEK_OFFSETS = {"这": 0, "這": 0, "本": 0, "下": 1, "下下": 2}
 _CLOCK = re.compile(r"(?<!\d)(\d{1,2})\s*:\s*(\d{2})(?!\d)\s*(am|pm|a\.m\.|p\.m\.)?")
 _HOUR_ONLY = re.compile(r"(?<!\d)(\d{1,2})\s*(am|pm|a\.m\.|p\.m\.)")
 _ZH_TIME = re.compile(
@@ -171,7 +176,12 @@ def _take_date(text: str, today: date, raw: str) -> tuple[DayChooser | None, str
         return (lambda _c, _n, _z: day), _cut(text, match)
     match = _ZH_WEEKDAY.search(text)
     if match:
-        return _weekday(CHINESE_DAYS[match.group(2)], bool(match.group(1)), today), _cut(text, match)
+        day_of_week = CHINESE_DAYS[match.group(2)]
+        if match.group(1) is None:  # 週二 alone: the coming one
+            return _weekday(day_of_week, False, today), _cut(text, match)
+        week = ZH_WEEK_OFFSETS[re.sub(r"\s", "", match.group(1))]
+        day = today - timedelta(days=today.weekday()) + timedelta(weeks=week, days=day_of_week)
+        return (lambda _c, _n, _z: day), _cut(text, match)
     match = _EN_WEEKDAY.search(text)
     if match:
         return _weekday(WEEKDAY_NAMES[match.group(2)], bool(match.group(1)), today), _cut(text, match)
@@ -179,6 +189,9 @@ def _take_date(text: str, today: date, raw: str) -> tuple[DayChooser | None, str
 
 
 def _weekday(weekday: int, next_week: bool, today: date) -> DayChooser:
+    """The coming ``weekday`` (``Tue``, ``週二``), or the one a week after it (English ``next Tue``:
+    kept so, as many English speakers mean it; Chinese ``下週二`` counts calendar weeks instead)."""
+
     def choose(clock: time, now: datetime, zone: tzinfo) -> date:
         day = today + timedelta(days=(weekday - today.weekday()) % 7)
         if localize(datetime.combine(day, clock), zone) <= now:

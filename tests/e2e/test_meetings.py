@@ -189,6 +189,32 @@ async def test_wizard_in_chinese_reads_weekdays(harness: Harness, lang: str, wee
     assert "第 1 步" in world.last(mei).text
 
 
+@pytest.mark.no_autostart
+@pytest.mark.parametrize(("lang", "slots", "understood", "day"), [
+    ("zh-hant", "下週二 19:00\n下下週二 19:00\n本週三 19:00", "我讀到的時間", "週二"),
+    ("zh-hans", "下周二 19:00\n下下周二 19:00\n这周三 19:00", "我读到的时间", "周二"),
+])
+async def test_next_weeks_tuesday_said_on_a_friday_is_four_days_ahead(
+        harness: Harness, lang: str, slots: str, understood: str, day: str) -> None:
+    """下週二 on Friday 27 November is 1 December (next calendar week), 下下週二 8 December; this
+    week's Wednesday is past and refused with its reason."""
+    harness.clock = FakeClock(datetime(2026, 11, 27, 10, 0, tzinfo=TAIPEI), ticking=True)
+    await harness.start_bot()
+    world = harness.world
+    lin, _chen, group = await setup_group(harness)
+    mei = world.user("Mei", lang=lang)
+    await world.add_member(group, mei, by=lin)
+    await world.settle()
+    await seed_member(harness, group, mei, name="Mei Studio")
+    await harness.say(mei, mei, "/meeting")
+    await harness.say(mei, mei, "月會")
+    text = (await harness.say(mei, mei, slots)).text  # type: ignore[union-attr]
+    assert understood in text
+    assert f"＋ 2026年12月1日{day}" in text and f"＋ 2026年12月8日{day}" in text, text
+    assert "12月2日" not in text and "9日" not in text  # this week's Wednesday is past: refused
+    assert slots.splitlines()[2] in text.split("⚠")[1]
+
+
 # -- recurring series, posted by the scheduler -------------------------------------------------------
 
 MONDAY_9AM = datetime(2026, 11, 30, 9, 0, tzinfo=TAIPEI)

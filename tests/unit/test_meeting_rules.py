@@ -80,6 +80,38 @@ def test_traditional_chinese_slots(text: str, expected: datetime) -> None:
     assert local(text) == expected
 
 
+# Friday 27 November 2026, 10:00 in Taipei: 下週二 is Tuesday of next calendar week (1 December),
+# as a Chinese speaker means it, not the Tuesday after the coming one.
+FRIDAY = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("下週二 19:00", datetime(2026, 12, 1, 19, 0)),
+    ("下周二 19:00", datetime(2026, 12, 1, 19, 0)),
+    ("下个星期二 晚上7点", datetime(2026, 12, 1, 19, 0)),
+    ("下個禮拜二 19:00", datetime(2026, 12, 1, 19, 0)),
+    ("下週日 10:00", datetime(2026, 12, 6, 10, 0)),
+    ("下週一 10:00", datetime(2026, 11, 30, 10, 0)),
+    ("這週六 10:00", datetime(2026, 11, 28, 10, 0)),
+    ("本周日 10:00", datetime(2026, 11, 29, 10, 0)),
+    ("这周五 晚上8点", datetime(2026, 11, 27, 20, 0)),
+    ("下下週二 19:00", datetime(2026, 12, 8, 19, 0)),
+    ("下下周二19:00", datetime(2026, 12, 8, 19, 0)),
+    ("週二 19:00", datetime(2026, 12, 1, 19, 0)),  # alone: the coming one
+    ("Tue 19:00", datetime(2026, 12, 1, 19, 0)),
+    ("next Tue 19:00", datetime(2026, 12, 8, 19, 0)),  # English keeps "a week after the coming one"
+])
+def test_named_weeks_count_calendar_weeks_in_chinese(text: str, expected: datetime) -> None:
+    assert local(text, now=FRIDAY) == expected
+
+
+@pytest.mark.parametrize("text", ["本週二 19:00", "这周三 19:00", "這週五 09:00"])
+def test_this_weeks_day_already_past_is_refused(text: str) -> None:
+    with pytest.raises(DomainError) as caught:
+        parse_slot(text, now=FRIDAY, zone=TAIPEI)
+    assert caught.value.code == "slot_in_past"
+
+
 @pytest.mark.parametrize(("text", "code"), [
     ("hello", "slot_unparsed"), ("Tue", "slot_unparsed"), ("19:00", "slot_unparsed"),
     ("Tue 25:00", "slot_unparsed"), ("13pm Tue", "slot_unparsed"), ("Tue 19:00 banana", "slot_unparsed"),

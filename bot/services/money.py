@@ -14,6 +14,7 @@ exact share by one minor unit or more. Pure functions, no database.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -27,7 +28,19 @@ from bot.services.settings import currencies
 MAX_AMOUNT = Decimal("1000000000000")
 MONEY_TEXT_LIMIT = 40  # "12,000,000.50 TWD" and the like
 
-_MONEY = re.compile(r"^\s*(?:([A-Za-z]{3})\s*)?([0-9][0-9,\s]*(?:\.[0-9]+)?)\s*(?:([A-Za-z]{3}))?\s*$")
+_MONEY = re.compile(
+    r"\s*(?P<before>[A-Za-z]{1,3}\$|[A-Za-z]{2}¥|[A-Za-z]{3}|[$¥])?\s*"
+    r"(?P<number>[0-9][0-9,\s]*(?:\.[0-9]+)?)\s*(?P<wan>[万萬])?\s*(?P<yuan>[元块塊圆圓])?\s*"
+    r"(?P<after>[A-Za-z]{3})?\s*")
+# What people write for a currency besides its ISO code: the symbols the bot itself shows
+# (NT$12,000, US$300, CN¥, HK$) and the everyday abbreviations (NTD in Taiwan, RMB in China).
+CURRENCY_ALIASES = {"NT$": "TWD", "NTD": "TWD", "US$": "USD", "HK$": "HKD", "S$": "SGD",
+                    "CN¥": "CNY", "RMB": "CNY", "A$": "AUD", "C$": "CAD", "NZ$": "NZD",
+                    "MOP$": "MOP", "JP¥": "JPY"}
+# A bare ``$`` or ``¥`` means the alliance's currency when it is a dollar or a yuan/yen;
+# otherwise the usual one (USD, CNY).
+DOLLARS = frozenset({"TWD", "USD", "HKD", "SGD", "AUD", "CAD", "NZD", "MOP"})
+WAN = 10_000  # 万 / 萬: 1.2万 is 12,000
 
 
 def precision(currency: str) -> int:
@@ -110,24 +123,44 @@ def check(amount: Decimal, currency: str, *, prefix: str = "money") -> Decimal:
 
 
 def parse(text: str | None, default_currency: str, *, prefix: str = "money") -> tuple[Decimal, str]:
-    """``12000``, ``12,000.50 TWD`` or ``usd 300`` → (Decimal, ISO 4217 code).
+    """``12000``, ``12,000.50 TWD``, ``usd 300``, ``NT$12,000``, ``¥12000``, ``12000元``,
+    ``1.2萬``, full-width ``１２，０００`` → (Decimal, ISO 4217 code): what the bot shows must be
+    accepted back, and what a Chinese shop owner types too (元 / 块 / 塊 mean the alliance's
+    currency, 万 / 萬 ten thousand).
 
     Refusals are ``<prefix>_bad_amount``, ``<prefix>_bad_currency`` and ``<prefix>_too_precise``,
     so each feature keeps its own words for them (referrals say ``referral_…``).
     """
-    match = _MONEY.match(capped(text, MONEY_TEXT_LIMIT, f"{prefix}_bad_amount"))
-    if match is None or (match.group(1) and match.group(3)):
+    raw = unicodedata.normalize("NFKC", capped(text, MONEY_TEXT_LIMIT, f"{prefix}_bad_amount"))
+    match = _MONEY.fullmatch(raw)
+    if match is None or (match["before"] and match["after"]):
         raise DomainError(f"{prefix}_bad_amount")
-    code = (match.group(1) or match.group(3) or default_currency).upper()
+    code = _currency(match["before"] or match["after"], default_currency.upper())
     if code not in currencies():
         raise DomainError(f"{prefix}_bad_currency", currency=code)
     try:
-        amount = Decimal(re.sub(r"[,\s]", "", match.group(2)))
+        amount = Decimal(re.sub(r"[,\s]", "", match["number"]))
     except InvalidOperation:
         raise DomainError(f"{prefix}_bad_amount") from None
+    if match["wan"]:
+        amount *= WAN
+        if amount == amount.to_integral_value():
+            amount = amount.quantize(Decimal(1))
     if amount >= MAX_AMOUNT:
         raise DomainError(f"{prefix}_bad_amount")
     digits = precision(code)
     if -amount.as_tuple().exponent > digits:  # type: ignore[operator]
         raise DomainError(f"{prefix}_too_precise", currency=code, digits=digits)
     return amount, code
+
+
+def _currency(written: str | None, default: str) -> str:
+    """The ISO code for what was written next to the number (nothing: the alliance's)."""
+    if not written:
+        return default
+    if written == "$":
+        return default if default in DOLLARS else "USD"
+    if written == "¥":
+        return default if default in {"CNY", "JPY"} else "CNY"
+    upper = written.upper()
+    return CURRENCY_ALIASES.get(upper, upper)

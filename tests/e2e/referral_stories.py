@@ -19,10 +19,10 @@ CONTACT = "+886 912 345 678"
 CUSTOMER = "Mrs Wu-Lee"
 
 
-PEOPLE_LANG = {"en": "en", "zh_Hant": "zh-hant"}
+PEOPLE_LANG = {"en": "en", "zh_Hant": "zh-hant", "zh_Hans": "zh-hans"}
 
 
-GROUP_LANG = {"en": "English", "zh_Hant": "繁體中文"}
+GROUP_LANG = {"en": "English", "zh_Hant": "繁體中文", "zh_Hans": "简体中文"}
 
 
 def t(locale: str, message: str) -> str:

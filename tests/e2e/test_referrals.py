@@ -32,9 +32,11 @@ def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     return caplog
 
 
-@pytest.mark.parametrize("locale", ["en", "zh_Hant"])
-async def test_the_whole_path_to_won_with_a_rating(harness: Harness, locale: str,
+@pytest.mark.parametrize(("locale", "won_text"), [
+    ("en", "NT$15,500"), ("zh_Hant", "１５，５００元"), ("zh_Hans", "1.55万")])
+async def test_the_whole_path_to_won_with_a_rating(harness: Harness, locale: str, won_text: str,
                                                    logs: pytest.LogCaptureFixture) -> None:
+    """The won amount is typed as people write it (NT$, full width with 元, 万), all 15,500 TWD."""
     a = await alliance(harness, locale)
     world = harness.world
     await refer(a, a.lin)
@@ -62,7 +64,7 @@ async def test_the_whole_path_to_won_with_a_rating(harness: Harness, locale: str
     await a.chen.press(cards[0], a.t("🏆 Won"))
     await harness.say(a.chen, a.chen, "not money")
     assert a.t("Please send an amount such as 12000, 12,000.50 or 300 USD.") in world.last(a.chen).text
-    await harness.say(a.chen, a.chen, "15,500")
+    await harness.say(a.chen, a.chen, won_text)
     won = world.last(a.lin)
     assert "15,500" in won.text
     await a.lin.press(won, "5⭐")

@@ -75,6 +75,37 @@ def test_parse(text: str, expected: tuple[Decimal, str]) -> None:
     assert money.parse(text, "TWD") == expected
 
 
+@pytest.mark.parametrize(("text", "default", "expected"), [
+    # what the bot shows, typed back
+    ("NT$12,000", "TWD", (Decimal(12000), "TWD")), ("US$300", "TWD", (Decimal(300), "USD")),
+    ("HK$1,200.50", "TWD", (Decimal("1200.50"), "HKD")), ("CN¥88", "TWD", (Decimal(88), "CNY")),
+    ("¥12,000", "CNY", (Decimal(12000), "CNY")), ("￥12000", "CNY", (Decimal(12000), "CNY")),
+    ("¥12000", "JPY", (Decimal(12000), "JPY")), ("$300", "TWD", (Decimal(300), "TWD")),
+    ("$300", "CNY", (Decimal(300), "USD")), ("NTD 500", "CNY", (Decimal(500), "TWD")),
+    ("RMB 500", "TWD", (Decimal(500), "CNY")),
+    # what a Chinese shop owner types
+    ("12000元", "TWD", (Decimal(12000), "TWD")), ("12000 元", "CNY", (Decimal(12000), "CNY")),
+    ("12000塊", "TWD", (Decimal(12000), "TWD")), ("12000块", "CNY", (Decimal(12000), "CNY")),
+    ("12，000", "TWD", (Decimal(12000), "TWD")), ("１２０００", "CNY", (Decimal(12000), "CNY")),
+    ("１２，０００元", "TWD", (Decimal(12000), "TWD")),
+    ("1.2萬", "TWD", (Decimal(12000), "TWD")), ("1.2万元", "CNY", (Decimal(12000), "CNY")),
+    ("3万", "JPY", (Decimal(30000), "JPY")), ("NT$ 1.5萬", "CNY", (Decimal(15000), "TWD")),
+])
+def test_parse_accepts_symbols_and_chinese_units(text: str, default: str,
+                                                 expected: tuple[Decimal, str]) -> None:
+    assert money.parse(text, default) == expected
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("NT$", "money_bad_amount"), ("元", "money_bad_amount"), ("萬12", "money_bad_amount"),
+    ("NT$12 USD", "money_bad_amount"), ("XY$12", "money_bad_currency"), ("1万2", "money_bad_amount"),
+    ("12块钱钱", "money_bad_amount"), ("JP¥1.5", "money_too_precise")])
+def test_parse_still_refuses_what_is_not_an_amount(text: str, code: str) -> None:
+    with pytest.raises(DomainError) as caught:
+        money.parse(text, "TWD")
+    assert caught.value.code == code
+
+
 @pytest.mark.parametrize(("text", "code"), [
     ("", "money_bad_amount"), ("12 USD EUR", "money_bad_amount"), ("12 XYZ", "money_bad_currency"),
     ("1.5 JPY", "money_too_precise"), ("1" * 41, "money_bad_amount"),

@@ -1,8 +1,9 @@
 """Exact money: ``Decimal`` amounts in a currency's minor units, and splits that add up.
 
 An amount is valid for a currency when it has no more decimals than the currency's minor unit
-(Babel's ``get_currency_precision``: 2 for USD, 0 for TWD's everyday use, 3 for KWD), so every
-amount is a whole number of minor units and sums are exact.
+(Babel's ``get_currency_precision``: 2 for USD and TWD, 0 for JPY, 3 for KWD), so every
+amount is a whole number of minor units and sums are exact. Splits go further, to the cash
+unit people pay in (whole NT$ for TWD), when the total allows it.
 
 A split divides a total pro rata by weights (quantities pledged; all 1 for an even split) with
 the *largest-remainder* method: each part is first the exact share rounded down to a minor
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
+from babel.core import get_global
 from babel.numbers import get_currency_precision
 
 from bot.services.errors import DomainError
@@ -46,6 +48,13 @@ WAN = 10_000  # 万 / 萬: 1.2万 is 12,000
 def precision(currency: str) -> int:
     """Decimals of the currency's minor unit (2 for USD, 0 for JPY)."""
     return get_currency_precision(currency)
+
+
+def cash_precision(currency: str) -> int:
+    """Decimals of the smallest coin people actually pay with (CLDR's cash digits): 0 for TWD
+    (no one hands over NT$0.67 since cents went out of use), 2 for CNY and USD, 0 for JPY."""
+    fractions = get_global("currency_fractions")
+    return int(fractions.get(currency, fractions["DEFAULT"])[2])
 
 
 def minor_unit(currency: str) -> Decimal:
@@ -104,7 +113,16 @@ def split_units(total: int, weights: Sequence[int | Decimal | Fraction]) -> list
 
 def split(total: Decimal, weights: Sequence[int | Decimal | Fraction], currency: str) -> list[Decimal]:
     """``total`` (a valid amount of ``currency``) split pro rata by ``weights``; the parts sum
-    to ``total`` exactly. An even split is ``weights=[1] * n``."""
+    to ``total`` exactly. An even split is ``weights=[1] * n``.
+
+    The parts are whole coins of the currency's cash unit when the total is (NT$89,900 in three:
+    29,967 + 29,967 + 29,966, never NT$29,966.67 that no one can pay); a total with cents is
+    split in the minor unit, so the parts still add up."""
+    cash = Decimal(1).scaleb(-cash_precision(currency))
+    if cash > minor_unit(currency) and total == total.quantize(cash):
+        digits = precision(currency) - cash_precision(currency)
+        units = split_units(int(total.scaleb(cash_precision(currency))), weights)
+        return [from_minor(part * 10 ** digits, currency) for part in units]
     units = split_units(to_minor(total, currency), weights)
     return [from_minor(part, currency) for part in units]
 

@@ -24,9 +24,9 @@ async def test_demo_story(lang: str, expected: str, capsys: pytest.CaptureFixtur
     assert "Too Many Requests" not in out
     # The referral chapter goes from sent to won, with the thank-you card in the group.
     assert "Lin: /refer" in out and "🏆" in out and "🎉" in out
-    # The passed proposal becomes a joint purchase: 89,900 split in three, to the cent, summing up.
+    # The passed proposal becomes a joint purchase: NT$89,900 split in three whole dollars, summing up.
     assert "Lin: /start buy-1" in out and "Mei: /start pledge-1" in out
-    assert "29,966.67" in out and "29,966.66" in out and "purchase-1.csv" in out
+    assert "29,967" in out and "29,966" in out and "29,966.6" not in out and "purchase-1.csv" in out
     # The tyre changer on the shared list: booked, picked up, the reminder, returned.
     with use_locale(lang):
         returned = _("Status: {status}").format(status=_("returned"))

@@ -178,16 +178,19 @@ async def test_two_members_pledging_at_the_same_moment_are_both_counted(
     assert sum(p.quantity for p in pledges) == 150
 
 
-@pytest.mark.parametrize("locale", ["en", "zh_Hant"])
-async def test_one_total_price_split_to_the_cent(harness: Harness, locale: str) -> None:
+@pytest.mark.parametrize(("locale", "price"), [
+    ("en", "1000"), ("zh_Hant", "NT$1,000"), ("zh_Hans", "1000元")])
+async def test_one_total_price_split_in_whole_dollars(harness: Harness, locale: str, price: str) -> None:
+    """NT$1,000 in three is NT$334 + NT$333 + NT$333: Taiwan pays in whole dollars, and the
+    shares add up to the total exactly."""
     a = await alliance(harness, locale)
     card = await open_purchase(a, a.lin, item="Tyre changer", unit="share", split=True,
-                               price="1000", moq="3")
+                               price=price, moq="3")
     for person in (a.lin, a.chen, a.wang):
         await pledge(a, person, card, "1")
     card = now_showing(harness, card)
-    assert card.text.count("333.33") == 2 and card.text.count("333.34") == 1
-    assert "NT$1,000" in card.text and "NT$333.34" in card.text  # the total whole, shares exact
+    assert card.text.count("NT$333") == 2 and card.text.count("NT$334") == 1, card.text
+    assert "NT$1,000" in card.text and ".33" not in card.text and ".00" not in card.text
     await harness.advance(timedelta(days=3, minutes=1))
     _, pledges = await stored(harness)
     assert sum((p.cost for p in pledges if p.cost is not None), Decimal(0)) == Decimal("1000")

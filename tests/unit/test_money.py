@@ -13,11 +13,13 @@ from bot.services import money, purchases
 from bot.services.errors import DomainError
 from bot.services.purchases import SPLIT, UNIT, Tier
 
-CURRENCIES = ["USD", "TWD", "JPY", "KWD", "EUR"]
+CURRENCIES = ["USD", "TWD", "JPY", "KWD", "EUR", "CNY", "CHF"]
 
 
 def amounts(currency: str, most: int = 10**9) -> st.SearchStrategy[Decimal]:
-    return st.integers(0, most).map(lambda units: money.from_minor(units, currency))
+    """Any amount in minor units, often a whole one (NT$89,900 rather than NT$89,900.37)."""
+    return st.one_of(st.integers(0, most).map(lambda units: money.from_minor(units, currency)),
+                     st.integers(0, most // 100).map(lambda units: money.from_minor(units * 100, currency)))
 
 
 @settings(max_examples=500, deadline=None)
@@ -27,10 +29,11 @@ def test_a_split_sums_to_the_total_and_no_part_is_a_minor_unit_off(
         data: st.DataObject, currency: str, weights: list[int]) -> None:
     total = data.draw(amounts(currency))
     parts = money.split(total, weights, currency)
-    unit = money.minor_unit(currency)
+    cash = Decimal(1).scaleb(-money.cash_precision(currency))
+    unit = cash if total == total.quantize(cash) else money.minor_unit(currency)
     assert sum(parts, Decimal(0)) == total
     for part, weight in zip(parts, weights, strict=True):
-        assert money.fits(part, currency)
+        assert money.fits(part, currency) and part == part.quantize(unit)
         exact = Fraction(total) * weight / sum(weights)
         assert abs(Fraction(part) - exact) < Fraction(unit)
         if weight == 0:
@@ -44,6 +47,20 @@ def test_an_even_split_differs_by_at_most_one_unit_and_is_deterministic(total: i
     assert sum(parts) == total and max(parts) - min(parts) <= 1
     assert parts == sorted(parts, reverse=True)  # ties: the earlier parts get the extra unit
     assert parts == money.split_units(total, [1] * n)
+
+
+def test_split_in_the_cash_unit_people_pay_in() -> None:
+    """NT$89,900 in three is 29,967 + 29,967 + 29,966 (no cents in Taiwan's cash), CNY keeps its
+    分, a TWD total with cents is split in cents so the parts still add up."""
+    assert money.split(Decimal("89900"), [1, 1, 1], "TWD") == [
+        Decimal(29967), Decimal(29967), Decimal(29966)]
+    assert money.split(Decimal("89900"), [1, 1, 1], "CNY") == [
+        Decimal("29966.67"), Decimal("29966.67"), Decimal("29966.66")]
+    assert money.split(Decimal("100.50"), [1, 1, 1], "TWD") == [
+        Decimal("33.50"), Decimal("33.50"), Decimal("33.50")]
+    assert money.split(Decimal("100.01"), [1, 1], "TWD") == [Decimal("50.01"), Decimal("50.00")]
+    assert (money.cash_precision("TWD"), money.cash_precision("CNY"), money.cash_precision("USD"),
+            money.cash_precision("JPY")) == (0, 2, 2, 0)
 
 
 def test_split_examples() -> None:
@@ -140,6 +157,9 @@ def test_any_quantities_tiers_and_prices_cost_exactly_the_total(
     quote = purchases.quote(str(pricing), currency, quantities, **terms)  # type: ignore[arg-type]
     assert sum(quote.costs, Decimal(0)) == quote.total
     unit = Fraction(money.minor_unit(currency))
+    cash = Decimal(1).scaleb(-money.cash_precision(currency))
+    if pricing == SPLIT and quote.total == quote.total.quantize(cash):
+        unit = Fraction(cash)  # whole NT$ shares of a whole NT$ total
     pledged = sum(quantities)
     for quantity, cost in zip(quantities, quote.costs, strict=True):
         assert money.fits(cost, currency)

@@ -24,9 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import zone
 from bot.services import alliances, audit, settings, tally
 from bot.services.errors import DomainError
-from bot.services.inputs import capped, number
+from bot.services.inputs import capped
 from bot.services.members import ACTIVE, require_active_member
 from bot.services.settings import COORDINATORS, MAX_DEADLINE, MEMBERS, MIN_DEADLINE
+from bot.services.slots import parse_length, parse_slot
 from bot.services.tally import Result, Rules
 from storage.models import Alliance, Ballot, Member, Person, Proposal, Role
 
@@ -36,7 +37,7 @@ DEADLINE, ALL_VOTED, SETTLED, EARLY = "deadline", "all_voted", "settled", "early
 
 REMIND_BEFORE = timedelta(hours=24)
 TITLE_LIMIT, TEXT_LIMIT, OPTION_LIMIT, MAX_OPTIONS = 200, 2500, 40, 10
-DEADLINE_TEXT_LIMIT = 32  # "36h", "10d" or "2026-12-01 18:00"
+DEADLINE_TEXT_LIMIT = 32  # "36h", "1天12小時", "下週二 晚上6點半" or "2026-12-01 18:00"
 PAGE = 10
 
 @dataclass(slots=True)
@@ -136,26 +137,30 @@ def clean_options(text: str | None) -> list[str]:
 
 
 def parse_deadline(text: str | None, now: datetime, timezone: str) -> float:
-    """'36h', '3d', or a date and time ('2026-12-01 18:00') in the alliance's zone → hours."""
+    """How long the vote runs, in hours: a length (``36h``, ``36小時``, ``3天``, ``1天12小时``,
+    ``10d``) or a date and time in the alliance's zone, written as the meeting wizard reads slots
+    (``2026-12-01 18:00``, ``12/1 18:00``, ``下週二 18:00``), or a date alone (its midnight).
+    The same parsers as the meeting wizard, so a member learns one way of writing times."""
     text = capped(text, DEADLINE_TEXT_LIMIT, "proposal_deadline_format")
-    raw = text.strip().lower().replace(" ", "")
-    hours: float | None = None
-    for suffix, factor in (("h", 1), ("d", 24)):
-        count = number(raw[:-1], digits=6) if raw.endswith(suffix) else None
-        if count is not None:
-            hours = count * factor
-    if hours is None:
-        for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
-            try:
-                local = datetime.strptime(text.strip(), pattern)
-            except ValueError:
-                continue
-            moment = local.replace(tzinfo=zone(timezone))
-            hours = (moment - now).total_seconds() / 3600
-            break
-    if hours is None:
-        raise DomainError("proposal_deadline_format")
-    return check_hours(hours)
+    minutes = parse_length(text, bare=None)
+    if minutes is not None:
+        return check_hours(minutes / 60)
+    try:
+        moment = parse_slot(text, now=now, zone=zone(timezone)).utc
+    except DomainError as error:
+        if error.code == "slot_in_past":
+            raise DomainError("proposal_deadline_range") from None
+        moment = _date_alone(text, timezone)
+    return check_hours((moment - now).total_seconds() / 3600)
+
+
+def _date_alone(text: str, timezone: str) -> datetime:
+    """``2026-12-01``: the start of that day in the alliance's zone."""
+    try:
+        local = datetime.strptime(text.strip(), "%Y-%m-%d")
+    except ValueError:
+        raise DomainError("proposal_deadline_format") from None
+    return local.replace(tzinfo=zone(timezone))
 
 
 def check_hours(hours: float) -> float:

@@ -11,8 +11,6 @@ are told.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -24,6 +22,7 @@ from bot.services import alliances, audit, members
 from bot.services.errors import DomainError
 from bot.services.inputs import capped
 from bot.services.recurrence import KINDS, Plan, build_rule, check_poll_fits
+from bot.services.slots import parse_length
 from storage.models import Alliance, Availability, Meeting, MeetingSeries, MeetingSlot, Member, Role
 
 YES, MAYBE, NO = "yes", "maybe", "no"
@@ -36,8 +35,6 @@ TITLE_LIMIT, PLACE_LIMIT = 200, 500
 DURATION_TEXT_LIMIT = 32  # "1 h 30 min" and the like
 MIN_DURATION, MAX_DURATION = 5, 24 * 60
 DEFAULT_DURATION = 60
-_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)(?:h|hr|hours?|小时|小時))?"
-                       r"(?:(\d+)(?:m|min|mins|minutes?|分钟|分鐘|分)?)?")
 REMINDERS = {"24h": timedelta(hours=24), "1h": timedelta(hours=1)}
 
 
@@ -80,14 +77,10 @@ def clean_place(text: str | None) -> str | None:
 
 
 def parse_duration(text: str) -> int:
-    """``90``, ``90 min``, ``1.5h``, ``1h30``, ``1 h 30 min``, ``90分钟`` / ``1小時`` → minutes."""
-    text = capped(text, DURATION_TEXT_LIMIT, "meeting_bad_duration")
-    raw = unicodedata.normalize("NFKC", text).strip().lower().replace(" ", "")
-    match = _DURATION.fullmatch(raw)
-    if not raw or match is None or not any(match.groups()):
-        raise DomainError("meeting_bad_duration")
-    minutes = round(float(match.group(1) or 0) * 60) + int(match.group(2) or 0)
-    if not MIN_DURATION <= minutes <= MAX_DURATION:
+    """``90``, ``90 min``, ``1.5h``, ``1h30``, ``1 h 30 min``, ``90分钟`` / ``1小時30分`` → minutes
+    (``slots.parse_length``, which the proposal deadline reads with too)."""
+    minutes = parse_length(capped(text, DURATION_TEXT_LIMIT, "meeting_bad_duration"))
+    if minutes is None or not MIN_DURATION <= minutes <= MAX_DURATION:
         raise DomainError("meeting_bad_duration")
     return minutes
 

@@ -52,6 +52,10 @@ _ZH_TIME = re.compile(
     r"(凌晨|早上|上午|中午|下午|傍晚|晚上)?\s*(\d{1,2})\s*[点點时時]\s*(?:(半)|(\d{1,2})\s*分?)?")
 _ZH_DAYPART = re.compile(r"凌晨|早上|上午|中午|下午|傍晚|晚上")
 _PM_PARTS = {"下午", "傍晚", "晚上"}
+_LENGTH = re.compile(
+    r"(?:(?P<days>[0-9]+(?:\.[0-9]+)?)(?:d|days?|天))?"
+    r"(?:(?P<hours>[0-9]+(?:\.[0-9]+)?)(?:h|hrs?|hours?|个?小时|個?小時|个?钟头|個?鐘頭))?"
+    r"(?:(?P<minutes>[0-9]+)(?P<unit>m|min|mins|minutes?|分钟|分鐘|分)?)?")
 _ISO_T = re.compile(r"(?<=\d)t(?=\d)")
 _FILLER = re.compile(r"[\s,，、;；@]|\bat\b|\bon\b|的")
 
@@ -105,6 +109,26 @@ def parse_clock(text: str) -> time | None:
     except DomainError:
         return None
     return clock if clock is not None and not _FILLER.sub("", rest) else None
+
+
+def parse_length(text: str, *, bare: str | None = "minutes") -> int | None:
+    """A length of time as people type it → whole minutes, or None: ``90``, ``90 min``,
+    ``1.5h``, ``1h30``, ``36小时``, ``36小時``, ``3天``, ``1天12小時``, ``10d``. A bare number
+    counts in ``bare`` (minutes for a meeting's length; None: a unit is required, as for a
+    proposal's deadline, where a bare ``36`` could mean anything). One parser for the meeting
+    wizard and the proposal wizard, so both read the same words."""
+    if len(text) > SLOT_LIMIT:
+        return None
+    narrowed = "".join(unicodedata.normalize("NFKC", char)
+                       if unicodedata.east_asian_width(char) == "F" else char for char in text)
+    raw = re.sub(r"\s", "", narrowed.lower())  # full-width ３６小時 read, ² or ١٢ not digits
+    match = _LENGTH.fullmatch(raw)
+    if not raw or match is None or not any(match.groups()):
+        return None
+    if match["minutes"] and not match["unit"] and bare is None and not match["hours"]:
+        return None  # 1h30 is 1 h 30 min; a lone 36 is not a deadline
+    minutes = float(match["days"] or 0) * 24 * 60 + float(match["hours"] or 0) * 60
+    return round(minutes + int(match["minutes"] or 0))
 
 
 def _cut(text: str, match: re.Match[str]) -> str:

@@ -23,9 +23,13 @@ async def proposals(harness: Harness) -> int:
         return await session.scalar(select(func.count()).select_from(Proposal)) or 0
 
 
-@pytest.mark.parametrize("lang", ["en", "zh-hant"])
-async def test_cancel_back_and_bad_answers_then_a_restart_mid_wizard(harness: Harness,
-                                                                     lang: str) -> None:
+@pytest.mark.parametrize(("lang", "deadline", "closes"), [
+    ("en", "36h", None), ("zh-hant", "36小時", None),
+    ("zh-hans", "下周二 18:00", "截止：2026年12月1日 18:00")])
+async def test_cancel_back_and_bad_answers_then_a_restart_mid_wizard(
+        harness: Harness, lang: str, deadline: str, closes: str | None) -> None:
+    """The deadline is typed as people write it: 36h, 36小時, or a date as the meeting wizard
+    reads it (下周二 18:00)."""
     lin, _people, group = await alliance(harness, lang, members=1)
     world = harness.world
     await harness.say(lin, lin, "/propose")
@@ -52,9 +56,11 @@ async def test_cancel_back_and_bad_answers_then_a_restart_mid_wizard(harness: Ha
     await harness.say(lin, lin, "31d")
     assert world.last(lin).text == text_in(lang, "The vote must stay open between 1 hour and "
                                                  "30 days.")
-    await harness.say(lin, lin, "36h")
+    await harness.say(lin, lin, deadline)
     review = world.last(lin)
     assert "Night shift rota" in review.text
+    if closes is not None:
+        assert closes in review.text
     await lin.press(review, text_in(lang, "Threshold: {name}").split("{")[0])
     await lin.press(world.last(lin), text_in(lang, "✅ Publish"))
     card = card_in(harness, group)

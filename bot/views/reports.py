@@ -12,7 +12,16 @@ from typing import IO, Any
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import LazyString, format_datetime, format_number, ngettext, territory_name, zone
+from bot.i18n import (
+    LazyString,
+    format_datetime,
+    format_number,
+    locale_name,
+    ngettext,
+    territory_name,
+    zone,
+    zone_name,
+)
 from bot.i18n import gettext as _
 from bot.i18n import lazy_gettext as __
 from bot.services.reports import COLUMNS, KINDS, AuditPage, Row, Tally
@@ -20,6 +29,7 @@ from bot.views import decisions as decision_views
 from bot.views import errors
 from bot.views.common import person_name
 from bot.views.html import bold, clip, esc, fit
+from bot.views.membership.joining import mode_name
 from bot.views.text import clauses, labelled
 from storage.models import AuditEntry
 
@@ -240,6 +250,14 @@ def _proposal(page: AuditPage, value: Any) -> str:
     return page.proposals.get(int(text), "#" + text) if text.isdigit() else "?"
 
 
+def _language(code: str) -> str:
+    """A language as its picker names it (繁體中文, not zh_Hant); an unknown code as stored."""
+    try:
+        return locale_name(code)
+    except KeyError:
+        return code or "—"
+
+
 def _detail(entry: AuditEntry, name: str) -> str:
     return str((entry.details or {}).get(name) or "")
 
@@ -250,10 +268,10 @@ def _sentences() -> dict[str, Callable[[AuditPage, AuditEntry, str], str]]:
         "alliance.setup": lambda p, e, who: _("{who} set up the alliance.").format(who=who),
         "alliance.language": lambda p, e, who: _(
             "{who} changed the alliance's language from {old} to {new}.").format(
-                who=who, old=_detail(e, "from"), new=_detail(e, "to")),
+                who=who, old=_language(_detail(e, "from")), new=_language(_detail(e, "to"))),
         "alliance.timezone": lambda p, e, who: _(
             "{who} changed the time zone from {old} to {new}.").format(
-                who=who, old=_detail(e, "from"), new=_detail(e, "to")),
+                who=who, old=zone_name(_detail(e, "from")), new=zone_name(_detail(e, "to"))),
         "chat.topic": lambda p, e, who: _("{who} chose the topic for my cards.").format(who=who),
         "chat.link": lambda p, e, who: _("{who} linked the group “{title}”.").format(
             who=who, title=_detail(e, "title")),
@@ -266,7 +284,7 @@ def _sentences() -> dict[str, Callable[[AuditPage, AuditEntry, str], str]]:
         ).format(who=who, chats=_detail(e, "chats") or 0, members=_detail(e, "members") or 0),
         "settings.approval_mode": lambda p, e, who: _(
             "{who} changed how new members are approved ({mode}).").format(
-                who=who, mode=e.subject or ""),
+                who=who, mode=mode_name(e.subject or "")),
         "settings.country": lambda p, e, who: _(
             "{who} set the country for phone numbers ({country}).").format(
                 who=who, country=territory_name(e.subject) or "—"),

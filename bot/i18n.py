@@ -28,6 +28,7 @@ from babel.dates import get_timezone_location
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal as _format_decimal
+from babel.numbers import get_currency_name as _currency_name
 from babel.numbers import get_currency_precision
 
 LOCALES: tuple[str, ...] = ("en", "zh_Hans", "zh_Hant")
@@ -253,6 +254,21 @@ def format_money(amount: Decimal, currency: str) -> str:
         # the international form is unambiguous (NT$).
         text = text.replace("$", Locale("en").currency_symbols.get(currency, currency), 1)
     return text
+
+
+def currency_name(code: str | None) -> str:
+    """A currency as a sentence names it: 新台幣 / 新台币 / 人民币 in Chinese (a shop owner
+    does not say TWD), the ISO code in English, where it is the usual shorthand. Where people
+    type a code (a refused one), show the code instead."""
+    code = (code or "").upper()
+    locale = _current.get()
+    if locale not in _TIME_WORD or not code:
+        return code
+    try:
+        name = _currency_name(code, locale=babel_locale(locale))
+    except (ValueError, KeyError, LookupError):
+        return code
+    return name or code
 
 
 def locale_name(locale: str) -> str:

@@ -22,7 +22,7 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from bot.i18n import current_locale, zone
+from bot.i18n import currency_name, current_locale, zone
 from bot.i18n import gettext as _
 from bot.services.stats import Scorecard, Stats
 from bot.views import stats as words
@@ -129,7 +129,7 @@ def _per_member(axes: Any, stats: Stats) -> None:
 
 
 def _won_per_member(axes: Any, stats: Stats) -> None:
-    axes.set_title(_("Won value ({currency})").format(currency=stats.currency), color=INK,
+    axes.set_title(_("Won value ({currency})").format(currency=currency_name(stats.currency)), color=INK,
                    loc="left")
     winners = [m for m in stats.members if m.won_value > 0]
     if not winners:
@@ -157,7 +157,7 @@ def _trend(axes: Any, stats: Stats) -> None:
     axes.set_ylabel(_("Referrals made"), color=GIVEN)
     value = axes.twinx()
     value.plot(spots, [float(m.won_value) for m in stats.trend], color=VALUE, marker="o")
-    value.set_ylabel(_("Won value ({currency})").format(currency=stats.currency), color=VALUE)
+    value.set_ylabel(_("Won value ({currency})").format(currency=currency_name(stats.currency)), color=VALUE)
     value.set_ylim(bottom=0)
     value.spines["right"].set_visible(True)
 

@@ -15,7 +15,7 @@ from typing import Any
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import format_datetime, format_money, zone_name
+from bot.i18n import currency_name, format_datetime, format_money, zone_name
 from bot.i18n import gettext as _
 from bot.i18n import lazy_gettext as __
 from bot.services import equipment as gear
@@ -74,10 +74,10 @@ def error_messages() -> errors.Messages:
             "“{currency}” is not a currency code I know.").format(currency=clip(p["currency"], 8)),
         "equipment_other_currency": lambda p: _(
             "Amounts here are in the alliance's currency, {currency}.").format(
-                currency=esc(p["currency"])),
+                currency=esc(currency_name(p["currency"]))),
         "equipment_too_precise": lambda p: _(
             "{currency} has {digits} decimal places at most.").format(
-                currency=esc(p["currency"]), digits=p["digits"]),
+                currency=esc(currency_name(p["currency"])), digits=p["digits"]),
         "equipment_bad_holder": lambda p: _(
             "The holder must be an active member of the alliance."),
         "equipment_not_found": lambda p: _("That item is not in the alliance's list."),
@@ -366,13 +366,14 @@ def ask_conditions() -> tuple[str, Keyboard]:
 
 
 def ask_deposit(currency: str) -> tuple[str, Keyboard]:
-    return (esc(_("Deposit, in {currency}? Send the amount, or Skip.").format(currency=currency)),
+    return (esc(_("Deposit, in {currency}? Send the amount, or Skip.").format(
+                currency=currency_name(currency))),
             InlineKeyboardMarkup(inline_keyboard=[[_wiz(_("Skip"), "skip")], _nav()]))
 
 
 def ask_fee(currency: str) -> tuple[str, Keyboard]:
     return (esc(_("Fee per booking, in {currency}? Send the amount, or Skip.").format(
-                currency=currency)),
+                currency=currency_name(currency))),
             InlineKeyboardMarkup(inline_keyboard=[[_wiz(_("Skip"), "skip")], _nav()]))
 
 

@@ -13,7 +13,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from babel.dates import format_skeleton
 from babel.dates import format_time as _format_time
 
-from bot.i18n import babel_locale, current_locale, format_datetime, zone, zone_name
+from bot.i18n import babel_locale, current_locale, format_datetime, pgettext, zone, zone_name
 from bot.i18n import gettext as _
 from bot.i18n import lazy_gettext as __
 from bot.services.meetings import (
@@ -285,8 +285,7 @@ def ask_slots(chosen: list[datetime], timezone: str, minimum: int, maximum: int,
     lines = [esc(_("Step 2 of 5: send the candidate times ({minimum}–{maximum}), one per line, in "
                    "{zone}. For example:").format(minimum=minimum, maximum=maximum,
                                                   zone=zone_name(timezone))),
-             "<code>2026-12-03 19:00</code>\n<code>12/3 19:00</code>\n<code>Tue 19:00</code>\n"
-             "<code>週二 19:00</code> · <code>周二 19:00</code>"]
+             "\n".join(f"<code>{esc(example)}</code>" for example in slot_examples())]
     if understood:
         lines += ["", esc(_("Understood:"))]
         lines += [f"＋ {esc(when(moment, timezone))}" for moment in understood]
@@ -307,10 +306,19 @@ def ask_slots(chosen: list[datetime], timezone: str, minimum: int, maximum: int,
     return fit(lines), _keyboard(rows)
 
 
+def slot_examples() -> list[str]:
+    """Times written as the reader writes them, each one the slot parser reads (a unit test
+    parses every locale's): the dates, then a weekday and a next week's day in the reader's
+    words (週二 19:00、下週四 晚上6點半 in zh_Hant; Tue 19:00 in English)."""
+    words = pgettext("meeting slot examples, one per line; each must be readable by the bot",
+                     "Tue 19:00\nnext Thu 6:30 pm")
+    return ["2026-12-03 19:00", "12/3 19:00", *words.splitlines()]
+
+
 def ask_duration() -> tuple[str, InlineKeyboardMarkup]:
     text = esc(_("Step 3 of 5: how long is the meeting? Pick one, or send it (e.g. 90 min, "
                  "1h30)."))
-    return text, _keyboard([[(duration_text(minutes) + (" ✓" if minutes == DEFAULT_DURATION else ""),
+    return text, _keyboard([[(("✓ " if minutes == DEFAULT_DURATION else "") + duration_text(minutes),
                               "duration", minutes) for minutes in (30, 60, 90, 120)], _back_row()])
 
 

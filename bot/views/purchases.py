@@ -17,7 +17,14 @@ from typing import Any
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import format_datetime, format_money, format_number, lazy_pgettext, zone_name
+from bot.i18n import (
+    currency_name,
+    format_datetime,
+    format_money,
+    format_number,
+    lazy_pgettext,
+    zone_name,
+)
 from bot.i18n import gettext as _
 from bot.i18n import lazy_gettext as __
 from bot.services import purchases
@@ -82,10 +89,10 @@ def error_messages() -> errors.Messages:
             "USD.").format(currency=esc(p.get("currency", ""))),
         "purchase_other_currency": lambda p: _(
             "This purchase is priced in {currency}; please send the price in {currency}.").format(
-                currency=esc(p.get("currency", ""))),
+                currency=esc(currency_name(p.get("currency", "")))),
         "purchase_too_precise": lambda p: _(
             "{currency} amounts have at most {digits} decimal places.").format(
-                currency=esc(p.get("currency", "")), digits=p.get("digits", 0)),
+                currency=esc(currency_name(p.get("currency", ""))), digits=p.get("digits", 0)),
         "purchase_bad_tiers": lambda p: _(
             "Please send price tiers as “quantity: unit price”, separated by commas, such as "
             "“100: 310, 200: 290” (quantities rising, at most {most} tiers), or press "
@@ -194,17 +201,18 @@ def ask_pricing() -> Prompt:
 def ask_price(pricing: str, currency: str, unit: str) -> Prompt:
     if pricing == purchases.SPLIT:
         text = _("Step 5: the total price in {currency}, e.g. 12000. It is split between the "
-                 "pledgers by quantity, to the last cent.").format(currency=currency)
+                 "pledgers by quantity, and the shares add up to exactly the total.").format(
+                     currency=currency_name(currency))
     else:
         text = _("Step 5: the price of one {unit} in {currency}, e.g. 310.").format(
-            unit=unit, currency=currency)
+            unit=unit, currency=currency_name(currency))
     return esc(text), Keyboard(inline_keyboard=_nav())
 
 
 def ask_tiers(currency: str, unit: str) -> Prompt:
     text = _("Step 6 (optional): lower prices from a total quantity on. Send “quantity: price "
              "per {unit}” pairs in {currency}, e.g. “100: 290, 200: 270”, or press Skip.").format(
-                 unit=unit, currency=currency)
+                 unit=unit, currency=currency_name(currency))
     return esc(text), Keyboard(inline_keyboard=_nav(skip=True))
 
 

@@ -15,6 +15,7 @@ from babel.dates import format_date
 
 from bot.i18n import (
     babel_locale,
+    currency_name,
     current_locale,
     format_datetime,
     format_money,
@@ -101,7 +102,7 @@ def error_messages() -> errors.Messages:
             "USD.").format(currency=esc(p["currency"])),
         "referral_too_precise": lambda p: _(
             "{currency} amounts have at most {digits} decimal places.").format(
-                currency=esc(p["currency"]), digits=p["digits"]),
+                currency=esc(currency_name(p["currency"])), digits=p["digits"]),
         "referral_not_won": lambda p: _("Only a won referral can be rated."),
         "referral_bad_rating": lambda p: _("A rating is 1 to 5 stars."),
         "referral_rating_closed": lambda p: _(
@@ -227,8 +228,8 @@ def ask_urgency() -> tuple[str, Keyboard]:
 
 
 def ask_value(currency: str) -> tuple[str, Keyboard]:
-    text = esc(_("Step 6 (optional): the expected value of the business, e.g. 12000 or 12000 "
-                 "{currency}. Or skip.").format(currency=currency))
+    text = esc(_("Step 6 (optional): the expected value of the business in {currency}, e.g. "
+                 "12000. Or skip.").format(currency=currency_name(currency)))
     return text, Keyboard(inline_keyboard=[
         [InlineKeyboardButton(text=_("Skip"), callback_data=RefWizCb(action="skip").pack())],
         _nav()])
@@ -334,8 +335,8 @@ def ask_reason() -> str:
 
 
 def ask_won_value(currency: str) -> str:
-    return esc(_("Congratulations! What was the business worth? Send an amount, e.g. 12000 or "
-                 "12000 {currency} (/cancel to stop).").format(currency=currency))
+    return esc(_("Congratulations! What was the business worth? Send the amount in {currency}, "
+                 "e.g. 12000 (/cancel to stop).").format(currency=currency_name(currency)))
 
 
 def done() -> str:

@@ -83,7 +83,7 @@ async def test_one_off_poll_from_wizard_to_reminders(harness: Harness) -> None:
     assert alert.text.startswith("Saved for ") and alert.text.endswith(": Yes, I can come.")
     await chen.press(card, "2 🤔")
     zh_alert = await wu.press(card, "2 ✅")
-    assert zh_alert.text.startswith("已儲存") and "週" in zh_alert.text
+    assert zh_alert.text.startswith("已記下：") and "週" in zh_alert.text
     assert zh_alert.text.endswith("：可以參加。")
     await lin.press(card, "1 ❌")
     await lin.press(card, "2 ✅")
@@ -505,7 +505,7 @@ async def test_nasty_text_through_the_wizard(harness: Harness) -> None:
         assert "I could not read" in world.last(chen).text or "already past" in world.last(chen).text
     await harness.say(chen, chen, f"{first:%Y-%m-%d} 10:00\n{first:%Y-%m-%d} 11:00")
     await chen.press(world.last(chen), "These times")
-    await chen.press(world.last(chen), "1 h ✓")
+    await chen.press(world.last(chen), "✓ 1 h")
     await harness.say(chen, chen, NASTY[3])
     await chen.press(world.last(chen), "24 h")
     card = world.last(group)

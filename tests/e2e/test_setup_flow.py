@@ -235,5 +235,5 @@ async def test_unknown_deep_link_is_explained(harness: Harness) -> None:
     await mei.start("nonsense-123")
     await world.settle()
     texts = [m.text for m in world.messages_to(mei)]
-    assert texts[0] == "此連結無效或已過期。"
+    assert texts[0] == "這個連結無效或已逾期。"
     assert texts[1].startswith("Mei，您好！")

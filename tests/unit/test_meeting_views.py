@@ -55,3 +55,24 @@ def test_meeting_texts_are_valid_html_within_limits(title: str, place: str, loca
         assert len(listing) <= 4096
         if many:
             assert title[:59] in listing
+
+
+def test_every_locales_slot_examples_are_its_own_and_the_bot_reads_them() -> None:
+    """Step 2 shows times as the reader writes them (no 週二 in English, no 周二 in zh_Hant), and
+    every example shown is one the slot parser accepts."""
+    from zoneinfo import ZoneInfo
+
+    from bot.services.slots import parse_slot
+    now = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # a Friday
+    shown = {}
+    for locale in LOCALES:
+        with use_locale(locale):
+            shown[locale] = views.slot_examples()
+            text, _keyboard = views.ask_slots([], "Asia/Taipei", 2, 10)
+        for example in shown[locale]:
+            assert example in text
+            parse_slot(example, now=now, zone=ZoneInfo("Asia/Taipei"))
+    assert "Tue 19:00" in shown["en"] and not any("週" in e or "周" in e for e in shown["en"])
+    assert "週二 19:00" in shown["zh_Hant"] and "下週四 晚上6點半" in shown["zh_Hant"]
+    assert "周二 19:00" in shown["zh_Hans"] and "下周四 晚上6点半" in shown["zh_Hans"]
+    assert not any("Tue" in e for e in shown["zh_Hant"] + shown["zh_Hans"])

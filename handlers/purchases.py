@@ -350,7 +350,9 @@ async def fulfilled(query: CallbackQuery, callback_data: PurchaseCb, bot: Bot, c
     effects.touch(ctx.session, cards, purchase.id, await me.username(bot))
     await query.answer(plain(views.fulfilled_toast()))
     if isinstance(query.message, Message) and query.message.chat.type == "private":
-        await query.message.edit_reply_markup(reply_markup=None)
+        # The organiser's list: its button goes, and so does the line asking to press it.
+        await query.message.edit_text(views.list_fulfilled(query.message.html_text),
+                                      reply_markup=None)
 
 
 async def unknown_press(query: CallbackQuery) -> None:

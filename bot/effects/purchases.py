@@ -120,6 +120,8 @@ async def announce(session: AsyncSession, settlement: Settlement, now: datetime,
     pid, aid = purchase.id, purchase.alliance_id
     if settlement.went_ahead:
         for line in settlement.lines:
+            if line.member_id == purchase.organiser_id:
+                continue  # his share is on his list below; "the organiser will be in touch" is not for him
             await tell(session, line.people,
                        lambda line=line: (views.told_go(settlement, line), None),  # type: ignore[misc]
                        now=now, alliance_id=aid, key=f"purchase:{pid}:go")

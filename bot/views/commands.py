@@ -19,7 +19,7 @@ class CommandInfo:
     description: LazyString
     private: bool
     group: bool
-    audience: str  # anyone | member | coordinator | setup | forum_coordinator
+    audience: str  # anyone | outsider | member | coordinator | setup | forum_coordinator
 
 
 COMMANDS: tuple[CommandInfo, ...] = (
@@ -41,7 +41,7 @@ COMMANDS: tuple[CommandInfo, ...] = (
                                "to every member privately (coordinators)"), True, True,
                 "coordinator"),
     # --- membership ---
-    CommandInfo("join", __("Apply to join an alliance"), True, True, "anyone"),
+    CommandInfo("join", __("Apply to join an alliance"), True, True, "outsider"),
     CommandInfo("cancel", __("Stop what you are filling in"), True, False, "anyone"),
     CommandInfo("members", __("Directory of members; add words to search"), True, True, "member"),
     CommandInfo("profile", __("See and edit your business's card"), True, False, "member"),
@@ -130,6 +130,8 @@ def applies(command: CommandInfo, who: Audience) -> bool:
     match command.audience:
         case "anyone":
             return True
+        case "outsider":  # a member in the group needs no /join; in private, another alliance
+            return who.private or not who.in_alliance
         case "member":
             return who.in_alliance
         case "coordinator":
@@ -155,6 +157,9 @@ def help_text(who: Audience) -> str:
     if who.private and not who.in_alliance:
         lines += ["", esc(_("You are not in an alliance yet. A member can send you an "
                             "invitation link."))]
+    if not who.private and who.in_alliance:
+        lines += ["", esc(_("In a private chat with me you can also pass a customer to another "
+                            "member with /refer and edit your card with /profile."))]
     if who.coordinator:
         lines += ["", esc(_("You are a coordinator: coordinator commands are shown too."))]
     return "\n".join(lines)
@@ -166,7 +171,7 @@ def menu(scope: str) -> list[BotCommand]:
     for command in COMMANDS:
         if scope == "private" and command.private:
             chosen.append(command)
-        elif scope == "group" and command.group and command.audience == "anyone":
+        elif scope == "group" and command.group and command.audience in ("anyone", "outsider"):
             chosen.append(command)
         elif scope == "group_admin" and command.group:
             chosen.append(command)

@@ -502,6 +502,16 @@ def organiser_list(settlement: Settlement) -> Prompt:
     return fit(lines), card_keyboard(purchase.id, purchase.status, "")
 
 
+def list_fulfilled(shown_html: str) -> str:
+    """The organiser's list once marked fulfilled: "Press Fulfilled once the goods are handed
+    out" would ask for a button that is gone, so that line says it is done."""
+    asked = esc(_("Press Fulfilled once the goods are handed out."))
+    done = "📦 " + esc(_("Marked as fulfilled."))
+    if asked in shown_html:
+        return shown_html.replace(asked, done)
+    return shown_html if shown_html.endswith(done) else f"{shown_html}\n\n{done}"
+
+
 def organiser_failed(settlement: Settlement) -> str:
     return told_failed(settlement)
 

@@ -196,6 +196,32 @@ async def test_one_total_price_split_in_whole_dollars(harness: Harness, locale: 
     assert sum((p.cost for p in pledges if p.cost is not None), Decimal(0)) == Decimal("1000")
 
 
+@pytest.mark.parametrize("locale", ["en", "zh_Hans"])
+async def test_the_organiser_gets_his_list_not_the_pledgers_notice_and_it_says_when_done(
+        harness: Harness, locale: str) -> None:
+    """Lin organises and pledges: he is not told that "the organiser will be in touch", his own
+    share is on his list; once he presses Fulfilled there, the list no longer asks him to."""
+    a = await alliance(harness, locale)
+    world = harness.world
+    card = await open_purchase(a, a.lin, item="Tyre changer", unit="share", split=True,
+                               price="900", moq="3")
+    for person in (a.lin, a.chen, a.wang):
+        await pledge(a, person, card, "1")
+    await harness.advance(timedelta(days=3, minutes=1))
+    in_touch = a.t("The organiser will be in touch about payment and delivery.")
+    assert said(harness, a.chen, in_touch) == 1 and said(harness, a.wang, in_touch) == 1
+    assert said(harness, a.lin, in_touch) == 0
+    asked = a.t("Press Fulfilled once the goods are handed out.")
+    [listing] = [m for m in world.messages_to(a.lin) if asked in m.text]
+    assert "Lin Garage" in listing.text and "NT$300" in listing.text
+    await a.lin.press(listing, a.t("📦 Fulfilled"))
+    [purchase], _ = await stored(harness)
+    assert purchase.status == "fulfilled"
+    shown = next(m for m in world.messages_to(a.lin) if m.message_id == listing.message_id)
+    assert asked not in shown.text and shown.text.endswith("📦 " + a.t("Marked as fulfilled."))
+    assert "Lin Garage" in shown.text and not shown.buttons
+
+
 @pytest.mark.parametrize("locale", ["en", "zh_Hant"])
 async def test_a_suspended_member_is_refused(harness: Harness, locale: str) -> None:
     a = await alliance(harness, locale)

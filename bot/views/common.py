@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import phonenumbers
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import LOCALES, locale_name
 from bot.i18n import gettext as _
 from bot.views.callbacks import LangCb
 from bot.views.html import esc
+
+
+def contact_text(contact: str | None) -> str:
+    """A stored contact as people read it: a phone number (stored as E.164, +886912345678)
+    grouped in the international format (+886 912 345 678); anything else as it is."""
+    text = contact or ""
+    if text.startswith("+") and text[1:].isdigit():
+        try:
+            number = phonenumbers.parse(text, None)
+        except phonenumbers.NumberParseException:
+            return text
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return text
 
 
 def person_name(name: str | None) -> str:

@@ -19,6 +19,7 @@ from bot.services import requests as asks
 from bot.services.requests import Page, Party
 from bot.services.resources import Mine
 from bot.views import errors
+from bot.views.common import contact_text
 from bot.views.html import bold, clip, esc, fit, trim
 from bot.views.text import labelled, listing
 
@@ -195,7 +196,8 @@ def new_offer(request_id: int, title: str, offerer: str, note: str,
 
 
 def _contact_lines(party: Party) -> list[str]:
-    lines = [esc(_("Contact: {contact}").format(contact=party.contact))] if party.contact else []
+    lines = [esc(_("Contact: {contact}").format(contact=contact_text(party.contact)))] \
+        if party.contact else []
     for person in party.people:
         handle = f" (@{person.username})" if person.username else ""
         lines.append(f"• {clip(person.first_name or '', 64)}{esc(handle)}")

@@ -38,7 +38,7 @@ async def test_join_request_to_welcome_card(harness: Harness) -> None:
     card = world.last(lin)
     assert "New application" in card.text and "Mei's <b>Garage</b> & Co" in card.text
     assert "&lt;b&gt;Garage&lt;/b&gt; &amp; Co" in card.html
-    assert "+886912345678" in card.text
+    assert "+886 912 345 678" in card.text  # stored as +886912345678, shown grouped
     assert "a join request to the group" in card.text
     await lin.press(card, "✅ Approve")
     assert "approved by Lin" in world.last(lin).text

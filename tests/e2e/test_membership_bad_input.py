@@ -54,7 +54,7 @@ async def test_every_step_answers_nasty_text_clearly(fast: Harness, lang: str) -
         else:
             await mei.press(prompt, "I accept the charter" if lang == "en" else "我接受章程")
     summary = prompt
-    assert "Good Garage" in summary.text and "+886912345678" in summary.text
+    assert "Good Garage" in summary.text and "+886 912 345 678" in summary.text
     # Forged data on the summary's buttons: an alert at most, never a crash.
     for data in ("ap:submit:extra", "apc:99", "aps:999", "ad:1:1", "mp:1:-5:", "ap:" + "z" * 60):
         answer = await press_forged(fast, mei, summary, data)

@@ -13,6 +13,7 @@ from bot.i18n import lazy_gettext as __
 from bot.services.ledger import MemberStats
 from bot.services.membership.directory import PAGE_SIZE
 from bot.views import errors
+from bot.views.common import contact_text
 from bot.views.html import bold, clip, esc, fit
 from bot.views.membership.fields import FIELD_LABELS, button, field_line
 from bot.views.referrals import member_stats_lines
@@ -148,7 +149,8 @@ def _card_lines(member: Member, alliance: Alliance, show_contact: bool, sponsor:
         if value:
             lines.append(field_line(FIELD_LABELS[key], esc(value)))
     if member.contact:
-        contact = esc(member.contact) if show_contact else esc(_("visible to active members only"))
+        contact = (esc(contact_text(member.contact)) if show_contact
+                   else esc(_("visible to active members only")))
         lines.append(field_line(FIELD_LABELS["contact"], contact))
     if sponsor:
         lines.append(field_line(_("Sponsor"), esc(sponsor)))

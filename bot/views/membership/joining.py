@@ -16,7 +16,7 @@ from bot.i18n import territory_name
 from bot.services.errors import DomainError
 from bot.services.membership.joining import Decision
 from bot.views import errors
-from bot.views.common import person_name, stale_button
+from bot.views.common import contact_text, person_name, stale_button
 from bot.views.html import bold, clip, esc, fit
 from bot.views.membership.fields import FIELD_LABELS, applicant_label, button, field_line
 from bot.views.text import listing
@@ -206,7 +206,8 @@ def answers_lines(answers: dict[str, Any]) -> list[str]:
     for key in ("name", "category", "region", "services", "contact"):
         value = answers.get(key)
         if value:
-            lines.append(field_line(FIELD_LABELS[key], esc(value)))
+            shown = contact_text(value) if key == "contact" else value
+            lines.append(field_line(FIELD_LABELS[key], esc(shown)))
     sponsor = answers.get("sponsor_name")
     lines.append(field_line(_("Sponsor"), esc(sponsor) if sponsor else esc(_("none"))))
     return lines

@@ -1,6 +1,6 @@
 """Group /help for a member: no /join (he is in), and a pointer to what works only in private
 (/refer, /profile); an outsider in the group still sees /join; private /help keeps /join (another
-alliance)."""
+alliance). A stored phone number shown grouped (+886 912 345 678) on cards."""
 
 from __future__ import annotations
 
@@ -29,3 +29,11 @@ def test_group_help_for_a_member_hides_join_and_points_to_private_commands(
     last_lines = coordinator.split("\n\n")
     assert any("/refer" in part and "/profile" in part and pointer in part for part in last_lines)
     assert "/refer" not in outsider and "join" in group_menu
+
+
+def test_a_stored_phone_is_shown_grouped_in_the_international_format() -> None:
+    from bot.views.common import contact_text
+    assert contact_text("+886912345678") == "+886 912 345 678"
+    assert contact_text("+8613800138000") == "+86 138 0013 8000"
+    assert contact_text("chen@tyres.example.com") == "chen@tyres.example.com"
+    assert contact_text("https://tyres.example.com") == "https://tyres.example.com"

@@ -131,8 +131,18 @@ def _draft(data: Data) -> PurchaseDraft:
         proposal_id=data.get("proposal_id"))
 
 
+def _step(data: Data, at: State) -> views.StepNo:
+    """``at``'s number among the steps these answers go through, and how many there are: a
+    purchase started from a proposal begins at the unit (item and details come from it), split
+    pricing has no tiers. Numbered so, the steps run 1, 2, 3 … without a gap."""
+    skipped = {PurchaseForm.item, PurchaseForm.details} if data.get("proposal_id") else set()
+    shown = [step.state for step in WIZARD.steps if step.applies(data) and step.state not in skipped]
+    return (shown.index(at) + 1 if at in shown else 1), len(shown)
+
+
 def _review(data: Data, _ctx: Ctx) -> Prompt:
-    return views.review(data, datetime.fromisoformat(data["deadline"]), data["timezone"])
+    return views.review(data, datetime.fromisoformat(data["deadline"]), data["timezone"],
+                        _step(data, PurchaseForm.review))
 
 
 async def _publish(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> None:
@@ -149,21 +159,28 @@ async def _publish(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> Non
 WIZARD = Wizard(
     form=PurchaseForm,
     steps=[
-        Step(PurchaseForm.item, lambda data, _ctx: views.ask_item(data["alliance_name"]),
+        Step(PurchaseForm.item, lambda data, _ctx: views.ask_item(
+            data["alliance_name"], _step(data, PurchaseForm.item)),
              lambda text, _data, _ctx: {"item": _item(text)}),
-        Step(PurchaseForm.details, lambda _data, _ctx: views.ask_details(),
+        Step(PurchaseForm.details, lambda data, _ctx: views.ask_details(
+            _step(data, PurchaseForm.details)),
              lambda text, _data, _ctx: {"details": _details(text)}),
-        Step(PurchaseForm.unit, lambda data, _ctx: views.ask_unit(data["item"]), _read_unit),
-        Step(PurchaseForm.pricing, lambda _data, _ctx: views.ask_pricing()),
+        Step(PurchaseForm.unit, lambda data, _ctx: views.ask_unit(
+            data["item"], _step(data, PurchaseForm.unit), data.get("proposal_id")), _read_unit),
+        Step(PurchaseForm.pricing, lambda data, _ctx: views.ask_pricing(
+            _step(data, PurchaseForm.pricing))),
         Step(PurchaseForm.price, lambda data, _ctx: views.ask_price(
-            data["pricing"], data["currency"], data["unit"]), _read_price),
-        Step(PurchaseForm.tiers, lambda data, _ctx: views.ask_tiers(data["currency"], data["unit"]),
+            data["pricing"], data["currency"], data["unit"], _step(data, PurchaseForm.price)),
+             _read_price),
+        Step(PurchaseForm.tiers, lambda data, _ctx: views.ask_tiers(
+            data["currency"], data["unit"], _step(data, PurchaseForm.tiers)),
              _read_tiers, applies=lambda data: data.get("pricing") == purchases.UNIT),
-        Step(PurchaseForm.moq, lambda data, _ctx: views.ask_moq(data["unit"]), _read_moq),
-        Step(PurchaseForm.maximum, lambda data, _ctx: views.ask_maximum(data["unit"], data["moq"]),
-             _read_maximum),
-        Step(PurchaseForm.deadline, lambda data, _ctx: views.ask_deadline(data["timezone"]),
-             _read_deadline),
+        Step(PurchaseForm.moq, lambda data, _ctx: views.ask_moq(
+            data["unit"], _step(data, PurchaseForm.moq)), _read_moq),
+        Step(PurchaseForm.maximum, lambda data, _ctx: views.ask_maximum(
+            data["unit"], data["moq"], _step(data, PurchaseForm.maximum)), _read_maximum),
+        Step(PurchaseForm.deadline, lambda data, _ctx: views.ask_deadline(
+            data["timezone"], _step(data, PurchaseForm.deadline)), _read_deadline),
         Step(PurchaseForm.review, _review),
     ],
     finish=_publish, cancelled=views.wizard_cancelled, expired="purchase_wizard_gone",

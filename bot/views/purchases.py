@@ -167,77 +167,91 @@ def _nav(back: bool = True, skip: bool = False) -> list[list[InlineKeyboardButto
     return rows
 
 
-def ask_item(alliance: str) -> Prompt:
+StepNo = tuple[int, int]  # this step's number and how many steps there are, as the answers stand
+
+
+def ask_item(alliance: str, step: StepNo) -> Prompt:
     text = "\n".join((
         bold(_("New joint purchase for “{alliance}”").format(alliance=alliance)),
-        esc(_("Step 1: what are you buying together? Send it in one line, e.g. “Engine oil "
-              "5W-30”.")),
+        esc(_("Step {n} of {total}: what are you buying together? Send it in one line, e.g. "
+              "“Engine oil 5W-30”.").format(n=step[0], total=step[1])),
         esc(_("/cancel stops at any step.")),
     ))
     return text, Keyboard(inline_keyboard=_nav(back=False))
 
 
-def ask_details() -> Prompt:
-    return esc(_("Step 2: any details — brand, supplier, delivery? Send them, or press "
-                 "Skip.")), Keyboard(inline_keyboard=_nav(skip=True))
+def ask_details(step: StepNo) -> Prompt:
+    return esc(_("Step {n} of {total}: any details — brand, supplier, delivery? Send them, or "
+                 "press Skip.").format(n=step[0], total=step[1])), \
+        Keyboard(inline_keyboard=_nav(skip=True))
 
 
-def ask_unit(item: str) -> Prompt:
-    return esc(_("Step 3: “{item}” is counted in which unit? Send it, e.g. litre, tyre, box "
-                 "(for one thing bought together: share).").format(item=item)), \
-        Keyboard(inline_keyboard=_nav())
+def ask_unit(item: str, step: StepNo, proposal_id: int | None = None) -> Prompt:
+    """The first step when a passed proposal starts the purchase (its item and details are
+    taken from it): then it carries the wizard's header and the /cancel hint."""
+    text = esc(_("Step {n} of {total}: “{item}” is counted in which unit? Send it, e.g. litre, "
+                 "tyre, box (for one thing bought together: share).").format(
+                     n=step[0], total=step[1], item=item))
+    if proposal_id is not None and step[0] == 1:
+        text = "\n".join((bold(_("Joint purchase for proposal #{id}").format(id=proposal_id)),
+                          text, esc(_("/cancel stops at any step."))))
+    return text, Keyboard(inline_keyboard=_nav(back=proposal_id is None or step[0] > 1))
 
 
-def ask_pricing() -> Prompt:
+def ask_pricing(step: StepNo) -> Prompt:
     rows = [[InlineKeyboardButton(text=_("A price per unit"),
                                   callback_data=PurchaseWizCb(action="pricing",
                                                               value=purchases.UNIT).pack())],
             [InlineKeyboardButton(text=_("One total price, split by quantity"),
                                   callback_data=PurchaseWizCb(action="pricing",
                                                               value=purchases.SPLIT).pack())]]
-    return esc(_("Step 4: how is it priced?")), Keyboard(inline_keyboard=[*rows, *_nav()])
+    return esc(_("Step {n} of {total}: how is it priced?").format(n=step[0], total=step[1])), \
+        Keyboard(inline_keyboard=[*rows, *_nav()])
 
 
-def ask_price(pricing: str, currency: str, unit: str) -> Prompt:
+def ask_price(pricing: str, currency: str, unit: str, step: StepNo) -> Prompt:
     if pricing == purchases.SPLIT:
-        text = _("Step 5: the total price in {currency}, e.g. 12000. It is split between the "
-                 "pledgers by quantity, and the shares add up to exactly the total.").format(
-                     currency=currency_name(currency))
+        text = _("Step {n} of {total}: the total price in {currency}, e.g. 12000. It is split "
+                 "between the pledgers by quantity, and the shares add up to exactly the "
+                 "total.").format(n=step[0], total=step[1], currency=currency_name(currency))
     else:
-        text = _("Step 5: the price of one {unit} in {currency}, e.g. 310.").format(
-            unit=unit, currency=currency_name(currency))
+        text = _("Step {n} of {total}: the price of one {unit} in {currency}, e.g. 310.").format(
+            n=step[0], total=step[1], unit=unit, currency=currency_name(currency))
     return esc(text), Keyboard(inline_keyboard=_nav())
 
 
-def ask_tiers(currency: str, unit: str) -> Prompt:
-    text = _("Step 6 (optional): lower prices from a total quantity on. Send “quantity: price "
-             "per {unit}” pairs in {currency}, e.g. “100: 290, 200: 270”, or press Skip.").format(
-                 unit=unit, currency=currency_name(currency))
+def ask_tiers(currency: str, unit: str, step: StepNo) -> Prompt:
+    text = _("Step {n} of {total} (optional): lower prices from a total quantity on. Send "
+             "“quantity: price per {unit}” pairs in {currency}, e.g. “100: 290, 200: 270”, or "
+             "press Skip.").format(n=step[0], total=step[1], unit=unit,
+                                   currency=currency_name(currency))
     return esc(text), Keyboard(inline_keyboard=_nav(skip=True))
 
 
-def ask_moq(unit: str) -> Prompt:
-    return esc(_("Step 7: the minimum total quantity (in {unit}) for the purchase to go "
-                 "ahead.").format(unit=unit)), Keyboard(inline_keyboard=_nav())
+def ask_moq(unit: str, step: StepNo) -> Prompt:
+    return esc(_("Step {n} of {total}: the minimum total quantity (in {unit}) for the purchase "
+                 "to go ahead.").format(n=step[0], total=step[1], unit=unit)), \
+        Keyboard(inline_keyboard=_nav())
 
 
-def ask_maximum(unit: str, moq: int) -> Prompt:
-    return esc(_("Step 8 (optional): the most that can be pledged in all (in {unit}, at least "
-                 "{moq}), or press Skip.").format(unit=unit, moq=format_number(moq))), \
+def ask_maximum(unit: str, moq: int, step: StepNo) -> Prompt:
+    return esc(_("Step {n} of {total} (optional): the most that can be pledged in all (in "
+                 "{unit}, at least {moq}), or press Skip.").format(
+                     n=step[0], total=step[1], unit=unit, moq=format_number(moq))), \
         Keyboard(inline_keyboard=_nav(skip=True))
 
 
 DEADLINE_DAYS = (3, 7, 14)
 
 
-def ask_deadline(timezone: str) -> Prompt:
+def ask_deadline(timezone: str, step: StepNo) -> Prompt:
     buttons = [InlineKeyboardButton(text=_("{days} days").format(days=days),
                                     callback_data=PurchaseWizCb(action="days",
                                                                 value=str(days)).pack())
                for days in DEADLINE_DAYS]
-    text = _("Step 9: when do pledges close? Press a button, or send a date and time in the "
-             "alliance's zone ({zone}) such as 2026-12-20 18:00 (a date alone means its end).").format(
-                 zone=zone_name(timezone))
+    text = _("Step {n} of {total}: when do pledges close? Press a button, or send a date and "
+             "time in the alliance's zone ({zone}) such as 2026-12-20 18:00 (a date alone means "
+             "its end).").format(n=step[0], total=step[1], zone=zone_name(timezone))
     return esc(text), Keyboard(inline_keyboard=[buttons, *_nav()])
 
 
@@ -256,7 +270,7 @@ def price_lines(pricing: str, currency: str, unit: str, unit_price: Decimal | No
     return lines
 
 
-def review(data: dict[str, Any], deadline: datetime, timezone: str) -> Prompt:
+def review(data: dict[str, Any], deadline: datetime, timezone: str, step: StepNo) -> Prompt:
     currency, unit = data["currency"], data["unit"]
     lines = [bold(data["item"])]
     if data.get("details"):
@@ -268,7 +282,8 @@ def review(data: dict[str, Any], deadline: datetime, timezone: str) -> Prompt:
     if data.get("maximum"):
         lines.append(esc(_("Maximum: {most}").format(most=quantity(data["maximum"], unit))))
     lines.append(esc(_("Pledges close: {when}").format(when=format_datetime(deadline, timezone))))
-    lines += ["", esc(_("Step 10: check it, then publish it in the group."))]
+    lines += ["", esc(_("Step {n} of {total}: check it, then publish it in the group.").format(
+        n=step[0], total=step[1]))]
     rows = [[InlineKeyboardButton(text=_("✅ Publish"),
                                   callback_data=PurchaseWizCb(action="publish").pack())],
             *_nav()]

@@ -375,8 +375,12 @@ async def test_a_coordinator_cancelling_someone_elses_purchase_is_named_as_a_coo
         assert said(harness, person, by_organiser) == 0
 
 
-async def test_from_the_group_the_request_wizard_and_a_passed_proposal(harness: Harness) -> None:
-    a = await alliance(harness, "en")
+@pytest.mark.parametrize("locale", ["en", "zh_Hans"])
+async def test_from_the_group_the_request_wizard_and_a_passed_proposal(harness: Harness,
+                                                                       locale: str) -> None:
+    """A purchase started from a passed proposal has its own header and /cancel hint and counts
+    its steps from 1 without a gap (split pricing has no tiers step)."""
+    a = await alliance(harness, locale)
     world = harness.world
     # /purchase in the group answers with a deep link to the private chat.
     reply = await harness.say(a.chen, a.group, "/purchase")
@@ -384,12 +388,14 @@ async def test_from_the_group_the_request_wizard_and_a_passed_proposal(harness: 
     assert reply.button_rows[0][0].url.endswith("?start=purchase-1")
     await a.chen.start("purchase-1")
     await world.settle()
-    assert "Step 1" in world.last(a.chen).text
+    step = a.t("Step {n} of {total}: what are you buying together? Send it in one line, e.g. "
+               "“Engine oil 5W-30”.")
+    assert step.format(n=1, total=10) in world.last(a.chen).text
     await harness.say(a.chen, a.chen, "/cancel")
     # The /request wizard's "joint purchase" button (jp:new:<alliance>) starts the wizard.
     await press_forged(harness, a.chen, world.last(a.chen),
                        NewPurchaseCb(action="new", alliance_id=1).pack())
-    assert "Step 1" in world.last(a.chen).text
+    assert step.format(n=1, total=10) in world.last(a.chen).text
     await harness.say(a.chen, a.chen, "/cancel")
     # A passed proposal: its announcement carries "Start a joint purchase", prefilled.
     decision_stories.join_silently(a.group, a.wang, a.chen2)
@@ -397,31 +403,42 @@ async def test_from_the_group_the_request_wizard_and_a_passed_proposal(harness: 
                                    text="Shared, kept at Wang's.", kind="yesno")
     vote = decision_stories.card_in(harness, a.group)
     for person in (a.lin, a.chen):
-        await person.press(vote, "Yes")  # 2 of 3: the outcome is certain, it closes early
+        await person.press(vote, a.t("Yes"))  # 2 of 3: the outcome is certain, it closes early
     await harness.advance(timedelta(days=3, minutes=1))
-    [announcement] = decision_stories.announcements(harness, a.group, "en")
+    [announcement] = decision_stories.announcements(harness, a.group, locale)
     url = announcement.button_rows[0][0].url
     assert url is not None and url.endswith("?start=buy-1")
     await a.lin.start("buy-1")
     await world.settle()
-    assert "Step 3" in world.last(a.lin).text and "Buy a tyre changer together" in \
-        world.last(a.lin).text
+    first = world.last(a.lin).text
+    assert a.t("Joint purchase for proposal #{id}").format(id=1) in first
+    assert a.t("/cancel stops at any step.") in first and "Buy a tyre changer together" in first
+    assert {"en": "Step 1 of 8:", "zh_Hans": "第 1 步（共 8 步）："}[locale] in first  # not step 3
     await harness.say(a.lin, a.lin, "share")
-    await a.lin.press(world.last(a.lin), "One total price, split by quantity")
+    await a.lin.press(world.last(a.lin), a.t("One total price, split by quantity"))
+    numbers = [world.last(a.lin).text]
     await harness.say(a.lin, a.lin, "45000")
+    numbers.append(world.last(a.lin).text)
     await harness.say(a.lin, a.lin, "3")
-    await a.lin.press(world.last(a.lin), "Skip")
-    await a.lin.press(world.last(a.lin), "7 days")
-    await a.lin.press(world.last(a.lin), "✅ Publish")
+    numbers.append(world.last(a.lin).text)
+    await a.lin.press(world.last(a.lin), a.t("Skip"))
+    numbers.append(world.last(a.lin).text)
+    await a.lin.press(world.last(a.lin), a.t("{days} days").format(days=7))
+    numbers.append(world.last(a.lin).text)
+    # Unit 1, pricing 2, then 3 … 7 of 7: no tiers step for a split price, no gap.
+    heads = {"en": "Step {n} of 7", "zh_Hans": "第 {n} 步（共 7 步"}[locale]
+    for n, text in zip(range(3, 8), numbers, strict=True):
+        assert heads.format(n=n) in text, text
+    await a.lin.press(world.last(a.lin), a.t("✅ Publish"))
     [purchase], _ = await stored(harness)
     assert (purchase.proposal_id, purchase.pricing, purchase.total_price) == (
         1, "split", Decimal("45000"))
     # The same proposal cannot start a second one.
     await a.lin.start("buy-1")
     await world.settle()
-    assert "A joint purchase was already started from this proposal (#1)." in \
+    assert a.t("A joint purchase was already started from this proposal (#1).") in \
         world.last(a.lin).text
-    assert t("en", "Start a joint purchase") in reply.buttons[0][0]
+    assert t(locale, "Start a joint purchase") in reply.buttons[0][0]
 
 
 async def test_simultaneous_pledges_and_the_settlement_on_both_engines(database_url: str) -> None:

@@ -84,7 +84,7 @@ async def test_one_off_poll_from_wizard_to_reminders(harness: Harness) -> None:
     await chen.press(card, "2 🤔")
     zh_alert = await wu.press(card, "2 ✅")
     assert zh_alert.text.startswith("已記下：") and "週" in zh_alert.text
-    assert zh_alert.text.endswith("：可以參加。")
+    assert zh_alert.text.endswith(" 可以參加。")
     await lin.press(card, "1 ❌")
     await lin.press(card, "2 ✅")
     stranger = world.user("Stranger")

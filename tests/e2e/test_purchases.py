@@ -241,6 +241,7 @@ async def test_bad_input_at_every_step_is_refused_and_changes_nothing(harness: H
                                                                       locale: str) -> None:
     a = await alliance(harness, locale)
     lin, world = a.lin, harness.world
+    twd = {"en": "TWD", "zh_Hant": "新台幣", "zh_Hans": "新台币"}[locale]  # named in prose
 
     def asked():  # type: ignore[no-untyped-def]
         """The question being answered: the last message with buttons (a refusal has none)."""
@@ -267,9 +268,9 @@ async def test_bad_input_at_every_step_is_refused_and_changes_nothing(harness: H
     await bad("free", "Please send a price above zero, such as 310, 1,250.50 or 300 USD.")
     await bad("0", "Please send a price above zero, such as 310, 1,250.50 or 300 USD.")
     await bad("300 USD", "This purchase is priced in {currency}; please send the price in "
-              "{currency}.", currency="TWD")
+              "{currency}.", currency=twd)
     await bad("3.333", "{currency} amounts have at most {digits} decimal places.",
-              currency="TWD", digits=2)
+              currency=twd, digits=2)
     await harness.say(lin, lin, "310")
     tiers = ("Please send price tiers as “quantity: unit price”, separated by commas, such as "
              "“100: 310, 200: 290” (quantities rising, at most {most} tiers), or press Skip.")

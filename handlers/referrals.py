@@ -350,7 +350,8 @@ async def ledger(message: Message, command: CommandObject, ctx: Ctx) -> None:
         ctx.session, ctx.place, ctx.speaker_id,
         private=message.chat.type == "private", coordinating=False)
     book = await ledger_for(ctx.session, alliance, command.args, ctx.now)
-    await message.answer(views.ledger(book, alliance.name, alliance.timezone))
+    await message.answer(views.ledger(book, alliance.name, alliance.timezone,
+                                      settings.read(alliance).currency))
 
 
 def setup_router() -> Router:

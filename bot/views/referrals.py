@@ -143,9 +143,11 @@ def money(amount: Decimal | None, currency: str | None) -> str:
     return format_money(amount, currency)
 
 
-def money_list(values: dict[str, Decimal]) -> str:
+def money_list(values: dict[str, Decimal], currency: str | None = None) -> str:
+    """Amounts in several currencies joined; none at all is a zero in ``currency`` (NT$0 in
+    the money column, not a bare 0 that reads as a count), or 0 when no currency is known."""
     if not values:
-        return format_number(0)
+        return format_money(Decimal(0), currency) if currency else format_number(0)
     return " + ".join(format_money(amount, code) for code, amount in by_currency(values))
 
 
@@ -463,7 +465,7 @@ def my_referrals(member: Member, items: list[Referral], names: dict[int, str], t
 
 # -- /ledger and the directory card ------------------------------------------------------------
 
-def ledger(book: Ledger, alliance_name: str, timezone: str) -> str:
+def ledger(book: Ledger, alliance_name: str, timezone: str, currency: str | None = None) -> str:
     if book.since is None:
         period = _("all time")
     elif book.until is None:
@@ -477,8 +479,8 @@ def ledger(book: Ledger, alliance_name: str, timezone: str) -> str:
                    "· credit: given and won")),
              ""]
     for row in book.rows:
-        lines.append(_ledger_line(row, row.name))
-    lines += ["", _ledger_line(book.totals, _("Alliance total"), balance=False)]
+        lines.append(_ledger_line(row, row.name, currency=currency))
+    lines += ["", _ledger_line(book.totals, _("Alliance total"), balance=False, currency=currency)]
     return fit(lines)
 
 
@@ -487,9 +489,10 @@ def _day(moment: datetime, timezone: str) -> str:
                        locale=babel_locale(current_locale()))
 
 
-def _ledger_line(row: LedgerRow, name: str, *, balance: bool = True) -> str:
+def _ledger_line(row: LedgerRow, name: str, *, balance: bool = True,
+                 currency: str | None = None) -> str:
     figures = " / ".join(format_number(n) for n in (row.given, row.received, row.accepted, row.won))
-    line = labelled(f"<b>{esc(name)}</b>", f"{figures} · {esc(money_list(row.won_value))}")
+    line = labelled(f"<b>{esc(name)}</b>", f"{figures} · {esc(money_list(row.won_value, currency))}")
     if balance:
         line += f" · {'+' if row.balance > 0 else ''}{format_number(row.balance)}"
         line += f" · {format_number(row.credited)}"

@@ -80,6 +80,8 @@ async def test_the_whole_path_to_won_with_a_rating(harness: Harness, locale: str
     await harness.say(a.lin, a.group, "/ledger")
     ledger = world.last(a.group).text
     assert "Chen Tyres" in ledger and "15,500" in ledger
+    lin_row = next(line for line in ledger.splitlines() if line.startswith("Lin Garage"))
+    assert "· NT$0 ·" in lin_row  # won value none: a zero amount, not a bare 0 (a count)
     # The directory's card of the receiving member carries the figures (no rating yet: one).
     await harness.say(a.lin, a.lin, "/members Chen")
     await a.lin.press(world.last(a.lin), "Chen Tyres")

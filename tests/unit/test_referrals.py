@@ -445,3 +445,15 @@ def test_any_typed_text_is_a_value_or_a_clear_refusal(text: str) -> None:
             assert isinstance(amount, Decimal) and code in refs.currencies() and amount >= 0
         else:
             assert result and len(result) <= refs.CONTACT_LIMIT and "\x00" not in result
+
+
+def test_no_won_value_is_a_zero_amount_in_the_alliance_currency() -> None:
+    from decimal import Decimal
+
+    from bot.i18n import use_locale
+    from bot.views.referrals import money_list
+    for locale in ("en", "zh_Hans", "zh_Hant"):
+        with use_locale(locale):
+            assert money_list({}, "TWD") == "NT$0"
+            assert money_list({}) == "0"
+            assert money_list({"TWD": Decimal(15500)}, "TWD") == "NT$15,500"

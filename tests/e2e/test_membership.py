@@ -236,7 +236,7 @@ async def test_whole_path_in_traditional_chinese_with_categories_and_sponsor(har
     await mei.request_join(group, link)
     await world.settle()
     intro = world.messages_to(mei)[0]
-    assert intro.text.startswith("您申請加入「Taipei Auto <Repair> Alliance」")
+    assert intro.text.startswith("我們收到您加入「Taipei Auto <Repair> Alliance」的申請。")
     assert intro.button("開啟對話").url.startswith("https://t.me/alliance_test_bot?start=join-")
     await harness.say(mei, mei, "美玲汽車")
     await mei.press(world.last(mei), "其他…")
@@ -252,7 +252,7 @@ async def test_whole_path_in_traditional_chinese_with_categories_and_sponsor(har
     await mei.press(world.last(mei), "我接受章程")
     summary = world.last(mei).text
     assert "類別：汽車維修" in summary
-    assert "+886223456789" in summary and "陳記輪胎" in summary
+    assert "+886 2 2345 6789" in summary and "陳記輪胎" in summary
     await mei.press(world.last(mei), "提交")
     assert world.last(mei).text.startswith("謝謝！")
     card = world.last(lin)
@@ -290,7 +290,7 @@ async def test_directory_search_paging_and_cards(harness: Harness) -> None:
     await harness.say(chen, chen, "/members tyres")
     await chen.press(world.last(chen), "Chen Tyres")
     card = world.last(chen).text
-    assert "Services: Tyres, wheel alignment" in card and "+886912000111" in card
+    assert "Services: Tyres, wheel alignment" in card and "+886 912 000 111" in card  # grouped
     assert "Referrals: 0 given (0 of them won), 0 received, 0 won" in card  # the ledger's figures
     assert "Customer rating" not in card  # shown from 3 ratings on
     outsider = world.user("Olga", lang="en")

@@ -103,7 +103,9 @@ class AllianceApp:
         self.ballot_box = BallotBox(self.sessions, self.clock, bot=self.bot,
                                     default_locale=config.defaults.locale)
         self.dispatcher["ballot_box"] = self.ballot_box
-        self.leader = Leader(self.engine, on_gain=self.scheduler.start, on_lose=self.scheduler.stop)
+        self.leader = Leader(self.engine, on_gain=self.scheduler.start, on_lose=self.scheduler.stop,
+                             retry=config.scheduler.leader_retry_seconds,
+                             heartbeat=config.scheduler.leader_heartbeat_seconds)
         self._stop = asyncio.Event()
         features.install(self)
 

@@ -10,7 +10,10 @@ for a meeting already past is dropped).
 
 Runs happen once: each run inserts a claim row (job id + due instant) in the same transaction as
 its effects, and scheduled messages go through the outbox in that transaction too. With several
-replicas on PostgreSQL only the holder of an advisory lock runs the scheduler (see ``Leader``).
+replicas on PostgreSQL only the holder of an advisory lock runs the scheduler (see ``Leader``);
+a replica that does not lead tells the leader what to arm or forget by a ``NOTIFY`` in the
+state change's own transaction (delivered on its commit only), so a job born on any replica
+rings on time, not at the leader's next refresh.
 
 Time is the app's clock, not the wall's: tests and the demo move a fake clock forward and call
 ``refresh()``, which re-derives everything exactly as a restart would.
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -28,9 +32,11 @@ from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
-from bot.runtime.aftercommit import after_commit
+from bot.runtime.aftercommit import after_commit, before_commit
 from bot.runtime.clock import Clock
 from bot.services import job_runs, updates
 
@@ -45,6 +51,8 @@ log = logging.getLogger(__name__)
 RETRY_DELAYS = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10))
 SAFETY_REFRESH = timedelta(minutes=15)  # catches a state change that forgot to arm its jobs
 MAINTENANCE_EVERY = timedelta(hours=1)
+NOTICE_CHANNEL = "alliance_jobs"  # PostgreSQL NOTIFY channel: replicas to the leader
+NOTICE_MAX_BYTES = 7900  # PostgreSQL refuses a payload of 8000 bytes; a longer one asks a refresh
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +98,8 @@ class Scheduler:
         self._runners: dict[str, Runner] = {}
         self._armers: list[Armer] = []
         self.active = False
+        # PostgreSQL: while another replica leads, state changes here notify it (see arm()).
+        self.tell_leader = False
 
     # -- what features plug in (see bot.features) ------------------------------------------------
 
@@ -148,16 +158,58 @@ class Scheduler:
             self._arm_now(spec)
 
     def arm(self, session: AsyncSession, specs: Iterable[JobSpec]) -> None:
-        """Arm jobs for a state change once ``session`` commits it (never on a rollback)."""
+        """Arm jobs for a state change once ``session`` commits it (never on a rollback); on
+        a replica that does not lead, the leader arms them."""
         chosen = list(specs)
-        if chosen:
+        if not chosen:
+            return
+        if self.active:
             after_commit(session, lambda: [self._arm_now(spec) for spec in chosen])
+        elif self.tell_leader:
+            self._notify(session, {"arm": [_spec_json(spec) for spec in chosen]})
 
     def disarm(self, session: AsyncSession, job_ids: Iterable[str]) -> None:
         """Forget alarms a state change made pointless (runners re-check the state anyway)."""
         chosen = list(job_ids)
-        if chosen:
+        if not chosen:
+            return
+        if self.active:
             after_commit(session, lambda: [self._remove(job_id) for job_id in chosen])
+        elif self.tell_leader:
+            self._notify(session, {"disarm": chosen})
+
+    def _notify(self, session: AsyncSession, message: dict[str, Any]) -> None:
+        """A NOTIFY in the state change's transaction: the leader hears of it on the commit."""
+        payload = json.dumps(message, separators=(",", ":"))
+        if len(payload.encode()) > NOTICE_MAX_BYTES:
+            payload = json.dumps({"refresh": True})
+
+        def send(sync_session: Session) -> None:
+            sync_session.execute(text("SELECT pg_notify(:channel, :payload)"),
+                                 {"channel": NOTICE_CHANNEL, "payload": payload})
+
+        before_commit(session, send)
+
+    def heard(self, payload: str) -> None:
+        """The leader hears from another replica: jobs to arm, alarms to forget, or (a notice
+        too long to send) a refresh."""
+        if not self.active:
+            return
+        try:
+            message = json.loads(payload)
+            specs = [JobSpec(id=item["id"], at=datetime.fromisoformat(item["at"]),
+                             kind=item["kind"], args=item["args"])
+                     for item in message.get("arm", ())]
+            forget = [str(job_id) for job_id in message.get("disarm", ())]
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            log.error("scheduler: a notice from another replica is garbled: %s", error)
+            return
+        for spec in specs:
+            self._arm_now(spec)
+        for job_id in forget:
+            self._remove(job_id)
+        if message.get("refresh"):
+            self._aps.add_job(self.refresh, id="scheduler.refresh-now", replace_existing=True)
 
     def _remove(self, job_id: str) -> None:
         with contextlib.suppress(Exception):
@@ -245,3 +297,7 @@ class Scheduler:
                 await job_runs.prune(session, now)
         except Exception as error:
             log.error("maintenance failed: %s", type(error).__name__, exc_info=error)
+
+
+def _spec_json(spec: JobSpec) -> dict[str, Any]:
+    return {"id": spec.id, "at": spec.at.isoformat(), "kind": spec.kind, "args": spec.args}

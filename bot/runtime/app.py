@@ -37,7 +37,7 @@ from bot.runtime.leader import Leader
 from bot.runtime.middlewares import Activity, LeanFSMContextMiddleware, UpdateMiddleware
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.routing import run_plain_filters_inline
-from bot.runtime.scheduler import Scheduler
+from bot.runtime.scheduler import NOTICE_CHANNEL, Scheduler
 from bot.runtime.telegram_requests import (
     CommitBeforeSend,
     KeepBeforeConfirming,
@@ -95,7 +95,8 @@ class AllianceApp:
         self.outbox = OutboxWorker(self.bot, self.sessions, self.clock, config.outbox,
                                    poll_interval=outbox_poll_interval)
         self.dispatcher["outbox"] = self.outbox
-        self.cards = CardEditor(self.bot, self.sessions, interval=card_interval)
+        self.cards = CardEditor(self.bot, self.sessions, interval=card_interval,
+                                shared=self.engine.dialect.name == "postgresql")
         self.dispatcher["cards"] = self.cards
         self.scheduler = Scheduler(self.sessions, self.clock, bot=self.bot, outbox=self.outbox,
                                    cards=self.cards)
@@ -103,9 +104,11 @@ class AllianceApp:
         self.ballot_box = BallotBox(self.sessions, self.clock, bot=self.bot,
                                     default_locale=config.defaults.locale)
         self.dispatcher["ballot_box"] = self.ballot_box
+        self.scheduler.tell_leader = self.engine.dialect.name == "postgresql"
         self.leader = Leader(self.engine, on_gain=self.scheduler.start, on_lose=self.scheduler.stop,
                              retry=config.scheduler.leader_retry_seconds,
-                             heartbeat=config.scheduler.leader_heartbeat_seconds)
+                             heartbeat=config.scheduler.leader_heartbeat_seconds,
+                             on_notice=(NOTICE_CHANNEL, self.scheduler.heard))
         self._stop = asyncio.Event()
         features.install(self)
 

@@ -12,7 +12,9 @@ returns a method) is executed like a request.
 ``targets`` stands in for a load balancer in front of several replicas of the bot: when set,
 each POST goes to the next of these URLs in turn (a retry to the one after), while the URL the
 bot registered with ``setWebhook`` stays what ``getWebhookInfo`` reports. It is the emulator's
-own setting (``Emulator(webhook_targets=...)``), not a Bot API field.
+own setting (``Emulator(webhook_targets=...)``), not a Bot API field. So is ``lose_answers``: a
+fault that drops the bot's answers on the way back, as a timeout would, and so makes Telegram
+deliver those updates a second time — to another replica, when there are several.
 """
 
 from __future__ import annotations
@@ -88,6 +90,10 @@ class WebhookDelivery:
         self.handled_by: dict[int, str] = {}  # update_id -> the URL that answered it 2xx
         self.delivered_to: Counter[str] = Counter()
         self.most_at_once = 0  # the most deliveries ever under way together
+        # A fault: the next ``lose_answers`` 2xx answers never reach "Telegram" (a timeout on
+        # the way back), so it delivers those updates again, to the next target in turn.
+        self.lose_answers = 0
+        self.lost: list[tuple[int, str]] = []  # (update_id, the URL whose answer was lost)
         self._turn = 0
         self._task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -215,13 +221,19 @@ class WebhookDelivery:
             async with self._session.post(
                 target, data=json.dumps(update, ensure_ascii=False), headers=headers
             ) as response:
-                self.info.attempts.append((update_id, response.status))
                 if not 200 <= response.status < 300:
+                    self.info.attempts.append((update_id, response.status))
                     return f"Wrong response from the webhook: {response.status} {response.reason}"
                 reply = await _reply_params(response)
         except (TimeoutError, aiohttp.ClientError, OSError) as error:
             self.info.attempts.append((update_id, type(error).__name__))
             return _connection_error(error)
+        if self.lose_answers > 0:
+            self.lose_answers -= 1
+            self.info.attempts.append((update_id, "answer lost"))
+            self.lost.append((update_id, target))
+            return "Read timeout expired"
+        self.info.attempts.append((update_id, response.status))
         self.emu.updates.confirm(update_id)
         self.info.delivered += 1
         self.handled_by[update_id] = target

@@ -256,3 +256,22 @@ async def test_one_chat_and_one_users_presses_go_one_at_a_time_in_order(
                      if "callback_query" in body and body["callback_query"]["from"]["id"] == alice.id]
     assert alice_presses == [first.id, second.id]
     assert len(seen) == 7
+
+
+async def test_a_lost_answer_brings_the_update_again_to_the_next_replica(
+    bot: Bot, emu: Emulator, world: World
+) -> None:
+    seen: list[tuple[str, dict[str, Any]]] = []
+    alice = world.user("Alice")
+    async with serve(recording_app(seen, "a")) as url_a, serve(recording_app(seen, "b")) as url_b:
+        emu.webhook.targets = [url_a, url_b]
+        emu.webhook.lose_answers = 1
+        await bot.set_webhook("https://bot.example.org/hook")
+        await alice.dm("twice")
+        await alice.dm("once")
+        await world.settle()
+    assert [(name, body["message"]["text"]) for name, body in seen] == [
+        ("a", "twice"), ("b", "twice"), ("a", "once")]
+    first_id = seen[0][1]["update_id"]
+    assert emu.webhook.lost == [(first_id, url_a)] and emu.webhook.handled_by[first_id] == url_b
+    assert [outcome for _, outcome in emu.webhook.info.attempts] == ["answer lost", 200, 200]

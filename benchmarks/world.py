@@ -44,9 +44,10 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import engine_name, fresh_database, in_fresh_process  # noqa: E402
 from bot.emulator import BotRights, Emulator, FloodLimits, SimChat, SimUser, World  # noqa: E402
+from bot.services.stats import report_due, report_job_id  # noqa: E402
 from storage.db import create_unpooled_engine, is_sqlite  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from storage.models import Alliance, Chat, Member, Person, Referral, Role  # noqa: E402
+from storage.models import Alliance, Chat, JobRun, Member, Person, Referral, Role  # noqa: E402
 
 TOKEN = "7000016:BENCH-alliance-bot-token"
 USERNAME = "bench_world_bot"
@@ -93,7 +94,8 @@ def world_rows(alliances: int, focus: tuple[int, int, int], now: datetime,
     coordinator, group, member_person = focus
     rng = random.Random(16)
     rows: dict[type, list[dict[str, Any]]] = {Person: [], Alliance: [], Chat: [], Member: [],
-                                              Role: [], Referral: []}
+                                              Role: [], Referral: [], JobRun: []}
+    posted = report_due(now, "Asia/Taipei")  # this month's report, already posted (steady state)
     stamp = dict(created_at=now - timedelta(days=800), updated_at=now - timedelta(days=800))
     rows[Person] += [dict(id=coordinator, first_name="Lin", started=True, **stamp),
                      dict(id=member_person, first_name="Mei", started=True, **stamp)]
@@ -123,6 +125,9 @@ def world_rows(alliances: int, focus: tuple[int, int, int], now: datetime,
                                          started=True, **stamp))
             rows[Role].append(dict(alliance_id=alliance_id, person_id=person, role="member",
                                    member_id=member_id, created_at=stamp["created_at"]))
+        if posted <= now:
+            rows[JobRun].append(dict(job_id=report_job_id(alliance_id, posted), due_at=posted,
+                                     ran_at=posted))
         rows[Role].append(dict(alliance_id=alliance_id, person_id=boss, role="coordinator",
                                member_id=members[0], created_at=stamp["created_at"]))
         rows[Referral] += [_referral(rng, alliance_id, members, now,
@@ -194,7 +199,7 @@ async def _answered(world: World, user: SimUser, chat: SimChat | SimUser, comman
     before = len(world.messages_in(chat))
     started = time.perf_counter()
     await user.send(target, command)
-    await _wait(lambda: len(world.messages_in(chat)) > before, 30, f"an answer to {command}")
+    await _wait(lambda: len(world.messages_in(chat)) > before, 120, f"an answer to {command}")
     return time.perf_counter() - started
 
 
@@ -237,6 +242,11 @@ async def as_process(url: str, alliances: int, repeat: int) -> dict[str, Any]:
                     await _answered(world, lin, chat, command)  # warm
                     figures[name] = [await _answered(world, lin, chat, command)
                                      for _ in range(repeat)]
+        except Exception:
+            log.flush()
+            tail = (Path(folder) / "bot.log").read_text(errors="replace").splitlines()[-40:]
+            print("the bot's log, last lines:", *tail, sep="\n", file=sys.stderr)
+            raise
         finally:
             if process.returncode is None:
                 process.terminate()

@@ -84,7 +84,7 @@ async def test_a_replica_that_does_not_lead_has_the_leader_arm_its_jobs(database
         leaders.append(Leader(engine, scheduler.start, scheduler.stop, retry=0.05, heartbeat=0.05,
                               on_notice=(NOTICE_CHANNEL, scheduler.heard)))
     leading, other = schedulers
-    at = datetime.now(UTC) + timedelta(hours=1)
+    at = datetime.now(UTC) + timedelta(minutes=10)  # within the scheduler's window
     kept, undone = JobSpec("test.kept", at, "test.ring"), JobSpec("test.undone", at, "test.ring")
     try:
         for leader in leaders:

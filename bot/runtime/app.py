@@ -36,7 +36,7 @@ from bot.runtime.fsm_storage import SqlStorage
 from bot.runtime.leader import Leader
 from bot.runtime.middlewares import Activity, LeanFSMContextMiddleware, UpdateMiddleware
 from bot.runtime.outbox import OutboxWorker
-from bot.runtime.routing import run_plain_filters_inline
+from bot.runtime.routing import index_dispatch
 from bot.runtime.scheduler import NOTICE_CHANNEL, Scheduler
 from bot.runtime.telegram_requests import (
     CommitBeforeSend,
@@ -91,7 +91,9 @@ class AllianceApp:
         self.dispatcher.update.outer_middleware(LeanFSMContextMiddleware(
             fsm.storage, fsm.events_isolation, fsm.strategy, batched=self.batched_callbacks))
         self.dispatcher.include_router(build_router())
-        run_plain_filters_inline(self.dispatcher)  # no thread hop per filter (bot.runtime.routing)
+        # A command or a press reaches its handler through an index, not a walk of every router,
+        # and no plain filter hops to a thread (bot.runtime.routing).
+        index_dispatch(self.dispatcher)
         self.outbox = OutboxWorker(self.bot, self.sessions, self.clock, config.outbox,
                                    poll_interval=outbox_poll_interval)
         self.dispatcher["outbox"] = self.outbox

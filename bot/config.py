@@ -126,12 +126,25 @@ class OutboxConfig(_Section):
     max_attempts: int = Field(8, ge=1, le=50)
 
 
+class SchedulerConfig(_Section):
+    """How quickly another replica takes the scheduler over when the leader dies (PostgreSQL).
+
+    A standby tries the leader lock every ``leader_retry_seconds``; the leader checks its lock's
+    connection every ``leader_heartbeat_seconds``. A dead leader's lock goes with its connection
+    at once when the process dies, or when PostgreSQL notices the connection is gone (its TCP
+    keepalive settings) when the machine does: takeover comes within one retry after that."""
+
+    leader_retry_seconds: float = Field(15, ge=0.5, le=3600)
+    leader_heartbeat_seconds: float = Field(10, ge=0.5, le=3600)
+
+
 class Config(_Section):
     telegram: TelegramConfig = Field(default_factory=TelegramConfig)
     webhook: WebhookConfig = Field(default_factory=WebhookConfig)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     defaults: DefaultsConfig = Field(default_factory=DefaultsConfig)
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
+    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
 
     def require_runnable(self) -> None:
         """Checks that only matter when the bot is really started."""

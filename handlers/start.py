@@ -25,7 +25,7 @@ async def unknown_link(message: Message, ctx: Ctx) -> None:
 
 
 async def start(message: Message, ctx: Ctx) -> None:
-    memberships = await alliances.alliances_of(ctx.session, ctx.person.id) if ctx.person else []
+    memberships = await alliances.roles_of(ctx.session, ctx.person.id) if ctx.person else []
     await message.answer(common.start_text(message.from_user.first_name if message.from_user
                                            else None, bool(memberships)))
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -207,6 +208,7 @@ class FsmRecord(Base):
     """aiogram FSM state and data, so a wizard survives a restart of the bot."""
 
     __tablename__ = "fsm_states"
+    __table_args__ = (Index("ix_fsm_states_state_updated", "state", "updated_at"),)  # drafts
 
     key: Mapped[str] = mapped_column(String(191), primary_key=True)
     state: Mapped[str | None] = mapped_column(String(191), index=True)  # forms under way, by form
@@ -348,6 +350,10 @@ class Availability(Base):
 # --- referrals ---
 
 
+# A referral whose customer is not forgotten yet (the partial index the purge read uses).
+HOLDS_CUSTOMER = "customer_contact IS NOT NULL OR customer_name IS NOT NULL"
+
+
 class Referral(Base):
     """A customer passed from one member to another (PRODUCT.md §3).
 
@@ -361,6 +367,12 @@ class Referral(Base):
         Index("ix_referrals_receiver_status", "receiver_id", "status"),
         Index("ix_referrals_referrer_status", "referrer_id", "status"),
         Index("ix_referrals_status", "status"),
+        # the scheduler's window (migration 0013): reminders and expiries of sent referrals,
+        # nudges of those in hand, the purge of closed ones still holding a customer
+        Index("ix_referrals_status_created", "status", "created_at"),
+        Index("ix_referrals_status_touched", "status", "touched_at"),
+        Index("ix_referrals_purge", "closed_at", postgresql_where=text(HOLDS_CUSTOMER),
+              sqlite_where=text(HOLDS_CUSTOMER)),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

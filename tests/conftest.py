@@ -26,6 +26,13 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "realtime: runs `alliance-bot run` as a process on the real clock")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The realtime tests wait on the real clock for a minute or more each. Queued first, xdist
+    spreads them over the workers at the start, where they overlap the bulk of the suite, instead
+    of running one after another on one worker at its tail."""
+    items.sort(key=lambda item: item.get_closest_marker("realtime") is None)
+
+
 def pg_url() -> str | None:
     return os.environ.get(PG_ENV) or None
 

@@ -61,7 +61,7 @@ async def check(session: AsyncSession, announcement_id: int, now: datetime) -> N
                now=now, alliance_id=report.alliance.id, key=f"announce.report:{announcement_id}")
 
 
-async def jobs(session: AsyncSession, now: datetime) -> list[JobSpec]:
+async def jobs(session: AsyncSession, now: datetime, _until: datetime) -> list[JobSpec]:
     """A check for every announcement still being delivered: after a crash its last outcome's
     check may never have run."""
     return [JobSpec(id=f"{CHECK}:{announcement.id}", at=now, kind=CHECK,

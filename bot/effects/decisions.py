@@ -253,9 +253,9 @@ def job_ids(proposal_id: int) -> list[str]:
     return [f"proposal.close:{proposal_id}", f"proposal.remind:{proposal_id}"]
 
 
-async def jobs(session: AsyncSession, now: datetime) -> list[JobSpec]:
-    return [spec for proposal in await decisions.open_proposals(session)
-            for spec in jobs_for(proposal)]
+async def jobs(session: AsyncSession, now: datetime, until: datetime) -> list[JobSpec]:
+    return [spec for proposal in await decisions.open_proposals(session, until)
+            for spec in jobs_for(proposal) if spec.at < until]
 
 
 async def close(job: JobContext, proposal_id: int) -> None:

@@ -47,9 +47,10 @@ def notice_job(booking_id: int, at: datetime) -> JobSpec:
                    {"booking_id": booking_id})
 
 
-async def jobs(session: AsyncSession, now: datetime) -> list[JobSpec]:
-    """Every booking that still owes a notice, at the moment of the next one."""
-    return [notice_job(booking_id, at) for booking_id, at in await gear.scheduled(session, now)]
+async def jobs(session: AsyncSession, now: datetime, until: datetime) -> list[JobSpec]:
+    """Every booking that still owes a notice before ``until``, at the moment of the next one."""
+    return [notice_job(booking_id, at)
+            for booking_id, at in await gear.scheduled(session, now, until) if at < until]
 
 
 def arm(session: AsyncSession, plan: Scheduler, booking: EquipmentBooking, now: datetime) -> None:

@@ -47,23 +47,27 @@ def series_job_id(series_id: int, occurrence: datetime) -> str:
     return f"{SERIES_OPEN}:{series_id}:{occurrence:%Y%m%dT%H%MZ}"
 
 
-async def series_jobs(session: AsyncSession, series: MeetingSeries, now: datetime) -> list[JobSpec]:
+async def series_jobs(session: AsyncSession, series: MeetingSeries, now: datetime,
+                      until: datetime | None = None) -> list[JobSpec]:
     if series.status != meetings.ACTIVE:
         return []
     return [JobSpec(id=series_job_id(series.id, occurrence), at=opens, kind=SERIES_OPEN,
                     args={"series_id": series.id, "occurrence": occurrence.isoformat()})
-            for occurrence, opens in await meetings.polls_due(session, series, now)]
+            for occurrence, opens in await meetings.polls_due(session, series, now, until=until)]
 
 
-async def jobs(session: AsyncSession, now: datetime) -> list[JobSpec]:
+async def jobs(session: AsyncSession, now: datetime, until: datetime) -> list[JobSpec]:
+    """The window's jobs: polls closing, reminders of meetings starting soon (the earliest a
+    day ahead), series polls opening."""
     specs: list[JobSpec] = []
-    for meeting in await meetings.open_polls(session):
+    for meeting in await meetings.open_polls(session, until=until):
         specs += jobs_for(meeting)
-    for meeting in await meetings.upcoming(session, None, now):
+    earliest_reminder = max(meetings.REMINDERS.values())
+    for meeting in await meetings.upcoming(session, None, now, until + earliest_reminder):
         specs += jobs_for(meeting)
     for series in await meetings.series_of(session, None, (meetings.ACTIVE,)):
-        specs += await series_jobs(session, series, now)
-    return specs
+        specs += await series_jobs(session, series, now, until)
+    return [spec for spec in specs if spec.at < until]
 
 
 def card_renderer(meeting_id: int) -> Renderer:

@@ -148,8 +148,8 @@ def jobs_for(purchase_id: int, deadline: datetime) -> list[JobSpec]:
                     {"purchase_id": purchase_id})]
 
 
-async def jobs(session: AsyncSession, now: datetime) -> list[JobSpec]:
-    return [spec for purchase_id, deadline in await purchases.scheduled(session)
+async def jobs(session: AsyncSession, now: datetime, until: datetime) -> list[JobSpec]:
+    return [spec for purchase_id, deadline in await purchases.scheduled(session, until)
             for spec in jobs_for(purchase_id, deadline)]
 
 

@@ -82,13 +82,13 @@ def draft_job(key: str, updated_at: datetime) -> JobSpec:
                    {"key": key})
 
 
-async def jobs(session: AsyncSession, now: datetime) -> list[JobSpec]:
+async def jobs(session: AsyncSession, now: datetime, until: datetime) -> list[JobSpec]:
     specs: list[JobSpec] = []
-    for referral, chosen in await refs.scheduled(session):
+    for referral, chosen in await refs.scheduled(session, until):
         specs += jobs_for(referral, chosen)
-    specs += [draft_job(key, updated_at)
-              for key, updated_at in await forms_in_progress(session, Refer)]
-    return specs
+    specs += [draft_job(key, updated_at) for key, updated_at
+              in await forms_in_progress(session, Refer, until - refs.DRAFT_LIFETIME)]
+    return [spec for spec in specs if spec.at < until]
 
 
 # Settings whose change moves the jobs of referrals already open (their reminder, their expiry).

@@ -41,9 +41,9 @@ def expire_job(request_id: int, needed_by: datetime) -> JobSpec:
     return JobSpec(f"{EXPIRE}:{request_id}", needed_by, EXPIRE, {"request_id": request_id})
 
 
-async def jobs(session: AsyncSession, _now: datetime) -> list[JobSpec]:
+async def jobs(session: AsyncSession, _now: datetime, until: datetime) -> list[JobSpec]:
     return [expire_job(request_id, needed_by)
-            for request_id, needed_by in await asks.scheduled(session)]
+            for request_id, needed_by in await asks.scheduled(session, until)]
 
 
 def arm(session: AsyncSession, plan: Scheduler, request: ResourceRequest) -> None:

@@ -27,11 +27,11 @@ if TYPE_CHECKING:
     from bot.runtime.app import AllianceApp
 
 
-async def jobs(session: AsyncSession, now: datetime) -> list[JobSpec]:
+async def jobs(session: AsyncSession, now: datetime, until: datetime) -> list[JobSpec]:
     return [JobSpec(id=stats.report_job_id(owed.alliance_id, owed.due),
                     at=owed.due.astimezone(UTC), kind=stats.REPORT_JOB,
                     args={"alliance_id": owed.alliance_id})
-            for owed in await stats.reports_due(session, now)]
+            for owed in await stats.reports_due(session, now, until)]
 
 
 async def post_report(job: JobContext, alliance_id: int) -> None:

@@ -12,7 +12,7 @@ import inspect
 import json
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -83,6 +83,7 @@ class Emulator:
         host: str = "127.0.0.1",
         port: int = 0,
         webhook_retry_delays: tuple[float, ...] = (0.05, 0.1, 0.2, 0.5, 1.0),
+        webhook_targets: Sequence[str] = (),
     ) -> None:
         prefix = token.split(":", 1)[0]
         if not prefix.isdigit() or ":" not in token:
@@ -101,7 +102,7 @@ class Emulator:
         self.faults = Faults()
         self.calls: list[Call] = []
         self.updates = UpdateQueue()
-        self.webhook = WebhookDelivery(self, webhook_retry_delays)
+        self.webhook = WebhookDelivery(self, webhook_retry_delays, webhook_targets)
         self.journal = Journal(self.clock.time)
         self.privacy_mode = privacy_mode
         self.check_results = check_results

@@ -43,6 +43,7 @@ class UpdateQueue:
         self.dropped_by_filter = 0
         self._arrival = asyncio.Event()
         self._poll: asyncio.Future[None] | None = None
+        self.watchers: list[asyncio.Event] = []  # set on every arrival (webhook delivery)
 
     def push(self, kind: str, payload: dict[str, Any]) -> int | None:
         """Queue an update; ``None`` if the bot's ``allowed_updates`` excludes its kind."""
@@ -54,6 +55,8 @@ class UpdateQueue:
         self.pending.append({"update_id": update_id, kind: payload})
         self.created += 1
         self._arrival.set()
+        for watcher in self.watchers:
+            watcher.set()
         return update_id
 
     def set_allowed(self, kinds: list[str] | None) -> None:
@@ -67,6 +70,18 @@ class UpdateQueue:
         pending = self.pending
         while pending and pending[0]["update_id"] < offset:
             pending.popleft()
+
+    def confirm(self, update_id: int) -> None:
+        """A webhook answered 2xx for this update: it is gone, wherever it stood in the queue
+        (deliveries run side by side, so it need not be the oldest)."""
+        pending = self.pending
+        if pending and pending[0]["update_id"] == update_id:
+            pending.popleft()
+            return
+        for index, update in enumerate(pending):
+            if update["update_id"] == update_id:
+                del pending[index]
+                return
 
     def apply_offset(self, offset: int | None) -> None:
         if offset is None or offset == 0:
@@ -115,8 +130,3 @@ class UpdateQueue:
         """End any waiting poll now (shutdown, webhook set)."""
         self._arrival.set()
 
-    async def wait_pending(self) -> None:
-        """For webhook delivery: until something is pending."""
-        while not self.pending:
-            self._arrival.clear()
-            await self._arrival.wait()

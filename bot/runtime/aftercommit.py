@@ -19,12 +19,26 @@ from sqlalchemy.orm import Session, SessionTransaction
 log = logging.getLogger(__name__)
 
 _PENDING = "after_commit"  # the session's ``info`` key: actions waiting for its commit
+_LAST = "before_commit"  # the session's ``info`` key: statements to add to its transaction
 
 
 def after_commit(session: AsyncSession, action: Callable[[], None]) -> None:
     """``action`` runs (synchronously) right after the session's transaction commits; if it
     rolls back or the session closes without committing, ``action`` is dropped."""
     session.sync_session.info.setdefault(_PENDING, []).append(action)
+
+
+def before_commit(session: AsyncSession, action: Callable[[Session], None]) -> None:
+    """``action`` runs inside the transaction, just before it commits, with the sync session
+    (it may execute statements there): what it does stands or falls with the transaction —
+    a PostgreSQL ``NOTIFY`` is delivered on the commit and never on a rollback."""
+    session.sync_session.info.setdefault(_LAST, []).append(action)
+
+
+@event.listens_for(Session, "before_commit")
+def _run_last(session: Session) -> None:
+    for action in session.info.pop(_LAST, ()):
+        action(session)
 
 
 @event.listens_for(Session, "after_commit")
@@ -39,6 +53,7 @@ def _drop_pending(session: Session, transaction: SessionTransaction) -> None:
     # what the transaction had queued, so a later commit of the same session cannot run it.
     if transaction.parent is None:
         session.info.pop(_PENDING, None)
+        session.info.pop(_LAST, None)
 
 
 _tasks: set[asyncio.Task[Any]] = set()

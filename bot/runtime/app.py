@@ -36,8 +36,8 @@ from bot.runtime.fsm_storage import SqlStorage
 from bot.runtime.leader import Leader
 from bot.runtime.middlewares import Activity, LeanFSMContextMiddleware, UpdateMiddleware
 from bot.runtime.outbox import OutboxWorker
-from bot.runtime.routing import run_plain_filters_inline
-from bot.runtime.scheduler import Scheduler
+from bot.runtime.routing import index_dispatch
+from bot.runtime.scheduler import NOTICE_CHANNEL, Scheduler
 from bot.runtime.telegram_requests import (
     CommitBeforeSend,
     KeepBeforeConfirming,
@@ -91,11 +91,14 @@ class AllianceApp:
         self.dispatcher.update.outer_middleware(LeanFSMContextMiddleware(
             fsm.storage, fsm.events_isolation, fsm.strategy, batched=self.batched_callbacks))
         self.dispatcher.include_router(build_router())
-        run_plain_filters_inline(self.dispatcher)  # no thread hop per filter (bot.runtime.routing)
+        # A command or a press reaches its handler through an index, not a walk of every router,
+        # and no plain filter hops to a thread (bot.runtime.routing).
+        index_dispatch(self.dispatcher)
         self.outbox = OutboxWorker(self.bot, self.sessions, self.clock, config.outbox,
                                    poll_interval=outbox_poll_interval)
         self.dispatcher["outbox"] = self.outbox
-        self.cards = CardEditor(self.bot, self.sessions, interval=card_interval)
+        self.cards = CardEditor(self.bot, self.sessions, interval=card_interval,
+                                shared=self.engine.dialect.name == "postgresql")
         self.dispatcher["cards"] = self.cards
         self.scheduler = Scheduler(self.sessions, self.clock, bot=self.bot, outbox=self.outbox,
                                    cards=self.cards)
@@ -103,7 +106,11 @@ class AllianceApp:
         self.ballot_box = BallotBox(self.sessions, self.clock, bot=self.bot,
                                     default_locale=config.defaults.locale)
         self.dispatcher["ballot_box"] = self.ballot_box
-        self.leader = Leader(self.engine, on_gain=self.scheduler.start, on_lose=self.scheduler.stop)
+        self.scheduler.tell_leader = self.engine.dialect.name == "postgresql"
+        self.leader = Leader(self.engine, on_gain=self.scheduler.start, on_lose=self.scheduler.stop,
+                             retry=config.scheduler.leader_retry_seconds,
+                             heartbeat=config.scheduler.leader_heartbeat_seconds,
+                             on_notice=(NOTICE_CHANNEL, self.scheduler.heard))
         self._stop = asyncio.Event()
         features.install(self)
 

@@ -8,6 +8,11 @@ state always shows however many touches were folded into one edit.
 
 Pending edits live in memory: after a crash a card may lag until its next change, and features
 re-render their final state themselves when they close.
+
+Several replicas (``shared``, on PostgreSQL) each coalesce the touches they handle, so without
+more each would edit a busy card once an interval — N replicas, N times Telegram's pace for a
+group. So an edit first claims the card's slot (the current ``interval``-long stretch of time)
+in ``job_runs``: a replica that finds the slot taken edits in the next one, rendering then.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from aiogram import Bot
@@ -25,6 +31,7 @@ from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.runtime.aftercommit import after_commit
+from bot.services import job_runs
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +51,11 @@ Renderer = Callable[[AsyncSession], Awaitable[CardEdit | None]]
 
 class CardEditor:
     def __init__(self, bot: Bot, sessions: async_sessionmaker[AsyncSession], *,
-                 interval: float = 3.0) -> None:
+                 interval: float = 3.0, shared: bool = False) -> None:
         self.bot = bot
         self.sessions = sessions
         self.interval = interval
+        self.shared = shared  # other replicas edit the same cards (see the module's docstring)
         self._renderers: dict[str, Renderer] = {}
         self._dirty: set[str] = set()
         self._last_edit: dict[str, float] = {}
@@ -81,7 +89,10 @@ class CardEditor:
                 if wait > 0:
                     await asyncio.sleep(wait)
                 self._dirty.discard(key)
-                await self._edit(key, self._renderers[key])
+                if not await self._edit(key, self._renderers[key]):
+                    self._dirty.add(key)  # another replica edits it in this slot: the next
+                    await asyncio.sleep(self._slot_left())
+                    continue
                 self._last_edit[key] = time.monotonic()
         finally:
             self._tasks.pop(key, None)
@@ -89,13 +100,28 @@ class CardEditor:
             if len(self._last_edit) > 10_000:
                 self._last_edit.clear()
 
-    async def _edit(self, key: str, render: Renderer) -> None:
+    def _slot(self) -> datetime:
+        """The stretch of ``interval`` seconds we are in (on the wall clock, as on every
+        replica), named by its start."""
+        return datetime.fromtimestamp(time.time() // self.interval * self.interval, UTC)
+
+    def _slot_left(self) -> float:
+        return self.interval - time.time() % self.interval + 0.01
+
+    async def _edit(self, key: str, render: Renderer) -> bool:
+        """Render and edit; False when another replica has this card's slot."""
         try:
             async with self.sessions() as session:
+                if self.shared:
+                    if not await job_runs.claim(session, f"{job_runs.SLOT_PREFIX}card:{key}",
+                                                self._slot(), datetime.now(UTC)):
+                        await session.rollback()
+                        return False
+                    await session.commit()  # the slot is ours, as the other replicas see
                 card = await render(session)
                 await session.rollback()
             if card is None:
-                return
+                return True
             await self.bot.edit_message_text(text=card.text, chat_id=card.chat_id,
                                              message_id=card.message_id,
                                              reply_markup=card.reply_markup)
@@ -107,6 +133,7 @@ class CardEditor:
             log.info("card %s: cannot edit: %s", key, error.message)
         except Exception as error:  # a card lagging must not take anything else down
             log.error("card %s: edit failed: %s", key, type(error).__name__, exc_info=error)
+        return True
 
 
 def keyboard_json(markup: InlineKeyboardMarkup | None) -> dict[str, Any] | None:

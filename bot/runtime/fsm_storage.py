@@ -91,11 +91,15 @@ class SqlStorage(BaseStorage):
 # the purge.
 
 
-async def forms_in_progress(session: AsyncSession, form: type[StatesGroup]
-                            ) -> list[tuple[str, datetime]]:
-    """The storage keys of ``form`` under way, and when each was last touched."""
-    rows = await session.execute(select(FsmRecord.key, FsmRecord.updated_at)
-                                 .where(FsmRecord.state.in_(form.__state_names__)))
+async def forms_in_progress(session: AsyncSession, form: type[StatesGroup],
+                            touched_before: datetime | None = None) -> list[tuple[str, datetime]]:
+    """The storage keys of ``form`` under way (untouched since ``touched_before``, if given),
+    and when each was last touched."""
+    query = (select(FsmRecord.key, FsmRecord.updated_at)
+             .where(FsmRecord.state.in_(form.__state_names__)))
+    if touched_before is not None:
+        query = query.where(FsmRecord.updated_at < touched_before)
+    rows = await session.execute(query)
     return [(key, updated_at) for key, updated_at in rows]
 
 

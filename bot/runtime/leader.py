@@ -6,6 +6,10 @@ transaction pooling, which would hand it to another client), checked by a heartb
 connection dies the lock is gone and so is the leadership, and another replica takes over at
 its next try. SQLite means one process: it always leads. The per-run claim rows in ``job_runs``
 stay as the second guard for the moment two leaders might overlap.
+
+The leader also LISTENs on that connection (``on_notice``): the other replicas tell it there of
+the jobs their state changes imply, so a job never waits for the leader's next refresh. It
+listens before it starts its scheduler, whose first refresh covers whatever committed earlier.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -26,8 +31,10 @@ LOCK_KEY = 0x616C6C69616E6365 & 0x7FFFFFFFFFFFFFFF  # "alliance", a bigint
 class Leader:
     def __init__(self, engine: AsyncEngine, on_gain: Callable[[], Awaitable[None]],
                  on_lose: Callable[[], Awaitable[None]], *, retry: float = 15.0,
-                 heartbeat: float = 10.0, key: int = LOCK_KEY) -> None:
+                 heartbeat: float = 10.0, key: int = LOCK_KEY,
+                 on_notice: tuple[str, Callable[[str], None]] | None = None) -> None:
         self.engine = engine
+        self.on_notice = on_notice  # (channel, what to do with a payload heard there)
         self.on_gain = on_gain
         self.on_lose = on_lose
         self.retry = retry
@@ -59,6 +66,9 @@ class Leader:
         try:
             connection = await self.engine.connect()
             got = await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key})
+            if got and self.on_notice is not None:
+                raw = await connection.get_raw_connection()
+                await raw.driver_connection.add_listener(self.on_notice[0], self._heard)
             await connection.commit()
         except Exception as error:
             log.warning("scheduler: cannot try the leader lock: %s", type(error).__name__)
@@ -73,6 +83,13 @@ class Leader:
         log.info("scheduler: this replica leads")
         await self.on_gain()
         return True
+
+    def _heard(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
+        assert self.on_notice is not None
+        try:
+            self.on_notice[1](payload)
+        except Exception as error:  # a notice must not take the lock's connection down
+            log.error("scheduler: a notice failed: %s", type(error).__name__, exc_info=error)
 
     async def _watch(self) -> None:
         while True:

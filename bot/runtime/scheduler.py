@@ -10,7 +10,19 @@ for a meeting already past is dropped).
 
 Runs happen once: each run inserts a claim row (job id + due instant) in the same transaction as
 its effects, and scheduled messages go through the outbox in that transaction too. With several
-replicas on PostgreSQL only the holder of an advisory lock runs the scheduler (see ``Leader``).
+replicas on PostgreSQL only the holder of an advisory lock runs the scheduler (see ``Leader``);
+a replica that does not lead tells the leader what to arm or forget by a ``NOTIFY`` in the
+state change's own transaction (delivered on its commit only), so a job born on any replica
+rings on time, not at the leader's next refresh.
+
+Only a window is held in memory: a refresh asks each armer for the jobs due before its
+*horizon* (the next refresh, plus a margin), so start-up and a refresh cost what is due soon,
+not what the alliances' whole history implies. A job further out is armed by a later refresh
+(the refresh before it is due always sees it, since the horizon reaches past the next refresh);
+an overdue one (due while the bot was down) is always before the horizon, so it runs once.
+A state change's own ``arm()`` follows the same rule: a job inside the window is armed at once,
+one beyond it is left to the refresh that will reach it (and an earlier alarm of the same id is
+dropped), so memory stays bounded by the window however many changes come in between.
 
 Time is the app's clock, not the wall's: tests and the demo move a fake clock forward and call
 ``refresh()``, which re-derives everything exactly as a restart would.
@@ -20,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -28,9 +41,11 @@ from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
-from bot.runtime.aftercommit import after_commit
+from bot.runtime.aftercommit import after_commit, before_commit
 from bot.runtime.clock import Clock
 from bot.services import job_runs, updates
 
@@ -44,7 +59,12 @@ log = logging.getLogger(__name__)
 
 RETRY_DELAYS = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10))
 SAFETY_REFRESH = timedelta(minutes=15)  # catches a state change that forgot to arm its jobs
+# How far past the next refresh a refresh arms: a refresh that starts late (a busy loop, a slow
+# database) still finds its window's jobs already armed.
+WINDOW_MARGIN = timedelta(minutes=5)
 MAINTENANCE_EVERY = timedelta(hours=1)
+NOTICE_CHANNEL = "alliance_jobs"  # PostgreSQL NOTIFY channel: replicas to the leader
+NOTICE_MAX_BYTES = 7900  # PostgreSQL refuses a payload of 8000 bytes; a longer one asks a refresh
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +92,9 @@ class JobContext:
 
 
 Runner = Callable[..., Awaitable[None]]
-Armer = Callable[[AsyncSession, datetime], Awaitable[Iterable[JobSpec]]]
+# ``derive(session, now, until)``: at least the jobs due before ``until`` (overdue ones included);
+# the scheduler drops any it returns beyond ``until``.
+Armer = Callable[[AsyncSession, datetime, datetime], Awaitable[Iterable[JobSpec]]]
 
 
 class Scheduler:
@@ -89,7 +111,13 @@ class Scheduler:
         self._failures: dict[str, int] = {}
         self._runners: dict[str, Runner] = {}
         self._armers: list[Armer] = []
+        self._horizon: datetime | None = None  # jobs due before it are armed; None: not started
+        self._changed_meanwhile: set[str] | None = None  # ids arm() armed during a refresh
         self.active = False
+        # PostgreSQL: while another replica leads, state changes here notify it (see arm()).
+        self.tell_leader = False
+        # APScheduler logs every job it adds or removes at INFO: a line per job per refresh.
+        logging.getLogger("apscheduler.scheduler").setLevel(logging.WARNING)
 
     # -- what features plug in (see bot.features) ------------------------------------------------
 
@@ -98,8 +126,10 @@ class Scheduler:
         self._runners[kind] = run
 
     def add_armer(self, derive: Armer) -> None:
-        """``async def derive(session, now) -> Iterable[JobSpec]``: every job a feature's stored
-        state implies, re-read at start-up and at each refresh."""
+        """``async def derive(session, now, until) -> Iterable[JobSpec]``: the jobs a feature's
+        stored state implies that are due before ``until`` (overdue ones too), re-read at
+        start-up and at each refresh. Its reads should be bounded by ``until`` through an index
+        on the due-time column, so a refresh costs what is due soon, not the whole history."""
         self._armers.append(derive)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -121,6 +151,7 @@ class Scheduler:
         """Stop arming; runs under way finish (their outcome is committed or rolled back)."""
         if self.active:
             self.active = False
+            self._horizon = None
             self._aps.shutdown(wait=False)
             self._aps = AsyncIOScheduler(timezone=UTC)
         if self._running:
@@ -131,33 +162,98 @@ class Scheduler:
 
     # -- arming ------------------------------------------------------------------------------
 
+    def horizon(self, now: datetime) -> datetime:
+        """Until when a refresh at ``now`` arms: past the next refresh, by a margin."""
+        return now + SAFETY_REFRESH + WINDOW_MARGIN
+
     async def refresh(self) -> None:
-        """Re-derive every job from the database, as at start-up; drop alarms nothing implies."""
+        """Re-derive the window's jobs from the database, as at start-up; drop alarms nothing
+        implies any more (or that moved beyond the window)."""
         if not self.active:
             return
         now = self.clock.now()
+        until = self.horizon(now)
         wanted: dict[str, JobSpec] = {}
-        async with self.sessions() as session:
-            for derive in self._armers:
-                for spec in await derive(session, now):
-                    wanted[spec.id] = spec
+        self._horizon = max(until, self._horizon or until)
+        self._changed_meanwhile = set()
+        try:
+            async with self.sessions() as session:
+                for derive in self._armers:
+                    for spec in await derive(session, now, until):
+                        if spec.at < until:
+                            wanted[spec.id] = spec
+            # A change committed after the reads armed its own jobs: they stay.
+            keep = wanted.keys() | self._changed_meanwhile
+        finally:
+            self._changed_meanwhile = None
         for job in self._aps.get_jobs():
-            if not job.id.startswith("scheduler.") and job.id not in wanted:
+            if not job.id.startswith("scheduler.") and job.id not in keep:
                 job.remove()
         for spec in sorted(wanted.values(), key=lambda spec: spec.at):
             self._arm_now(spec)
 
+    def armed(self) -> list[str]:
+        """The ids of the jobs held in memory now (the scheduler's own chores left out)."""
+        return [job.id for job in self._aps.get_jobs() if not job.id.startswith("scheduler.")]
+
     def arm(self, session: AsyncSession, specs: Iterable[JobSpec]) -> None:
-        """Arm jobs for a state change once ``session`` commits it (never on a rollback)."""
+        """Arm jobs for a state change once ``session`` commits it (never on a rollback); on
+        a replica that does not lead, the leader arms them."""
         chosen = list(specs)
-        if chosen:
-            after_commit(session, lambda: [self._arm_now(spec) for spec in chosen])
+        if not chosen:
+            return
+        if self.active:
+            after_commit(session, lambda: [self._arm_changed(spec) for spec in chosen])
+        elif self.tell_leader:
+            self._notify(session, {"arm": [_spec_json(spec) for spec in chosen]})
+
+    def _arm_changed(self, spec: JobSpec) -> None:
+        if self._changed_meanwhile is not None:
+            self._changed_meanwhile.add(spec.id)
+        self._arm_now(spec)
 
     def disarm(self, session: AsyncSession, job_ids: Iterable[str]) -> None:
         """Forget alarms a state change made pointless (runners re-check the state anyway)."""
         chosen = list(job_ids)
-        if chosen:
+        if not chosen:
+            return
+        if self.active:
             after_commit(session, lambda: [self._remove(job_id) for job_id in chosen])
+        elif self.tell_leader:
+            self._notify(session, {"disarm": chosen})
+
+    def _notify(self, session: AsyncSession, message: dict[str, Any]) -> None:
+        """A NOTIFY in the state change's transaction: the leader hears of it on the commit."""
+        payload = json.dumps(message, separators=(",", ":"))
+        if len(payload.encode()) > NOTICE_MAX_BYTES:
+            payload = json.dumps({"refresh": True})
+
+        def send(sync_session: Session) -> None:
+            sync_session.execute(text("SELECT pg_notify(:channel, :payload)"),
+                                 {"channel": NOTICE_CHANNEL, "payload": payload})
+
+        before_commit(session, send)
+
+    def heard(self, payload: str) -> None:
+        """The leader hears from another replica: jobs to arm, alarms to forget, or (a notice
+        too long to send) a refresh."""
+        if not self.active:
+            return
+        try:
+            message = json.loads(payload)
+            specs = [JobSpec(id=item["id"], at=datetime.fromisoformat(item["at"]),
+                             kind=item["kind"], args=item["args"])
+                     for item in message.get("arm", ())]
+            forget = [str(job_id) for job_id in message.get("disarm", ())]
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            log.error("scheduler: a notice from another replica is garbled: %s", error)
+            return
+        for spec in specs:
+            self._arm_changed(spec)  # a refresh reading meanwhile keeps it
+        for job_id in forget:
+            self._remove(job_id)
+        if message.get("refresh"):
+            self._aps.add_job(self.refresh, id="scheduler.refresh-now", replace_existing=True)
 
     def _remove(self, job_id: str) -> None:
         with contextlib.suppress(Exception):
@@ -169,14 +265,21 @@ class Scheduler:
         if spec.kind not in self._runners:
             log.error("scheduler: no runner for job kind %s", spec.kind)
             return
+        if self._horizon is not None and spec.at >= self._horizon:
+            self._remove(spec.id)  # beyond the window: the refresh that reaches it arms it
+            return
         delay = (spec.at - self.clock.now()).total_seconds()
         if delay <= 0:
             self._remove(spec.id)
             self._launch(spec)
             return
-        self._aps.add_job(self._fire, DateTrigger(datetime.now(UTC) + timedelta(seconds=delay)),
-                          args=[spec], id=spec.id, replace_existing=True, misfire_grace_time=None,
-                          coalesce=True)
+        rings = datetime.now(UTC) + timedelta(seconds=delay)
+        armed = self._aps.get_job(spec.id)
+        if (armed is not None and armed.args == (spec,) and armed.next_run_time is not None
+                and abs((armed.next_run_time - rings).total_seconds()) < 1):
+            return  # already armed for that moment (most of a refresh's jobs)
+        self._aps.add_job(self._fire, DateTrigger(rings), args=[spec], id=spec.id,
+                          replace_existing=True, misfire_grace_time=None, coalesce=True)
 
     async def _fire(self, spec: JobSpec) -> None:
         """What APScheduler calls when an alarm rings. It must be a coroutine function:
@@ -245,3 +348,7 @@ class Scheduler:
                 await job_runs.prune(session, now)
         except Exception as error:
             log.error("maintenance failed: %s", type(error).__name__, exc_info=error)
+
+
+def _spec_json(spec: JobSpec) -> dict[str, Any]:
+    return {"id": spec.id, "at": spec.at.isoformat(), "kind": spec.kind, "args": spec.args}

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import LOCALES
@@ -122,6 +122,20 @@ async def alliances_of(session: AsyncSession, person_id: int) -> list[tuple[Alli
         .where(Role.person_id == person_id).order_by(Alliance.id)
     )
     return [(alliance, role) for alliance, role in rows]
+
+
+# Built once: /help and /start ask it on every call, and building the statement cost more than
+# running it.
+_ROLES_OF = (select(Role.__table__.c.alliance_id, Role.__table__.c.role)
+             .where(Role.__table__.c.person_id == bindparam("person_id"))
+             .order_by(Role.__table__.c.alliance_id))
+
+
+async def roles_of(session: AsyncSession, person_id: int) -> list[tuple[int, str]]:
+    """(alliance id, role) for each alliance the person belongs to, ``alliances_of`` without the
+    objects: what /help and /start need, read as plain rows."""
+    rows = await session.execute(_ROLES_OF, {"person_id": person_id})
+    return [(alliance_id, role) for alliance_id, role in rows]
 
 
 async def alliance_in_context(session: AsyncSession, place: Place | None, person_id: int | None,

@@ -464,9 +464,13 @@ async def details(session: AsyncSession, proposal: Proposal) -> Details:
     return Details(proposal, alliance, now_standing, by_option, not_voted, changes)
 
 
-async def open_proposals(session: AsyncSession) -> list[Proposal]:
-    return list(await session.scalars(
-        select(Proposal).where(Proposal.status == OPEN).order_by(Proposal.id)))
+async def open_proposals(session: AsyncSession, until: datetime | None = None) -> list[Proposal]:
+    """Open proposals; with ``until``, only those with a job (reminder or close) before it
+    (read through ``ix_proposals_status_closes``)."""
+    query = select(Proposal).where(Proposal.status == OPEN)
+    if until is not None:
+        query = query.where(Proposal.closes_at < until + REMIND_BEFORE)
+    return list(await session.scalars(query.order_by(Proposal.id)))
 
 
 def stored_result(proposal: Proposal) -> Result | None:

@@ -541,11 +541,15 @@ async def _claim(session: AsyncSession, booking: EquipmentBooking, kind: str,
                   people=await roster.people_of(session, member_id))
 
 
-async def scheduled(session: AsyncSession, now: datetime) -> list[tuple[int, datetime]]:
-    """Bookings that still owe a notice and when, for the armer."""
-    rows = list(await session.scalars(
-        select(EquipmentBooking).where(EquipmentBooking.status.in_(HOLDING))
-        .order_by(EquipmentBooking.ends_at)))
+async def scheduled(session: AsyncSession, now: datetime,
+                    until: datetime | None = None) -> list[tuple[int, datetime]]:
+    """Bookings that still owe a notice and when, for the armer (with ``until``: those whose
+    earliest possible notice, the reminder before the end, comes before it)."""
+    query = select(EquipmentBooking).where(EquipmentBooking.status.in_(HOLDING))
+    if until is not None:
+        query = query.where(EquipmentBooking.ends_at < until + REMIND_BEFORE,
+                            EquipmentBooking.overdue_holder_sent_at.is_(None))  # the last notice
+    rows = list(await session.scalars(query.order_by(EquipmentBooking.ends_at)))
     found = [(booking.id, next_notice_at(booking, now)) for booking in rows]
     return [(booking_id, at) for booking_id, at in found if at is not None]
 

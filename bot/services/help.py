@@ -23,15 +23,15 @@ class Audience:
 
 async def audience(session: AsyncSession, person_id: int | None, place: Place | None,
                    *, private: bool) -> Audience:
-    memberships = await alliances.alliances_of(session, person_id) if person_id else []
-    coordinates_any = any(role.role == "coordinator" for _, role in memberships)
+    memberships = await alliances.roles_of(session, person_id) if person_id else []
+    coordinates_any = any(role == "coordinator" for _, role in memberships)
     if private or place is None or place.alliance is None:
         in_alliance = bool(memberships) if private else False
         coordinator = coordinates_any if private else False
     else:
-        mine = [role for alliance, role in memberships if alliance.id == place.alliance.id]
+        mine = [role for alliance_id, role in memberships if alliance_id == place.alliance.id]
         in_alliance = bool(mine)
-        coordinator = bool(mine) and mine[0].role == "coordinator"
+        coordinator = bool(mine) and mine[0] == "coordinator"
     return Audience(
         private=private,
         in_alliance=in_alliance,

@@ -289,19 +289,27 @@ async def coordinators(session: AsyncSession, alliance_id: int) -> list[int]:
     return list(rows)
 
 
-async def open_polls(session: AsyncSession, alliance_id: int | None = None) -> list[Meeting]:
+async def open_polls(session: AsyncSession, alliance_id: int | None = None,
+                     until: datetime | None = None) -> list[Meeting]:
+    """Open polls, soonest deadline first (with ``until``: those closing before it)."""
     query = select(Meeting).where(Meeting.status == OPEN).order_by(Meeting.deadline, Meeting.id)
     if alliance_id is not None:
         query = query.where(Meeting.alliance_id == alliance_id)
+    if until is not None:
+        query = query.where(Meeting.deadline < until)
     return list(await session.scalars(query))
 
 
-async def upcoming(session: AsyncSession, alliance_id: int | None, now: datetime) -> list[Meeting]:
-    """Decided meetings that have not ended yet, soonest first (all alliances when None)."""
+async def upcoming(session: AsyncSession, alliance_id: int | None, now: datetime,
+                   starts_before: datetime | None = None) -> list[Meeting]:
+    """Decided meetings that have not ended yet, soonest first (all alliances when None;
+    with ``starts_before``, only those starting before it)."""
     query = (select(Meeting).where(Meeting.status == SCHEDULED, Meeting.starts_at > now - timedelta(days=1))
              .order_by(Meeting.starts_at, Meeting.id))
     if alliance_id is not None:
         query = query.where(Meeting.alliance_id == alliance_id)
+    if starts_before is not None:
+        query = query.where(Meeting.starts_at < starts_before)
     rows = list(await session.scalars(query))
     return [m for m in rows if m.starts_at + timedelta(minutes=m.duration_min) > now]
 
@@ -389,10 +397,15 @@ async def series_of(session: AsyncSession, alliance_id: int | None = None,
 
 
 async def polls_due(session: AsyncSession, series: MeetingSeries, now: datetime,
-                    limit: int = 2) -> list[tuple[datetime, datetime]]:
+                    limit: int = 2, until: datetime | None = None) -> list[tuple[datetime, datetime]]:
     """(occurrence, opening) of the series' next polls not opened yet, whose time still makes
-    sense: an opening missed while the bot was down is still due."""
+    sense: an opening missed while the bot was down is still due. With ``until``, only those
+    opening before it (computed first, so a series with nothing to open soon costs no read)."""
     candidates = list(plan_of(series).pending(now, limit=limit + 2))
+    if until is not None:
+        candidates = [occurrence for occurrence in candidates if occurrence.opens_at < until]
+        if not candidates:
+            return []
     opened = set(await session.scalars(select(Meeting.occurrence_at).where(
         Meeting.series_id == series.id,
         Meeting.occurrence_at.in_([occurrence.at for occurrence in candidates]))))

@@ -490,10 +490,13 @@ async def settle_due(session: AsyncSession, now: datetime) -> list[Settlement]:
     return [one for one in settled if one is not None]
 
 
-async def scheduled(session: AsyncSession) -> list[tuple[int, datetime]]:
-    """Open purchases and their deadlines, for the armer."""
-    rows = await session.execute(select(Purchase.id, Purchase.deadline)
-                                 .where(Purchase.status == OPEN).order_by(Purchase.deadline))
+async def scheduled(session: AsyncSession,
+                    until: datetime | None = None) -> list[tuple[int, datetime]]:
+    """Open purchases and their deadlines (those before ``until``), for the armer."""
+    query = select(Purchase.id, Purchase.deadline).where(Purchase.status == OPEN)
+    if until is not None:
+        query = query.where(Purchase.deadline < until)
+    rows = await session.execute(query.order_by(Purchase.deadline))
     return [(purchase_id, deadline) for purchase_id, deadline in rows]
 
 

@@ -580,16 +580,49 @@ async def purge(session: AsyncSession, referral_id: int, now: datetime) -> bool:
     return True
 
 
-async def scheduled(session: AsyncSession) -> list[tuple[Referral, AllianceSettings]]:
-    """Referrals that still imply a job: open ones, and closed ones not purged yet."""
-    rows = await session.execute(
-        select(Referral, Alliance).join(Alliance, Alliance.id == Referral.alliance_id)
-        .where(Referral.status.in_(OPEN) | Referral.customer_contact.is_not(None)
-               | Referral.customer_name.is_not(None)))
-    read: dict[int, AllianceSettings] = {}
-    chosen = []
-    for referral, alliance in rows:
-        if alliance.id not in read:
-            read[alliance.id] = settings.read(alliance)
-        chosen.append((referral, read[alliance.id]))
-    return chosen
+# Closed referrals whose customer is not forgotten yet (``ix_referrals_purge`` covers exactly
+# these rows; the query must spell the condition the same way for the index to be used).
+HOLDS_CUSTOMER = Referral.customer_contact.is_not(None) | Referral.customer_name.is_not(None)
+
+
+async def scheduled(session: AsyncSession,
+                    until: datetime | None = None) -> list[tuple[Referral, AllianceSettings]]:
+    """Referrals that still imply a job: open ones, and closed ones not purged yet; with
+    ``until``, only those with a job due before it.
+
+    The windowed reads are index ranges on the due-time columns, one per distinct delay (an
+    alliance's SLA, expiry and retention are its own; most share the defaults): sent ones by
+    ``created_at``, ones in hand by ``touched_at``, closed ones still holding a customer by
+    ``closed_at`` (a partial index over exactly those)."""
+    alliances = {alliance.id: alliance for alliance in await session.scalars(select(Alliance))}
+    read = {alliance_id: settings.read(alliance) for alliance_id, alliance in alliances.items()}
+    if until is None:
+        rows = await session.scalars(select(Referral).where(
+            Referral.status.in_(OPEN) | HOLDS_CUSTOMER))
+        return [(referral, read[referral.alliance_id]) for referral in rows]
+    found: list[Referral] = []
+    for delay, ids in _by_delay(read, lambda chosen: min(chosen.referral_sla,
+                                                         chosen.referral_expiry)):
+        found += await session.scalars(_for(ids, len(read)).where(
+            Referral.status == SENT, Referral.created_at < until - delay))
+    found += await session.scalars(select(Referral).where(
+        Referral.status.in_(IN_HAND), Referral.touched_at < until - NUDGE_AFTER))
+    for delay, ids in _by_delay(read, lambda chosen: chosen.retention):
+        found += await session.scalars(_for(ids, len(read)).where(
+            HOLDS_CUSTOMER, Referral.closed_at < until - delay))
+    return [(referral, read[referral.alliance_id]) for referral in found]
+
+
+def _by_delay(read: dict[int, AllianceSettings],
+              delay_of: Any) -> list[tuple[timedelta, list[int]]]:
+    """Alliances grouped by one of their delays: one indexed read per distinct value."""
+    groups: dict[timedelta, list[int]] = {}
+    for alliance_id, chosen in read.items():
+        groups.setdefault(delay_of(chosen), []).append(alliance_id)
+    return sorted(groups.items())
+
+
+def _for(ids: list[int], alliances: int) -> Any:
+    """Referrals of these alliances (no filter when they are all of them)."""
+    query = select(Referral)
+    return query if len(ids) == alliances else query.where(Referral.alliance_id.in_(ids))

@@ -438,13 +438,15 @@ async def expire_due(session: AsyncSession, now: datetime) -> list[ResourceReque
     return [request for request in expired if request is not None]
 
 
-async def scheduled(session: AsyncSession) -> list[tuple[int, datetime]]:
-    """Open requests that will expire: (id, needed_by), for the armer."""
-    rows = await session.execute(
-        select(ResourceRequest.id, ResourceRequest.needed_by)
-        .where(ResourceRequest.status == OPEN, ResourceRequest.kind != PURCHASE,
-               ResourceRequest.needed_by.is_not(None))
-        .order_by(ResourceRequest.needed_by))
+async def scheduled(session: AsyncSession,
+                    until: datetime | None = None) -> list[tuple[int, datetime]]:
+    """Open requests that will expire (before ``until``): (id, needed_by), for the armer."""
+    query = (select(ResourceRequest.id, ResourceRequest.needed_by)
+             .where(ResourceRequest.status == OPEN, ResourceRequest.kind != PURCHASE,
+                    ResourceRequest.needed_by.is_not(None)))
+    if until is not None:
+        query = query.where(ResourceRequest.needed_by < until)
+    rows = await session.execute(query.order_by(ResourceRequest.needed_by))
     return [(request_id, needed_by) for request_id, needed_by in rows]
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, exists, select
+from sqlalchemy import and_, bindparam, delete, exists, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import conflict_insert
@@ -63,7 +63,25 @@ async def claim_reading_state(session: AsyncSession, bot_id: int, update_id: int
         _claim_reading_state_statement(connection.dialect.name),
         {"bot_id": bot_id, "update_id": update_id, "processed_at": now, "state_key": state_key})
     row = result.first()
-    return (False, None) if row is None else (True, row[0])
+    if row is None:
+        return False, None
+    state = row[0]
+    if state is not None and connection.dialect.name == "postgresql":
+        state = await _serialized_state(connection, state_key)
+    return True, state
+
+
+async def _serialized_state(connection: Any, state_key: str) -> str | None:
+    """Two updates of one wizard (a press and a typed answer, which Telegram queues apart) can
+    reach two replicas at once: each would run the step from the same state. A lock on the
+    wizard's key, held until this update's transaction ends, makes the second wait for the
+    first's commit; the state is then read again, as the first left it."""
+    await connection.execute(_LOCK_STATE, {"state_key": state_key})
+    return await connection.scalar(_READ_STATE, {"state_key": state_key})
+
+
+_LOCK_STATE = text("SELECT pg_advisory_xact_lock(hashtextextended(:state_key, 0))")
+_READ_STATE = select(FsmRecord.state).where(FsmRecord.key == bindparam("state_key"))
 
 
 async def claim_many(session: AsyncSession, bot_id: int, update_ids: Sequence[int],

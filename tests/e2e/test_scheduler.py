@@ -3,13 +3,14 @@ across restarts and failures; on PostgreSQL one replica leads."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.runtime.app import AllianceApp
-from bot.runtime.scheduler import JobContext, JobSpec
+from bot.runtime.scheduler import SAFETY_REFRESH, JobContext, JobSpec
 from bot.services.outgoing import Outgoing, enqueue
 from storage.models import JobRun
 from tests.e2e.harness import Harness
@@ -22,6 +23,7 @@ class Plan:
         self.specs: list[JobSpec] = []
         self.failures_left = 0
         self.runs: list[str] = []
+        self.ran_at: list[datetime] = []  # the app's clock at each run
 
 
 @pytest.fixture
@@ -29,7 +31,7 @@ def plan(harness: Harness) -> Plan:
     """A feature of the test's own, installed in every app the harness starts."""
     plan = Plan()
 
-    async def derive(_session: object, _now: datetime) -> list[JobSpec]:
+    async def derive(_session: object, _now: datetime, _until: datetime) -> list[JobSpec]:
         return list(plan.specs)
 
     async def ping(job: JobContext, chat_id: int, text: str) -> None:
@@ -37,6 +39,7 @@ def plan(harness: Harness) -> Plan:
             plan.failures_left -= 1
             raise RuntimeError("the database hiccuped")
         plan.runs.append(text)
+        plan.ran_at.append(job.now)
         await enqueue(job.session, Outgoing(chat_id=chat_id, text=text), now=job.now)
 
     def install(app: AllianceApp) -> None:
@@ -118,3 +121,76 @@ async def test_a_job_no_longer_implied_by_the_state_is_disarmed(harness: Harness
     await harness.app.scheduler.refresh()
     await harness.advance(timedelta(hours=3))
     assert plan.runs == []
+
+
+async def test_a_job_beyond_the_window_is_armed_by_a_later_refresh_and_rings_on_time(
+        harness: Harness, plan: Plan) -> None:
+    """Only the window is held in memory: a job due after the next refresh is not armed yet;
+    the refresh before it arms it, and the alarm (not a refresh) runs it at its moment."""
+    mei = harness.world.user("Mei")
+    app = harness.app
+    assert app is not None
+    at = harness.clock.now() + 2 * SAFETY_REFRESH + timedelta(seconds=1)
+    plan.specs.append(JobSpec(id="ping:5", at=at, kind="test.ping",
+                              args={"chat_id": mei.id, "text": "on time"}))
+    await app.scheduler.refresh()
+    assert app.scheduler.armed() == []
+    await harness.advance(SAFETY_REFRESH)  # the next refresh reaches it
+    assert app.scheduler.armed() == ["ping:5"] and plan.runs == []
+    # A second before it is due, one more refresh: armed, not run early.
+    harness.clock.set(at - timedelta(seconds=1))
+    await app.scheduler.refresh()
+    assert plan.runs == []
+    for _ in range(50):  # the alarm rings on the real clock, a second from now
+        if plan.runs:
+            break
+        await asyncio.sleep(0.1)
+    await harness.world.settle()
+    assert plan.runs == ["on time"]
+    assert plan.ran_at[0] >= at
+    assert [m.text for m in harness.world.messages_to(mei)] == ["on time"]
+    assert app.scheduler.armed() == []
+
+
+async def test_a_state_change_beyond_the_window_is_left_to_the_refresh(harness: Harness,
+                                                                       plan: Plan) -> None:
+    """``arm()`` arms what falls in the window, and leaves a later job to the refresh that
+    reaches it (dropping an earlier alarm of the same id: the job moved out)."""
+    mei = harness.world.user("Mei")
+    app = harness.app
+    assert app is not None
+    await app.scheduler.refresh()
+    soon = JobSpec(id="ping:6", at=harness.clock.now() + timedelta(minutes=5), kind="test.ping",
+                   args={"chat_id": mei.id, "text": "moved"})
+    async with app.sessions() as session:
+        app.scheduler.arm(session, [soon])
+        await session.commit()
+    assert app.scheduler.armed() == ["ping:6"]
+    later = JobSpec(id="ping:6", at=harness.clock.now() + timedelta(days=3), kind="test.ping",
+                    args={"chat_id": mei.id, "text": "moved"})
+    plan.specs.append(later)
+    async with app.sessions() as session:
+        app.scheduler.arm(session, [later])
+        await session.commit()
+    assert app.scheduler.armed() == []
+    await harness.advance(timedelta(days=3) - SAFETY_REFRESH)
+    assert app.scheduler.armed() == ["ping:6"] and plan.runs == []
+    await harness.advance(SAFETY_REFRESH)
+    assert plan.runs == ["moved"]
+    assert await job_runs(harness) == 1
+
+
+async def test_a_job_overdue_by_weeks_runs_once(harness: Harness, plan: Plan) -> None:
+    """However long the bot was down, what fell due meanwhile is inside every window: once."""
+    mei = harness.world.user("Mei")
+    await harness.stop_bot()
+    plan.specs.append(JobSpec(id="ping:7", at=harness.clock.now() + timedelta(days=2),
+                              kind="test.ping", args={"chat_id": mei.id, "text": "weeks late"}))
+    harness.clock.advance(timedelta(days=30))
+    await harness.start_bot()
+    await harness.world.settle()
+    assert harness.app is not None
+    await harness.app.scheduler.refresh()
+    await harness.world.settle()
+    assert plan.runs == ["weeks late"]
+    assert [m.text for m in harness.world.messages_to(mei)] == ["weeks late"]

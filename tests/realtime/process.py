@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -27,13 +28,21 @@ ROOT = Path(__file__).resolve().parents[2]
 START_WITHIN = 60.0  # seconds from spawn to the first getUpdates, on a loaded CI machine
 
 
+PUBLIC_URL = "https://alliance-bot.example.org"  # what replicas register with setWebhook
+WEBHOOK_PATH = "/telegram/webhook"
+WEBHOOK_SECRET = "replica-secret"
+
+
 def write_config(path: Path, *, api_base: str, database_url: str, locale: str = "en",
-                 timezone: str = "Asia/Taipei") -> Path:
-    path.write_text(f"""
+                 timezone: str = "Asia/Taipei", webhook_port: int | None = None,
+                 leader_retry: float | None = None) -> Path:
+    """The bot's config file; with ``webhook_port``, a webhook replica listening on that port
+    behind ``PUBLIC_URL`` (the emulator's ``webhook.targets`` plays the load balancer)."""
+    text = f"""
 [telegram]
 token = "{TOKEN}"
 api_base = "{api_base}"
-mode = "polling"
+mode = "{'polling' if webhook_port is None else 'webhook'}"
 
 [database]
 url = "{database_url}"
@@ -41,8 +50,30 @@ url = "{database_url}"
 [defaults]
 locale = "{locale}"
 timezone = "{timezone}"
-""", encoding="utf-8")
+"""
+    if webhook_port is not None:
+        text += f"""
+[webhook]
+base_url = "{PUBLIC_URL}"
+path = "{WEBHOOK_PATH}"
+listen_host = "127.0.0.1"
+listen_port = {webhook_port}
+secret_token = "{WEBHOOK_SECRET}"
+"""
+    if leader_retry is not None:
+        text += f"""
+[scheduler]
+leader_retry_seconds = {leader_retry}
+leader_heartbeat_seconds = {leader_retry}
+"""
+    path.write_text(text, encoding="utf-8")
     return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 async def until(condition: Callable[[], bool], *, within: float, what: str,
@@ -87,9 +118,11 @@ class BotProcess:
     _process: asyncio.subprocess.Process | None = field(default=None, repr=False)
 
     async def start(self, *, wait: bool = True) -> None:
-        """Spawn the process; with ``wait``, return once it polls for updates."""
+        """Spawn the process; with ``wait``, return once it polls for updates (a webhook
+        replica: once it listens and has set the webhook)."""
         assert self._process is None, "already running"
         polls_before = len(self.emulator.calls_to("getUpdates"))
+        logged_before = len(self.output())
         env = {key: value for key, value in os.environ.items()
                if not key.startswith("ALLIANCE_")}  # the config file is the whole truth
         env["PYTHONPATH"] = str(ROOT)
@@ -103,7 +136,9 @@ class BotProcess:
         if not wait:
             return
         await until(lambda: len(self.emulator.calls_to("getUpdates")) > polls_before
-                    or self.exited, within=START_WITHIN, what="the bot's first getUpdates")
+                    or "webhook listening on" in self.output()[logged_before:]
+                    or self.exited, within=START_WITHIN, what="the bot's first getUpdates",
+                    every=0.1)
         assert not self.exited, f"the bot exited at start:\n{self.output()[-3000:]}"
 
     @property
@@ -139,6 +174,12 @@ class BotProcess:
 
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
+
+    def leads(self) -> bool:
+        """Whether this process's scheduler leads (its last word on it, since its last start)."""
+        run = self.output().rsplit("--- start ", 1)[-1]
+        gained, lost = run.rfind("scheduler: this replica leads"), run.rfind("scheduler: lost")
+        return gained > lost
 
     def problems(self) -> list[str]:
         """Lines of the log no healthy run writes: tracebacks, errors, handler failures."""

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
+from bot.runtime.clock import Clock
 from bot.runtime.leader import Leader
-from storage.db import create_engine
+from bot.runtime.scheduler import NOTICE_CHANNEL, JobSpec, Scheduler
+from storage.db import create_engine, session_factory
+from storage.migrate import upgrade
 from tests.conftest import needs_pg
 
 
@@ -59,3 +64,60 @@ async def test_sqlite_always_leads(tmp_path: object) -> None:
     await leader.stop()
     assert flags.lost == 1
     await engine.dispose()
+
+
+@needs_pg
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_replica_that_does_not_lead_has_the_leader_arm_its_jobs(database_url: str) -> None:
+    """A state change handled on a replica that does not lead implies jobs: the leader arms
+    them at once (a NOTIFY in that change's transaction), not at its next refresh — and not at
+    all if the change rolls back."""
+    await upgrade(database_url)
+    engines = [create_engine(database_url), create_engine(database_url)]
+    schedulers, leaders = [], []
+    for engine in engines:
+        scheduler = Scheduler(session_factory(engine), Clock(), bot=None, outbox=None,  # type: ignore[arg-type]
+                              cards=None)  # type: ignore[arg-type]
+        scheduler.add_runner("test.ring", ring)
+        scheduler.tell_leader = True
+        schedulers.append(scheduler)
+        leaders.append(Leader(engine, scheduler.start, scheduler.stop, retry=0.05, heartbeat=0.05,
+                              on_notice=(NOTICE_CHANNEL, scheduler.heard)))
+    leading, other = schedulers
+    at = datetime.now(UTC) + timedelta(minutes=10)  # within the scheduler's window
+    kept, undone = JobSpec("test.kept", at, "test.ring"), JobSpec("test.undone", at, "test.ring")
+    try:
+        for leader in leaders:
+            await leader.start()
+        assert (leading.active, other.active) == (True, False)
+        async with other.sessions() as session:
+            other.arm(session, [undone])
+            await session.execute(text("SELECT 1"))
+            await session.rollback()
+        async with other.sessions() as session:
+            other.arm(session, [kept])
+            await session.execute(text("SELECT 1"))
+            await session.commit()
+        for _ in range(100):
+            if leading._aps.get_job("test.kept") is not None:
+                break
+            await asyncio.sleep(0.02)
+        assert leading._aps.get_job("test.kept") is not None
+        assert leading._aps.get_job("test.undone") is None
+        async with other.sessions() as session:
+            other.disarm(session, ["test.kept"])
+            await session.commit()
+        for _ in range(100):
+            if leading._aps.get_job("test.kept") is None:
+                break
+            await asyncio.sleep(0.02)
+        assert leading._aps.get_job("test.kept") is None
+    finally:
+        for leader in leaders:
+            await leader.stop()
+        for engine in engines:
+            await engine.dispose()
+
+
+async def ring(job: object) -> None:
+    """A job that does nothing: what is tested is where it is armed."""

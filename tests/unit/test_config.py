@@ -56,6 +56,8 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
     ('[defaults]\nlocale = "fr"\n', "defaults.locale: must be one of en, zh_Hans, zh_Hant"),
     ('[database]\nurl = "mysql://x"\n', "database.url: must start with sqlite+aiosqlite://"),
     ('[webhook]\nlisten_port = 70000\n', "webhook.listen_port: Input should be less than or equal"),
+    ('[scheduler]\nleader_retry_seconds = 0\n',
+     "scheduler.leader_retry_seconds: Input should be greater than or equal to 0.5"),
     ('[telegram]\ntokn = "1:abcdef"\n', "telegram.tokn: is not a known key"),
     ("[telegram\n", "not valid TOML"),
 ])

@@ -457,3 +457,38 @@ def test_no_won_value_is_a_zero_amount_in_the_alliance_currency() -> None:
             assert money_list({}, "TWD") == "NT$0"
             assert money_list({}) == "0"
             assert money_list({"TWD": Decimal(15500)}, "TWD") == "NT$15,500"
+
+
+async def test_the_scheduler_window_reads_only_referrals_with_a_job_due_before_it(
+        session: AsyncSession) -> None:
+    """Each alliance's own SLA and retention decide what falls in the window; overdue jobs are
+    always in it, and nothing further out is read."""
+    from bot.effects.referrals import jobs
+
+    quick = await alliance(session, referral_sla_hours=2, retention_days=1)
+    slow = await alliance(session)  # the defaults: 24 h SLA, 180 days' retention
+    await member(session, quick, "Alpha", 1)
+    b = await member(session, quick, "Beta", 2)
+    await member(session, slow, "Gamma", 3)
+    d = await member(session, slow, "Delta", 4)
+    fast_sent = await refs.create(session, quick, 1, draft(b), NOW)
+    slow_sent = await refs.create(session, slow, 3, draft(d), NOW)
+    closed = await refs.create(session, slow, 3, draft(d), NOW)
+    await refs.accept(session, closed.id, 4, NOW)
+    await refs.won(session, closed.id, 4, Decimal("10"), "TWD", NOW)
+    await session.commit()
+
+    async def window(at: timedelta, width: timedelta = timedelta(minutes=20)) -> set[str]:
+        return {spec.id for spec in await jobs(session, NOW + at, NOW + at + width)}
+
+    assert await window(timedelta(0)) == set()
+    assert await window(timedelta(hours=1, minutes=50)) == {f"referral.remind:{fast_sent.id}"}
+    assert await window(timedelta(hours=23, minutes=50)) == {
+        f"referral.remind:{fast_sent.id}", f"referral.remind:{slow_sent.id}"}
+    # Days later, nothing answered: every overdue job is still found (once run, they go).
+    assert await window(timedelta(days=4)) == {
+        f"referral.remind:{fast_sent.id}", f"referral.expire:{fast_sent.id}",
+        f"referral.remind:{slow_sent.id}", f"referral.expire:{slow_sent.id}"}
+    assert f"referral.purge:{closed.id}" not in await window(timedelta(days=179))
+    assert f"referral.purge:{closed.id}" in await window(timedelta(days=179, hours=23, minutes=50))
+    assert f"referral.nudge:{closed.id}" not in await window(timedelta(days=200))

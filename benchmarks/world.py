@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import os
 import random
 import sys
@@ -394,6 +395,8 @@ def main() -> int:
                              "in a fresh database beside that one, dropped after")
     options = parser.parse_args()
     alliances = max(2, round(ALLIANCES * options.scale))
+    for package in ("bot", "handlers", "storage"):  # else the first world's start-up compiles
+        compileall.compile_dir(ROOT / package, quiet=1)
     empty = asyncio.run(one_world(options.database_url, 0, options.repeat))
     small = asyncio.run(one_world(options.database_url, 1, options.repeat))
     large = asyncio.run(one_world(options.database_url, alliances, options.repeat))

@@ -10,7 +10,8 @@ storage layer (the models' tables, bulk inserts, the migrations run first).
 Figures, each world in a fresh database:
 - start-up: `alliance-bot run` as a fresh process against the emulator, spawn to its first
   `getUpdates`; the large world's against an empty database's (goal ≤ 2 ×);
-- idle RSS of that process a few seconds after (goal ≤ 150 MB);
+- idle RSS of that process a few seconds after (goal ≤ 150 MB), and after the commands below;
+  beside it a bare aiogram bot's (a Dispatcher with no handler), what aiogram alone costs;
 - refresh: the scheduler's periodic re-arming, in a fresh process of its own on the same
   database: its wall time, its CPU time and the longest the event loop was held at once
   (a probe ticking every millisecond; goal ≤ 50 ms), and how many jobs it holds in memory;
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import os
 import random
 import sys
@@ -242,6 +244,7 @@ async def as_process(url: str, alliances: int, repeat: int) -> dict[str, Any]:
                     await _answered(world, lin, chat, command)  # warm
                     figures[name] = [await _answered(world, lin, chat, command)
                                      for _ in range(repeat)]
+                figures["rss_after_mb"] = _rss_mb(process.pid)  # the types those used, built
         except Exception:
             log.flush()
             tail = (Path(folder) / "bot.log").read_text(errors="replace").splitlines()[-40:]
@@ -254,6 +257,43 @@ async def as_process(url: str, alliances: int, repeat: int) -> dict[str, Any]:
             log.close()
             await emulator.stop()
     return figures
+
+
+BARE_BOT = """
+import asyncio, sys
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+
+async def main():
+    bot = Bot(sys.argv[1], session=AiohttpSession(api=TelegramAPIServer.from_base(sys.argv[2])))
+    await Dispatcher().start_polling(bot)
+
+asyncio.run(main())
+"""
+
+
+async def bare_aiogram() -> dict[str, float]:
+    """A bare aiogram bot (a Dispatcher with no handler, long polling) as a process: its start-up
+    to the first getUpdates and idle RSS, what aiogram alone costs on this machine."""
+    emulator = Emulator(token=TOKEN, bot_username=USERNAME, flood=FloodLimits.off())
+    await emulator.start()
+    spawned = time.perf_counter()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", BARE_BOT, TOKEN, emulator.base_url,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL)
+    try:
+        await _wait(lambda: bool(emulator.calls_to("getUpdates")) or
+                    process.returncode is not None, 600, "the bare bot's first getUpdates")
+        startup = time.perf_counter() - spawned
+        await asyncio.sleep(5)
+        return {"startup_s": startup, "rss_mb": _rss_mb(process.pid)}
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            await process.wait()
+        await emulator.stop()
 
 
 # -- the refresh, in a process of its own -------------------------------------------------------------
@@ -275,16 +315,19 @@ async def refresh_cost(url: str) -> dict[str, float]:
         await scheduler.start()
         first = time.perf_counter() - started
         armed = len(scheduler._aps.get_jobs())
-        longest = 0.0
+        longest = longest_cpu = 0.0
         done = False
 
         async def probe() -> None:
-            nonlocal longest
+            # wall between ticks, and CPU: on a loaded machine the wall also counts the time
+            # the OS gave the process none, the CPU only what the loop's own work took
+            nonlocal longest, longest_cpu
             loop = asyncio.get_running_loop()
             while not done:
-                before = loop.time()
+                before, cpu_before = loop.time(), time.thread_time()
                 await asyncio.sleep(0.001)
                 longest = max(longest, loop.time() - before - 0.001)
+                longest_cpu = max(longest_cpu, time.thread_time() - cpu_before)
 
         ticking = asyncio.create_task(probe())
         await asyncio.sleep(0.05)
@@ -294,7 +337,7 @@ async def refresh_cost(url: str) -> dict[str, float]:
         done = True
         await ticking
         return {"first_s": first, "wall_ms": wall * 1000, "cpu_ms": cpu * 1000,
-                "held_ms": longest * 1000, "armed": armed}
+                "held_ms": longest * 1000, "held_cpu_ms": longest_cpu * 1000, "armed": armed}
     finally:
         await scheduler.stop()
         await app.close()
@@ -316,19 +359,24 @@ def _p(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000
 
 
-def report(large: dict[str, Any], small: dict[str, Any], empty: dict[str, Any], scale: float,
-           url: str | None) -> None:
+def report(large: dict[str, Any], small: dict[str, Any], empty: dict[str, Any],
+           bare: dict[str, float], scale: float, url: str | None) -> None:
     print(f"world benchmark, {engine_name(url)}, scale {scale}: {large['rows']}")
-    print(f"seeded in {large['seed_s']:.0f} s")
+    print(f"seeded in {large['seed_s']:.0f} s; load average {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} cores")
     for name, figures in (("empty", empty), ("small", small), ("large", large)):
         print(f"{name:<6} start-up to first getUpdates {figures['startup_s']:6.2f} s   "
               f"idle RSS {figures['rss_mb']:6.1f} MB   log lines {figures['log_lines']}")
+    print(f"bare   start-up to first getUpdates {bare['startup_s']:6.2f} s   "
+          f"idle RSS {bare['rss_mb']:6.1f} MB   (aiogram alone: a Dispatcher with no handler)")
+    print(f"RSS after the commands below: small {small['rss_after_mb']:.1f} MB, "
+          f"large {large['rss_after_mb']:.1f} MB")
     print(f"start-up large / empty: {large['startup_s'] / empty['startup_s']:.2f} ×")
     for name, figures in (("small", small), ("large", large)):
         r = figures["refresh"]
         print(f"{name:<6} refresh: {r['armed']} jobs in memory, first (start) {r['first_s']:.2f} s; "
               f"periodic: wall {r['wall_ms']:.1f} ms, CPU {r['cpu_ms']:.1f} ms, "
-              f"loop held at most {r['held_ms']:.1f} ms")
+              f"loop held at most {r['held_ms']:.1f} ms ({r['held_cpu_ms']:.1f} ms of CPU)")
     for command in ("/ledger", "/members", "/referrals"):
         ours, theirs = large[command], small[command]
         print(f"{command:<11} small p50 {_p(theirs, 0.5):6.1f} ms p99 {_p(theirs, 0.99):6.1f} ms   "
@@ -347,10 +395,13 @@ def main() -> int:
                              "in a fresh database beside that one, dropped after")
     options = parser.parse_args()
     alliances = max(2, round(ALLIANCES * options.scale))
+    for package in ("bot", "handlers", "storage"):  # else the first world's start-up compiles
+        compileall.compile_dir(ROOT / package, quiet=1)
     empty = asyncio.run(one_world(options.database_url, 0, options.repeat))
     small = asyncio.run(one_world(options.database_url, 1, options.repeat))
     large = asyncio.run(one_world(options.database_url, alliances, options.repeat))
-    report(large, small, empty, options.scale, options.database_url)
+    bare = asyncio.run(bare_aiogram())
+    report(large, small, empty, bare, options.scale, options.database_url)
     return 0
 
 

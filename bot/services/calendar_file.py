@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-from icalendar import Calendar, Event
-
 from bot.i18n import zone
 
 PRODID = "-//Alliance Bot//Meetings//EN"
@@ -24,6 +22,10 @@ def meeting_uid(meeting_id: int) -> str:
 
 def ics_bytes(*, meeting_id: int, title: str, starts_at: datetime, duration_min: int,
               place: str | None, timezone: str, now: datetime) -> bytes:
+    # icalendar (with pytz and dateutil, ~3 MB) is loaded by the first meeting decided, not at
+    # start-up: most bots never send a calendar file
+    from icalendar import Calendar, Event
+
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")

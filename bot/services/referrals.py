@@ -594,8 +594,8 @@ async def scheduled(session: AsyncSession,
     alliance's SLA, expiry and retention are its own; most share the defaults): sent ones by
     ``created_at``, ones in hand by ``touched_at``, closed ones still holding a customer by
     ``closed_at`` (a partial index over exactly those)."""
-    alliances = {alliance.id: alliance for alliance in await session.scalars(select(Alliance))}
-    read = {alliance_id: settings.read(alliance) for alliance_id, alliance in alliances.items()}
+    read = settings.read_many((row.id, row.settings, row.timezone) for row in await session.execute(
+        select(Alliance.id, Alliance.settings, Alliance.timezone)))
     if until is None:
         rows = await session.scalars(select(Referral).where(
             Referral.status.in_(OPEN) | HOLDS_CUSTOMER))

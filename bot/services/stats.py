@@ -430,16 +430,24 @@ async def reports_due(session: AsyncSession, now: datetime,
     """Per alliance with a home group and the report on: this month's report if it is still
     owed (the alliance existed at the moment, and no run is recorded: a bot that was down at
     09:00 posts when it is back, in the same month only), and next month's; with ``until``,
-    only those due before it. Three reads whatever the number of alliances."""
-    homes = set(await session.scalars(select(Chat.alliance_id).where(Chat.role == "home")))
+    only those due before it. Two reads whatever the number of alliances."""
+    rows = await session.execute(
+        select(Alliance.id, Alliance.timezone, Alliance.created_at, Alliance.settings)
+        .where(Alliance.id.in_(select(Chat.alliance_id).where(Chat.role == "home")))
+        .order_by(Alliance.id))
+    # plain rows, not Alliance objects, and each zone's moments worked out once: a refresh
+    # over 1,000 alliances held the event loop 220 ms building them one by one
+    moments: dict[str, tuple[datetime, datetime]] = {}
     candidates: list[ReportDue] = []
-    for alliance in await session.scalars(select(Alliance).order_by(Alliance.id)):
-        if alliance.id not in homes or not alliance_settings.read(alliance).monthly_report:
+    for alliance_id, timezone, created_at, settings in rows:
+        if not alliance_settings.stored_value(settings, "monthly_report"):
             continue
-        due = report_due(now, alliance.timezone)
-        if due > now or _aware(alliance.created_at) < due:
-            candidates.append(ReportDue(alliance.id, due))
-        candidates.append(ReportDue(alliance.id, next_report(now, alliance.timezone)))
+        if timezone not in moments:
+            moments[timezone] = (report_due(now, timezone), next_report(now, timezone))
+        due, following = moments[timezone]
+        if due > now or _aware(created_at) < due:
+            candidates.append(ReportDue(alliance_id, due))
+        candidates.append(ReportDue(alliance_id, following))
     if until is not None:
         candidates = [owed for owed in candidates if owed.due < until]
     past = [report_job_id(owed.alliance_id, owed.due) for owed in candidates if owed.due <= now]

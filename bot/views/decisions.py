@@ -195,7 +195,9 @@ def rules_section(proposal: Proposal) -> list[str]:
         _("One ballot per member, changeable until the close; the last one counts."),
         _("Eligible: the active members now{who}.").format(
             who=_(" for whom a coordinator acts") if proposal.electorate == COORDINATORS else ""),
-        _("Quorum: at least {pct}% of the eligible members (rounded up) must vote, or nothing "
+        # "{pct}% (" and not "{pct}% of": Babel would read "% o" as a printf directive, flag
+        # the msgid python-format, and `msgfmt -c` would then reject every translation.
+        _("Quorum: at least {pct}% (rounded up) of the eligible members must vote, or nothing "
           "is decided.").format(pct=proposal.quorum_pct),
     ]
     if proposal.kind in tally.FIXED_OPTIONS:

@@ -125,7 +125,9 @@ def answer_saved(choice: str, slot_start: datetime, timezone: str) -> str:
 def announcement(meeting: Meeting, tally: SlotTally, timezone: str) -> str:
     assert meeting.starts_at is not None
     lines = [
-        f"📌 <b>{esc(meeting.title)}</b>",
+        # Not 📌: the bot pins this only when it holds the pin right, and a pin mark on an
+        # unpinned message says something false.
+        f"🗓 <b>{esc(meeting.title)}</b>",
         esc(_("The meeting is on {when} ({zone}), for {length}.").format(
             when=when(meeting.starts_at, timezone), zone=zone_name(timezone),
             length=duration_text(meeting.duration_min))),

@@ -170,8 +170,8 @@ async def test_only_members_call_meetings_and_cancel_works(harness: Harness) -> 
 
 
 @pytest.mark.parametrize(("lang", "weekday_text", "understood", "shown"), [
-    ("zh-hant", "週二 19:00\n週四 19:00", "我讀到的時間", "週二"),
-    ("zh-hans", "周二 19:00\n周四 19:00", "我读到的时间", "周二"),
+    ("zh-hant", "週二 19:00\n週四 19:00", "我辨識出的時間", "週二"),
+    ("zh-hans", "周二 19:00\n周四 19:00", "我识别出的时间", "周二"),
 ])
 async def test_wizard_in_chinese_reads_weekdays(harness: Harness, lang: str, weekday_text: str,
                                                understood: str, shown: str) -> None:
@@ -191,8 +191,8 @@ async def test_wizard_in_chinese_reads_weekdays(harness: Harness, lang: str, wee
 
 @pytest.mark.no_autostart
 @pytest.mark.parametrize(("lang", "slots", "understood", "day"), [
-    ("zh-hant", "下週二 19:00\n下下週二 19:00\n本週三 19:00", "我讀到的時間", "週二"),
-    ("zh-hans", "下周二 19:00\n下下周二 19:00\n这周三 19:00", "我读到的时间", "周二"),
+    ("zh-hant", "下週二 19:00\n下下週二 19:00\n本週三 19:00", "我辨識出的時間", "週二"),
+    ("zh-hans", "下周二 19:00\n下下周二 19:00\n这周三 19:00", "我识别出的时间", "周二"),
 ])
 async def test_next_weeks_tuesday_said_on_a_friday_is_four_days_ahead(
         harness: Harness, lang: str, slots: str, understood: str, day: str) -> None:

@@ -126,7 +126,7 @@ async def test_webhook_mode_secret_and_duplicates(harness: Harness) -> None:
             await asyncio.sleep(0.02)
         mei = world.user("Mei", lang="zh-hans")
         await harness.say(mei, mei, "/help")
-        assert world.last(mei).text.startswith("我在这里能为你做的事")
+        assert world.last(mei).text.startswith("我能帮你做的事")
         assert harness.emulator.calls_to("setWebhook")[0].params["secret_token"] == "s3cret-token"
 
         update = {"update_id": 900001, "message": {

@@ -167,8 +167,8 @@ async def test_here_puts_cards_in_a_topic(harness: Harness) -> None:
 
 
 @pytest.mark.parametrize(("lang", "expected"), [("en", "What I can do for you here"),
-                                                ("zh-hant", "我在這裡能為您做的事"),
-                                                ("zh-hans", "我在这里能为你做的事")])
+                                                ("zh-hant", "我可以幫您做的事"),
+                                                ("zh-hans", "我能帮你做的事")])
 async def test_help_in_private_depends_on_language(harness: Harness, lang: str, expected: str) -> None:
     world = harness.world
     mei = world.user("Mei", lang=lang)
@@ -198,7 +198,7 @@ async def test_lang_is_stored_per_person_and_wins_over_telegram(harness: Harness
     await mei.press(world.last(mei), "繁體中文")
     assert world.last(mei).text == "好的，之後我會用繁體中文和您溝通。"
     await harness.say(mei, mei, "/help")
-    assert world.last(mei).text.startswith("我在這裡能為您做的事")
+    assert world.last(mei).text.startswith("我可以幫您做的事")
     await harness.restart()
     await harness.say(mei, mei, "/start")
     assert world.last(mei).text.startswith("Mei，您好！")
@@ -213,7 +213,7 @@ async def test_lang_in_a_group_answers_the_chooser_only(harness: Harness) -> Non
     assert answer.text == "好的，之后我会用简体中文和你沟通。" and not answer.show_alert
     assert world.last(group).text == picker.text
     await harness.say(chen, chen, "/help")
-    assert world.last(chen).text.startswith("我在这里能为你做的事")
+    assert world.last(chen).text.startswith("我能帮你做的事")
 
 
 async def test_command_menus_per_scope_and_language(harness: Harness) -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
+import shutil
+import subprocess
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -71,6 +74,24 @@ def test_translations_keep_placeholders_and_script(locale: str) -> None:
         if "<" in text and "<" not in msgid:
             problems.append(f"markup added: {text!r}")
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hans", "zh_Hant"])
+def test_catalogs_pass_the_format_checks(locale: str) -> None:
+    """A msgid Babel flags python-format ("{pct}% of" reads as the directive "% o") makes
+    `msgfmt -c` reject the catalog: Babel's own checkers and, where installed, msgfmt must agree
+    that every catalog is well formed."""
+    path = ROOT / "locales" / locale / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as handle:
+        po = read_po(handle, locale=locale)
+    problems = [f"{message.id!r}: {'; '.join(map(str, errors))}"
+                for message, errors in po.check() if errors]
+    assert not problems, "\n".join(problems)
+    if shutil.which("msgfmt") is None:
+        pytest.skip("msgfmt (GNU gettext) is not installed; Babel's checkers ran alone")
+    run = subprocess.run(["msgfmt", "-c", "-o", os.devnull, str(path)],
+                         capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
 
 
 def test_what_the_bot_loads_matches_the_po_files() -> None:

@@ -88,17 +88,23 @@ async def enqueue_menu(session: AsyncSession, chat_id: int, scope: str,
                        commands: list[dict[str, str]], *, now: datetime,
                        alliance_id: int | None = None) -> OutboxItem:
     """A chat's own command menu (``scope`` "chat" or "chat_administrators"). It replaces a menu
-    for the same chat and scope still waiting: only the latest language matters."""
+    for the same chat and scope still waiting: only the latest language matters. The item is
+    written with the transaction's commit (its id is not needed before)."""
     purpose = f"menu:{scope}"
-    await session.execute(delete(OutboxItem).where(
-        OutboxItem.chat_id == chat_id, OutboxItem.purpose == purpose,
-        OutboxItem.status == PENDING))
+    await session.execute(_DROP_WAITING_MENU, {"chat_id": chat_id, "purpose": purpose})
     item = OutboxItem(alliance_id=alliance_id, chat_id=chat_id, kind="menu", text="",
                       payload={"scope": scope, "commands": commands}, purpose=purpose,
                       status=PENDING, attempts=0, not_before=now, created_at=now)
     session.add(item)
-    await session.flush()
     return item
+
+
+# A menu's statement runs for each person first seen with another language: built once.
+_DROP_WAITING_MENU = (delete(OutboxItem)
+                      .where(OutboxItem.chat_id == bindparam("chat_id"),
+                             OutboxItem.purpose == bindparam("purpose"),
+                             OutboxItem.status == PENDING)
+                      .execution_options(synchronize_session=False))
 
 
 def _kind(message: Outgoing) -> str:

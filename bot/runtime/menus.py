@@ -13,12 +13,11 @@ of commands: the row remembers which menu it last asked for.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import normalize_locale, use_locale
 from bot.runtime.context import Ctx
@@ -72,31 +71,32 @@ def _person_menu(person: Person | None, languages: dict[str | None, str]) -> str
     return wanted
 
 
-async def refresh(sessions: async_sessionmaker[AsyncSession], now: datetime, *,
-                  person_id: int | None = None, chat_id: int | None = None,
-                  languages: dict[str | None, str], queued: Callable[[], None]) -> None:
-    """Queue the chat's own menu, in a transaction of its own once the update's has committed:
-    a menu that cannot be queued now is queued on a later update, and what the person did is
-    never undone for it."""
-    async with sessions() as session:
-        if person_id is not None:
-            person = await session.get(Person, person_id)
-            locale = _person_menu(person, languages)
-            if person is None or locale is None:
-                return
-            person.menu = tag(locale)
-            await _queue(session, now, person.id, None, "chat", _commands(locale, "private"))
-        elif chat_id is not None:
-            chat = await session.scalar(select(Chat).where(Chat.tg_chat_id == chat_id))
-            alliance = await session.get(Alliance, chat.alliance_id) if chat and chat.alliance_id else None
-            if chat is None or alliance is None or chat.menu == tag(alliance.locale):
-                return
-            chat.menu = tag(alliance.locale)
-            for scope, commands in (("chat", "group"), ("chat_administrators", "group_admin")):
-                await _queue(session, now, chat_id, alliance.id, scope,
-                             _commands(alliance.locale, commands))
-        await session.commit()
-    queued()
+async def refresh(session: AsyncSession, now: datetime, *, person_id: int | None = None,
+                  chat_id: int | None = None, languages: dict[str | None, str]) -> bool:
+    """Queue the chat's own menu in a transaction of its own, begun in the update's session
+    once the update's transaction has committed: a menu that cannot be queued now is queued on
+    a later update, and what the person did is never undone for it. The person is usually still
+    in the session's identity map, so this costs no read. Returns whether a menu was queued."""
+    if person_id is not None:
+        person = await session.get(Person, person_id)
+        locale = _person_menu(person, languages)
+        if person is None or locale is None:
+            return False
+        person.menu = tag(locale)
+        await _queue(session, now, person.id, None, "chat", _commands(locale, "private"))
+    elif chat_id is not None:
+        chat = await session.scalar(select(Chat).where(Chat.tg_chat_id == chat_id))
+        alliance = await session.get(Alliance, chat.alliance_id) if chat and chat.alliance_id else None
+        if chat is None or alliance is None or chat.menu == tag(alliance.locale):
+            return False
+        chat.menu = tag(alliance.locale)
+        for scope, commands in (("chat", "group"), ("chat_administrators", "group_admin")):
+            await _queue(session, now, chat_id, alliance.id, scope,
+                         _commands(alliance.locale, commands))
+    else:
+        return False
+    await session.commit()
+    return True
 
 
 async def _queue(session: AsyncSession, now: datetime, chat_id: int, alliance_id: int | None,

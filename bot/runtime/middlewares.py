@@ -26,7 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.i18n import gettext as _
 from bot.i18n import normalize_locale, resolve_locale, set_locale
 from bot.runtime import menus
-from bot.runtime.aftercommit import spawn_after_commit
 from bot.runtime.clock import Clock
 from bot.runtime.context import Ctx, update_session
 from bot.runtime.fsm_storage import SqlStorage
@@ -188,9 +187,8 @@ class UpdateMiddleware(BaseMiddleware):
         data["ctx"] = ctx
         try:
             result = await handler(update, data)
-            self._keep_menu(session, ctx, data)
+            menu = self._stale_menu(ctx, data)
             await session.commit()
-            return result
         except DomainError as error:  # a refusal: nothing of the action stays, the claim does
             # An alert is personal: the presser's language (read before the rollback expires it).
             presser = people.locale_of(ctx.person) if update.callback_query is not None else None
@@ -205,18 +203,31 @@ class UpdateMiddleware(BaseMiddleware):
             await session.rollback()
             await self._failed(update, error, bot)
             return None
+        if menu is not None:
+            await self._keep_menu(session, ctx.now, *menu)
+        return result
 
-    def _keep_menu(self, session: AsyncSession, ctx: Ctx, data: dict[str, Any]) -> None:
-        """The chat's own command menu, when it lacks one in its language (bot.runtime.menus),
-        queued in a transaction of its own once this update's has committed."""
+    def _stale_menu(self, ctx: Ctx, data: dict[str, Any]) -> tuple[int | None, int | None] | None:
+        """(person id, chat id) whose own command menu lacks its language (bot.runtime.menus),
+        seen in memory before the commit; None when the chat's menu is right."""
         private = _in_private(data)
         if not menus.stale(ctx, private=private, languages=self.menu_languages):
-            return
+            return None
         person_id = ctx.person.id if private and ctx.person is not None else None
         chat_id = None if private or ctx.place is None else ctx.place.chat.tg_chat_id
-        spawn_after_commit(session, lambda: menus.refresh(
-            self.sessions, ctx.now, person_id=person_id, chat_id=chat_id,
-            languages=self.menu_languages, queued=self.queued))
+        return person_id, chat_id
+
+    async def _keep_menu(self, session: AsyncSession, now: Any, person_id: int | None,
+                         chat_id: int | None) -> None:
+        """Queue the menu in the update's session, after its transaction committed (the answer
+        is already sent): a failure here is logged and rolled back alone, never the update."""
+        try:
+            if await menus.refresh(session, now, person_id=person_id, chat_id=chat_id,
+                                   languages=self.menu_languages):
+                self.queued()
+        except Exception as error:
+            await session.rollback()
+            log.error("command menu not queued: %s", type(error).__name__, exc_info=error)
 
     async def _handle_batched(self, handler: Callable[[TelegramObject, dict[str, Any]],
                                                       Awaitable[Any]],

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.services import settings
 from storage.models import Alliance, OutboxItem
@@ -87,17 +88,23 @@ async def enqueue_menu(session: AsyncSession, chat_id: int, scope: str,
                        commands: list[dict[str, str]], *, now: datetime,
                        alliance_id: int | None = None) -> OutboxItem:
     """A chat's own command menu (``scope`` "chat" or "chat_administrators"). It replaces a menu
-    for the same chat and scope still waiting: only the latest language matters."""
+    for the same chat and scope still waiting: only the latest language matters. The item is
+    written with the transaction's commit (its id is not needed before)."""
     purpose = f"menu:{scope}"
-    await session.execute(delete(OutboxItem).where(
-        OutboxItem.chat_id == chat_id, OutboxItem.purpose == purpose,
-        OutboxItem.status == PENDING))
+    await session.execute(_DROP_WAITING_MENU, {"chat_id": chat_id, "purpose": purpose})
     item = OutboxItem(alliance_id=alliance_id, chat_id=chat_id, kind="menu", text="",
                       payload={"scope": scope, "commands": commands}, purpose=purpose,
                       status=PENDING, attempts=0, not_before=now, created_at=now)
     session.add(item)
-    await session.flush()
     return item
+
+
+# A menu's statement runs for each person first seen with another language: built once.
+_DROP_WAITING_MENU = (delete(OutboxItem)
+                      .where(OutboxItem.chat_id == bindparam("chat_id"),
+                             OutboxItem.purpose == bindparam("purpose"),
+                             OutboxItem.status == PENDING)
+                      .execution_options(synchronize_session=False))
 
 
 def _kind(message: Outgoing) -> str:
@@ -128,35 +135,6 @@ async def rehold(session: AsyncSession, alliance: Alliance, now: datetime) -> in
     return result.rowcount or 0
 
 
-async def due(session: AsyncSession, now: datetime, limit: int, exclude_chats: set[int]) -> list[OutboxItem]:
-    """The oldest due item of each chat not already being served, oldest first.
-
-    One item per chat and queue keeps each queue's messages in the order they were enqueued;
-    when both queues of a chat are due, the older goes first and the other at the next poll.
-    """
-    oldest = _chat_heads()
-    query = (
-        select(OutboxItem).join(oldest, OutboxItem.id == oldest.c.id)
-        .where(OutboxItem.not_before <= now)
-        .order_by(OutboxItem.id).limit(limit)
-    )
-    if exclude_chats:
-        query = query.where(OutboxItem.chat_id.not_in(exclude_chats))
-    chosen: dict[int, OutboxItem] = {}
-    for item in await session.scalars(query):
-        chosen.setdefault(item.chat_id, item)
-    return list(chosen.values())
-
-
-async def next_due_at(session: AsyncSession) -> datetime | None:
-    """When the next queue's first pending item falls due (later items wait behind it)."""
-    oldest = _chat_heads()
-    return await session.scalar(
-        select(func.min(OutboxItem.not_before)).select_from(OutboxItem)
-        .join(oldest, OutboxItem.id == oldest.c.id)
-    )
-
-
 def _chat_heads() -> Any:
     """The oldest pending item of each chat's two queues (held notices, everything else)."""
     return (
@@ -167,21 +145,68 @@ def _chat_heads() -> Any:
     )
 
 
+# The worker's own statements run for every item it sends: built once, with bound parameters,
+# since building a statement costs more than SQLAlchemy's compiled cache saves.
+_HEADS = _chat_heads()
+_DUE = (select(OutboxItem).join(_HEADS, OutboxItem.id == _HEADS.c.id)
+        .where(OutboxItem.not_before <= bindparam("now"))
+        .order_by(OutboxItem.id).limit(bindparam("limit")))
+_DUE_EXCEPT = _DUE.where(OutboxItem.chat_id.not_in(bindparam("busy", expanding=True)))
+_NEXT_DUE = (select(func.min(OutboxItem.not_before)).select_from(OutboxItem)
+             .join(_HEADS, OutboxItem.id == _HEADS.c.id))
+_CLAIM = (update(OutboxItem)
+          .where(OutboxItem.id == bindparam("item_id"), OutboxItem.status == PENDING)
+          .values(status=SENDING, attempts=OutboxItem.attempts + 1))
+_SENT = (update(OutboxItem).where(OutboxItem.id == bindparam("item_id"))
+         .values(status=SENT, sent_at=bindparam("now"), message_id=bindparam("message_id"),
+                 last_error=None))
+
+
+async def due(session: AsyncSession, now: datetime, limit: int, exclude_chats: set[int]) -> list[OutboxItem]:
+    """The oldest due item of each chat not already being served, oldest first.
+
+    One item per chat and queue keeps each queue's messages in the order they were enqueued;
+    when both queues of a chat are due, the older goes first and the other at the next poll.
+    """
+    params: dict[str, Any] = {"now": now, "limit": limit}
+    if exclude_chats:
+        params["busy"] = list(exclude_chats)
+    chosen: dict[int, OutboxItem] = {}
+    for item in await session.scalars(_DUE_EXCEPT if exclude_chats else _DUE, params):
+        chosen.setdefault(item.chat_id, item)
+    return list(chosen.values())
+
+
+async def next_due_at(session: AsyncSession) -> datetime | None:
+    """When the next queue's first pending item falls due (later items wait behind it)."""
+    return await session.scalar(_NEXT_DUE)
+
+
 async def claim(session: AsyncSession, item_id: int) -> bool:
     """Pending → sending, atomically, so two workers never send the same item."""
-    result = await session.execute(
-        update(OutboxItem)
-        .where(OutboxItem.id == item_id, OutboxItem.status == PENDING)
-        .values(status=SENDING, attempts=OutboxItem.attempts + 1)
-    )
+    result = await session.execute(_CLAIM, {"item_id": item_id})
+    if result.rowcount and (item := _loaded(session, item_id)) is not None:
+        _in_step(item, status=SENDING, attempts=item.attempts + 1)
     return bool(result.rowcount)
 
 
 async def mark_sent(session: AsyncSession, item_id: int, message_id: int | None, now: datetime) -> None:
-    await session.execute(
-        update(OutboxItem).where(OutboxItem.id == item_id)
-        .values(status=SENT, sent_at=now, message_id=message_id, last_error=None)
-    )
+    await session.execute(_SENT, {"item_id": item_id, "now": now, "message_id": message_id})
+    if (item := _loaded(session, item_id)) is not None:
+        _in_step(item, status=SENT, sent_at=now, message_id=message_id, last_error=None)
+
+
+def _loaded(session: AsyncSession, item_id: int) -> OutboxItem | None:
+    """The item, if this session holds it (a prepared statement's parameters are beyond
+    SQLAlchemy's in-memory sync)."""
+    found = session.identity_map.get(session.identity_key(OutboxItem, item_id))
+    return found if isinstance(found, OutboxItem) else None
+
+
+def _in_step(item: OutboxItem, **values: Any) -> None:
+    """What the statement just wrote, as the row's committed state (nothing to flush again)."""
+    for name, value in values.items():
+        set_committed_value(item, name, value)
 
 
 async def mark_retry(session: AsyncSession, item_id: int, at: datetime, error: str,

@@ -116,7 +116,8 @@ async def test_one_off_poll_from_wizard_to_reminders(harness: Harness) -> None:
     await harness.advance(until_24h)
     assert world.last(group).text.startswith("⏰ In 24 hours: Monthly <b>members</b> meeting")
     assert world.last(chen).text.startswith("⏰ In 24 hours")
-    assert world.last(wu).text.startswith("⏰ 24 小時後")
+    assert world.last(wu).text.startswith(
+        "⏰ 會議提醒：「Monthly <b>members</b> meeting」將於 24 小時後開始")
     assert len(world.messages_to(ho)) == private_before["Ho"]
     await harness.advance(timedelta(hours=23))
     assert world.last(lin).text.startswith("⏰ In 1 hour")
@@ -275,7 +276,7 @@ async def test_series_posts_polls_by_itself_across_restarts(harness: Harness) ->
     await until(harness, datetime(2026, 12, 2, 20, 1, tzinfo=TAIPEI))
     for person in (lin, chen, wu):
         assert world.last(person).text.startswith(("⏰ In 24 hours: Weekly coordination",
-                                                   "⏰ 24 小時後：Weekly coordination"))
+                                                   "⏰ 會議提醒：「Weekly coordination」將於 24 小時後開始"))
     assert not any(m.text.startswith("⏰") for m in world.messages_to(ho))
     group_before = len(world.messages_in(group))
 

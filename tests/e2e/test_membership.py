@@ -228,7 +228,7 @@ async def test_whole_path_in_traditional_chinese_with_categories_and_sponsor(har
     world = harness.world
     await seed_member(harness, group, chen, name="陳記輪胎", category="輪胎")
     await harness.say(lin, group, "/categories 汽車維修, 輪胎、零件")
-    assert "類別：汽車維修、輪胎、零件" in world.last(group).text
+    assert "已設定成員類別：汽車維修、輪胎、零件" in world.last(group).text
     await harness.say(chen, group, "/categories 洗車")
     assert world.last(group).text == "只有聯盟協調人才能進行這項操作。"
     link = world.invite_link(group, by=lin, creates_join_request=True)
@@ -261,7 +261,8 @@ async def test_whole_path_in_traditional_chinese_with_categories_and_sponsor(har
     assert "已由 Lin 核准" in card.text
     assert group.chat.member(mei.user).active
     assert world.last(group).text.startswith("👋 歡迎新成員：美玲汽車！")
-    assert world.last(mei).text.startswith("🎉 歡迎加入「Taipei Auto <Repair> Alliance」！")
+    assert world.last(mei).text.startswith(
+        "🎉 歡迎加入「Taipei Auto <Repair> Alliance」！「美玲汽車」已正式成為聯盟成員。")
     member = await db(harness, select(Member).where(Member.name == "美玲汽車"))
     sponsor = await db(harness, select(Member).where(Member.name == "陳記輪胎"))
     assert member.sponsor_member_id == sponsor.id and member.category == "汽車維修"

@@ -1,4 +1,4 @@
-"""Updates handled per second and reply latency: the real bot, and a bare aiogram bot beside it.
+"""Updates answered per second and reply latency: the real bot, and a bare aiogram bot beside it.
 
 Both poll the same kind of emulator (flood limits off: this measures the bot, not Telegram's
 limits) and answer a burst of N private `/help` commands from N different people. The real bot
@@ -62,14 +62,20 @@ async def burst(emulator: Emulator, world: World, n: int) -> Result:
         sent_at[person.id] = emulator.clock.time()
         await person.dm("/help")
     await world.settle(timeout=120)
-    elapsed = emulator.clock.monotonic() - start
-    latencies = []
+    drained = emulator.clock.monotonic() - start
+    latencies, last_answer = [], wall_start
     for call in emulator.calls_to("sendMessage"):
         chat_id = call.params.get("chat_id")
         if call.ok and chat_id in sent_at and call.time >= wall_start:
             latencies.append(call.time - sent_at.pop(chat_id))
+            last_answer = max(last_answer, call.time)
     assert not sent_at, f"{len(sent_at)} people got no answer"
-    return n / elapsed, latencies
+    # The figure is updates answered per second: up to the last answer. What the bot does in
+    # the background afterwards (the command menus of first-seen zh_Hant readers, paced on
+    # their own through the outbox; the bare bot sets none) is shown apart, not counted.
+    print(f"    answered in {last_answer - wall_start:.2f} s; background work done after "
+          f"{drained:.2f} s")
+    return n / (last_answer - wall_start), latencies
 
 
 async def real_bot(n: int, database_url: str | None) -> Result:

@@ -118,11 +118,16 @@ class OutboxConfig(_Section):
 
     28 a second overall (Telegram allows about 30): an announcement to 300 members is paced
     within 7 % of the fastest Telegram allows (benchmarks/broadcast.py), leaving room for the
-    direct replies handlers send meanwhile; a 429 all the same is waited out, not lost."""
+    direct replies handlers send meanwhile; a 429 all the same is waited out, not lost.
+
+    Per-chat command menus (``setMyCommands``) are no messages: Telegram's 30 a second does not
+    count them, so they have a pace of their own, ``menus_per_second``, modest because Telegram
+    documents no limit for them, and neither spend the messages' budget nor wait behind it."""
 
     global_per_second: float = Field(28, gt=0, le=30)
     group_per_minute: float = Field(18, gt=0, le=20)
     private_per_second: float = Field(1, gt=0, le=1)
+    menus_per_second: float = Field(10, gt=0, le=30)
     max_attempts: int = Field(8, ge=1, le=50)
 
 

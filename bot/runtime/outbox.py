@@ -5,6 +5,11 @@ minute per group; going over earns 429s and, repeated, a longer ban. The limits 
 here with aiolimiter's leaky buckets (a little under Telegram's), one item per chat in flight so
 each chat gets its messages in order. Every attempt's outcome is committed: a restart resumes
 where the last one stopped.
+
+Per-chat command menus (``setMyCommands``) are no messages and Telegram's message limits do not
+count them: they go at a pace of their own (``outbox.menus_per_second``), a few at a time, so a
+burst of them (a wave of new Traditional Chinese readers) neither spends the messages' budget
+nor fills the slots that the announcements and reminders queued after them need.
 """
 
 from __future__ import annotations
@@ -47,6 +52,9 @@ from storage.models import OutboxItem
 log = logging.getLogger(__name__)
 
 MAX_IN_FLIGHT = 32
+# Menus under way at once, out of MAX_IN_FLIGHT: enough to keep their own pace over a slow
+# connection, few enough to leave the other slots to messages.
+MAX_MENUS_IN_FLIGHT = 8
 _LIMITER_CACHE = 10_000
 
 # purpose "kind:arg" -> what to do once such an item is sent: a feature learns the message id of
@@ -70,6 +78,8 @@ class OutboxWorker:
         # Evenly paced, no burst: after a restart the limiter starts empty while Telegram still
         # remembers what the previous process sent a moment ago.
         self.global_limiter = AsyncLimiter(1, 1 / config.global_per_second)
+        self.menu_limiter = AsyncLimiter(1, 1 / config.menus_per_second)
+        self._menus_in_flight = 0
         self._chat_limiters: OrderedDict[int, AsyncLimiter] = OrderedDict()
         self._busy_chats: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -136,16 +146,22 @@ class OutboxWorker:
         if room <= 0:
             return self.poll_interval
         now = self.clock.now()
+        menus = self._menus_in_flight < MAX_MENUS_IN_FLIGHT
         async with self.sessions() as session:
-            items = await store.due(session, now, room, self._busy_chats)
-            next_at = None if items else await store.next_due_at(session)
+            items = await store.due(session, now, room, self._busy_chats, menus=menus)
+            next_at = None if items or not menus else await store.next_due_at(session)
             await session.commit()
         for item in items:
+            if item.kind == "menu":
+                if self._menus_in_flight >= MAX_MENUS_IN_FLIGHT:
+                    continue  # stays pending: taken when a menu under way is done
+                self._menus_in_flight += 1
             self._busy_chats.add(item.chat_id)
             task = asyncio.create_task(self._deliver(item), name=f"outbox-{item.id}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        if items:
+        if items or not menus:
+            # Menus left waiting for a free menu slot: the end of one under way wakes the loop.
             self._has_due = True
             return 0.05 if len(items) == room else self.poll_interval
         if next_at is None:
@@ -169,16 +185,25 @@ class OutboxWorker:
             self._chat_limiters.move_to_end(chat_id)
         return limiter
 
+    def _limiters(self, item: OutboxItem) -> tuple[AsyncLimiter, ...]:
+        """A menu is no message: its own pace, not the chat's nor the overall message budget."""
+        if item.kind == "menu":
+            return (self.menu_limiter,)
+        return (self._chat_limiter(item.chat_id), self.global_limiter)
+
     async def _deliver(self, item: OutboxItem) -> None:
         try:
-            async with self._chat_limiter(item.chat_id), self.global_limiter:
-                async with self.sessions.begin() as session:
-                    if not await store.claim(session, item.id):
-                        return
-                await self._attempt(item)
+            for limiter in self._limiters(item):
+                await limiter.acquire()
+            async with self.sessions.begin() as session:
+                if not await store.claim(session, item.id):
+                    return
+            await self._attempt(item)
         except Exception as error:
             log.error("outbox: item %s: %s", item.id, type(error).__name__, exc_info=error)
         finally:
+            if item.kind == "menu":
+                self._menus_in_flight -= 1
             self._busy_chats.discard(item.chat_id)
             self._wake.set()
 

@@ -152,6 +152,9 @@ _DUE = (select(OutboxItem).join(_HEADS, OutboxItem.id == _HEADS.c.id)
         .where(OutboxItem.not_before <= bindparam("now"))
         .order_by(OutboxItem.id).limit(bindparam("limit")))
 _DUE_EXCEPT = _DUE.where(OutboxItem.chat_id.not_in(bindparam("busy", expanding=True)))
+_NO_MENUS = OutboxItem.kind != "menu"
+_DUE_QUERIES = {(False, True): _DUE, (True, True): _DUE_EXCEPT,
+                (False, False): _DUE.where(_NO_MENUS), (True, False): _DUE_EXCEPT.where(_NO_MENUS)}
 _NEXT_DUE = (select(func.min(OutboxItem.not_before)).select_from(OutboxItem)
              .join(_HEADS, OutboxItem.id == _HEADS.c.id))
 _CLAIM = (update(OutboxItem)
@@ -162,17 +165,20 @@ _SENT = (update(OutboxItem).where(OutboxItem.id == bindparam("item_id"))
                  last_error=None))
 
 
-async def due(session: AsyncSession, now: datetime, limit: int, exclude_chats: set[int]) -> list[OutboxItem]:
+async def due(session: AsyncSession, now: datetime, limit: int, exclude_chats: set[int],
+              *, menus: bool = True) -> list[OutboxItem]:
     """The oldest due item of each chat not already being served, oldest first.
 
     One item per chat and queue keeps each queue's messages in the order they were enqueued;
     when both queues of a chat are due, the older goes first and the other at the next poll.
+    Without ``menus`` no command menu is chosen: the worker has enough of them under way, and a
+    burst of them must not fill the slots the messages queued after them need.
     """
     params: dict[str, Any] = {"now": now, "limit": limit}
     if exclude_chats:
         params["busy"] = list(exclude_chats)
     chosen: dict[int, OutboxItem] = {}
-    for item in await session.scalars(_DUE_EXCEPT if exclude_chats else _DUE, params):
+    for item in await session.scalars(_DUE_QUERIES[bool(exclude_chats), menus], params):
         chosen.setdefault(item.chat_id, item)
     return list(chosen.values())
 

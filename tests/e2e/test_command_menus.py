@@ -7,10 +7,13 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot.runtime.menus import menu_languages
+from bot.services import outgoing
+from bot.services.outgoing import Outgoing
 from storage.db import create_engine, session_factory
 from storage.models import OutboxItem
 from tests.e2e.harness import Harness
 from tests.e2e.stories import setup_group
+from tests.e2e.test_outbox_delivery import wait_until_delivered
 
 
 async def _menus_queued(harness: Harness) -> int:
@@ -64,3 +67,37 @@ async def test_the_shared_chinese_menu_follows_the_configured_default() -> None:
     assert menu_languages("zh-hant")["zh"] == "zh_Hant"
     assert menu_languages("en")["zh"] == "zh_Hans"
     assert menu_languages("zh_Hans") == {None: "en", "zh": "zh_Hans"}
+
+
+async def test_a_burst_of_menus_does_not_hold_back_a_message_queued_after_it(
+    harness: Harness,
+) -> None:
+    """Issue 16: menus are no messages. Fifty of them (more than the outbox has slots), one
+    refused with a 429, go at their own pace and a few at a time; the announcement queued after
+    them is neither paced nor kept out of a slot behind them."""
+    world = harness.world
+    readers = [world.user(f"Reader {n}", lang="zh-hant") for n in range(50)]
+    tom = world.user("Tom", lang="en")
+    emulator = harness.emulator
+    emulator.faults.add("setMyCommands", 429, retry_after=1)
+    traditional = [{"command": "lang", "description": "選擇語言"}]
+    already = len(emulator.calls)  # the language menus set at start
+    assert harness.app is not None
+    async with harness.app.sessions() as session:
+        now = harness.clock.now()
+        for reader in readers:
+            await outgoing.enqueue_menu(session, reader.id, "chat", traditional, now=now)
+        await outgoing.enqueue(session, Outgoing(chat_id=tom.id, text="Meeting at nine"), now=now)
+        await session.commit()
+    harness.app.outbox.wake()
+    await wait_until_delivered(harness, 51)
+
+    calls = [c for c in emulator.calls[already:] if c.method in ("setMyCommands", "sendMessage")]
+    message = next(i for i, c in enumerate(calls) if c.method == "sendMessage")
+    menus_before = [c for c in calls[:message] if c.method == "setMyCommands"]
+    assert len(menus_before) < 8, "the message waited behind the menus"
+    assert [m.text for m in world.messages_to(tom)] == ["Meeting at nine"]
+    refused = [c for c in calls if c.error_code == 429]
+    assert len(refused) == 1 and refused[0].method == "setMyCommands"
+    for reader in readers:
+        assert dict(world.command_menu(reader))["lang"] == "選擇語言"

@@ -39,6 +39,7 @@ def test_example_config_is_valid() -> None:
     example = Path(__file__).resolve().parents[2] / "config.example.toml"
     config = load_config(example, environ={})
     assert config.telegram.mode in ("polling", "webhook")
+    assert config.outbox.menus_per_second == 10
 
 
 def test_environment_overrides_file(tmp_path: Path) -> None:
@@ -58,6 +59,8 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
     ('[webhook]\nlisten_port = 70000\n', "webhook.listen_port: Input should be less than or equal"),
     ('[scheduler]\nleader_retry_seconds = 0\n',
      "scheduler.leader_retry_seconds: Input should be greater than or equal to 0.5"),
+    ('[outbox]\nmenus_per_second = 0\n',
+     "outbox.menus_per_second: Input should be greater than 0"),
     ('[telegram]\ntokn = "1:abcdef"\n', "telegram.tokn: is not a known key"),
     ("[telegram\n", "not valid TOML"),
 ])

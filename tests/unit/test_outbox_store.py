@@ -25,6 +25,21 @@ async def test_due_gives_oldest_per_chat_in_order(session: AsyncSession) -> None
     assert [item.text for item in await store.due(session, NOW, 10, set())] == ["a2", "b1", "c1"]
 
 
+async def test_due_without_menus_leaves_them_and_what_waits_behind_them(
+    session: AsyncSession,
+) -> None:
+    commands = [{"command": "lang", "description": "選擇語言"}]
+    await store.enqueue_menu(session, 5, "chat", commands, now=NOW)
+    await store.enqueue(session, Outgoing(chat_id=5, text="after the menu"), now=NOW)
+    await store.enqueue_menu(session, 6, "chat", commands, now=NOW)
+    await store.enqueue(session, Outgoing(chat_id=7, text="c1"), now=NOW)
+    await session.commit()
+    everything = await store.due(session, NOW, 10, set())
+    assert [item.kind for item in everything] == ["menu", "menu", "message"]
+    assert [item.text for item in await store.due(session, NOW, 10, set(), menus=False)] == ["c1"]
+    assert [item.text for item in await store.due(session, NOW, 10, {7}, menus=False)] == []
+
+
 async def test_a_chat_waiting_for_retry_holds_its_later_messages(session: AsyncSession) -> None:
     a1 = await store.enqueue(session, Outgoing(chat_id=-1, text="a1"), now=NOW)
     await store.enqueue(session, Outgoing(chat_id=-1, text="a2"), now=NOW)

@@ -16,7 +16,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -25,6 +25,9 @@ from sqlalchemy.pool import NullPool
 
 from bot.emulator import Emulator, FloodLimits, World
 from storage.db import is_sqlite
+
+if TYPE_CHECKING:
+    from bot.runtime.app import AllianceApp
 
 Result = tuple[float, list[float]]  # throughput per second, latencies in seconds
 
@@ -112,3 +115,28 @@ async def fresh_database(url: str | None) -> AsyncIterator[str]:
                 await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         await admin.dispose()
+
+
+@contextlib.asynccontextmanager
+async def polling_bot(emulator: Emulator, world: World, token: str,
+                      database_url: str | None) -> AsyncIterator[AllianceApp]:
+    """The real bot polling ``emulator`` on a fresh database, with the tuning `alliance-bot run`
+    applies; stopped and closed on the way out. The bot is imported here, not at the top: a
+    bare side's process never loads it (its memory is part of the figures)."""
+    from bot.config import parse_config
+    from bot.runtime.app import AllianceApp, freeze_startup_heap
+
+    async with fresh_database(database_url) as url:
+        config = parse_config({"telegram": {"token": token, "api_base": emulator.base_url},
+                               "database": {"url": url}}, environ={})
+        app = AllianceApp(config)
+        world.add_idle_probe(app.is_idle)
+        await app.prepare()
+        freeze_startup_heap()  # as `alliance-bot run` does
+        task = asyncio.create_task(app.run_polling())
+        try:
+            yield app
+        finally:
+            app.stop()
+            await task
+            await app.close()

@@ -45,12 +45,11 @@ from benchmarks.common import (  # noqa: E402
     arguments,
     describe,
     engine_name,
-    fresh_database,
     in_turns,
+    polling_bot,
     with_emulator,
 )
 from benchmarks.votes import card_like_ours, crowd, roster  # noqa: E402
-from bot.config import parse_config  # noqa: E402
 from bot.effects import referrals as referral_effects  # noqa: E402
 from bot.effects.meetings import render_new_card  # noqa: E402
 from bot.emulator import ChatMessage, Emulator, SimChat, SimUser, World  # noqa: E402
@@ -194,27 +193,13 @@ async def _member_of(session: AsyncSession, alliance_id: int, person_id: int) ->
 
 async def real_bot(n: int, database_url: str | None) -> Figures:
     async def run(emulator: Emulator, world: World) -> Figures:
-        async with fresh_database(database_url) as url:
-            config = parse_config({
-                "telegram": {"token": TOKEN, "api_base": emulator.base_url},
-                "database": {"url": url},
-            }, environ={})
-            app = AllianceApp(config)
-            world.add_idle_probe(app.is_idle)
-            await app.prepare()
-            freeze_startup_heap()  # as `alliance-bot run` does
-            task = asyncio.create_task(app.run_polling())
-            try:
-                lin, people, group = crowd(world, n)
-                await roster(app, lin, people, group)
-                await _warm_up(world, people)
-                await _meeting_and_referrals(app, lin, people, group)
-                await world.settle(timeout=300)
-                return await mix(emulator, world, group, people)
-            finally:
-                app.stop()
-                await task
-                await app.close()
+        async with polling_bot(emulator, world, TOKEN, database_url) as app:
+            lin, people, group = crowd(world, n)
+            await roster(app, lin, people, group)
+            await _warm_up(world, people)
+            await _meeting_and_referrals(app, lin, people, group)
+            await world.settle(timeout=300)
+            return await mix(emulator, world, group, people)
 
     return await with_emulator(TOKEN, "bench_mix_bot", run)
 

@@ -38,13 +38,12 @@ from benchmarks.common import (  # noqa: E402
     arguments,
     describe,
     engine_name,
-    fresh_database,
     in_turns,
+    polling_bot,
     with_emulator,
 )
-from bot.config import parse_config  # noqa: E402
 from bot.emulator import Emulator, World  # noqa: E402
-from bot.runtime.app import AllianceApp, freeze_startup_heap  # noqa: E402
+from bot.runtime.app import freeze_startup_heap  # noqa: E402
 from bot.runtime.telegram_requests import KeepResponseModels  # noqa: E402
 
 TOKEN = "7000002:BENCH-alliance-bot-token"
@@ -80,23 +79,9 @@ async def burst(emulator: Emulator, world: World, n: int) -> Result:
 
 async def real_bot(n: int, database_url: str | None) -> Result:
     async def run(emulator: Emulator, world: World) -> Result:
-        async with fresh_database(database_url) as url:
-            config = parse_config({
-                "telegram": {"token": TOKEN, "api_base": emulator.base_url},
-                "database": {"url": url},
-            }, environ={})
-            app = AllianceApp(config)
-            world.add_idle_probe(app.is_idle)
-            await app.prepare()
-            freeze_startup_heap()  # as `alliance-bot run` does
-            task = asyncio.create_task(app.run_polling())
-            try:
-                await world.settle()
-                return await burst(emulator, world, n)
-            finally:
-                app.stop()
-                await task
-                await app.close()
+        async with polling_bot(emulator, world, TOKEN, database_url):
+            await world.settle()
+            return await burst(emulator, world, n)
 
     return await with_emulator(TOKEN, "bench_bot", run)
 

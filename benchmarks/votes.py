@@ -37,11 +37,10 @@ from benchmarks.common import (  # noqa: E402
     arguments,
     describe,
     engine_name,
-    fresh_database,
     in_turns,
+    polling_bot,
     with_emulator,
 )
-from bot.config import parse_config  # noqa: E402
 from bot.effects import decisions as effects  # noqa: E402
 from bot.emulator import BotRights, Emulator, SimChat, SimUser, World  # noqa: E402
 from bot.i18n import use_locale  # noqa: E402
@@ -94,27 +93,13 @@ def crowd(world: World, n: int) -> tuple[SimUser, list[SimUser], SimChat]:
 
 async def real_bot(n: int, database_url: str | None) -> Result:
     async def run(emulator: Emulator, world: World) -> Result:
-        async with fresh_database(database_url) as url:
-            config = parse_config({
-                "telegram": {"token": TOKEN, "api_base": emulator.base_url},
-                "database": {"url": url},
-            }, environ={})
-            app = AllianceApp(config)
-            world.add_idle_probe(app.is_idle)
-            await app.prepare()
-            freeze_startup_heap()  # as `alliance-bot run` does
-            task = asyncio.create_task(app.run_polling())
-            try:
-                lin, people, group = crowd(world, n)
-                await roster(app, lin, people, group)
-                await world.settle()
-                # Two options pressed alternately: the outcome stays open to the last press.
-                return await burst(emulator, world, group, people,
-                                   lambda i: "Yes" if i % 2 == 0 else "No")
-            finally:
-                app.stop()
-                await task
-                await app.close()
+        async with polling_bot(emulator, world, TOKEN, database_url) as app:
+            lin, people, group = crowd(world, n)
+            await roster(app, lin, people, group)
+            await world.settle()
+            # Two options pressed alternately: the outcome stays open to the last press.
+            return await burst(emulator, world, group, people,
+                               lambda i: "Yes" if i % 2 == 0 else "No")
 
     return await with_emulator(TOKEN, "bench_votes_bot", run)
 

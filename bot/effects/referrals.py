@@ -22,7 +22,6 @@ from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import use_locale
-from bot.runtime.aftercommit import spawn_after_commit
 from bot.runtime.cards import CardEdit, CardEditor
 from bot.runtime.fsm_storage import drop_abandoned, forms_in_progress
 from bot.runtime.notices import Render, tell
@@ -98,7 +97,7 @@ RETIMED_BY = frozenset({"referral_sla_hours", "referral_expiry_hours"})
 def retime_after_commit(session: AsyncSession, plan: Scheduler) -> None:
     """The alliance's referral times changed: every open referral's jobs are derived again
     (``jobs`` reads the new times) once the change commits."""
-    spawn_after_commit(session, plan.refresh)
+    plan.refresh_after_commit(session)
 
 
 async def arm(session: AsyncSession, plan: Scheduler, referral: Referral) -> None:

@@ -72,9 +72,12 @@ class Leader:
             await connection.commit()
         except Exception as error:
             log.warning("scheduler: cannot try the leader lock: %s", type(error).__name__)
-            if connection is not None:  # a connection that failed midway is not kept open
+            if connection is not None:
+                # Discarded, not returned to the pool: a rollback keeps a session-level
+                # advisory lock, and a pooled connection holding it would leave every replica
+                # unable to lead.
                 with contextlib.suppress(Exception):
-                    await connection.close()
+                    await connection.invalidate()
             return False
         if not got:
             await connection.close()
@@ -116,4 +119,5 @@ class Leader:
                     await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
                     await connection.commit()
             with contextlib.suppress(Exception):
-                await connection.close()
+                # Never back to the pool: it may still hold the lock or the LISTEN.
+                await connection.invalidate()

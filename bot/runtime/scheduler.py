@@ -45,7 +45,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from bot.runtime.aftercommit import after_commit, before_commit
+from bot.runtime.aftercommit import after_commit, before_commit, spawn_after_commit
 from bot.runtime.clock import Clock
 from bot.services import job_runs, updates
 
@@ -140,8 +140,11 @@ class Scheduler:
             return
         self._aps.start()
         self.active = True
+        # The refresh is what arms a job once it comes inside the window: a busy loop at its
+        # moment delays it, never skips it (APScheduler's default grace is one second).
         self._aps.add_job(self.refresh, "interval", seconds=SAFETY_REFRESH.total_seconds(),
-                          id="scheduler.refresh", replace_existing=True)
+                          id="scheduler.refresh", replace_existing=True,
+                          misfire_grace_time=None, coalesce=True)
         self._aps.add_job(self._maintenance, "interval", seconds=MAINTENANCE_EVERY.total_seconds(),
                           id="scheduler.maintenance", replace_existing=True,
                           next_run_time=datetime.now(UTC))
@@ -174,7 +177,9 @@ class Scheduler:
         now = self.clock.now()
         until = self.horizon(now)
         wanted: dict[str, JobSpec] = {}
-        self._horizon = max(until, self._horizon or until)
+        # Raised before the reads, so a change armed meanwhile is measured against the new
+        # window; put back if the reads fail, or jobs under it would be armed by nothing.
+        before, self._horizon = self._horizon, max(until, self._horizon or until)
         self._changed_meanwhile = set()
         try:
             async with self.sessions() as session:
@@ -188,6 +193,9 @@ class Scheduler:
                     await asyncio.sleep(0)
             # A change committed after the reads armed its own jobs: they stay.
             keep = wanted.keys() | self._changed_meanwhile
+        except BaseException:
+            self._horizon = before
+            raise
         finally:
             self._changed_meanwhile = None
         for job in self._aps.get_jobs():
@@ -210,6 +218,14 @@ class Scheduler:
             after_commit(session, lambda: [self._arm_changed(spec) for spec in chosen])
         elif self.tell_leader:
             self._notify(session, {"arm": [_spec_json(spec) for spec in chosen]})
+
+    def refresh_after_commit(self, session: AsyncSession) -> None:
+        """A change moves many jobs at once (an alliance's referral times): derive them all
+        again once ``session`` commits; on a replica that does not lead, the leader does."""
+        if self.active:
+            spawn_after_commit(session, self.refresh)
+        elif self.tell_leader:
+            self._notify(session, {"refresh": True})
 
     def _arm_changed(self, spec: JobSpec) -> None:
         if self._changed_meanwhile is not None:
@@ -257,7 +273,8 @@ class Scheduler:
         for job_id in forget:
             self._remove(job_id)
         if message.get("refresh"):
-            self._aps.add_job(self.refresh, id="scheduler.refresh-now", replace_existing=True)
+            self._aps.add_job(self.refresh, id="scheduler.refresh-now", replace_existing=True,
+                              misfire_grace_time=None, coalesce=True)
 
     def _remove(self, job_id: str) -> None:
         with contextlib.suppress(Exception):

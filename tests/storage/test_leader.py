@@ -119,5 +119,54 @@ async def test_a_replica_that_does_not_lead_has_the_leader_arm_its_jobs(database
             await engine.dispose()
 
 
+@needs_pg
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_change_of_many_jobs_on_a_replica_that_does_not_lead_refreshes_the_leader(
+        database_url: str) -> None:
+    """An alliance's referral times changed on a replica that does not lead: the leader derives
+    every job again on the commit (not at its next refresh, 15 minutes on), never on a
+    rollback."""
+    await upgrade(database_url)
+    engines = [create_engine(database_url), create_engine(database_url)]
+    schedulers, leaders, derived = [], [], []
+
+    async def counting(_session: object, now: datetime, _until: datetime) -> list[JobSpec]:
+        derived.append(now)
+        return []
+
+    for engine in engines:
+        scheduler = Scheduler(session_factory(engine), Clock(), bot=None, outbox=None,  # type: ignore[arg-type]
+                              cards=None)  # type: ignore[arg-type]
+        scheduler.add_armer(counting)
+        scheduler.tell_leader = True
+        schedulers.append(scheduler)
+        leaders.append(Leader(engine, scheduler.start, scheduler.stop, retry=0.05, heartbeat=0.05,
+                              on_notice=(NOTICE_CHANNEL, scheduler.heard)))
+    _leading, other = schedulers
+    try:
+        for leader in leaders:
+            await leader.start()
+        assert len(derived) == 1  # the leader's own start
+        async with other.sessions() as session:
+            other.refresh_after_commit(session)
+            await session.execute(text("SELECT 1"))
+            await session.rollback()
+        async with other.sessions() as session:
+            other.refresh_after_commit(session)
+            await session.execute(text("SELECT 1"))
+            await session.commit()
+        for _ in range(100):
+            if len(derived) > 1:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)
+        assert len(derived) == 2, derived
+    finally:
+        for leader in leaders:
+            await leader.stop()
+        for engine in engines:
+            await engine.dispose()
+
+
 async def ring(job: object) -> None:
     """A job that does nothing: what is tested is where it is armed."""

@@ -85,7 +85,6 @@ class AllianceApp:
             self.sessions, self.clock, config.defaults.locale, config.defaults.timezone,
             self.activity, fsm=self.dispatcher.fsm, isolation=SimpleEventIsolation(),
             batched=self.batched_callbacks)
-        updates_middleware.queued = lambda: self.outbox.wake()
         self.dispatcher.update.outer_middleware(updates_middleware)
         fsm = self.dispatcher.fsm
         self.dispatcher.update.outer_middleware(LeanFSMContextMiddleware(
@@ -97,6 +96,7 @@ class AllianceApp:
         self.outbox = OutboxWorker(self.bot, self.sessions, self.clock, config.outbox,
                                    poll_interval=outbox_poll_interval)
         self.dispatcher["outbox"] = self.outbox
+        self.outbox.wake_on_commit(self.sessions)
         self.cards = CardEditor(self.bot, self.sessions, interval=card_interval,
                                 shared=self.engine.dialect.name == "postgresql")
         self.dispatcher["cards"] = self.cards

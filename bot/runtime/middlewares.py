@@ -124,8 +124,6 @@ class UpdateMiddleware(BaseMiddleware):
                  fsm: FSMContextMiddleware, isolation: BaseEventIsolation,
                  batched: set[str]) -> None:
         self.fsm = fsm
-        # Called when the middleware put something in the outbox (a command menu): wake it.
-        self.queued: Callable[[], None] = lambda: None
         self.batched = batched
         self.isolation = isolation
         self.sessions = sessions
@@ -222,9 +220,8 @@ class UpdateMiddleware(BaseMiddleware):
         """Queue the menu in the update's session, after its transaction committed (the answer
         is already sent): a failure here is logged and rolled back alone, never the update."""
         try:
-            if await menus.refresh(session, now, person_id=person_id, chat_id=chat_id,
-                                   languages=self.menu_languages):
-                self.queued()
+            await menus.refresh(session, now, person_id=person_id, chat_id=chat_id,
+                                languages=self.menu_languages)
         except Exception as error:
             await session.rollback()
             log.error("command menu not queued: %s", type(error).__name__, exc_info=error)

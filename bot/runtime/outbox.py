@@ -39,7 +39,9 @@ from aiogram.types import (
     InlineKeyboardMarkup,
 )
 from aiolimiter import AsyncLimiter
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction
 
 from bot.config import OutboxConfig
 from bot.runtime.aftercommit import after_commit
@@ -56,6 +58,18 @@ MAX_IN_FLIGHT = 32
 # connection, few enough to leave the other slots to messages.
 MAX_MENUS_IN_FLIGHT = 8
 _LIMITER_CACHE = 10_000
+_WAKE = "outbox_wake"  # a session's ``info`` key: its outbox's wake (``wake_on_commit``)
+
+
+def _wake_after_commit(session: Session) -> None:
+    if session.info.pop(store.QUEUED, False) and (wake := session.info.get(_WAKE)) is not None:
+        wake()
+
+
+def _forget_queued(session: Session, transaction: SessionTransaction) -> None:
+    # Runs after ``after_commit``; after a rollback it drops the mark of what was not written.
+    if transaction.parent is None:
+        session.info.pop(store.QUEUED, None)
 
 # purpose "kind:arg" -> what to do once such an item is sent: a feature learns the message id of
 # a card a scheduled job posted (to edit or pin it later). Called with (session, arg, chat_id,
@@ -128,16 +142,29 @@ class OutboxWorker:
     def is_idle(self) -> bool:
         return not self._tasks and not self._has_due
 
+    def wake_on_commit(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        """Every session of ``sessions`` that enqueued something wakes this outbox when it
+        commits — a handler's notice, a batch's, a hook's — and never on a rollback."""
+        sessions.configure(info={_WAKE: self.wake})
+        if not event.contains(Session, "after_commit", _wake_after_commit):
+            event.listen(Session, "after_commit", _wake_after_commit)
+            event.listen(Session, "after_transaction_end", _forget_queued)
+
     # -- the loop ----------------------------------------------------------------------------
 
     async def _run(self) -> None:
         while not self._stopping:
+            self._wake.clear()
             try:
                 wait = await self._dispatch_due()
             except Exception as error:
                 log.error("outbox: poll failed: %s", type(error).__name__, exc_info=error)
                 wait = self.poll_interval
-            self._wake.clear()
+            if self._wake.is_set():
+                # Woken while looking: what was enqueued may have committed after the look read
+                # the queue, so look again now rather than at the next poll.
+                self._has_due = True
+                continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
 

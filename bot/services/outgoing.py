@@ -25,6 +25,10 @@ from bot.services import settings
 from storage.models import Alliance, OutboxItem
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+# The session's ``info`` key marking that it enqueued something: on its commit the runtime wakes
+# its outbox (``bot.runtime.outbox.wake_on_commit``), so a notice goes out at once rather than at
+# the outbox's next poll.
+QUEUED = "outbox_queued"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +85,7 @@ async def enqueue(
     )
     session.add(item)
     await session.flush()
+    session.info[QUEUED] = True
     return item
 
 
@@ -96,6 +101,7 @@ async def enqueue_menu(session: AsyncSession, chat_id: int, scope: str,
                       payload={"scope": scope, "commands": commands}, purpose=purpose,
                       status=PENDING, attempts=0, not_before=now, created_at=now)
     session.add(item)
+    session.info[QUEUED] = True
     return item
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from datetime import datetime
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import outgoing as store
 from bot.services.outgoing import Outgoing
@@ -95,3 +98,53 @@ async def test_retry_after_429_and_5xx_and_give_up_on_403(harness: Harness) -> N
     assert "bot was blocked by the user" in (items["b1"].last_error or "")
     group_sends = [c for c in emulator.calls_to("sendMessage") if c.params["chat_id"] == group.id]
     assert group_sends[1].time - group_sends[0].time >= 1.0, "did not wait retry_after"
+
+
+
+async def test_a_commit_that_enqueued_wakes_the_outbox(any_db: Harness) -> None:
+    """A notice a handler or a job enqueues goes when its transaction commits, not at the
+    outbox's next poll (here a minute away); a rolled-back one wakes nothing and is not sent."""
+    harness = any_db
+    person = harness.world.user("Soon", lang="en")
+    harness.outbox_poll = 60.0
+    app = await harness.restart()
+    await harness.emulator.settle()
+    async with app.sessions() as session:
+        await store.enqueue(session, Outgoing(chat_id=person.id, text="never"),
+                            now=harness.clock.now())
+        await session.rollback()
+        await store.enqueue(session, Outgoing(chat_id=person.id, text="at once"),
+                            now=harness.clock.now())
+        await session.commit()
+    await harness.emulator.settle(timeout=20)
+    assert [m.text for m in harness.world.messages_in(person)] == ["at once"]
+
+
+async def test_a_commit_while_the_outbox_looks_is_not_lost(on_postgresql: Harness,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """An item committed after the outbox's look read the queue, but before the look ended
+    (PostgreSQL: another connection), goes at once: the look must not swallow its wake."""
+    harness = on_postgresql
+    person = harness.world.user("Late", lang="en")
+    harness.outbox_poll = 60.0
+    app = await harness.restart()
+    await harness.emulator.settle()
+    real_next_due_at = store.next_due_at
+    injected = False
+
+    async def look_then_enqueue(session: AsyncSession) -> datetime | None:
+        nonlocal injected
+        found = await real_next_due_at(session)
+        if not injected:
+            injected = True
+            async with app.sessions() as session:
+                await store.enqueue(session, Outgoing(chat_id=person.id, text="late"),
+                                    now=harness.clock.now())
+                await session.commit()
+        return found
+
+    monkeypatch.setattr(store, "next_due_at", look_then_enqueue)
+    app.outbox.wake()
+    await harness.emulator.settle(timeout=20)
+    assert injected
+    assert [m.text for m in harness.world.messages_in(person)] == ["late"]

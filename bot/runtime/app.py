@@ -14,10 +14,18 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    EditMessageText,
+    GetUpdates,
+    SendMessage,
+    SetMyCommands,
+)
 from aiogram.types import (
     BotCommandScopeAllChatAdministrators,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
     BotCommandScopeDefault,
     LinkPreviewOptions,
     Update,
@@ -28,6 +36,7 @@ from aiohttp import web
 from bot import features
 from bot.config import Config
 from bot.i18n import configure_fallback, use_locale
+from bot.lazy_schemas import build_now
 from bot.runtime import aftercommit, menus
 from bot.runtime.ballot_box import BallotBox
 from bot.runtime.cards import CardEditor
@@ -69,7 +78,8 @@ class AllianceApp:
         self.engine = create_engine(config.database.url, echo=config.database.echo)
         self.sessions = session_factory(self.engine)
         session = AiohttpSession(api=TelegramAPIServer.from_base(config.telegram.api_base))
-        session.middleware(KeepResponseModels())
+        self.response_models = KeepResponseModels()
+        session.middleware(self.response_models)
         session.middleware(RetryFlood())
         session.middleware(CommitBeforeSend())
         session.middleware(KeepBeforeConfirming(self.sessions, self.clock))
@@ -118,6 +128,7 @@ class AllianceApp:
 
     async def prepare(self) -> None:
         """Migrate, learn who we are, publish the menus, start background work."""
+        self.build_validators()
         before, after = await migrate.upgrade(self.config.database.url)
         if before != after:
             log.info("database upgraded from %s to %s", before or "empty", after)
@@ -127,6 +138,13 @@ class AllianceApp:
         await self.outbox.start()
         await self.leader.start()
         await self.finish_interrupted()
+
+    def build_validators(self) -> None:
+        """What every update needs from aiogram's types, built before the first is received:
+        otherwise the first updates after a start wait while they are built (bot.lazy_schemas)."""
+        build_now(Update, SendMessage, EditMessageText, AnswerCallbackQuery, BotCommandScopeChat)
+        self.response_models.build(GetUpdates, SendMessage, EditMessageText, AnswerCallbackQuery,
+                                   SetMyCommands)
 
     async def finish_interrupted(self) -> None:
         """Handle the updates a crash cut short: received (and so confirmed to Telegram, which

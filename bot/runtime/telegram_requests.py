@@ -76,6 +76,15 @@ class KeepResponseModels(BaseRequestMiddleware):
     def __init__(self) -> None:
         self._kept: dict[Any, type[Response[Any]]] = {}
 
+    def build(self, *methods: type[TelegramMethod[Any]]) -> None:
+        """Keep and build now the response models of ``methods``, rather than on their first
+        call (their validators are built on first use: bot.lazy_schemas)."""
+        for method in methods:
+            returning = method.__returning__
+            if returning not in self._kept:
+                self._kept[returning] = Response[returning]  # type: ignore[valid-type]
+            self._kept[returning].model_rebuild()
+
     async def __call__(self, make_request: NextRequestMiddlewareType[Any], bot: Bot,
                        method: TelegramMethod[Any]) -> Response[Any]:
         returning = method.__returning__

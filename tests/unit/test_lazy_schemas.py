@@ -58,3 +58,24 @@ def test_deferred_types_validate_as_eagerly_built_ones() -> None:
     for key in ("update", "sent", "request"):
         assert lazy[key] == eager[key]
     assert lazy["update"]["message"]["from_user"]["first_name"] == "Mei"
+
+
+def test_what_every_update_needs_is_built_before_the_first() -> None:
+    """A started bot has built Update and its replies' models: the first burst after a start
+    does not wait while they are built (AllianceApp.build_validators)."""
+    out = _run(textwrap.dedent("""
+        import bot
+        from aiogram.methods import SendMessage
+        from aiogram.types import Update
+        from bot.config import parse_config
+        from bot.runtime.app import AllianceApp
+
+        before = Update.__pydantic_complete__, SendMessage.__pydantic_complete__
+        app = AllianceApp(parse_config({"telegram": {"token": "7000002:BENCH-alliance-bot-token"},
+                                        "database": {"url": "sqlite+aiosqlite://"}}, environ={}))
+        app.build_validators()
+        kept = app.response_models._kept
+        print(before, (Update.__pydantic_complete__, SendMessage.__pydantic_complete__),
+              all(model.__pydantic_complete__ for model in kept.values()), len(kept))
+    """))
+    assert out.split() == ["(False,", "False)", "(True,", "True)", "True", "4"], out

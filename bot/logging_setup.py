@@ -21,6 +21,12 @@ class Redact(logging.Filter):
         return True
 
 
+# A line for every update handled (aiogram) and every webhook request (aiohttp's access log):
+# at a few hundred updates a second they would be most of the log and a good part of its cost.
+# Their warnings and errors still show.
+PER_UPDATE_LOGGERS = ("aiogram.event", "aiohttp.access")
+
+
 def configure(level: int = logging.INFO, *secrets: str | None) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -28,3 +34,5 @@ def configure(level: int = logging.INFO, *secrets: str | None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for name in PER_UPDATE_LOGGERS:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))

@@ -425,6 +425,7 @@ class Settlement:
     organiser_people: list[int]
     reason: str  # "reached" | "below_moq" | "cancelled"
     by_coordinator: bool = False  # cancelled by a coordinator, not by the organiser
+    organiser_left: bool = False  # called off because its organiser is no longer a member
 
 
 async def _pledges(session: AsyncSession, purchase_id: int, statuses: tuple[str, ...]
@@ -618,6 +619,7 @@ async def call_off_organised_by(session: AsyncSession, member_id: int,
         if not locked.rowcount:
             continue
         rows = await _pledges(session, purchase.id, (PLEDGED,))
-        called_off.append(await _close(session, purchase, rows, now, went=False,
-                                       reason="cancelled", actor_id=None))
+        settlement = await _close(session, purchase, rows, now, went=False,
+                                  reason="cancelled", actor_id=None)
+        called_off.append(replace(settlement, organiser_left=True))
     return called_off

@@ -487,7 +487,10 @@ def told_go(settlement: Settlement, line: Line) -> str:
 
 def told_failed(settlement: Settlement) -> str:
     purchase = settlement.purchase
-    if settlement.reason == "cancelled" and settlement.by_coordinator:
+    if settlement.reason == "cancelled" and settlement.organiser_left:
+        head = _("Joint purchase #{id} ({item}) is called off: its organiser is no longer a "
+                 "member of the alliance. Nobody pays.")
+    elif settlement.reason == "cancelled" and settlement.by_coordinator:
         head = _("Joint purchase #{id} ({item}) was cancelled by a coordinator of the alliance. "
                  "Nobody pays.")
     elif settlement.reason == "cancelled":

@@ -44,3 +44,23 @@ async def test_a_removed_members_pledge_and_offer_are_withdrawn_and_others_told(
         "Their pledge to your joint purchase is withdrawn; the card shows the new total.") \
         in told_lin[0]
     assert len(told_wang) == 1 and a.t("Their offer on your request is withdrawn.") in told_wang[0]
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hans"])
+async def test_a_removed_organisers_purchase_is_called_off_and_pledgers_told_why(
+        harness: Harness, locale: str) -> None:
+    a = await alliance(harness, locale)
+    world = harness.world
+    card = await open_purchase(a, a.wang)  # type: ignore[arg-type]
+    await pledge(a, a.chen, card, "40")  # type: ignore[arg-type]
+
+    await harness.say(a.lin, a.group, "/remove Wang Lifts")
+    await world.settle()
+
+    called_off = a.t("Joint purchase #{id} ({item}) is called off: its organiser is no longer a "
+                     "member of the alliance. Nobody pays.").format(id=1, item="Engine oil 5W-30")
+    by_organiser = a.t("Joint purchase #{id} ({item}) was cancelled by its organiser. Nobody "
+                       "pays.").format(id=1, item="Engine oil 5W-30")
+    told = [m.text for m in world.messages_to(a.chen)]
+    assert sum(called_off in text for text in told) == 1, told[-3:]
+    assert not any(by_organiser in text for text in told)

@@ -325,21 +325,21 @@ def _nav(back: bool = True) -> list[InlineKeyboardButton]:
 
 
 def ask_title(alliance: Alliance) -> tuple[str, InlineKeyboardMarkup]:
-    text = _("New proposal for “{alliance}”. Step 1: send its title (one line).").format(
+    text = _("New proposal for “{alliance}”. Step 1 of 5: send its title (one line).").format(
         alliance=alliance.name)
     return esc(text) + "\n" + esc(_("/cancel stops at any step.")), InlineKeyboardMarkup(
         inline_keyboard=[_nav(back=False)])
 
 
 def ask_text() -> tuple[str, InlineKeyboardMarkup]:
-    return esc(_("Step 2: send the proposal's text — what is proposed, and why.")), \
+    return esc(_("Step 2 of 5: send the proposal's text — what is proposed, and why.")), \
         InlineKeyboardMarkup(inline_keyboard=[_nav()])
 
 
 def ask_kind() -> tuple[str, InlineKeyboardMarkup]:
     rows = [[InlineKeyboardButton(text=str(name), callback_data=WizardCb(a="kind", v=kind).pack())]
             for kind, name in KIND_NAMES.items()]
-    return esc(_("Step 3: how do members answer?")), InlineKeyboardMarkup(
+    return esc(_("Step 3 of 5: how do members answer?")), InlineKeyboardMarkup(
         inline_keyboard=[*rows, _nav()])
 
 
@@ -361,7 +361,7 @@ def ask_deadline(alliance: Alliance, default_hours: float) -> tuple[str, InlineK
     buttons = [InlineKeyboardButton(text=("✓ " if hours == default_hours else "") + name,
                                     callback_data=WizardCb(a="hours", v=str(hours)).pack())
                for hours, name in choices]
-    text = _("Step 4: when does the vote close? Press a button, or send a duration such as 36h "
+    text = _("Step 4 of 5: when does the vote close? Press a button, or send a duration such as 36h "
              "or 10d, or a date and time in the alliance's zone ({zone}) such as 2026-12-01 "
              "18:00. Between 1 hour and 30 days.").format(zone=zone_name(alliance.timezone))
     return esc(text), InlineKeyboardMarkup(inline_keyboard=[buttons, _nav()])
@@ -380,7 +380,7 @@ def review(draft: Draft, alliance: Alliance, closes_at_text: str
     if draft.kind == tally.MULTIPLE:
         lines.append(esc(_("up to {k} choices").format(k=draft.max_choices)))
     lines += ["", esc(_("Closes: {when}").format(when=closes_at_text)), "",
-              esc(_("Step 5: check the rules (press one to change it), then publish."))]
+              esc(_("Step 5 of 5: check the rules (press one to change it), then publish."))]
     rows = [
         [cycle("quorum", _("Quorum: {pct}%").format(pct=draft.quorum_pct)),
          cycle("threshold", _("Threshold: {name}").format(

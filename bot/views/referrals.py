@@ -164,7 +164,7 @@ def _nav(back: bool = True) -> list[InlineKeyboardButton]:
 def ask_receiver(categories: list[str]) -> tuple[str, Keyboard]:
     text = "\n".join((
         bold(_("New referral")),
-        esc(_("Step 1: who should get the customer? Pick a category and I suggest members "
+        esc(_("Step 1 of 6: who should get the customer? Pick a category and I suggest members "
               "fairly (fewest referrals received lately first), or type part of a member's "
               "name.")),
     ))
@@ -200,12 +200,12 @@ def name_matches(found: list[Member]) -> tuple[str, Keyboard]:
 
 
 def ask_customer_name(receiver: str) -> tuple[str, Keyboard]:
-    text = esc(_("Referring to “{name}”. Step 2: the customer's name?").format(name=receiver))
+    text = esc(_("Referring to “{name}”. Step 2 of 6: the customer's name?").format(name=receiver))
     return text, Keyboard(inline_keyboard=[_nav()])
 
 
 def ask_contact() -> tuple[str, Keyboard]:
-    text = esc(_("Step 3: the customer's contact (phone, e-mail, @username or website). Only "
+    text = esc(_("Step 3 of 6: the customer's contact (phone, e-mail, @username or website). Only "
                  "you and the member who accepts will see it."))
     return text, Keyboard(inline_keyboard=[_nav()])
 
@@ -219,18 +219,18 @@ def ask_consent() -> tuple[str, Keyboard]:
 
 
 def ask_need() -> tuple[str, Keyboard]:
-    return (esc(_("Step 4: what does the customer need?")), Keyboard(inline_keyboard=[_nav()]))
+    return (esc(_("Step 4 of 6: what does the customer need?")), Keyboard(inline_keyboard=[_nav()]))
 
 
 def ask_urgency() -> tuple[str, Keyboard]:
-    return (esc(_("Step 5: how urgent is it?")), Keyboard(inline_keyboard=[
+    return (esc(_("Step 5 of 6: how urgent is it?")), Keyboard(inline_keyboard=[
         [InlineKeyboardButton(text=str(label), callback_data=RefWizCb(action="urg", value=key).pack())
          for key, label in URGENCY.items()],
         _nav()]))
 
 
 def ask_value(currency: str) -> tuple[str, Keyboard]:
-    text = esc(_("Step 6 (optional): the expected value of the business in {currency}, e.g. "
+    text = esc(_("Step 6 of 6 (optional): the expected value of the business in {currency}, e.g. "
                  "12000. Or skip.").format(currency=currency_name(currency)))
     return text, Keyboard(inline_keyboard=[
         [InlineKeyboardButton(text=_("Skip"), callback_data=RefWizCb(action="skip").pack())],

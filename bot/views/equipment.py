@@ -168,7 +168,8 @@ def _item_lines(listed: gear.Item, timezone: str) -> list[str]:
 def catalogue(items: Sequence[gear.Item], timezone: str, alliance_name: str, *, private: bool,
               managed: set[int], bot_username: str, may_add: bool, alliance_id: int
               ) -> tuple[str, Keyboard | None]:
-    """The list, with *Book* (a deep link in a group) and *Retire* for those who may."""
+    """The list, with *Book* (a deep link in a group) and, in private, *Retire* for those who
+    may: in a group everyone would see the button the speaker may press."""
     lines = [bold(_("Shared equipment of “{alliance}”").format(alliance=alliance_name)), ""]
     if not items:
         lines.append(esc(_("Nothing is listed yet.")))
@@ -182,7 +183,7 @@ def catalogue(items: Sequence[gear.Item], timezone: str, alliance_name: str, *, 
         else:
             row = [InlineKeyboardButton(text=_("Book {item}").format(item=name),
                                         url=f"https://t.me/{bot_username}?start=equip-{listed.item.id}")]
-        if listed.item.id in managed:
+        if private and listed.item.id in managed:  # a group's list is seen by every member
             row.append(_button(_("Retire"), EqCb(action="retire", id=listed.item.id)))
         rows.append(row)
     if private and may_add:

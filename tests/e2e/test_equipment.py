@@ -269,16 +269,22 @@ async def test_retire_only_by_a_coordinator_or_the_owner_and_bookings_are_called
     world = harness.world
     await seed_item(harness, a)
     await book(a, a.chen, day(harness, 1, 9), day(harness, 2, 18))
-    listing = await harness.say(a.lin, a.group, "/equipment")  # a coordinator sees Retire
+    in_group = await harness.say(a.lin, a.group, "/equipment")  # seen by every member
+    assert in_group is not None and a.t("Retire") not in str(in_group.buttons)
+    theirs = await harness.say(a.chen, a.chen, "/equipment")  # Chen is neither
+    assert theirs is not None and a.t("Retire") not in str(theirs.buttons)
+    listing = await harness.say(a.lin, a.lin, "/equipment")  # a coordinator, in private
     assert listing is not None
-    answer = await a.chen.press(listing, a.t("Retire"))  # Chen is neither
+    retire = next(button.callback_data for row in listing.button_rows for button in row
+                  if button.text == a.t("Retire"))
+    answer = await press_forged(harness, a.chen, theirs, retire)
     assert answer.text == said(a, "equipment_not_yours")
     assert [i.retired_at for i in await items(harness)] == [None]
     await a.lin.press(listing, a.t("Retire"))
     assert (await items(harness))[0].retired_at is not None
     assert [b.status for b in await bookings(harness)] == ["cancelled"]
     assert ITEM in world.last(a.chen).text and a.t("Nothing is listed yet.") in \
-        world.last(a.group).text
+        world.last(a.lin).text
 
 
 @pytest.mark.parametrize("locale", ["en", "zh_Hant"])

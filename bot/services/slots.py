@@ -56,6 +56,14 @@ _LENGTH = re.compile(
     r"(?:(?P<days>[0-9]+(?:\.[0-9]+)?)(?:d|days?|天))?"
     r"(?:(?P<hours>[0-9]+(?:\.[0-9]+)?)(?:h|hrs?|hours?|个?小时|個?小時|个?钟头|個?鐘頭))?"
     r"(?:(?P<minutes>[0-9]+)(?P<unit>m|min|mins|minutes?|分钟|分鐘|分)?)?")
+_ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5,
+              "六": 6, "七": 7, "八": 8, "九": 9}
+_ZH_NUMBER = re.compile(r"[零〇一二两兩三四五六七八九十百]+")
+_ZH_UNIT = r"(天|个?小时|個?小時|个?钟头|個?鐘頭)"
+# "2天半", "1个半小时", "半小時", "半天": the half after a unit, before it, or alone.
+_HALF_AFTER = re.compile(r"(\d+)" + _ZH_UNIT + r"半")
+_HALF_INSIDE = re.compile(r"(\d+)(?:个|個)半(小时|小時|钟头|鐘頭)")
+_HALF_ALONE = re.compile(r"(?<![\d.])半(?:个|個)?(天|小时|小時|钟头|鐘頭)")
 _ISO_T = re.compile(r"(?<=\d)t(?=\d)")
 _FILLER = re.compile(r"[\s,，、;；@]|\bat\b|\bon\b|的")
 
@@ -113,7 +121,8 @@ def parse_clock(text: str) -> time | None:
 
 def parse_length(text: str, *, bare: str | None = "minutes") -> int | None:
     """A length of time as people type it → whole minutes, or None: ``90``, ``90 min``,
-    ``1.5h``, ``1h30``, ``36小时``, ``36小時``, ``3天``, ``1天12小時``, ``10d``. A bare number
+    ``1.5h``, ``1h30``, ``36小时``, ``36小時``, ``3天``, ``三天``, ``2天半``, ``一个半小时``,
+    ``1天12小時``, ``10d``. A bare number
     counts in ``bare`` (minutes for a meeting's length; None: a unit is required, as for a
     proposal's deadline, where a bare ``36`` could mean anything). One parser for the meeting
     wizard and the proposal wizard, so both read the same words."""
@@ -122,13 +131,35 @@ def parse_length(text: str, *, bare: str | None = "minutes") -> int | None:
     narrowed = "".join(unicodedata.normalize("NFKC", char)
                        if unicodedata.east_asian_width(char) == "F" else char for char in text)
     raw = re.sub(r"\s", "", narrowed.lower())  # full-width ３６小時 read, ² or ١٢ not digits
-    match = _LENGTH.fullmatch(raw)
+    match = _LENGTH.fullmatch(_chinese_length(raw))
     if not raw or match is None or not any(match.groups()):
         return None
     if match["minutes"] and not match["unit"] and bare is None and not match["hours"]:
         return None  # 1h30 is 1 h 30 min; a lone 36 is not a deadline
     minutes = float(match["days"] or 0) * 24 * 60 + float(match["hours"] or 0) * 60
     return round(minutes + int(match["minutes"] or 0))
+
+
+def _zh_number(numeral: str) -> str:
+    """三 → 3, 十二 → 12, 两 → 2, 一百二十 → 120 (what people write for a length)."""
+    total, digit = 0, 0
+    for char in numeral:
+        if char == "百":
+            total, digit = total + (digit or 1) * 100, 0
+        elif char == "十":
+            total, digit = total + (digit or 1) * 10, 0
+        else:
+            digit = digit * 10 + _ZH_DIGITS[char] if digit else _ZH_DIGITS[char]
+    return str(total + digit)
+
+
+def _chinese_length(text: str) -> str:
+    """Chinese numerals as digits and a half as .5: 三天 → 3天, 两天半 → 2.5天, 一个半小时 →
+    1.5小时, 半小時 → 0.5小時."""
+    text = _ZH_NUMBER.sub(lambda match: _zh_number(match[0]), text)
+    text = _HALF_INSIDE.sub(r"\1.5\2", text)
+    text = _HALF_AFTER.sub(r"\1.5\2", text)
+    return _HALF_ALONE.sub(r"0.5\1", text)
 
 
 def _cut(text: str, match: re.Match[str]) -> str:

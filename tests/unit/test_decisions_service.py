@@ -133,6 +133,7 @@ FRIDAY = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 @pytest.mark.parametrize(("text", "hours"), [
     ("36小時", 36), ("36小时", 36), ("３６小時", 36), ("3天", 72), ("1天12小时", 36),
     ("1 天 12 小時", 36), ("1.5天", 36), ("10d", 240), ("36 hours", 36), ("2個小時", 2),
+    ("三天", 72), ("两天半", 60), ("2天半", 60), ("一天十二小時", 36), ("二十四小时", 24),
     ("12/1 18:00", 104), ("下週二 18:00", 104), ("下周二 晚上6点半", 104.5),
     ("2026-12-01 18:00", 104), ("2026-12-01", 86), ("next Tue 18:00", 272)])
 def test_deadline_reads_chinese_lengths_and_the_meeting_wizards_dates(text: str, hours: float) -> None:
@@ -146,7 +147,7 @@ def test_deadline_parsing_in_the_alliance_zone() -> None:
     # NOW is 09:00 UTC = 17:00 in Taipei; 2026-11-24 17:00 Taipei is 24 h later.
     assert decisions.parse_deadline("2026-11-24 17:00", NOW, "Asia/Taipei") == 24
     for bad, code in (("soon", "proposal_deadline_format"), ("30m", "proposal_deadline_range"),
-                      ("36", "proposal_deadline_format"), ("2天半", "proposal_deadline_format"),
+                      ("36", "proposal_deadline_format"), ("天半", "proposal_deadline_format"),
                       ("31d", "proposal_deadline_range"), ("0h", "proposal_deadline_range"),
                       ("2026-11-23 17:30", "proposal_deadline_range")):
         with pytest.raises(DomainError) as refused:

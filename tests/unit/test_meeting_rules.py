@@ -159,7 +159,9 @@ def test_any_text_parses_or_is_refused_cleanly(text: str) -> None:
 @pytest.mark.parametrize(("text", "minutes"), [("90", 90), ("90 min", 90), ("1h30", 90), ("1.5h", 90),
                                                ("2小時", 120), ("45分钟", 45),
                                                ("1小時30分", 90), ("1小时30分钟", 90), ("90分鐘", 90),
-                                               ("１小時３０分", 90)])
+                                               ("１小時３０分", 90), ("一个半小时", 90),
+                                               ("一個半小時", 90), ("兩小時", 120), ("半小時", 30),
+                                               ("九十分钟", 90), ("一小时三十分", 90)])
 def test_durations(text: str, minutes: int) -> None:
     assert parse_duration(text) == minutes
 

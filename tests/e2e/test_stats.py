@@ -177,6 +177,28 @@ async def test_monthly_report_posted_once_on_the_first_at_nine(tmp_path: Path, l
         await harness.emulator.stop()
 
 
+async def test_an_alliance_set_up_mid_month_gets_its_first_report_on_the_next_first(
+        tmp_path: Path) -> None:
+    """Set up on 20 November: no October report then or after a restart; November's on
+    1 December at 09:00."""
+    start = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Taipei
+    harness = await make_harness(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", start=start)
+    try:
+        await harness.start_bot()
+        a = await alliance(harness, "zh_Hans")
+        await harness.advance(timedelta(hours=1))
+        await harness.restart()
+        await harness.advance(timedelta(hours=1))
+        assert _reports(harness, a) == []
+        await harness.advance(timedelta(days=10, hours=21))  # 1 December, 09:00 in Taipei
+        [report] = _reports(harness, a)
+        assert "2026年11月" in report
+        assert not harness.failures
+    finally:
+        await harness.stop_bot()
+        await harness.emulator.stop()
+
+
 async def test_monthly_report_not_posted_when_turned_off(tmp_path: Path) -> None:
     harness, a = await _reporting(tmp_path, "en")
     try:

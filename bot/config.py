@@ -20,6 +20,7 @@ from bot.i18n import LOCALES
 TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{5,100}$")
 ENV_TOKEN = "ALLIANCE_BOT_TOKEN"
 ENV_DATABASE_URL = "ALLIANCE_DATABASE_URL"
+ENV_REDIS_URL = "ALLIANCE_REDIS_URL"
 
 
 class ConfigError(Exception):
@@ -143,6 +144,25 @@ class SchedulerConfig(_Section):
     leader_heartbeat_seconds: float = Field(10, ge=0.5, le=3600)
 
 
+class FsmConfig(_Section):
+    """Where wizards keep their state between steps. ``db`` (the default): the bot's own
+    database, in each update's transaction. ``redis``: a Redis server shared by the replicas,
+    written after each update's commit (bot.runtime.redis_fsm); keys start with ``key_prefix``,
+    so several bots can share one Redis database."""
+
+    storage: Literal["db", "redis"] = "db"
+    redis_url: str | None = None
+    key_prefix: str = Field("alliance", min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^(rediss?|unix)://\S+$", value):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL "
+                             "such as redis://127.0.0.1:6379/0")
+        return value
+
+
 class Config(_Section):
     telegram: TelegramConfig = Field(default_factory=TelegramConfig)
     webhook: WebhookConfig = Field(default_factory=WebhookConfig)
@@ -150,6 +170,7 @@ class Config(_Section):
     defaults: DefaultsConfig = Field(default_factory=DefaultsConfig)
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    fsm: FsmConfig = Field(default_factory=FsmConfig)
 
     def require_runnable(self) -> None:
         """Checks that only matter when the bot is really started."""
@@ -185,10 +206,17 @@ def parse_config(data: dict, environ: dict[str, str] | None = None) -> Config:
         data.setdefault("telegram", {})["token"] = env[ENV_TOKEN]
     if env.get(ENV_DATABASE_URL):
         data.setdefault("database", {})["url"] = env[ENV_DATABASE_URL]
+    if env.get(ENV_REDIS_URL):
+        data.setdefault("fsm", {})["redis_url"] = env[ENV_REDIS_URL]
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as error:
         raise ConfigError(_describe(error)) from None
+    if config.fsm.storage == "redis" and not config.fsm.redis_url:
+        raise ConfigError(
+            f'fsm.redis_url: is required when fsm.storage = "redis" (such as '
+            f"redis://127.0.0.1:6379/0; or set {ENV_REDIS_URL})")
+    return config
 
 
 def load_config(path: str | Path | None, environ: dict[str, str] | None = None) -> Config:

@@ -41,6 +41,38 @@ needs_pg = pytest.mark.skipif(pg_url() is None,
                               reason=f"{PG_ENV} is not set: no PostgreSQL to test against")
 
 
+REDIS_ENV = "ALLIANCE_TEST_REDIS_URL"
+REDIS_URL = os.environ.get(REDIS_ENV) or "redis://127.0.0.1:6379/0"
+
+
+def _redis_reachable() -> bool:
+    import redis  # the synchronous client: asked once, at collection
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+needs_redis = pytest.mark.skipif(not _redis_reachable(),
+                                 reason=f"no Redis answers at {REDIS_URL} (set {REDIS_ENV})")
+
+
+@pytest.fixture
+async def redis_prefix() -> AsyncIterator[str]:
+    """A key prefix of the test's own in the test Redis; its keys are deleted afterwards."""
+    from redis.asyncio import Redis
+
+    prefix = f"alliance_t_{uuid.uuid4().hex[:12]}"
+    yield prefix
+    client = Redis.from_url(REDIS_URL)
+    try:
+        async for key in client.scan_iter(match=f"{prefix}:*"):
+            await client.delete(key)
+    finally:
+        await client.aclose()
+
+
 async def _fresh_pg_database() -> tuple[str, str]:
     """A new empty database per test: tests never see each other's rows."""
     base = make_url(pg_url())

@@ -13,6 +13,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.methods import (
     AnswerCallbackQuery,
@@ -45,6 +46,7 @@ from bot.runtime.fsm_storage import SqlStorage
 from bot.runtime.leader import Leader
 from bot.runtime.middlewares import Activity, LeanFSMContextMiddleware, UpdateMiddleware
 from bot.runtime.outbox import OutboxWorker
+from bot.runtime.redis_fsm import redis_fsm
 from bot.runtime.routing import index_dispatch
 from bot.runtime.scheduler import NOTICE_CHANNEL, Scheduler
 from bot.runtime.telegram_requests import (
@@ -53,6 +55,7 @@ from bot.runtime.telegram_requests import (
     KeepResponseModels,
     RetryFlood,
 )
+from bot.services import referrals as refs
 from bot.services import updates
 from bot.views.commands import menu
 from handlers import build_router
@@ -89,11 +92,12 @@ class AllianceApp:
         # Our middleware runs before the FSM's, so that the FSM reads its state inside the
         # update's own session and transaction; it also keeps one person's updates in one chat
         # in the order they were sent (the isolation aiogram's FSM middleware would give).
-        self.dispatcher = Dispatcher(storage=SqlStorage(self.sessions), disable_fsm=True)
+        storage, isolation = self.fsm_storage(config)
+        self.dispatcher = Dispatcher(storage=storage, disable_fsm=True)
         configure_fallback(config.defaults.locale)
         updates_middleware = UpdateMiddleware(
             self.sessions, self.clock, config.defaults.locale, config.defaults.timezone,
-            self.activity, fsm=self.dispatcher.fsm, isolation=SimpleEventIsolation(),
+            self.activity, fsm=self.dispatcher.fsm, isolation=isolation,
             batched=self.batched_callbacks)
         self.dispatcher.update.outer_middleware(updates_middleware)
         fsm = self.dispatcher.fsm
@@ -123,6 +127,14 @@ class AllianceApp:
                              on_notice=(NOTICE_CHANNEL, self.scheduler.heard))
         self._stop = asyncio.Event()
         features.install(self)
+
+    def fsm_storage(self, config: Config) -> tuple[BaseStorage, BaseEventIsolation]:
+        """``[fsm] storage``: the database (a wizard's updates on two replicas are serialized by
+        a lock in the claim, bot.services.updates) or Redis (by aiogram's Redis lock)."""
+        if config.fsm.storage == "redis":
+            assert config.fsm.redis_url is not None
+            return redis_fsm(config.fsm.redis_url, config.fsm.key_prefix, refs.DRAFT_LIFETIME)
+        return SqlStorage(self.sessions), SimpleEventIsolation()
 
     # -- lifecycle ---------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from bot.runtime import menus
 from bot.runtime.clock import Clock
 from bot.runtime.context import Ctx, update_session
 from bot.runtime.fsm_storage import SqlStorage
+from bot.runtime.redis_fsm import HeldRedisStorage
 from bot.runtime.replies import refuse_update
 from bot.services import alliances, people, updates
 from bot.services.errors import DomainError
@@ -153,11 +154,14 @@ class UpdateMiddleware(BaseMiddleware):
                                                   self._state_key(context))
                     finally:
                         update_session.reset(token)
+                        if isinstance(self.fsm.storage, HeldRedisStorage):  # after the commit
+                            await self.fsm.storage.write_committed(session)
         finally:
             self.activity.leave()
 
     def _state_key(self, context: FSMContext | None) -> str | None:
-        """Where the update's wizard state is stored, when it is in our own tables."""
+        """Where the update's wizard state is stored, when it is in our own tables (with Redis,
+        the FSM middleware reads it there; the claim reads nothing more)."""
         storage = self.fsm.storage
         return storage.record_key(context.key) if context and isinstance(storage, SqlStorage) else None
 

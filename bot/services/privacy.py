@@ -73,6 +73,11 @@ class Forgotten:
     """What the erasure did, for the confirmation: how many businesses left with the person."""
 
     members_left: list[str]
+    words: list[str]  # their names and contacts as they may be quoted, for drafts held elsewhere
+
+    def scrub(self, value: Any) -> Any:
+        """``value`` (text or JSON) with every word of theirs replaced by the mark."""
+        return _scrub(value, self.words)
 
 
 async def check(session: AsyncSession, person_id: int) -> None:
@@ -127,7 +132,7 @@ async def forget(session: AsyncSession, person_id: int, now: datetime) -> Forgot
     await _erase_drafts(session, person_id, words)
     await _erase_outbox(session, person_id, words)
     await _erase_received(session, person_id, words)
-    return Forgotten(members_left=left)
+    return Forgotten(members_left=left, words=words)
 
 
 async def _roles(session: AsyncSession, person_id: int) -> list[Role]:

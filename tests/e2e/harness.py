@@ -54,12 +54,14 @@ class Harness:
     failures_seen: list[str] = field(default_factory=list)
     # What a test plugs into every app it starts, beside the features (see bot.features).
     installers: list[Callable[[AllianceApp], None]] = field(default_factory=list)
+    fsm: dict[str, Any] = field(default_factory=dict)  # the [fsm] section, if not the default
 
     def config(self) -> Config:
         return parse_config({
             "telegram": {"token": TOKEN, "api_base": self.emulator.base_url},
             "database": {"url": self.database_url},
             "defaults": {"locale": self.locale, "timezone": self.timezone},
+            "fsm": self.fsm,
         }, environ={})
 
     async def start_bot(self) -> AllianceApp:

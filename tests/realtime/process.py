@@ -35,7 +35,7 @@ WEBHOOK_SECRET = "replica-secret"
 
 def write_config(path: Path, *, api_base: str, database_url: str, locale: str = "en",
                  timezone: str = "Asia/Taipei", webhook_port: int | None = None,
-                 leader_retry: float | None = None) -> Path:
+                 leader_retry: float | None = None, fsm: dict[str, str] | None = None) -> Path:
     """The bot's config file; with ``webhook_port``, a webhook replica listening on that port
     behind ``PUBLIC_URL`` (the emulator's ``webhook.targets`` plays the load balancer)."""
     text = f"""
@@ -66,6 +66,8 @@ secret_token = "{WEBHOOK_SECRET}"
 leader_retry_seconds = {leader_retry}
 leader_heartbeat_seconds = {leader_retry}
 """
+    if fsm:
+        text += "\n[fsm]\n" + "".join(f'{key} = "{value}"\n' for key, value in fsm.items())
     path.write_text(text, encoding="utf-8")
     return path
 

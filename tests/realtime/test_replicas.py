@@ -54,7 +54,8 @@ KILL_BEFORE = 2.5  # seconds before they come due, the leader is killed
 
 
 async def start_replicas(emulator: Emulator, tmp_path: Path, database_url: str, *,
-                         leader_retry: float | None = None) -> list[BotProcess]:
+                         leader_retry: float | None = None,
+                         fsm: dict[str, str] | None = None) -> list[BotProcess]:
     """Two replicas, started side by side, the emulator's load balancer in front of them."""
     replicas, targets = [], []
     for name in ("a", "b"):
@@ -62,7 +63,7 @@ async def start_replicas(emulator: Emulator, tmp_path: Path, database_url: str, 
         targets.append(f"http://127.0.0.1:{port}{WEBHOOK_PATH}")
         replicas.append(BotProcess(emulator, write_config(
             tmp_path / f"{name}.toml", api_base=emulator.base_url, database_url=database_url,
-            webhook_port=port, leader_retry=leader_retry), tmp_path / f"{name}.log"))
+            webhook_port=port, leader_retry=leader_retry, fsm=fsm), tmp_path / f"{name}.log"))
     emulator.webhook.targets = targets
     await asyncio.gather(*(replica.start() for replica in replicas))
     return replicas

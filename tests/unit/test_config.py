@@ -62,6 +62,11 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
     ('[outbox]\nmenus_per_second = 0\n',
      "outbox.menus_per_second: Input should be greater than 0"),
     ('[telegram]\ntokn = "1:abcdef"\n', "telegram.tokn: is not a known key"),
+    ('[fsm]\nstorage = "memcached"\n', "fsm.storage: Input should be 'db' or 'redis'"),
+    ('[fsm]\nstorage = "redis"\n', 'fsm.redis_url: is required when fsm.storage = "redis"'),
+    ('[fsm]\nstorage = "redis"\nredis_url = "127.0.0.1:6379"\n',
+     "fsm.redis_url: must be a redis://, rediss:// or unix:// URL"),
+    ('[fsm]\nkey_prefix = "a b"\n', "fsm.key_prefix: String should match pattern"),
     ("[telegram\n", "not valid TOML"),
 ])
 def test_bad_values_name_the_key(tmp_path: Path, text: str, expected: str) -> None:
@@ -69,6 +74,19 @@ def test_bad_values_name_the_key(tmp_path: Path, text: str, expected: str) -> No
         load_config(write(tmp_path, text), environ={})
     assert expected in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_fsm_storage_in_redis(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, GOOD), environ={}).fsm.storage == "db"  # the default
+    config = load_config(write(tmp_path, GOOD + '[fsm]\nstorage = "redis"\n'
+                               'redis_url = "redis://127.0.0.1:6379/0"\nkey_prefix = "bot-2"\n'),
+                         environ={})
+    assert (config.fsm.storage, config.fsm.redis_url, config.fsm.key_prefix) == (
+        "redis", "redis://127.0.0.1:6379/0", "bot-2")
+    from_env = load_config(write(tmp_path, GOOD + '[fsm]\nstorage = "redis"\n'),
+                           environ={"ALLIANCE_REDIS_URL": "rediss://:secret@cache:6380/1"})
+    assert from_env.fsm.redis_url == "rediss://:secret@cache:6380/1"
+    assert from_env.fsm.key_prefix == "alliance"
 
 
 def test_missing_token_and_webhook_settings() -> None:

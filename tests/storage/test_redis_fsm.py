@@ -1,0 +1,59 @@
+"""Wizard state in the real Redis is written only once the update's transaction commits: a step
+that rolls back leaves the wizard where it was, as the database storage does; the same update
+reads back what it wrote meanwhile."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aiogram.fsm.storage.base import StorageKey
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.runtime.context import update_session
+from bot.runtime.redis_fsm import redis_fsm
+from tests.conftest import REDIS_URL, needs_redis
+
+pytestmark = needs_redis
+
+KEY = StorageKey(bot_id=7000003, chat_id=42, user_id=42)
+
+
+async def test_state_is_written_after_the_commit_and_never_on_a_rollback(
+        sessions: async_sessionmaker[AsyncSession], redis_prefix: str) -> None:
+    storage, isolation = redis_fsm(REDIS_URL, redis_prefix, timedelta(hours=1))
+    try:
+        async with sessions() as session:  # a step that is refused: rolled back
+            token = update_session.set(session)
+            try:
+                await session.execute(text("SELECT 1"))
+                await storage.set_state(KEY, "Propose:body")
+                await storage.set_data(KEY, {"title": "Rota"})
+                assert await storage.get_state(KEY) == "Propose:body"  # read back, held
+                assert await storage.redis.get_state(KEY) is None  # not in Redis yet
+                await session.rollback()
+            finally:
+                update_session.reset(token)
+            await storage.write_committed(session)
+        assert await storage.get_state(KEY) is None
+        assert await storage.get_data(KEY) == {}
+
+        async with sessions() as session:  # the same step, committed
+            token = update_session.set(session)
+            try:
+                await session.execute(text("SELECT 1"))
+                await storage.set_state(KEY, "Propose:body")
+                await storage.update_data(KEY, {"title": "Rota"})
+                await session.commit()
+                assert await storage.redis.get_state(KEY) is None  # still in the update's lock
+            finally:
+                update_session.reset(token)
+            await storage.write_committed(session)
+        assert await storage.get_state(KEY) == "Propose:body"
+        assert await storage.get_data(KEY) == {"title": "Rota"}
+        async with isolation.lock(KEY):  # aiogram's Redis lock, on the same keys
+            await storage.set_state(KEY, None)  # outside an update: written at once
+            await storage.set_data(KEY, {})
+        assert await storage.redis.get_state(KEY) is None
+    finally:
+        await storage.close()

@@ -46,7 +46,7 @@ from bot.runtime.fsm_storage import SqlStorage
 from bot.runtime.leader import Leader
 from bot.runtime.middlewares import Activity, LeanFSMContextMiddleware, UpdateMiddleware
 from bot.runtime.outbox import OutboxWorker
-from bot.runtime.redis_fsm import redis_fsm
+from bot.runtime.redis_fsm import HeldRedisStorage, redis_fsm
 from bot.runtime.routing import index_dispatch
 from bot.runtime.scheduler import NOTICE_CHANNEL, Scheduler
 from bot.runtime.telegram_requests import (
@@ -141,6 +141,8 @@ class AllianceApp:
     async def prepare(self) -> None:
         """Migrate, learn who we are, publish the menus, start background work."""
         self.build_validators()
+        if isinstance(self.dispatcher.storage, HeldRedisStorage):
+            await self.dispatcher.storage.ping()
         before, after = await migrate.upgrade(self.config.database.url)
         if before != after:
             log.info("database upgraded from %s to %s", before or "empty", after)

@@ -28,6 +28,7 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
 from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
@@ -133,6 +134,14 @@ class HeldRedisStorage(BaseStorage):
                 cleaned = scrub(data)
                 if cleaned != data:
                     await redis.set(name, json.dumps(cleaned), keepttl=True)
+
+    async def ping(self) -> None:
+        """At start: a Redis that does not answer stops the start with one line naming the
+        key, instead of every update failing."""
+        try:
+            await self.redis.redis.ping()
+        except RedisError as error:
+            raise ConnectionError(f"fsm.redis_url: Redis does not answer: {error}") from None
 
     async def close(self) -> None:
         await self.redis.close()

@@ -4,14 +4,15 @@ reads back what it wrote meanwhile."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
-from aiogram.fsm.storage.base import StorageKey
+from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.runtime.context import update_session
-from bot.runtime.redis_fsm import redis_fsm
+from bot.runtime.redis_fsm import HeldRedisStorage, redis_fsm
 from tests.conftest import REDIS_URL, needs_redis
 
 pytestmark = needs_redis
@@ -57,3 +58,40 @@ async def test_state_is_written_after_the_commit_and_never_on_a_rollback(
         assert await storage.redis.get_state(KEY) is None
     finally:
         await storage.close()
+
+
+async def test_a_second_replica_waits_for_the_first_and_reads_the_state_it_left(
+        sessions: async_sessionmaker[AsyncSession], redis_prefix: str) -> None:
+    """Two replicas (two storages and locks on one Redis), one wizard's two updates at once:
+    the second waits for the first's lock, which the first holds until its state is written."""
+    replicas = [redis_fsm(REDIS_URL, redis_prefix, timedelta(hours=1)) for _ in range(2)]
+    (first, first_lock), (second, second_lock) = replicas
+    await first.set_state(KEY, "Propose:title")
+    first_holds = asyncio.Event()
+
+    async def step(storage: HeldRedisStorage, lock: BaseEventIsolation, answer: str,
+                   holds: asyncio.Event | None) -> str | None:
+        async with lock.lock(KEY), sessions() as session:
+            token = update_session.set(session)
+            try:
+                await session.execute(text("SELECT 1"))
+                seen = await storage.get_state(KEY)
+                if holds is not None:
+                    holds.set()
+                    await asyncio.sleep(0.5)  # the other replica's update arrives meanwhile
+                await storage.set_state(KEY, answer)
+                await session.commit()
+            finally:
+                update_session.reset(token)
+            await storage.write_committed(session)
+            return seen
+
+    try:
+        running = asyncio.create_task(step(first, first_lock, "Propose:body", first_holds))
+        await first_holds.wait()
+        assert await step(second, second_lock, "Propose:kind", None) == "Propose:body"
+        assert await running == "Propose:title"
+        assert await first.get_state(KEY) == "Propose:kind"
+    finally:
+        for storage, _lock in replicas:
+            await storage.close()

@@ -153,6 +153,9 @@ class FsmConfig(_Section):
     storage: Literal["db", "redis"] = "db"
     redis_url: str | None = None
     key_prefix: str = Field("alliance", min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
+    # A form left half-way in Redis is dropped this long after its last step (a /refer draft
+    # holds a customer's contact; the database storage purges those after a day too).
+    state_ttl_hours: float = Field(24, gt=0, le=24 * 30)
 
     @field_validator("redis_url")
     @classmethod

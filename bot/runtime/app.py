@@ -7,6 +7,7 @@ import contextlib
 import gc
 import logging
 import signal
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -55,7 +56,6 @@ from bot.runtime.telegram_requests import (
     KeepResponseModels,
     RetryFlood,
 )
-from bot.services import referrals as refs
 from bot.services import updates
 from bot.views.commands import menu
 from handlers import build_router
@@ -133,7 +133,8 @@ class AllianceApp:
         a lock in the claim, bot.services.updates) or Redis (by aiogram's Redis lock)."""
         if config.fsm.storage == "redis":
             assert config.fsm.redis_url is not None
-            return redis_fsm(config.fsm.redis_url, config.fsm.key_prefix, refs.DRAFT_LIFETIME)
+            return redis_fsm(config.fsm.redis_url, config.fsm.key_prefix,
+                             timedelta(hours=config.fsm.state_ttl_hours))
         return SqlStorage(self.sessions), SimpleEventIsolation()
 
     # -- lifecycle ---------------------------------------------------------------------------

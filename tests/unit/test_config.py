@@ -66,6 +66,7 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
     ('[fsm]\nstorage = "redis"\n', 'fsm.redis_url: is required when fsm.storage = "redis"'),
     ('[fsm]\nstorage = "redis"\nredis_url = "127.0.0.1:6379"\n',
      "fsm.redis_url: must be a redis://, rediss:// or unix:// URL"),
+    ('[fsm]\nstate_ttl_hours = 0\n', "fsm.state_ttl_hours: Input should be greater than 0"),
     ('[fsm]\nkey_prefix = "a b"\n', "fsm.key_prefix: String should match pattern"),
     ("[telegram\n", "not valid TOML"),
 ])
@@ -83,6 +84,7 @@ def test_fsm_storage_in_redis(tmp_path: Path) -> None:
                          environ={})
     assert (config.fsm.storage, config.fsm.redis_url, config.fsm.key_prefix) == (
         "redis", "redis://127.0.0.1:6379/0", "bot-2")
+    assert config.fsm.state_ttl_hours == 24
     from_env = load_config(write(tmp_path, GOOD + '[fsm]\nstorage = "redis"\n'),
                            environ={"ALLIANCE_REDIS_URL": "rediss://:secret@cache:6380/1"})
     assert from_env.fsm.redis_url == "rediss://:secret@cache:6380/1"

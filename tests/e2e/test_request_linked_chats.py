@@ -253,3 +253,16 @@ async def test_a_joint_purchase_from_the_request_wizard_is_copied_and_pledges_ed
     await pledge(a, a.chen, copy, "40")
     home, copy = world.last(a.group), world.last(suppliers)
     assert "40" in home.text and copy.text == home.text
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hant"])
+async def test_a_removed_members_offer_leaves_every_copy(harness: Harness, locale: str) -> None:
+    a = await alliance(harness, locale)
+    suppliers = await linked_group(a, "Suppliers")
+    await ask(a, a.wang, linked=True)
+    await offer(a, a.chen, card_of(a, suppliers), "Ours is free on Saturday")
+    assert "Chen Tyres" in card_of(a).text and card_of(a, suppliers).text == card_of(a).text
+    await harness.say(a.lin, a.group, "/remove Chen Tyres")
+    await harness.world.settle()
+    assert "Chen Tyres" not in card_of(a).text
+    assert card_of(a, suppliers).text == card_of(a).text

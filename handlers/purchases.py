@@ -49,6 +49,7 @@ class PurchaseForm(StatesGroup):
     moq = State()
     maximum = State()
     deadline = State()
+    linked = State()
     review = State()
 
 
@@ -151,9 +152,10 @@ async def _publish(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> Non
     purchase = await purchases.open_purchase(ctx.session, data["alliance_id"], ctx.person_id,
                                              _draft(data), ctx.now)
     await state.clear()
+    linked = bool(data.get("linked")) and bool(data.get("linked_chats"))
     await effects.opened(ctx.session, purchase, ctx.now, bot=deps["bot"],
-                         scheduler=deps["scheduler"], outbox=deps["outbox"])
-    await deliver(event, views.published(purchase.id), None)
+                         scheduler=deps["scheduler"], outbox=deps["outbox"], linked=linked)
+    await deliver(event, views.published(purchase.id, linked), None)
 
 
 WIZARD = Wizard(
@@ -181,6 +183,9 @@ WIZARD = Wizard(
             data["unit"], data["moq"], _step(data, PurchaseForm.maximum)), _read_maximum),
         Step(PurchaseForm.deadline, lambda data, _ctx: views.ask_deadline(
             data["timezone"], _step(data, PurchaseForm.deadline)), _read_deadline),
+        Step(PurchaseForm.linked, lambda data, _ctx: views.ask_linked(
+            data["linked_chats"], bool(data.get("linked")), _step(data, PurchaseForm.linked)),
+             applies=lambda data: bool(data.get("linked_chats"))),
         Step(PurchaseForm.review, _review),
     ],
     finish=_publish, cancelled=views.wizard_cancelled, expired="purchase_wizard_gone",
@@ -194,7 +199,8 @@ async def _start(event: Event, state: FSMContext, ctx: Ctx, alliance_id: int) ->
     alliance = await purchases.may_open(ctx.session, alliance_id, ctx.person_id)
     await WIZARD.start(event, state, ctx, {
         "alliance_id": alliance.id, "alliance_name": alliance.name,
-        "timezone": alliance.timezone, "currency": settings.read(alliance).currency})
+        "timezone": alliance.timezone, "currency": settings.read(alliance).currency,
+        "linked_chats": await asks.linked_titles(ctx.session, alliance.id), "linked": False})
 
 
 async def purchase_in_private(message: Message, state: FSMContext, ctx: Ctx) -> None:
@@ -243,7 +249,9 @@ async def proposal_link(message: Message, command: CommandObject, state: FSMCont
         "alliance_id": alliance.id, "alliance_name": alliance.name,
         "timezone": alliance.timezone, "currency": draft.currency, "item": draft.item,
         "details": draft.details, "pricing": draft.pricing, "proposal_id": draft.proposal_id,
-        "deadline": draft.deadline.isoformat()}, at=PurchaseForm.unit)
+        "deadline": draft.deadline.isoformat(),
+        "linked_chats": await asks.linked_titles(ctx.session, alliance.id), "linked": False},
+        at=PurchaseForm.unit)
 
 
 # -- the wizard's buttons --------------------------------------------------------------------------
@@ -271,6 +279,14 @@ async def days_chosen(query: CallbackQuery, callback_data: PurchaseWizCb, state:
         raise DomainError("purchase_wizard_gone")
     deadline = _check_deadline(ctx.now + timedelta(days=days), ctx.now)
     await WIZARD.advance(query, state, ctx, deps, deadline=deadline)
+
+
+async def linked_chosen(query: CallbackQuery, callback_data: PurchaseWizCb, state: FSMContext,
+                        ctx: Ctx, **deps: Any) -> None:
+    """Also in the linked chats? ``1`` yes, ``0`` no (the default)."""
+    if callback_data.value not in ("0", "1"):
+        raise DomainError("purchase_wizard_gone")
+    await WIZARD.advance(query, state, ctx, deps, linked=callback_data.value == "1")
 
 
 async def publish_pressed(query: CallbackQuery, state: FSMContext, ctx: Ctx,
@@ -398,6 +414,8 @@ def setup_router() -> Router:
     router.callback_query.register(pricing_chosen, step(F.action == "pricing"),
                                    PurchaseForm.pricing)
     router.callback_query.register(days_chosen, step(F.action == "days"), PurchaseForm.deadline)
+    router.callback_query.register(linked_chosen, step(F.action == "linked"),
+                                   PurchaseForm.linked)
     router.callback_query.register(publish_pressed, step(F.action == "publish"),
                                    PurchaseForm.review)
     for wizard, last in ((WIZARD, False), (PLEDGE, True)):

@@ -27,7 +27,7 @@ from bot.runtime.context import Ctx
 from bot.runtime.outbox import OutboxWorker, wake_after_commit
 from bot.runtime.replies import plain
 from bot.runtime.scheduler import Scheduler
-from bot.runtime.wizard import Data, Deps, Event, Step, Wizard, deliver
+from bot.runtime.wizard import Data, Deps, Event, Prompt, Step, Wizard, deliver
 from bot.services import alliances, members, resources
 from bot.services import requests as asks
 from bot.services.errors import DomainError
@@ -45,6 +45,7 @@ class RequestForm(StatesGroup):
     details = State()
     quantity = State()
     needed_by = State()
+    linked = State()
     review = State()
 
 
@@ -70,6 +71,18 @@ def _read_needed_by(text: str, data: Data, ctx: Ctx) -> Data:
     return {"needed_by": moment.isoformat()}
 
 
+def _step(data: Data, at: State) -> views.StepNo:
+    """``at``'s number among the steps these answers go through, and how many there are (the
+    linked-chats step only when the alliance has linked chats)."""
+    shown = [step.state for step in REQUEST.steps if step.applies(data)]
+    return (shown.index(at) + 1 if at in shown else 1), len(shown)
+
+
+def _ask_linked(data: Data, _ctx: Ctx) -> Prompt:
+    return views.ask_request_linked(data["linked_chats"], bool(data.get("linked")),
+                                    _step(data, RequestForm.linked))
+
+
 async def _post(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> None:
     """The request is complete: store it, post its card, arm its expiry."""
     data = await state.get_data()
@@ -79,11 +92,12 @@ async def _post(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> None:
                          needed_by=datetime.fromisoformat(needed_by) if needed_by else None)
     request = await asks.ask(ctx.session, data["alliance_id"], ctx.person_id, draft, ctx.now)
     await state.clear()
+    linked = bool(data.get("linked")) and bool(data.get("linked_chats"))
     in_group = await effects.post_card(ctx.session, request, now=ctx.now,
-                                       bot_username=await me.username(deps["bot"]))
+                                       bot_username=await me.username(deps["bot"]), linked=linked)
     effects.arm(ctx.session, deps["scheduler"], request)
     wake_after_commit(ctx.session, deps["outbox"])
-    text, keyboard = views.posted(request.id, request.title, in_group)
+    text, keyboard = views.posted(request.id, request.title, in_group, int(in_group and linked))
     await deliver(event, text, keyboard)
 
 
@@ -102,13 +116,19 @@ async def _offer(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> None:
 REQUEST = Wizard(
     form=RequestForm,
     steps=[
-        Step(RequestForm.kind, lambda data, _ctx: views.ask_kind(data["alliance_name"])),
-        Step(RequestForm.title, lambda data, _ctx: views.ask_title(data["kind"]), _read_title),
-        Step(RequestForm.details, lambda _data, _ctx: views.ask_details(), _read_details),
-        Step(RequestForm.quantity, lambda _data, _ctx: views.ask_quantity(), _read_quantity),
-        Step(RequestForm.needed_by, lambda data, _ctx: views.ask_needed_by(data["timezone"]),
-             _read_needed_by),
-        Step(RequestForm.review, lambda data, _ctx: views.review(data, data["timezone"])),
+        Step(RequestForm.kind, lambda data, _ctx: views.ask_kind(
+            data["alliance_name"], _step(data, RequestForm.kind))),
+        Step(RequestForm.title, lambda data, _ctx: views.ask_title(
+            data["kind"], _step(data, RequestForm.title)), _read_title),
+        Step(RequestForm.details, lambda data, _ctx: views.ask_details(
+            _step(data, RequestForm.details)), _read_details),
+        Step(RequestForm.quantity, lambda data, _ctx: views.ask_quantity(
+            _step(data, RequestForm.quantity)), _read_quantity),
+        Step(RequestForm.needed_by, lambda data, _ctx: views.ask_needed_by(
+            data["timezone"], _step(data, RequestForm.needed_by)), _read_needed_by),
+        Step(RequestForm.linked, _ask_linked, applies=lambda data: bool(data.get("linked_chats"))),
+        Step(RequestForm.review, lambda data, _ctx: views.review(
+            data, data["timezone"], _step(data, RequestForm.review))),
     ],
     finish=_post, cancelled=views.wizard_cancelled, expired="request_wizard_gone",
     use_buttons="request_use_buttons")
@@ -151,7 +171,10 @@ async def _start_request(message: Message, state: FSMContext, ctx: Ctx, alliance
     alliance = await asks.may_ask(ctx.session, alliance_id, ctx.person_id)
     await REQUEST.start(message, state, ctx, {"alliance_id": alliance.id,
                                               "alliance_name": alliance.name,
-                                              "timezone": alliance.timezone})
+                                              "timezone": alliance.timezone,
+                                              "linked_chats": await asks.linked_titles(
+                                                  ctx.session, alliance.id),
+                                              "linked": False})
 
 
 async def offer_link(message: Message, command: CommandObject, state: FSMContext,
@@ -189,6 +212,14 @@ async def skipped(query: CallbackQuery, state: FSMContext, ctx: Ctx, **deps: Any
                RequestForm.quantity.state: {"quantity": None, "unit": None},
                RequestForm.needed_by.state: {"needed_by": None}}[await state.get_state() or ""]
     await REQUEST.advance(query, state, ctx, deps, **cleared)
+
+
+async def linked_chosen(query: CallbackQuery, callback_data: ReqWizCb, state: FSMContext,
+                        ctx: Ctx, **deps: Any) -> None:
+    """Also in the linked chats? ``1`` yes, ``0`` no (the default)."""
+    if callback_data.value not in ("0", "1"):
+        raise DomainError("request_wizard_gone")
+    await REQUEST.advance(query, state, ctx, deps, linked=callback_data.value == "1")
 
 
 async def post_pressed(query: CallbackQuery, state: FSMContext, ctx: Ctx, **deps: Any) -> None:
@@ -297,6 +328,7 @@ def setup_router() -> Router:
     router.callback_query.register(skipped, step(F.action == "skip"),
                                    StateFilter(RequestForm.details, RequestForm.quantity,
                                                RequestForm.needed_by))
+    router.callback_query.register(linked_chosen, step(F.action == "linked"), RequestForm.linked)
     router.callback_query.register(post_pressed, step(F.action == "post"), RequestForm.review)
     router.callback_query.register(no_note, step(F.action == "nonote"), OfferForm.note)
     for wizard, last in ((REQUEST, False), (OFFER, True)):

@@ -529,6 +529,20 @@ class ResourceRequest(Base):
     updated_at: Mapped[datetime]
 
 
+class RequestCard(Base):
+    """A copy of a request's card in one of the alliance's linked chats (the home card is on the
+    request itself), so every change edits every copy."""
+
+    __tablename__ = "request_cards"
+    __table_args__ = (UniqueConstraint("request_id", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("resource_requests.id"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+
+
 class ResourceEvent(Base):
     """Every change of a request (and of its joint purchase and pledges), with who and when."""
 

@@ -23,6 +23,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.effects import decisions as decision_effects
+from bot.effects import requests as request_effects
 from bot.i18n import use_locale
 from bot.runtime import me
 from bot.runtime.cards import CardEdit, CardEditor, keyboard_json
@@ -66,13 +67,14 @@ async def render_card(session: AsyncSession, purchase_id: int, bot_username: str
 
 
 def card_renderer(purchase_id: int, bot_username: str
-                  ) -> Callable[[AsyncSession], Awaitable[CardEdit | None]]:
-    async def render(session: AsyncSession) -> CardEdit | None:
-        text, keyboard, chat_id, message_id = await render_card(session, purchase_id,
-                                                                bot_username)
-        if chat_id is None or message_id is None:
-            return None  # not posted yet: the outbox posts the state of that moment
-        return CardEdit(chat_id=chat_id, message_id=message_id, text=text, reply_markup=keyboard)
+                  ) -> Callable[[AsyncSession], Awaitable[list[CardEdit] | None]]:
+    """The card in the home group and in every copy in a linked chat (the request's)."""
+
+    async def render(session: AsyncSession) -> list[CardEdit] | None:
+        text, keyboard, _chat, _message = await render_card(session, purchase_id, bot_username)
+        purchase = await purchases.get(session, purchase_id)
+        request = await asks.get(session, purchase.request_id)
+        return await request_effects.card_edits(session, request, text, keyboard)
 
     return render
 
@@ -82,18 +84,21 @@ def touch(session: AsyncSession, cards: CardEditor, purchase_id: int, bot_userna
 
 
 async def post_card(session: AsyncSession, purchase: Purchase, now: datetime,
-                    bot_username: str) -> None:
-    """Queue the card for the home group, committed with the purchase (sent by the outbox)."""
+                    bot_username: str, *, linked: bool = False) -> None:
+    """Queue the card for the home group and, if ``linked``, a copy for each linked chat,
+    committed with the purchase (sent by the outbox)."""
     request = await asks.get(session, purchase.request_id)
     if request.chat_id is None:
         log.warning("purchase %s: the alliance has no home group; no card", purchase.id)
         return
     text, keyboard, _chat, _message = await render_card(session, purchase.id, bot_username)
-    await enqueue(session, Outgoing(chat_id=request.chat_id, thread_id=request.thread_id,
-                                    text=text, reply_markup=keyboard_json(keyboard)),
-                  now=now, alliance_id=purchase.alliance_id,
+    outgoing = Outgoing(chat_id=request.chat_id, thread_id=request.thread_id, text=text,
+                        reply_markup=keyboard_json(keyboard))
+    await enqueue(session, outgoing, now=now, alliance_id=purchase.alliance_id,
                   dedup_key=f"purchase.card:{purchase.id}",
                   purpose=f"purchase_card:{purchase.id}")
+    if linked:
+        await request_effects.post_copies(session, request, outgoing, now=now)
 
 
 async def _card_sent(session: AsyncSession, argument: str, chat_id: int, message_id: int) -> None:
@@ -102,9 +107,10 @@ async def _card_sent(session: AsyncSession, argument: str, chat_id: int, message
 
 
 async def opened(session: AsyncSession, purchase: Purchase, now: datetime, *, bot: Bot,
-                 scheduler: Scheduler, outbox: OutboxWorker) -> None:
-    """After ``open_purchase``: the card, and the settlement armed at the deadline."""
-    await post_card(session, purchase, now, await me.username(bot))
+                 scheduler: Scheduler, outbox: OutboxWorker, linked: bool = False) -> None:
+    """After ``open_purchase``: the card (and its copies if asked), and the settlement armed at
+    the deadline."""
+    await post_card(session, purchase, now, await me.username(bot), linked=linked)
     scheduler.arm(session, jobs_for(purchase.id, purchase.deadline))
     wake_after_commit(session, outbox)
 

@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from aiogram.types import InlineKeyboardMarkup
@@ -30,11 +32,10 @@ from bot.views import requests as views
 from storage.models import Alliance, ResourceOffer, ResourceRequest
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from bot.runtime.app import AllianceApp
 
 EXPIRE = "request.expire"
+COPY = "request_copy"  # the outbox purpose of a card's copy in a linked chat
 
 
 def expire_job(request_id: int, needed_by: datetime) -> JobSpec:
@@ -72,16 +73,26 @@ async def _render(session: AsyncSession, request: ResourceRequest,
         return views.card(request, requester, offers, alliance.timezone, bot_username)
 
 
-def card_renderer(request_id: int, bot_username: str) -> Renderer:
-    """The card as the database has it when the editor gets to it."""
+async def card_edits(session: AsyncSession, request: ResourceRequest, text: str,
+                     keyboard: InlineKeyboardMarkup | None) -> list[CardEdit]:
+    """The card as it should look in the home group and in every copy still worth editing
+    (a request's card and a joint purchase's alike: the copies are the request's)."""
+    places = [(request.chat_id, request.message_id)] if (
+        request.chat_id is not None and request.message_id is not None) else []
+    places += await asks.copies_of(session, request)
+    return [CardEdit(chat_id=chat_id, message_id=message_id, text=text, reply_markup=keyboard)
+            for chat_id, message_id in places]
 
-    async def render(session: AsyncSession) -> CardEdit | None:
+
+def card_renderer(request_id: int, bot_username: str) -> Renderer:
+    """The card as the database has it when the editor gets to it, for every copy."""
+
+    async def render(session: AsyncSession) -> list[CardEdit] | None:
         request = await session.get(ResourceRequest, request_id)
-        if request is None or request.chat_id is None or request.message_id is None:
+        if request is None:
             return None
         text, keyboard = await _render(session, request, bot_username)
-        return CardEdit(chat_id=request.chat_id, message_id=request.message_id, text=text,
-                        reply_markup=keyboard)
+        return await card_edits(session, request, text, keyboard)
 
     return render
 
@@ -91,21 +102,41 @@ def refresh_card(session: AsyncSession, cards: CardEditor, request_id: int,
     cards.touch(session, f"request:{request_id}", card_renderer(request_id, bot_username))
 
 
+async def post_copies(session: AsyncSession, request: ResourceRequest, outgoing: Outgoing, *,
+                      now: datetime) -> int:
+    """The card's copies to the alliance's linked chats, through the outbox like the home card;
+    each copy's message id is kept by ``copy_posted``. Returns how many were queued."""
+    chats = await asks.linked_chat_ids(session, request.alliance_id)
+    for chat_id, thread_id in chats:
+        await enqueue(session, replace(outgoing, chat_id=chat_id, thread_id=thread_id), now=now,
+                      alliance_id=request.alliance_id,
+                      dedup_key=f"request:{request.id}:card:{chat_id}",
+                      purpose=f"{COPY}:{request.id}")
+    return len(chats)
+
+
 async def post_card(session: AsyncSession, request: ResourceRequest, *, now: datetime,
-                    bot_username: str) -> bool:
-    """The new request's card to the home group (its topic); False if there is none."""
+                    bot_username: str, linked: bool = False) -> bool:
+    """The new request's card to the home group (its topic) and, if ``linked``, a copy to each
+    linked chat; False if there is no home group (then no copy either)."""
     if request.chat_id is None:
         return False
     text, keyboard = await _render(session, request, bot_username)
-    await enqueue(session, Outgoing(chat_id=request.chat_id, thread_id=request.thread_id, text=text,
-                                    reply_markup=keyboard_json(keyboard)),
-                  now=now, alliance_id=request.alliance_id, dedup_key=f"request:{request.id}:card",
-                  purpose=f"request_card:{request.id}")
+    outgoing = Outgoing(chat_id=request.chat_id, thread_id=request.thread_id, text=text,
+                        reply_markup=keyboard_json(keyboard))
+    await enqueue(session, outgoing, now=now, alliance_id=request.alliance_id,
+                  dedup_key=f"request:{request.id}:card", purpose=f"request_card:{request.id}")
+    if linked:
+        await post_copies(session, request, outgoing, now=now)
     return True
 
 
 async def card_posted(session: AsyncSession, argument: str, chat_id: int, message_id: int) -> None:
     await asks.set_card(session, int(argument), chat_id, message_id)
+
+
+async def copy_posted(session: AsyncSession, argument: str, chat_id: int, message_id: int) -> None:
+    await asks.remember_copy(session, int(argument), chat_id, message_id, datetime.now(UTC))
 
 
 # -- what each change owes -----------------------------------------------------------------------
@@ -177,3 +208,4 @@ def install(app: AllianceApp) -> None:
     app.scheduler.add_armer(jobs)
     app.scheduler.add_runner(EXPIRE, expire)
     app.outbox.on_sent("request_card", card_posted)
+    app.outbox.on_sent(COPY, copy_posted)

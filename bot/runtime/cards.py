@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -46,7 +46,9 @@ class CardEdit:
     reply_markup: InlineKeyboardMarkup | None = None
 
 
-Renderer = Callable[[AsyncSession], Awaitable[CardEdit | None]]
+# One card may be shown in several chats (a request's copies in the linked chats): a renderer
+# then returns every copy, edited one after the other, each on its own.
+Renderer = Callable[[AsyncSession], Awaitable[CardEdit | Sequence[CardEdit] | None]]
 
 
 class CardEditor:
@@ -118,10 +120,18 @@ class CardEditor:
                         await session.rollback()
                         return False
                     await session.commit()  # the slot is ours, as the other replicas see
-                card = await render(session)
+                rendered = await render(session)
                 await session.rollback()
-            if card is None:
-                return True
+        except Exception as error:  # a card lagging must not take anything else down
+            log.error("card %s: render failed: %s", key, type(error).__name__, exc_info=error)
+            return True
+        copies = [rendered] if isinstance(rendered, CardEdit) else list(rendered or ())
+        for card in copies:  # one copy refused (a chat that removed the bot) stops no other
+            await self._send(key, card)
+        return True
+
+    async def _send(self, key: str, card: CardEdit) -> None:
+        try:
             await self.bot.edit_message_text(text=card.text, chat_id=card.chat_id,
                                              message_id=card.message_id,
                                              reply_markup=card.reply_markup)
@@ -133,7 +143,6 @@ class CardEditor:
             log.info("card %s: cannot edit: %s", key, error.message)
         except Exception as error:  # a card lagging must not take anything else down
             log.error("card %s: edit failed: %s", key, type(error).__name__, exc_info=error)
-        return True
 
 
 def keyboard_json(markup: InlineKeyboardMarkup | None) -> dict[str, Any] | None:

@@ -28,7 +28,16 @@ from bot.services import members as roster
 from bot.services.errors import DomainError
 from bot.services.inputs import capped, cleaned, number
 from storage.db import conflict_insert
-from storage.models import Alliance, Member, Person, ResourceEvent, ResourceOffer, ResourceRequest
+from storage.models import (
+    Alliance,
+    Chat,
+    Member,
+    Person,
+    RequestCard,
+    ResourceEvent,
+    ResourceOffer,
+    ResourceRequest,
+)
 
 EQUIPMENT, SPACE, EXPERTISE, PURCHASE, OTHER = "equipment", "space", "expertise", "purchase", "other"
 KINDS = (EQUIPMENT, SPACE, EXPERTISE, PURCHASE, OTHER)
@@ -503,3 +512,44 @@ async def set_card(session: AsyncSession, request_id: int, chat_id: int, message
     """Where the request's card was posted, so it can be edited in place."""
     await session.execute(update(ResourceRequest).where(ResourceRequest.id == request_id)
                           .values(chat_id=chat_id, message_id=message_id))
+
+
+# -- copies of the card in linked chats ---------------------------------------------------------------
+
+
+async def linked_chat_ids(session: AsyncSession, alliance_id: int) -> list[tuple[int, int | None]]:
+    """Where a copy of a new card may go: the alliance's linked chats the bot is in,
+    (chat id, topic)."""
+    return [(chat.tg_chat_id, chat.thread_id)
+            for chat in await alliances.linked_chats(session, alliance_id)]
+
+
+async def linked_titles(session: AsyncSession, alliance_id: int) -> list[str]:
+    """The linked chats' titles, for the wizard's question (empty: the question is skipped)."""
+    return [chat.title or str(chat.tg_chat_id)
+            for chat in await alliances.linked_chats(session, alliance_id)]
+
+
+async def remember_copy(session: AsyncSession, request_id: int, chat_id: int, message_id: int,
+                        now: datetime) -> None:
+    """A copy of the card was posted in a linked chat: kept, so every change edits it too."""
+    existing = await session.scalar(select(RequestCard).where(
+        RequestCard.request_id == request_id, RequestCard.chat_id == chat_id))
+    if existing is None:
+        session.add(RequestCard(request_id=request_id, chat_id=chat_id, message_id=message_id,
+                                created_at=now))
+    else:
+        existing.message_id = message_id
+
+
+async def copies_of(session: AsyncSession, request: ResourceRequest) -> list[tuple[int, int]]:
+    """The copies still worth editing, (chat id, message id): those in a chat the bot is still
+    in and that still belongs to the request's alliance (an unlinked chat, or one that removed
+    the bot, keeps its last copy as it was)."""
+    rows = await session.execute(
+        select(RequestCard.chat_id, RequestCard.message_id)
+        .join(Chat, Chat.tg_chat_id == RequestCard.chat_id)
+        .where(RequestCard.request_id == request.id, Chat.alliance_id == request.alliance_id,
+               Chat.active)
+        .order_by(RequestCard.id))
+    return [(chat_id, message_id) for chat_id, message_id in rows]

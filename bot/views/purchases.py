@@ -30,6 +30,7 @@ from bot.i18n import lazy_gettext as __
 from bot.services import purchases
 from bot.services.purchases import Card, Line, Settlement, Tier
 from bot.views import errors
+from bot.views import requests as request_views
 from bot.views.html import bold, clip, esc, fit, trim
 
 Keyboard = InlineKeyboardMarkup
@@ -282,6 +283,8 @@ def review(data: dict[str, Any], deadline: datetime, timezone: str, step: StepNo
     if data.get("maximum"):
         lines.append(esc(_("Maximum: {most}").format(most=quantity(data["maximum"], unit))))
     lines.append(esc(_("Pledges close: {when}").format(when=format_datetime(deadline, timezone))))
+    if data.get("linked_chats"):
+        lines += ["", request_views.where_line(bool(data.get("linked")))]
     lines += ["", esc(_("Step {n} of {total}: check it, then publish it in the group.").format(
         n=step[0], total=step[1]))]
     rows = [[InlineKeyboardButton(text=_("✅ Publish"),
@@ -294,7 +297,17 @@ def _dec(value: str | None) -> Decimal | None:
     return Decimal(value) if value else None
 
 
-def published(purchase_id: int) -> str:
+def ask_linked(chats: list[str], linked: bool, step: StepNo) -> Prompt:
+    """Also in the linked chats? The same question as the /request wizard's."""
+    text, buttons = request_views.ask_linked(chats, linked, step, lambda value: PurchaseWizCb(
+        action="linked", value=str(int(value))).pack())
+    return text, Keyboard(inline_keyboard=[[button] for button in buttons] + _nav())
+
+
+def published(purchase_id: int, copies: bool = False) -> str:
+    if copies:
+        return esc(_("Joint purchase #{id} is published in the group and in the linked chats. "
+                     "Members pledge from its card.").format(id=purchase_id))
     return esc(_("Joint purchase #{id} is published in the group. Members pledge from its "
                  "card.").format(id=purchase_id))
 

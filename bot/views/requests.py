@@ -7,6 +7,7 @@ sent to one side's people. The card shows who offered, never what or how to reac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from aiogram.filters.callback_data import CallbackData
@@ -31,6 +32,9 @@ class ReqWizCb(CallbackData, prefix="rqw"):
 
     action: str
     value: str = ""
+
+
+StepNo = tuple[int, int]  # this step's number and how many steps there are, as the answers stand
 
 
 class ReqCb(CallbackData, prefix="rq"):
@@ -90,10 +94,10 @@ def go_private(bot_username: str, alliance_id: int) -> tuple[str, InlineKeyboard
         text=_("Write a request"), url=f"https://t.me/{bot_username}?start=request-{alliance_id}")]])
 
 
-def ask_kind(alliance_name: str) -> tuple[str, InlineKeyboardMarkup]:
+def ask_kind(alliance_name: str, step: StepNo) -> tuple[str, InlineKeyboardMarkup]:
     text = "\n".join((
         bold(_("New request to “{alliance}”").format(alliance=alliance_name)),
-        esc(_("Step 1 of 6: what do you need?")),
+        esc(_("Step {n} of {total}: what do you need?").format(n=step[0], total=step[1])),
         esc(_("/cancel stops at any time.")),
     ))
     rows = [[_button(kind_label(kind), "kind", kind)] for kind in asks.KINDS]
@@ -108,34 +112,69 @@ def purchase_elsewhere(alliance_id: int) -> tuple[str, InlineKeyboardMarkup]:
         text=_("🛒 Start a joint purchase"), callback_data=f"jp:new:{alliance_id}")]])
 
 
-def ask_title(kind: str) -> tuple[str, InlineKeyboardMarkup]:
+def ask_title(kind: str, step: StepNo) -> tuple[str, InlineKeyboardMarkup]:
     text = "\n".join((esc(kind_label(kind)),
-                      esc(_("Step 2 of 6: a short title (e.g. A car lift for Saturday)."))))
+                      esc(_("Step {n} of {total}: a short title (e.g. A car lift for Saturday)."
+                            ).format(n=step[0], total=step[1]))))
     return text, InlineKeyboardMarkup(inline_keyboard=[_nav()])
 
 
-def ask_details() -> tuple[str, InlineKeyboardMarkup]:
-    text = esc(_("Step 3 of 6: the details: what exactly, where, any conditions. Or skip."))
+def ask_details(step: StepNo) -> tuple[str, InlineKeyboardMarkup]:
+    text = esc(_("Step {n} of {total}: the details: what exactly, where, any conditions. Or "
+                 "skip.").format(n=step[0], total=step[1]))
     return text, InlineKeyboardMarkup(inline_keyboard=[[_button(_("Skip"), "skip")], _nav()])
 
 
-def ask_quantity() -> tuple[str, InlineKeyboardMarkup]:
-    text = esc(_("Step 4 of 6: how many, and of what? A number, then the unit if any "
-                 "(e.g. 2 lifts, 3 days, 50 m²). Or skip."))
+def ask_quantity(step: StepNo) -> tuple[str, InlineKeyboardMarkup]:
+    text = esc(_("Step {n} of {total}: how many, and of what? A number, then the unit if any "
+                 "(e.g. 2 lifts, 3 days, 50 m²). Or skip.").format(n=step[0], total=step[1]))
     return text, InlineKeyboardMarkup(inline_keyboard=[[_button(_("Skip"), "skip")], _nav()])
 
 
-def ask_needed_by(timezone: str) -> tuple[str, InlineKeyboardMarkup]:
+def ask_needed_by(timezone: str, step: StepNo) -> tuple[str, InlineKeyboardMarkup]:
     text = "\n".join((
-        esc(_("Step 5 of 6: needed by when? A date, with a time if it matters, in {zone} "
+        esc(_("Step {n} of {total}: needed by when? A date, with a time if it matters, in {zone} "
               "(e.g. 2026-12-03, 12/3 18:00, Fri). The request expires then if nobody "
-              "helped.").format(zone=zone_name(timezone))),
+              "helped.").format(n=step[0], total=step[1], zone=zone_name(timezone))),
     ))
     return text, InlineKeyboardMarkup(inline_keyboard=[[_button(_("No date"), "skip")], _nav()])
 
 
-def review(data: dict, timezone: str) -> tuple[str, InlineKeyboardMarkup]:
-    lines = [bold(_("Step 6 of 6: check and post")), "",
+def ask_linked(chats: list[str], linked: bool, step: StepNo,
+               choice: Callable[[bool], str]) -> tuple[str, list[InlineKeyboardButton]]:
+    """Also in the linked chats? (/request and /purchase alike.) ``chats``: their titles;
+    ``linked``: the choice so far (No unless chosen), marked; ``choice``: a button's callback
+    data. Returns the question and its two buttons (the caller adds Back and Cancel)."""
+    text = "\n".join((
+        esc(_("Step {n} of {total}: post the card in the alliance's linked chats too, or in the "
+              "home group only?").format(n=step[0], total=step[1])),
+        esc(_("Linked chats: {chats}").format(chats=listing(trim(title, 64)
+                                                            for title in chats))),
+        esc(_("Everyone there sees the card as the home group does; offers and pledges are "
+              "still made here in private.")),
+    ))
+    buttons = [InlineKeyboardButton(text=("• " if value == linked else "") + label,
+                                    callback_data=choice(value))
+               for value, label in ((False, _("🏠 Home group only")),
+                                    (True, _("📣 Linked chats too")))]
+    return text, buttons
+
+
+def ask_request_linked(chats: list[str], linked: bool,
+                       step: StepNo) -> tuple[str, InlineKeyboardMarkup]:
+    text, buttons = ask_linked(chats, linked, step, lambda value: ReqWizCb(
+        action="linked", value=str(int(value))).pack())
+    return text, InlineKeyboardMarkup(inline_keyboard=[[button] for button in buttons] + [_nav()])
+
+
+def where_line(linked: bool) -> str:
+    """The review's line on where the card goes, when the alliance has linked chats."""
+    return esc(_("Posted in: the home group and the linked chats") if linked
+               else _("Posted in: the home group only"))
+
+
+def review(data: dict, timezone: str, step: StepNo) -> tuple[str, InlineKeyboardMarkup]:
+    lines = [bold(_("Step {n} of {total}: check and post").format(n=step[0], total=step[1])), "",
              esc(kind_label(data.get("kind", ""))),
              f"<b>{clip(data.get('title', ''), TITLE_SHOWN)}</b>"]
     if data.get("details"):
@@ -146,12 +185,18 @@ def review(data: dict, timezone: str) -> tuple[str, InlineKeyboardMarkup]:
     if data.get("needed_by"):
         lines.append(esc(_("Needed by: {when}").format(
             when=format_datetime(datetime.fromisoformat(data["needed_by"]), timezone))))
+    if data.get("linked_chats"):
+        lines += ["", where_line(bool(data.get("linked")))]
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=[
         [_button(_("📨 Post in the group"), "post")], _nav()])
 
 
-def posted(request_id: int, title: str, in_group: bool) -> tuple[str, InlineKeyboardMarkup]:
-    if in_group:
+def posted(request_id: int, title: str, in_group: bool,
+           copies: int = 0) -> tuple[str, InlineKeyboardMarkup]:
+    if in_group and copies:
+        text = _("Request {request} is posted in the group and in the linked chats. I will tell "
+                 "you here when someone offers.").format(request=_title(request_id, title))
+    elif in_group:
         text = _("Request {request} is posted in the group. I will tell you here when someone "
                  "offers.").format(request=_title(request_id, title))
     else:

@@ -75,8 +75,10 @@ async def open_wizard(a: Alliance, who: SimUser) -> ChatMessage:
 
 async def ask(a: Alliance, who: SimUser, *, kind: str = "🔧 Borrow equipment",
               title: str = "A car lift for Saturday", details: str | None = "Two-post, 3 t",
-              quantity: str | None = "1 lift", needed_by: str | None = "Sat") -> ChatMessage:
-    """The whole wizard; returns the card the group got."""
+              quantity: str | None = "1 lift", needed_by: str | None = "Sat",
+              linked: bool | None = None) -> ChatMessage:
+    """The whole wizard; returns the card the group got. ``linked``: the answer to the
+    linked-chats step (None: the alliance has no linked chat, so there is no such step)."""
     harness, world = a.harness, a.harness.world
     first = await open_wizard(a, who)
     await who.press(first, a.t(kind))
@@ -93,6 +95,9 @@ async def ask(a: Alliance, who: SimUser, *, kind: str = "🔧 Borrow equipment",
         await who.press(world.last(who), a.t("No date"))
     else:
         await harness.say(who, who, needed_by)
+    if linked is not None:
+        await who.press(world.last(who), a.t("📣 Linked chats too" if linked
+                                             else "🏠 Home group only"))
     await who.press(world.last(who), a.t("📨 Post in the group"))
     return world.last(a.group)
 
@@ -122,10 +127,21 @@ async def offers(harness: Harness) -> list[ResourceOffer]:
         return list(await session.scalars(select(ResourceOffer).order_by(ResourceOffer.id)))
 
 
-def card_of(a: Alliance) -> ChatMessage:
-    """The request card in the group: the last message with the offer button or a status."""
-    cards = [m for m in a.harness.world.messages_in(a.group) if m.text.startswith("🙋")]
+def card_of(a: Alliance, chat: SimChat | None = None) -> ChatMessage:
+    """The request card in the group (or in ``chat``, a linked one): the last message with the
+    offer button or a status."""
+    cards = [m for m in a.harness.world.messages_in(chat or a.group) if m.text.startswith("🙋")]
     return cards[-1]
+
+
+async def linked_group(a: Alliance, title: str) -> SimChat:
+    """Another group of the alliance: the bot added (no admin rights), linked by Lin."""
+    from tests.e2e.stories import bot_added
+
+    group = a.harness.world.group(title, admins=[a.lin], members=[a.chen, a.wang])
+    await bot_added(a.harness, group, by=a.lin, rights=None)
+    await a.harness.say(a.lin, group, "/link")
+    return group
 
 
 async def seed_requests(a: Alliance, who: SimUser, titles: list[str], kind: str) -> None:

@@ -242,8 +242,9 @@ async def test_bad_input_at_every_step_is_explained_and_changes_nothing(harness:
     # Back returns to the quantity; /cancel ends it all and nothing was stored.
     question = next(m for m in reversed(world.messages_to(lin)) if m.buttons)
     await lin.press(question, a.t("◀ Back"))
-    assert question.text == a.t("Step 4 of 6: how many, and of what? A number, then the unit if "
-                                "any (e.g. 2 lifts, 3 days, 50 m²). Or skip.")
+    assert question.text == a.t("Step {n} of {total}: how many, and of what? A number, then the "
+                                "unit if any (e.g. 2 lifts, 3 days, 50 m²). Or skip.").format(
+                                    n=4, total=6)
     await harness.say(lin, lin, "/cancel")
     assert world.last(lin).text == a.t("Cancelled. Nothing was saved.")
     assert await requests(harness) == []

@@ -24,6 +24,11 @@ A state change's own ``arm()`` follows the same rule: a job inside the window is
 one beyond it is left to the refresh that will reach it (and an earlier alarm of the same id is
 dropped), so memory stays bounded by the window however many changes come in between.
 
+A refresh holds the event loop in short steps only (on SQLite its reads run inline): armers
+read what is due, not the history; the loop is yielded to between armers and between chunks of
+alarms armed. Runs take one of a few slots, so hundreds found overdue at once (back after a long
+stop) do not all start in one turn of the loop.
+
 Time is the app's clock, not the wall's: tests and the demo move a fake clock forward and call
 ``refresh()``, which re-derives everything exactly as a restart would.
 """

@@ -416,6 +416,7 @@ def next_report(now: datetime, timezone: str) -> datetime:
 
 
 def report_job_id(alliance_id: int, due: datetime) -> str:
+    # spelled in SQL too (_report_job_id_sql): the armer finds the runs by it
     return f"{REPORT_JOB}:{alliance_id}:{due:%Y-%m}"
 
 

@@ -69,7 +69,7 @@ SAFETY_REFRESH = timedelta(minutes=15)  # catches a state change that forgot to 
 WINDOW_MARGIN = timedelta(minutes=5)
 MAINTENANCE_EVERY = timedelta(hours=1)
 # A refresh arms this many alarms, then lets the event loop serve others (see _rearm).
-ARM_CHUNK = 100
+ARM_CHUNK = 50
 # At most this many runs at once: more wait their turn, cheaply. A restart after downtime
 # finds hundreds overdue (a day's purges, a month's reports), and each run's first steps (a
 # session, its claim) used to be taken by all of them in one turn of the event loop.

@@ -40,8 +40,9 @@ if TYPE_CHECKING:
 
 
 
-def jobs_for(referral: Referral, chosen: AllianceSettings) -> list[JobSpec]:
-    """The jobs a referral's state implies, timed by its alliance's settings."""
+def jobs_for(referral: refs.Timed, chosen: AllianceSettings) -> list[JobSpec]:
+    """The jobs a referral's state implies (a ``Referral``, or a row the armer read), timed by
+    its alliance's settings."""
     rid = referral.id
     specs: list[JobSpec] = []
     if referral.status == refs.SENT:

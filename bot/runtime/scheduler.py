@@ -24,6 +24,11 @@ A state change's own ``arm()`` follows the same rule: a job inside the window is
 one beyond it is left to the refresh that will reach it (and an earlier alarm of the same id is
 dropped), so memory stays bounded by the window however many changes come in between.
 
+A refresh holds the event loop in short steps only (on SQLite its reads run inline): armers
+read what is due, not the history; the loop is yielded to between armers and between chunks of
+alarms armed. Runs take one of a few slots, so hundreds found overdue at once (back after a long
+stop) do not all start in one turn of the loop.
+
 Time is the app's clock, not the wall's: tests and the demo move a fake clock forward and call
 ``refresh()``, which re-derives everything exactly as a restart would.
 """
@@ -63,6 +68,12 @@ SAFETY_REFRESH = timedelta(minutes=15)  # catches a state change that forgot to 
 # database) still finds its window's jobs already armed.
 WINDOW_MARGIN = timedelta(minutes=5)
 MAINTENANCE_EVERY = timedelta(hours=1)
+# A refresh arms this many alarms, then lets the event loop serve others (see _rearm).
+ARM_CHUNK = 50
+# At most this many runs at once: more wait their turn, cheaply. A restart after downtime
+# finds hundreds overdue (a day's purges, a month's reports), and each run's first steps (a
+# session, its claim) used to be taken by all of them in one turn of the event loop.
+RUN_SLOTS = 4
 NOTICE_CHANNEL = "alliance_jobs"  # PostgreSQL NOTIFY channel: replicas to the leader
 NOTICE_MAX_BYTES = 7900  # PostgreSQL refuses a payload of 8000 bytes; a longer one asks a refresh
 
@@ -107,6 +118,7 @@ class Scheduler:
         self.cards = cards
         self._aps = AsyncIOScheduler(timezone=UTC)
         self._running: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(RUN_SLOTS)
         self._in_flight: set[str] = set()
         self._failures: dict[str, int] = {}
         self._runners: dict[str, Runner] = {}
@@ -182,27 +194,38 @@ class Scheduler:
         before, self._horizon = self._horizon, max(until, self._horizon or until)
         self._changed_meanwhile = set()
         try:
-            async with self.sessions() as session:
-                for derive in self._armers:
-                    for spec in await derive(session, now, until):
-                        if spec.at < until:
-                            wanted[spec.id] = spec
-                    # SQLite runs inline (storage.sqlite_inline): without this the whole
-                    # refresh is one hold of the event loop (76 ms at 1,000 alliances), not
-                    # one armer's at a time
-                    await asyncio.sleep(0)
-            # A change committed after the reads armed its own jobs: they stay.
-            keep = wanted.keys() | self._changed_meanwhile
-        except BaseException:
-            self._horizon = before
-            raise
+            try:
+                async with self.sessions() as session:
+                    for derive in self._armers:
+                        for spec in await derive(session, now, until):
+                            if spec.at < until:
+                                wanted[spec.id] = spec
+                        # SQLite runs inline (storage.sqlite_inline): without this the whole
+                        # refresh is one hold of the event loop (76 ms at 1,000 alliances), not
+                        # one armer's at a time
+                        await asyncio.sleep(0)
+            except BaseException:
+                self._horizon = before
+                raise
+            await self._rearm(wanted)
         finally:
             self._changed_meanwhile = None
+
+    async def _rearm(self, wanted: dict[str, JobSpec]) -> None:
+        """Drop the alarms nothing wants, arm the wanted ones: ``ARM_CHUNK`` at a time with a
+        yield between (on the 1st, 1,000 alliances' reports enter the window in one refresh).
+        A change committed after the reads, or while this yields, armed or dropped its own
+        jobs (``_changed_meanwhile``): those are left as it made them."""
+        assert self._changed_meanwhile is not None
         for job in self._aps.get_jobs():
-            if not job.id.startswith("scheduler.") and job.id not in keep:
+            if (not job.id.startswith("scheduler.") and job.id not in wanted
+                    and job.id not in self._changed_meanwhile):
                 job.remove()
-        for spec in sorted(wanted.values(), key=lambda spec: spec.at):
-            self._arm_now(spec)
+        for index, spec in enumerate(sorted(wanted.values(), key=lambda spec: spec.at)):
+            if index and not index % ARM_CHUNK:
+                await asyncio.sleep(0)
+            if spec.id not in self._changed_meanwhile:
+                self._arm_now(spec)
 
     def armed(self) -> list[str]:
         """The ids of the jobs held in memory now (the scheduler's own chores left out)."""
@@ -232,13 +255,18 @@ class Scheduler:
             self._changed_meanwhile.add(spec.id)
         self._arm_now(spec)
 
+    def _disarm_changed(self, job_id: str) -> None:
+        if self._changed_meanwhile is not None:
+            self._changed_meanwhile.add(job_id)  # a refresh reading meanwhile does not re-arm it
+        self._remove(job_id)
+
     def disarm(self, session: AsyncSession, job_ids: Iterable[str]) -> None:
         """Forget alarms a state change made pointless (runners re-check the state anyway)."""
         chosen = list(job_ids)
         if not chosen:
             return
         if self.active:
-            after_commit(session, lambda: [self._remove(job_id) for job_id in chosen])
+            after_commit(session, lambda: [self._disarm_changed(job_id) for job_id in chosen])
         elif self.tell_leader:
             self._notify(session, {"disarm": chosen})
 
@@ -271,7 +299,7 @@ class Scheduler:
         for spec in specs:
             self._arm_changed(spec)  # a refresh reading meanwhile keeps it
         for job_id in forget:
-            self._remove(job_id)
+            self._disarm_changed(job_id)
         if message.get("refresh"):
             self._aps.add_job(self.refresh, id="scheduler.refresh-now", replace_existing=True,
                               misfire_grace_time=None, coalesce=True)
@@ -321,7 +349,8 @@ class Scheduler:
 
     async def _run(self, spec: JobSpec) -> None:
         try:
-            ran = await self._run_once(spec)
+            async with self._slots:
+                ran = await self._run_once(spec)
         except Exception as error:
             self._retry_later(spec, error)
         else:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import members as roster
@@ -585,44 +586,92 @@ async def purge(session: AsyncSession, referral_id: int, now: datetime) -> bool:
 HOLDS_CUSTOMER = Referral.customer_contact.is_not(None) | Referral.customer_name.is_not(None)
 
 
+class Timed(Protocol):
+    """What times a referral's jobs: a ``Referral``, or a row of ``TIMED_COLUMNS``."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def alliance_id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def reminded_at(self) -> datetime | None: ...
+    @property
+    def touched_at(self) -> datetime | None: ...
+    @property
+    def nudged_at(self) -> datetime | None: ...
+    @property
+    def closed_at(self) -> datetime | None: ...
+    @property
+    def customer_contact(self) -> str | None: ...
+    @property
+    def customer_name(self) -> str | None: ...
+
+
+# Read as plain columns, not ``Referral`` objects: a refresh reads hundreds of them every 15
+# minutes, and on SQLite (inline) building the objects held the event loop.
+TIMED_COLUMNS = (Referral.id, Referral.alliance_id, Referral.status, Referral.created_at,
+                 Referral.reminded_at, Referral.touched_at, Referral.nudged_at, Referral.closed_at,
+                 Referral.customer_contact, Referral.customer_name)
+D = TypeVar("D", timedelta, tuple[timedelta, timedelta])
+# The settings that time a referral's jobs: an alliance that stores none of them has the
+# defaults' delays (most do), so only the others' settings are read.
+TIMED_BY = ("referral_sla_hours", "referral_expiry_hours", "retention_days")
+
+
 async def scheduled(session: AsyncSession,
-                    until: datetime | None = None) -> list[tuple[Referral, AllianceSettings]]:
+                    until: datetime | None = None) -> list[tuple[Timed, AllianceSettings]]:
     """Referrals that still imply a job: open ones, and closed ones not purged yet; with
-    ``until``, only those with a job due before it.
+    ``until``, only those with a job due before it. Each comes with the settings that time its
+    jobs (the defaults for an alliance that stores none of ``TIMED_BY``: only their delays
+    are its own).
 
     The windowed reads are index ranges on the due-time columns, one per distinct delay (an
     alliance's SLA, expiry and retention are its own; most share the defaults): sent ones by
     ``created_at``, ones in hand by ``touched_at``, closed ones still holding a customer by
     ``closed_at`` (a partial index over exactly those)."""
-    read = settings.read_many((row.id, row.settings, row.timezone) for row in await session.execute(
-        select(Alliance.id, Alliance.settings, Alliance.timezone)))
+    own = settings.read_many((row.id, row.settings, row.timezone) for row in await session.execute(
+        select(Alliance.id, Alliance.settings, Alliance.timezone).where(
+            or_(*(Alliance.settings[name].as_string().is_not(None) for name in TIMED_BY)))))
+    found: list[Timed] = []
     if until is None:
-        rows = await session.scalars(select(Referral).where(
+        found += await session.execute(select(*TIMED_COLUMNS).where(
             Referral.status.in_(OPEN) | HOLDS_CUSTOMER))
-        return [(referral, read[referral.alliance_id]) for referral in rows]
-    found: list[Referral] = []
-    for delay, ids in _by_delay(read, lambda chosen: min(chosen.referral_sla,
-                                                         chosen.referral_expiry)):
-        found += await session.scalars(_for(ids, len(read)).where(
-            Referral.status == SENT, Referral.created_at < until - delay))
-    found += await session.scalars(select(Referral).where(
-        Referral.status.in_(IN_HAND), Referral.touched_at < until - NUDGE_AFTER))
-    for delay, ids in _by_delay(read, lambda chosen: chosen.retention):
-        found += await session.scalars(_for(ids, len(read)).where(
-            HOLDS_CUSTOMER, Referral.closed_at < until - delay))
-    return [(referral, read[referral.alliance_id]) for referral in found]
+    else:
+        for (sla, expiry), theirs in _by_delay(own, lambda chosen: (chosen.referral_sla,
+                                                                     chosen.referral_expiry)):
+            # the index range to the earlier of the two; within it, only those whose reminder
+            # (not sent yet) or expiry is due: most sent ones a day old were reminded already
+            found += await session.execute(select(*TIMED_COLUMNS).where(
+                theirs, Referral.status == SENT, Referral.created_at < until - min(sla, expiry),
+                or_(Referral.reminded_at.is_(None) & (Referral.created_at < until - sla),
+                    Referral.created_at < until - expiry)))
+        found += await session.execute(select(*TIMED_COLUMNS).where(
+            Referral.status.in_(IN_HAND), Referral.touched_at < until - NUDGE_AFTER,
+            Referral.nudged_at.is_(None) | (Referral.nudged_at < Referral.touched_at)))
+        for delay, theirs in _by_delay(own, lambda chosen: chosen.retention):
+            found += await session.execute(select(*TIMED_COLUMNS).where(
+                theirs, HOLDS_CUSTOMER, Referral.closed_at < until - delay))
+    defaults = settings.defaults()
+    return [(referral, own.get(referral.alliance_id, defaults)) for referral in found]
 
 
-def _by_delay(read: dict[int, AllianceSettings],
-              delay_of: Any) -> list[tuple[timedelta, list[int]]]:
-    """Alliances grouped by one of their delays: one indexed read per distinct value."""
-    groups: dict[timedelta, list[int]] = {}
-    for alliance_id, chosen in read.items():
+def _by_delay(own: dict[int, AllianceSettings],
+              delay_of: Callable[[AllianceSettings], D]) -> list[tuple[D, ColumnElement[bool]]]:
+    """Alliances grouped by one of their delays, each group a filter on the referrals'
+    alliance: one indexed read per distinct value. ``own``: the alliances that store a timing
+    setting; every other one is in the defaults' group."""
+    default = delay_of(settings.defaults())
+    groups: dict[D, list[int]] = {}
+    for alliance_id, chosen in own.items():
         groups.setdefault(delay_of(chosen), []).append(alliance_id)
-    return sorted(groups.items())
+    apart = [alliance_id for delay, ids in groups.items() if delay != default for alliance_id in ids]
+    filters = [(delay, Referral.alliance_id.in_(ids)) for delay, ids in groups.items()
+               if delay != default]
+    filters.append((default, Referral.alliance_id.not_in(apart) if apart else true()))
+    return sorted(filters, key=lambda item: item[0])
 
 
-def _for(ids: list[int], alliances: int) -> Any:
-    """Referrals of these alliances (no filter when they are all of them)."""
-    query = select(Referral)
-    return query if len(ids) == alliances else query.where(Referral.alliance_id.in_(ids))

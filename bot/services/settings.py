@@ -302,6 +302,12 @@ def read_many(rows: Iterable[tuple[int, Any, str]]) -> dict[int, AllianceSetting
     return found
 
 
+def defaults() -> AllianceSettings:
+    """Every setting's default (what an alliance that stores none has, but for the currency and
+    country its time zone implies)."""
+    return _DEFAULTS
+
+
 def stored_value(raw: Any, name: str) -> Any:
     """One setting from a stored ``settings`` column, as ``read`` would give it, for a read
     over many alliances that needs one flag (the monthly report's armer): no model per

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.runtime.app import AllianceApp
-from bot.runtime.scheduler import SAFETY_REFRESH, JobContext, JobSpec
+from bot.runtime.scheduler import ARM_CHUNK, RUN_SLOTS, SAFETY_REFRESH, JobContext, JobSpec
 from bot.services.outgoing import Outgoing, enqueue
 from storage.models import JobRun
 from tests.e2e.harness import Harness
@@ -194,3 +194,92 @@ async def test_a_job_overdue_by_weeks_runs_once(harness: Harness, plan: Plan) ->
     await harness.world.settle()
     assert plan.runs == ["weeks late"]
     assert [m.text for m in harness.world.messages_to(mei)] == ["weeks late"]
+
+
+async def test_a_refresh_arming_many_jobs_lets_the_loop_run_between_chunks(
+        harness: Harness, plan: Plan) -> None:
+    """On the 1st every alliance's report enters the window in one refresh: the alarms are
+    armed a chunk at a time, the event loop serving others between chunks; all are armed."""
+    mei = harness.world.user("Mei")
+    app = harness.app
+    assert app is not None
+    await app.scheduler.refresh()
+    soon = harness.clock.now() + timedelta(minutes=10)
+    plan.specs += [JobSpec(id=f"ping:many:{n}", at=soon + timedelta(seconds=n), kind="test.ping",
+                           args={"chat_id": mei.id, "text": f"many {n}"})
+                   for n in range(5 * ARM_CHUNK)]
+    seen: list[int] = []
+    refreshing = asyncio.create_task(app.scheduler.refresh())
+    while not refreshing.done():
+        seen.append(len(app.scheduler.armed()))
+        await asyncio.sleep(0)
+    await refreshing
+    assert any(0 < count < 5 * ARM_CHUNK for count in seen)  # others ran midway
+    assert sorted(app.scheduler.armed()) == sorted(spec.id for spec in plan.specs)
+
+
+async def test_a_change_while_a_refresh_arms_stands(harness: Harness, plan: Plan) -> None:
+    """A state change armed while the refresh yields between chunks is newer than the refresh's
+    reads: the refresh leaves it as the change made it (a job moved, a job dropped)."""
+    mei = harness.world.user("Mei")
+    app = harness.app
+    assert app is not None
+    await app.scheduler.refresh()
+    soon = harness.clock.now() + timedelta(minutes=10)
+    plan.specs += [JobSpec(id=f"ping:many:{n}", at=soon + timedelta(seconds=n), kind="test.ping",
+                           args={"chat_id": mei.id, "text": f"many {n}"})
+                   for n in range(3 * ARM_CHUNK)]
+    moved, dropped = plan.specs[-1], plan.specs[-2]  # the last ones armed
+    earlier = JobSpec(id=moved.id, at=soon - timedelta(minutes=5), kind="test.ping",
+                      args={"chat_id": mei.id, "text": "moved earlier"})
+    refreshing = asyncio.create_task(app.scheduler.refresh())
+    while not 0 < len(app.scheduler.armed()) < 3 * ARM_CHUNK:
+        assert not refreshing.done()
+        await asyncio.sleep(0)
+    async with app.sessions() as session:  # the change, committed midway
+        app.scheduler.arm(session, [earlier])
+        app.scheduler.disarm(session, [dropped.id])
+        await session.commit()
+    await refreshing
+    plan.specs = [earlier] + [spec for spec in plan.specs if spec.id not in (moved.id, dropped.id)]
+    assert dropped.id not in app.scheduler.armed()
+    await harness.advance(timedelta(minutes=5, seconds=1))
+    assert plan.runs == ["moved earlier"]
+
+
+async def test_many_overdue_jobs_run_a_few_at_a_time_each_once(any_db: Harness) -> None:
+    """Back after a long stop, hundreds of jobs are overdue at once (a day's purges, every
+    alliance's monthly report): they run ``RUN_SLOTS`` at a time, not all in one turn of the
+    event loop, and each once. (On SQLite the one connection serializes runs anyway; on
+    PostgreSQL the pool would let many overlap.)"""
+    harness = any_db
+    specs: list[JobSpec] = []
+    running = {"now": 0, "peak": 0, "runs": 0}
+
+    async def derive(_session: object, _now: datetime, _until: datetime) -> list[JobSpec]:
+        return list(specs)
+
+    async def slow(job: JobContext, n: int) -> None:
+        running["now"] += 1
+        running["peak"] = max(running["peak"], running["now"])
+        await asyncio.sleep(0.01)
+        running["now"] -= 1
+        running["runs"] += 1
+
+    def install(app: AllianceApp) -> None:
+        app.scheduler.add_runner("test.slow", slow)
+        app.scheduler.add_armer(derive)
+
+    harness.installers.append(install)
+    await harness.stop_bot()
+    due = harness.clock.now() + timedelta(hours=1)
+    specs += [JobSpec(id=f"slow:{n}", at=due, kind="test.slow", args={"n": n})
+              for n in range(4 * RUN_SLOTS)]
+    harness.clock.advance(timedelta(days=1))
+    await harness.start_bot()
+    await harness.world.settle()
+    assert harness.app is not None
+    await harness.app.scheduler.refresh()
+    await harness.world.settle()
+    assert running["runs"] == 4 * RUN_SLOTS and await job_runs(harness) == 4 * RUN_SLOTS
+    assert 1 <= running["peak"] <= RUN_SLOTS

@@ -54,6 +54,7 @@ from bot.runtime.telegram_requests import (
     CommitBeforeSend,
     KeepBeforeConfirming,
     KeepResponseModels,
+    PollInStrides,
     RetryFlood,
 )
 from bot.services import updates
@@ -86,6 +87,7 @@ class AllianceApp:
         session.middleware(RetryFlood())
         session.middleware(CommitBeforeSend())
         session.middleware(KeepBeforeConfirming(self.sessions, self.clock))
+        session.middleware(PollInStrides())
         self.bot = Bot(config.telegram.token, session=session, default=BOT_DEFAULTS)
         self.activity = Activity()
         self.batched_callbacks: set[str] = set()  # features add theirs in install()

@@ -3,10 +3,10 @@
 A card is answered by a whole alliance at once. Recording each press in a transaction of its
 own spent most of a ballot's time on the same work done again (claim, look up, count, commit).
 Here the presses that arrive together — one ``getUpdates`` batch, or concurrent webhook calls,
-gathered for 10 ms while a burst is on — share one transaction: their update claims,
-their ballots, one count per card, and the close and announcement when the count completes a
-proposal. Each press is answered only after that commit, so nobody is told of a ballot that
-could still be lost.
+gathered while a burst is on (until a lull of a few milliseconds, 50 ms at most) — share one
+transaction: their update claims, their ballots, one count per card, and the close and
+announcement when the count completes a proposal. Each press is answered only after that
+commit, so nobody is told of a ballot that could still be lost.
 
 A batch that fails as a whole is taken apart: each press is retried on its own, so a press that
 cannot be recorded fails alone (and is answered with an apology by the update middleware) while
@@ -47,13 +47,15 @@ class _Waiting:
 
 class BallotBox:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, *, bot: Bot,
-                 default_locale: str, max_batch: int = 200, gather: float = 0.01) -> None:
+                 default_locale: str, max_batch: int = 200, gather: float = 0.05,
+                 lull: float = 0.005) -> None:
         self.sessions = sessions
         self.clock = clock
         self.bot = bot
         self.default_locale = default_locale
         self.max_batch = max_batch
-        self.gather = gather
+        self.gather = gather  # the longest a burst's batch gathers
+        self.lull = lull  # a pause this long in the presses ends the gathering
         self.batches = 0  # how many transactions recorded presses (for tests and benchmarks)
         self._waiting: list[_Waiting] = []
         self._worker: asyncio.Task[None] | None = None
@@ -83,9 +85,7 @@ class BallotBox:
         await asyncio.sleep(0)
         while self._waiting:
             if 1 < len(self._waiting) < self.max_batch:
-                # More than one press at once: a burst is on. Presses keep arriving for a while,
-                # and a moment's wait lets many share one transaction (a lone press never waits).
-                await asyncio.sleep(self.gather)
+                await self._gather()
             batch = self._waiting[:self.max_batch]
             del self._waiting[:self.max_batch]
             try:
@@ -101,6 +101,20 @@ class BallotBox:
                         await self._record([item])
                     except Exception as alone:
                         _settle(item.answer, error=alone)
+
+    async def _gather(self) -> None:
+        """More than one press at once: a burst is on. Presses keep arriving while it lasts,
+        and each transaction costs about as much as a dozen ballots, so the batch waits for
+        them — until a lull of a few milliseconds, a full batch, or ``gather`` at most (a lone
+        press never waits, and the last presses of a burst only the lull)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.gather
+        seen = len(self._waiting)
+        while loop.time() < deadline:
+            await asyncio.sleep(min(self.lull, max(0.0, deadline - loop.time())))
+            if len(self._waiting) == seen or len(self._waiting) >= self.max_batch:
+                return
+            seen = len(self._waiting)
 
     async def _record(self, batch: list[_Waiting]) -> None:
         async with self.sessions() as session:

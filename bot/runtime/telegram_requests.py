@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import time
 from typing import Any
 
 from aiogram import Bot
@@ -49,9 +50,12 @@ class KeepBeforeConfirming(BaseRequestMiddleware):
     batch is not handed on; the poller backs off and asks again with the same offset.
     """
 
+    SWEEP_EVERY = 1.0  # seconds between sweeps of the rows whose handling committed
+
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self.sessions = sessions
         self.clock = clock
+        self._swept_at = float("-inf")
 
     async def __call__(self, make_request: NextRequestMiddlewareType[Any], bot: Bot,
                        method: TelegramMethod[Any]) -> Response[Any]:
@@ -59,9 +63,39 @@ class KeepBeforeConfirming(BaseRequestMiddleware):
         if isinstance(method, GetUpdates) and received:
             batch = [(update.update_id, update.model_dump_json(by_alias=True, exclude_none=True))
                      for update in received]
+            # A burst brings a batch every few milliseconds: the rows handled meanwhile are swept
+            # with the first batch of each second, not with every one.
+            sweep = time.monotonic() - self._swept_at >= self.SWEEP_EVERY
             async with self.sessions() as session:
-                await updates.receive(session, bot.id, batch, self.clock.now())
+                await updates.receive(session, bot.id, batch, self.clock.now(), sweep=sweep)
                 await session.commit()
+            if sweep:
+                self._swept_at = time.monotonic()
+        return received
+
+
+class PollInStrides(BaseRequestMiddleware):
+    """While updates keep coming, ask for the next batch a few milliseconds later.
+
+    aiogram asks again the moment a batch is handed on, so a burst arrives in batches of a few
+    updates, and each costs a round trip and the transaction that keeps it
+    (``KeepBeforeConfirming``). Waiting ``stride`` after a batch that brought updates lets the
+    next one bring a few times more; after an empty one (a quiet chat) the long poll starts at
+    once, so a lone update is never held.
+    """
+
+    def __init__(self, stride: float = 0.01) -> None:
+        self.stride = stride
+        self._busy = False
+
+    async def __call__(self, make_request: NextRequestMiddlewareType[Any], bot: Bot,
+                       method: TelegramMethod[Any]) -> Response[Any]:
+        if not isinstance(method, GetUpdates):
+            return await make_request(bot, method)
+        if self._busy:
+            await asyncio.sleep(self.stride)
+        received = await make_request(bot, method)
+        self._busy = bool(received)
         return received
 
 

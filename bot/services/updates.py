@@ -111,15 +111,22 @@ def _receive_statement(dialect: str) -> Any:
             .on_conflict_do_nothing(index_elements=["bot_id", "update_id"]))
 
 
+@cache
+def _sweep_statement() -> Any:
+    return delete(RECEIVED).where(RECEIVED.c.bot_id == bindparam("bot_id"), _claimed())
+
+
 async def receive(session: AsyncSession, bot_id: int, batch: Sequence[tuple[int, str]],
-                  now: datetime) -> None:
+                  now: datetime, *, sweep: bool = True) -> None:
     """Keep a ``getUpdates`` batch (update id, JSON) before Telegram is told it arrived.
 
-    The rows of earlier batches whose handling has committed go in the same breath, so the
-    table holds only what is under way — and a customer's words stay in it for seconds.
+    With ``sweep``, the rows of earlier batches whose handling has committed go in the same
+    breath, so the table holds only what is under way — and a customer's words stay in it for
+    seconds. (The caller sweeps every second or so rather than on each batch of a burst.)
     """
     connection = await session.connection()
-    await connection.execute(delete(RECEIVED).where(RECEIVED.c.bot_id == bot_id, _claimed()))
+    if sweep:
+        await connection.execute(_sweep_statement(), {"bot_id": bot_id})
     if batch:
         await connection.execute(
             _receive_statement(connection.dialect.name),

@@ -106,3 +106,22 @@ async def test_a_stop_in_the_middle_of_a_burst_keeps_every_press(harness: Harnes
     assert harness.app is not None
     async with harness.app.sessions() as session:
         assert await session.scalar(select(Member.status).where(Member.id == 1)) == "active"
+
+
+async def test_a_burst_is_polled_in_a_few_batches(harness: Harness) -> None:
+    """After a batch that brought updates the poller waits a moment before asking again, so
+    presses coming one after another arrive in a few batches, each kept in one transaction —
+    not one batch per press or two (telegram_requests.PollInStrides)."""
+    world = harness.world
+    lin, people, group = await alliance(harness, "en", members=24)
+    await propose(harness, lin, title="Shared van", text="Rent a van together.", kind="yesno")
+    card = card_in(harness, group)
+    polls_before = len(harness.emulator.calls_to("getUpdates"))
+    for index, person in enumerate(people[:16]):
+        await person.press(card, "Yes" if index % 2 else "No", wait=False)
+        await asyncio.sleep(0.001)  # one after another, as people press
+    await world.settle()
+    assert await ballots(harness) == 16
+    brought = [call for call in harness.emulator.calls_to("getUpdates")[polls_before:]
+               if call.result]
+    assert len(brought) <= 8, [len(call.result) for call in brought]

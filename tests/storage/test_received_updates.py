@@ -48,3 +48,23 @@ async def test_prune_drops_what_nobody_will_ever_finish(
         await updates.prune(session, NOW)
         left = await session.scalar(select(func.count()).select_from(ReceivedUpdate))
         assert left == 1
+
+
+async def test_a_batch_without_a_sweep_leaves_the_claimed_rows(
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    """During a burst the poller stores batch after batch and sweeps only now and then."""
+    async with sessions() as session:
+        await updates.receive(session, BOT, [(20, payload(20))], NOW)
+        assert await updates.claim(session, BOT, 20, NOW)
+        await updates.receive(session, BOT, [(21, payload(21))], NOW, sweep=False)
+        await session.commit()
+        kept = (await session.scalars(select(ReceivedUpdate.update_id)
+                                      .where(ReceivedUpdate.bot_id == BOT)
+                                      .order_by(ReceivedUpdate.update_id))).all()
+        assert kept == [20, 21]
+        assert await updates.unfinished(session, BOT) == [payload(21)]
+        await updates.receive(session, BOT, [], NOW)
+        await session.commit()
+        kept = (await session.scalars(select(ReceivedUpdate.update_id)
+                                      .where(ReceivedUpdate.bot_id == BOT))).all()
+        assert kept == [21]

@@ -114,8 +114,7 @@ class AllianceApp:
         self.cards = CardEditor(self.bot, self.sessions, interval=card_interval,
                                 shared=self.engine.dialect.name == "postgresql")
         self.dispatcher["cards"] = self.cards
-        self.scheduler = Scheduler(self.sessions, self.clock, bot=self.bot, outbox=self.outbox,
-                                   cards=self.cards)
+        self.scheduler = Scheduler(self.sessions, self.clock, bot=self.bot, cards=self.cards)
         self.dispatcher["scheduler"] = self.scheduler
         self.ballot_box = BallotBox(self.sessions, self.clock, bot=self.bot,
                                     default_locale=config.defaults.locale)

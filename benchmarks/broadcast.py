@@ -160,8 +160,7 @@ async def real_bot(_n: int) -> Result:
                     announcement, alliance, where = await announcements.send(
                         session, draft_id, lin.id, now)
                     assert len(where.chats) == GROUPS and len(where.people) == PEOPLE
-                    await effects.dispatch(session, announcement, alliance, where, now,
-                                           app.outbox)
+                    await effects.dispatch(session, announcement, alliance, where, now)
                     started = emulator.clock.time()
                     await session.commit()
                 return await _until_delivered(emulator, started)

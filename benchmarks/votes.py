@@ -127,9 +127,8 @@ async def roster(app: AllianceApp, lin: SimUser, people: list[SimUser], group: S
         draft = decisions.draft_for(alliance, title="Benchmark", text="Everyone votes at once.",
                                     hours=72, quorum_pct=50)
         proposal = await decisions.open_proposal(session, draft, author_id=lin.id, now=now)
-        await effects.opened(session, proposal, now, scheduler=app.scheduler, outbox=app.outbox)
+        await effects.opened(session, proposal, now, scheduler=app.scheduler)
         await session.commit()
-    app.outbox.wake()
 
 
 def card_like_ours(n: int) -> tuple[str, InlineKeyboardMarkup | None]:

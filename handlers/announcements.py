@@ -14,7 +14,6 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.effects import announcements as effects
 from bot.runtime.context import Ctx
-from bot.runtime.outbox import OutboxWorker
 from bot.runtime.wizard import deliver
 from bot.services import announcements, settings
 from bot.views import announcements as views
@@ -64,11 +63,10 @@ async def cancelled(query: CallbackQuery, callback_data: AnnounceCb, ctx: Ctx) -
     await deliver(query, views.cancelled(), None)
 
 
-async def sent(query: CallbackQuery, callback_data: AnnounceCb, ctx: Ctx,
-               outbox: OutboxWorker) -> None:
+async def sent(query: CallbackQuery, callback_data: AnnounceCb, ctx: Ctx) -> None:
     announcement, alliance, where = await announcements.send(ctx.session, callback_data.id,
                                                              ctx.speaker_id, ctx.now)
-    await effects.dispatch(ctx.session, announcement, alliance, where, ctx.now, outbox)
+    await effects.dispatch(ctx.session, announcement, alliance, where, ctx.now)
     await deliver(query, views.on_its_way(
         len(where.chats), len(where.people), held_until=settings.quiet_end(alliance, ctx.now),
         timezone=alliance.timezone), None)

@@ -22,7 +22,6 @@ from bot.i18n import format_datetime
 from bot.runtime import me
 from bot.runtime.cards import CardEditor
 from bot.runtime.context import Ctx
-from bot.runtime.outbox import OutboxWorker
 from bot.runtime.scheduler import Scheduler
 from bot.runtime.wizard import TYPED, Data, Deps, Event, Prompt, Step, Wizard, deliver
 from bot.services import alliances, decisions, tally
@@ -138,8 +137,7 @@ def _kind_is(*kinds: str) -> Callable[[Data], bool]:
 async def _publish(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> None:
     draft = _draft(await state.get_data())
     proposal = await decisions.publish_draft(ctx.session, draft, ctx.person_id, ctx.now)
-    await effects.opened(ctx.session, proposal, ctx.now, scheduler=deps["scheduler"],
-                         outbox=deps["outbox"])
+    await effects.opened(ctx.session, proposal, ctx.now, scheduler=deps["scheduler"])
     await state.clear()
     await deliver(event, views.published(proposal), None)
 
@@ -237,7 +235,7 @@ def _number(command: CommandObject) -> int | None:
 
 
 async def close(message: Message, command: CommandObject, ctx: Ctx, cards: CardEditor,
-                scheduler: Scheduler, bot: Bot, outbox: OutboxWorker) -> None:
+                scheduler: Scheduler, bot: Bot) -> None:
     number = _number(command)
     if number is None:
         await message.reply(views.close_usage())
@@ -245,7 +243,7 @@ async def close(message: Message, command: CommandObject, ctx: Ctx, cards: CardE
     proposal, result = await decisions.close_early(ctx.session, number, ctx.person_id,
                                                    ctx.now, alliance_id=ctx.alliance_id)
     await effects.finish(ctx.session, proposal, result, ctx.now, cards=cards, scheduler=scheduler,
-                      bot=bot, outbox=outbox)
+                         bot=bot)
     await message.reply(views.closed_by_command(proposal))
 
 

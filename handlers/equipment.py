@@ -23,7 +23,6 @@ from bot.effects import equipment as effects
 from bot.i18n import zone
 from bot.runtime import me
 from bot.runtime.context import Ctx
-from bot.runtime.outbox import OutboxWorker
 from bot.runtime.replies import plain
 from bot.runtime.wizard import Data, Deps, Event, Prompt, Step, Wizard, deliver
 from bot.services import alliances
@@ -97,8 +96,7 @@ async def _book(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> None:
         return
     await state.clear()
     await effects.booked(ctx.session, booking, now=ctx.now, plan=deps["scheduler"],
-                         outbox=deps["outbox"], cards=deps["cards"],
-                         bot_username=await me.username(deps["bot"]))
+                         cards=deps["cards"], bot_username=await me.username(deps["bot"]))
     text, keyboard = await effects.loan_view(ctx.session, booking)
     if booking.request_id is not None:
         text = f"{views.request_answered()}\n\n{text}"
@@ -275,10 +273,9 @@ async def equipment_list(message: Message, bot: Bot, ctx: Ctx) -> None:
     await message.answer(text, reply_markup=keyboard)
 
 
-async def retire_pressed(query: CallbackQuery, callback_data: EqCb, bot: Bot, ctx: Ctx,
-                         outbox: OutboxWorker) -> None:
+async def retire_pressed(query: CallbackQuery, callback_data: EqCb, bot: Bot, ctx: Ctx) -> None:
     done = await gear.retire(ctx.session, callback_data.id, ctx.person_id, ctx.now)
-    await effects.retired(ctx.session, done, now=ctx.now, outbox=outbox)
+    await effects.retired(ctx.session, done, now=ctx.now)
     await query.answer(plain(views.retired(done.item.name, len(done.cancelled))))
     if isinstance(query.message, Message):
         text, keyboard = await _listing(ctx, bot, private=query.message.chat.type == "private")
@@ -294,13 +291,12 @@ async def unknown_item_press(query: CallbackQuery) -> None:
 MOVES = {"pick": gear.picked_up, "ret": gear.returned, "cancel": gear.cancel_booking}
 
 
-async def loan_pressed(query: CallbackQuery, callback_data: LoanCb, ctx: Ctx,
-                       outbox: OutboxWorker) -> None:
+async def loan_pressed(query: CallbackQuery, callback_data: LoanCb, ctx: Ctx) -> None:
     move = MOVES.get(callback_data.action)
     if move is None:
         raise DomainError("booking_not_found")
     booking = await move(ctx.session, callback_data.id, ctx.person_id, ctx.now)
-    await effects.moved(ctx.session, booking, ctx.person_id, now=ctx.now, outbox=outbox)
+    await effects.moved(ctx.session, booking, ctx.person_id, now=ctx.now)
     text, keyboard = await effects.loan_view(ctx.session, booking)
     await query.answer(plain(views.done()))
     if isinstance(query.message, Message):

@@ -25,7 +25,6 @@ from bot.i18n import zone
 from bot.runtime import me
 from bot.runtime.cards import CardEditor
 from bot.runtime.context import Ctx
-from bot.runtime.outbox import OutboxWorker, wake_after_commit
 from bot.runtime.replies import plain
 from bot.runtime.wizard import Data, Deps, Event, Prompt, Step, Wizard, deliver
 from bot.services import alliances, purchases, settings
@@ -154,7 +153,7 @@ async def _publish(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> Non
     await state.clear()
     linked = bool(data.get("linked")) and bool(data.get("linked_chats"))
     await effects.opened(ctx.session, purchase, ctx.now, bot=deps["bot"],
-                         scheduler=deps["scheduler"], outbox=deps["outbox"], linked=linked)
+                         scheduler=deps["scheduler"], linked=linked)
     await deliver(event, views.published(purchase.id, linked), None)
 
 
@@ -369,11 +368,10 @@ async def kept(query: CallbackQuery, callback_data: PurchaseCb, bot: Bot, cards:
 
 
 async def cancel_confirmed(query: CallbackQuery, callback_data: PurchaseCb, bot: Bot,
-                           cards: CardEditor, outbox: OutboxWorker, ctx: Ctx) -> None:
+                           cards: CardEditor, ctx: Ctx) -> None:
     settlement = await purchases.cancel(ctx.session, callback_data.id, ctx.person_id, ctx.now)
     await effects.announce(ctx.session, settlement, ctx.now, cards=cards,
                            bot_username=await me.username(bot))
-    wake_after_commit(ctx.session, outbox)
     await query.answer(plain(views.cancelled_by_you(callback_data.id)))
 
 

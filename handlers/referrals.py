@@ -16,7 +16,6 @@ from bot.effects import referrals as effects
 from bot.effects.referrals import Refer
 from bot.runtime.cards import CardEditor
 from bot.runtime.context import Ctx
-from bot.runtime.outbox import OutboxWorker, wake_after_commit
 from bot.runtime.replies import plain, refuse
 from bot.runtime.scheduler import Scheduler
 from bot.runtime.wizard import TYPED, Data, Deps, Event, Step, Wizard, deliver
@@ -71,7 +70,6 @@ async def _send(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> None:
     await state.clear()
     await effects.send_cards(ctx.session, referral, ctx.now)
     await effects.arm(ctx.session, deps["scheduler"], referral)
-    wake_after_commit(ctx.session, deps["outbox"])
     text, _keyboard = views.summary(data)
     await deliver(event, f"{text}\n\n{views.sent_to_referrer(referral, data.get('receiver_name', ''))}",
                   None)
@@ -185,7 +183,7 @@ MOVES = {"acc": refs.accept, "con": refs.contacted, "cancel": refs.cancel}
 
 
 async def moved(query: CallbackQuery, callback_data: RefCb, ctx: Ctx, scheduler: Scheduler,
-                cards: CardEditor, outbox: OutboxWorker) -> None:
+                cards: CardEditor) -> None:
     """Accept, contacted, cancel and a declining reason: one step of the referral's life."""
     rid, action = callback_data.id, callback_data.action
     if action == "dr":
@@ -195,8 +193,7 @@ async def moved(query: CallbackQuery, callback_data: RefCb, ctx: Ctx, scheduler:
                                    views.decline_reason_text(callback_data.arg), ctx.now)
     else:
         changed = await MOVES[action](ctx.session, rid, ctx.person_id, ctx.now)
-    await effects.after_move(ctx.session, changed, now=ctx.now, cards=cards, plan=scheduler,
-                             outbox=outbox)
+    await effects.after_move(ctx.session, changed, now=ctx.now, cards=cards, plan=scheduler)
     await query.answer(plain(views.toast_accepted() if action == "acc" else views.done()))
 
 
@@ -296,7 +293,7 @@ async def _start_pass_on(query: CallbackQuery, state: FSMContext, ctx: Ctx,
 
 
 async def typed(message: Message, state: FSMContext, ctx: Ctx, scheduler: Scheduler,
-                cards: CardEditor, outbox: OutboxWorker) -> None:
+                cards: CardEditor) -> None:
     current = (await state.get_state() or "").split(":", 1)[-1]
     rid = (await state.get_data()).get("referral_id", 0)
     text = message.text or ""
@@ -323,8 +320,7 @@ async def typed(message: Message, state: FSMContext, ctx: Ctx, scheduler: Schedu
         await refuse(message, error)
         return
     await state.clear()
-    await effects.after_move(ctx.session, moved, now=ctx.now, cards=cards, plan=scheduler,
-                             outbox=outbox)
+    await effects.after_move(ctx.session, moved, now=ctx.now, cards=cards, plan=scheduler)
     await message.answer(views.done())
 
 

@@ -24,7 +24,6 @@ from bot.i18n import zone
 from bot.runtime import me
 from bot.runtime.cards import CardEditor
 from bot.runtime.context import Ctx
-from bot.runtime.outbox import OutboxWorker, wake_after_commit
 from bot.runtime.replies import plain
 from bot.runtime.scheduler import Scheduler
 from bot.runtime.wizard import Data, Deps, Event, Prompt, Step, Wizard, deliver
@@ -96,7 +95,6 @@ async def _post(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> None:
     in_group = await effects.post_card(ctx.session, request, now=ctx.now,
                                        bot_username=await me.username(deps["bot"]), linked=linked)
     effects.arm(ctx.session, deps["scheduler"], request)
-    wake_after_commit(ctx.session, deps["outbox"])
     text, keyboard = views.posted(request.id, request.title, in_group, int(in_group and linked))
     await deliver(event, text, keyboard)
 
@@ -109,7 +107,6 @@ async def _offer(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> None:
     await state.clear()
     await effects.offered(ctx.session, request, made, now=ctx.now)
     effects.refresh_card(ctx.session, deps["cards"], request.id, await me.username(deps["bot"]))
-    wake_after_commit(ctx.session, deps["outbox"])
     await deliver(event, views.offer_sent(request.id, request.title, data["requester"]), None)
 
 
@@ -233,19 +230,17 @@ async def no_note(query: CallbackQuery, state: FSMContext, ctx: Ctx, **deps: Any
 # -- the request's buttons ----------------------------------------------------------------------------
 
 async def accepted(query: CallbackQuery, callback_data: ReqCb, ctx: Ctx, bot: Bot,
-                   cards: CardEditor, scheduler: Scheduler, outbox: OutboxWorker) -> None:
+                   cards: CardEditor, scheduler: Scheduler) -> None:
     match = await asks.accept_offer(ctx.session, callback_data.id, ctx.person_id, ctx.now)
     await effects.matched(ctx.session, match, now=ctx.now, actor=ctx.person_id)
     effects.refresh_card(ctx.session, cards, match.request.id, await me.username(bot))
     effects.arm(ctx.session, scheduler, match.request)
-    wake_after_commit(ctx.session, outbox)
     await query.answer(plain(views.accepted_toast()))
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
 
 
-async def close_asked(query: CallbackQuery, callback_data: ReqCb, ctx: Ctx,
-                      outbox: OutboxWorker) -> None:
+async def close_asked(query: CallbackQuery, callback_data: ReqCb, ctx: Ctx) -> None:
     """The card's Close: the choices go to the presser's private chat (not the group's)."""
     request = await asks.may_close(ctx.session, callback_data.id, ctx.person_id)
     if isinstance(query.message, Message) and query.message.chat.type == "private":
@@ -254,16 +249,14 @@ async def close_asked(query: CallbackQuery, callback_data: ReqCb, ctx: Ctx,
         await query.message.answer(text, reply_markup=keyboard)
         return
     await effects.close_options(ctx.session, request, ctx.person_id, now=ctx.now)
-    wake_after_commit(ctx.session, outbox)
     await query.answer(plain(views.close_options_sent()), show_alert=True)
 
 
 async def closed(query: CallbackQuery, callback_data: ReqCb, ctx: Ctx, bot: Bot,
-                 cards: CardEditor, scheduler: Scheduler, outbox: OutboxWorker) -> None:
+                 cards: CardEditor, scheduler: Scheduler) -> None:
     request = await asks.close(ctx.session, callback_data.id, ctx.person_id, ctx.now,
                                fulfilled=callback_data.action == "ful")
     await effects.declined(ctx.session, request, now=ctx.now)
-    wake_after_commit(ctx.session, outbox)
     effects.refresh_card(ctx.session, cards, request.id, await me.username(bot))
     effects.arm(ctx.session, scheduler, request)
     text = views.closed(request.id, request.title, request.status)

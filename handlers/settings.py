@@ -16,9 +16,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.effects import referrals as referral_effects
 from bot.runtime import me
-from bot.runtime.aftercommit import after_commit
 from bot.runtime.context import Ctx
-from bot.runtime.outbox import OutboxWorker
 from bot.runtime.scheduler import Scheduler
 from bot.runtime.wizard import Data, Deps, Event, Step, Wizard, deliver
 from bot.services import alliances, setting_changes, settings
@@ -55,7 +53,7 @@ async def _save(event: Event, state: FSMContext, ctx: Ctx, deps: Deps) -> None:
     else:
         alliance = await setting_changes.update(ctx.session, alliance_id, ctx.person_id, key,
                                                 data["value"], ctx.now)
-        _retime(ctx, key, deps["scheduler"], deps["outbox"])
+        _retime(ctx, key, deps["scheduler"])
     await state.clear()
     await deliver(event, *views.page(alliance, key, views.saved(key, settings.current(alliance,
                                                                                        key))))
@@ -127,15 +125,15 @@ async def opened(query: CallbackQuery, callback_data: SetCb, state: FSMContext, 
     await deliver(query, *views.page(alliance, _key(callback_data)))
 
 
-def _retime(ctx: Ctx, key: str, scheduler: Scheduler, outbox: OutboxWorker) -> None:
+def _retime(ctx: Ctx, key: str, scheduler: Scheduler) -> None:
+    """Referral jobs re-armed for new delays (held notices are re-timed in the update's own
+    transaction, whose commit wakes the outbox: ``outgoing.rehold``)."""
     if key in referral_effects.RETIMED_BY:
         referral_effects.retime_after_commit(ctx.session, scheduler)
-    if key in setting_changes.REHOLD_BY:  # notices released from quiet hours go now
-        after_commit(ctx.session, outbox.wake)
 
 
 async def chosen(query: CallbackQuery, callback_data: SetCb, state: FSMContext, ctx: Ctx,
-                 scheduler: Scheduler, outbox: OutboxWorker) -> None:
+                 scheduler: Scheduler) -> None:
     key = _key(callback_data)
     choices = views.CHOICES.get(key, ())
     index = number(callback_data.v, digits=2)
@@ -143,7 +141,7 @@ async def chosen(query: CallbackQuery, callback_data: SetCb, state: FSMContext, 
         raise DomainError("settings_gone")
     alliance = await setting_changes.update(ctx.session, callback_data.a, ctx.person_id, key,
                                             choices[index], ctx.now)
-    _retime(ctx, key, scheduler, outbox)
+    _retime(ctx, key, scheduler)
     await _stop_typing(state)
     await deliver(query, *views.page(alliance, key, views.saved(key, settings.current(alliance,
                                                                                        key))))

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import use_locale
-from bot.runtime.aftercommit import after_commit
 from bot.runtime.notices import tell
 from bot.runtime.scheduler import JobContext, JobSpec
 from bot.services import announcements
@@ -28,13 +27,12 @@ from storage.models import Alliance, Announcement
 
 if TYPE_CHECKING:
     from bot.runtime.app import AllianceApp
-    from bot.runtime.outbox import OutboxWorker
 
 CHECK = "announce.check"
 
 
 async def dispatch(session: AsyncSession, announcement: Announcement, alliance: Alliance,
-                   where: Audience, now: datetime, outbox: OutboxWorker | None) -> None:
+                   where: Audience, now: datetime) -> None:
     """Queue the announcement for every chat (in the alliance's language) and every person (in
     theirs), in the transaction that moved it to sending."""
     key = announcements.purpose(announcement.id)
@@ -48,8 +46,6 @@ async def dispatch(session: AsyncSession, announcement: Announcement, alliance: 
     await tell(session, where.people, lambda: (views.post(alliance.name, announcement.text), None),
                now=now, alliance_id=alliance.id, key=key, purpose=key)
     await check(session, announcement.id, now)  # nowhere to send it: reported at once
-    if outbox is not None:
-        after_commit(session, outbox.wake)
 
 
 async def check(session: AsyncSession, announcement_id: int, now: datetime) -> None:

@@ -31,7 +31,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import use_locale
 from bot.runtime import me
 from bot.runtime.cards import CardEdit, CardEditor, keyboard_json
-from bot.runtime.outbox import wake_after_commit
 from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
 from bot.services import decisions, settings
 from bot.services.outgoing import Outgoing, enqueue
@@ -45,7 +44,6 @@ if TYPE_CHECKING:
 
     from bot.runtime.app import AllianceApp
     from bot.runtime.ballot_box import CountHook
-    from bot.runtime.outbox import OutboxWorker
     from bot.services.ballots import Tally
 
 log = logging.getLogger(__name__)
@@ -58,7 +56,6 @@ class OutcomeEvent:
     proposal: Proposal
     result: Result
     bot: Bot | None
-    outbox: OutboxWorker | None
 
 
 OutcomeHook = Callable[[OutcomeEvent], Awaitable[None]]
@@ -96,19 +93,17 @@ def install(app: AllianceApp) -> None:
     app.scheduler.add_armer(jobs)
     app.scheduler.add_runner("proposal.close", close)
     app.scheduler.add_runner("proposal.remind", remind)
-    app.ballot_box.on_counted(after_count(cards=app.cards, scheduler=app.scheduler, bot=app.bot,
-                                          outbox=app.outbox))
+    app.ballot_box.on_counted(after_count(cards=app.cards, scheduler=app.scheduler, bot=app.bot))
 
 
-def after_count(*, cards: CardEditor, scheduler: Scheduler, bot: Bot,
-                outbox: OutboxWorker) -> CountHook:
+def after_count(*, cards: CardEditor, scheduler: Scheduler, bot: Bot) -> CountHook:
     """What a batch of ballots does, in its transaction: the proposals it completes close and
     are announced; the other cards it changed are refreshed."""
     async def counted(session: AsyncSession, tally: Tally, now: datetime) -> None:
         closed = {proposal.id for proposal, _ in tally.closed}
         for proposal, result in tally.closed:
             await finish(session, proposal, result, now, cards=cards, scheduler=scheduler,
-                         bot=bot, outbox=outbox)
+                         bot=bot)
         for proposal_id in tally.counted_on - closed:
             cards.touch(session, card_key(proposal_id), card_renderer(proposal_id))
     return counted
@@ -170,11 +165,10 @@ async def _card_sent(session: AsyncSession, argument: str, chat_id: int, message
 
 
 async def opened(session: AsyncSession, proposal: Proposal, now: datetime, *,
-                 scheduler: Scheduler | None, outbox: OutboxWorker | None = None) -> None:
+                 scheduler: Scheduler | None) -> None:
     """After ``open_proposal``: the card and the jobs. Without a scheduler at hand the next
     refresh (at most 15 minutes; deadlines are ≥ 1 h) arms the jobs."""
     await post_card(session, proposal, now)
-    wake_after_commit(session, outbox)
     if scheduler is not None:
         scheduler.arm(session, jobs_for(proposal))
 
@@ -183,8 +177,8 @@ async def opened(session: AsyncSession, proposal: Proposal, now: datetime, *,
 
 
 async def finish(session: AsyncSession, proposal: Proposal, result: Result, now: datetime, *,
-                 cards: CardEditor | None, scheduler: Scheduler | None, bot: Bot | None = None,
-                 outbox: OutboxWorker | None = None) -> None:
+                 cards: CardEditor | None, scheduler: Scheduler | None,
+                 bot: Bot | None = None) -> None:
     """A proposal just closed (in ``session``'s transaction): announce it once, run its
     subject's hook, show the final card, forget its alarms."""
     alliance = await session.get(Alliance, proposal.alliance_id)
@@ -199,11 +193,10 @@ async def finish(session: AsyncSession, proposal: Proposal, result: Result, now:
                       now=now, alliance_id=alliance.id,
                       dedup_key=f"proposal.outcome:{proposal.id}",
                       purpose=f"proposal_outcome:{proposal.id}")
-    wake_after_commit(session, outbox)
     hook = _hooks.get(proposal.subject_kind or "")
     if hook is not None:
         await hook(OutcomeEvent(session=session, now=now, proposal=proposal, result=result,
-                                bot=bot, outbox=outbox))
+                                bot=bot))
     if cards is not None and proposal.message_id is not None:
         cards.touch(session, card_key(proposal.id), card_renderer(proposal.id))
     if scheduler is not None:
@@ -264,7 +257,7 @@ async def close(job: JobContext, proposal_id: int) -> None:
         return
     proposal, result = closed
     await finish(job.session, proposal, result, job.now, cards=job.cards,
-                 scheduler=job.scheduler, bot=job.bot, outbox=job.outbox)
+                 scheduler=job.scheduler, bot=job.bot)
 
 
 async def remind(job: JobContext, proposal_id: int) -> None:

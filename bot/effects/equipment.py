@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.effects import requests as request_effects
 from bot.runtime.cards import CardEditor
 from bot.runtime.notices import tell
-from bot.runtime.outbox import OutboxWorker, wake_after_commit
 from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
 from bot.services import equipment as gear
 from bot.services import members as roster
@@ -99,7 +98,7 @@ async def loan_view(session: AsyncSession, booking: EquipmentBooking
 
 
 async def booked(session: AsyncSession, booking: EquipmentBooking, *, now: datetime,
-                 plan: Scheduler, outbox: OutboxWorker, cards: CardEditor, bot_username: str) -> None:
+                 plan: Scheduler, cards: CardEditor, bot_username: str) -> None:
     """A new booking: the holder's people get the loan's message; its notices are armed; the
     borrow request it answers (if any) shows it is matched."""
     if booking.request_id is not None:
@@ -116,11 +115,10 @@ async def booked(session: AsyncSession, booking: EquipmentBooking, *, now: datet
         await tell(session, await roster.people_of(session, item.holder_id), render, now=now,
                    alliance_id=item.alliance_id, key=f"equipment:{booking.id}:booked")
     arm(session, plan, booking, now)
-    wake_after_commit(session, outbox)
 
 
 async def moved(session: AsyncSession, booking: EquipmentBooking, person_id: int, *,
-                now: datetime, outbox: OutboxWorker) -> None:
+                now: datetime) -> None:
     """Picked up, returned or cancelled: everyone else on either side is told."""
     item = await gear.get_item(session, booking.equipment_id)
     borrower, holder, timezone = await _parties(session, booking, item)
@@ -135,11 +133,9 @@ async def moved(session: AsyncSession, booking: EquipmentBooking, person_id: int
 
     await tell(session, others, render, now=now, alliance_id=item.alliance_id,
                key=f"equipment:{booking.id}:{booking.status}")
-    wake_after_commit(session, outbox)
 
 
-async def retired(session: AsyncSession, done: gear.Retired, *, now: datetime,
-                  outbox: OutboxWorker) -> None:
+async def retired(session: AsyncSession, done: gear.Retired, *, now: datetime) -> None:
     """The borrowers of the bookings a retirement called off are told."""
     item = done.item
     alliance = await session.get(Alliance, item.alliance_id)
@@ -149,7 +145,6 @@ async def retired(session: AsyncSession, done: gear.Retired, *, now: datetime,
                    lambda booking=booking: (views.booking_called_off(item.name, booking,  # type: ignore[misc]
                                                                      alliance.timezone), None),
                    now=now, alliance_id=item.alliance_id, key=f"equipment:{booking.id}:retired")
-    wake_after_commit(session, outbox)
 
 
 def install(app: AllianceApp) -> None:

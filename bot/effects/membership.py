@@ -10,8 +10,9 @@ Membership votes (PRODUCT.md §2, §5): when an alliance's approval mode is ``vo
 application opens a yes/no proposal (``open_vote``, in the submitting transaction), and its
 outcome decides the application inside the transaction that closed the proposal (the decision
 and the close commit together), then — once committed — carries the decision out on Telegram
-exactly as a coordinator's press would. The card and the jobs of such a vote are armed by the
-outbox's next poll and the scheduler's next refresh (deadlines are at least an hour away).
+exactly as a coordinator's press would. The card of such a vote goes when the submitting
+transaction commits, its jobs are armed by the scheduler's next refresh (deadlines are at least
+an hour away).
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from bot.effects import decisions as decision_effects
 from bot.i18n import format_number, use_locale
 from bot.i18n import gettext as _
 from bot.runtime.aftercommit import spawn_after_commit
-from bot.runtime.outbox import wake_after_commit
 from bot.services import alliances, decisions, tally
 from bot.services.errors import DomainError
 from bot.services.membership.joining import (
@@ -54,7 +54,6 @@ from storage.models import Alliance, Application, Member, Proposal
 
 if TYPE_CHECKING:
     from bot.runtime.app import AllianceApp
-    from bot.runtime.outbox import OutboxWorker
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +93,7 @@ async def carry_out(bot: Bot, decision: Decision, now: datetime) -> None:
                                         private_welcome(decision, link, in_group)))
 
 
-async def queue_welcome(session: AsyncSession, decision: Decision, now: datetime, *,
-                        outbox: OutboxWorker | None) -> None:
+async def queue_welcome(session: AsyncSession, decision: Decision, now: datetime) -> None:
     """The home group's welcome card, queued in the deciding transaction: it commits with the
     decision and the outbox delivers it under the group's limits, so a crash between the
     commit and the send cannot lose it."""
@@ -107,8 +105,6 @@ async def queue_welcome(session: AsyncSession, decision: Decision, now: datetime
                                     text=text),
                   now=now, alliance_id=decision.alliance_id,
                   dedup_key=f"membership.welcome:{decision.application_id}")
-    if outbox is not None:
-        wake_after_commit(session, outbox)
 
 
 async def nudge_newcomer(session: AsyncSession, alliance: Alliance, chat_id: int, first_name: str,
@@ -248,7 +244,7 @@ async def decided(event: decision_effects.OutcomeEvent) -> None:
         log.info("membership vote %s: application already %s", event.proposal.id,
                  error.params.get("status"))
         return
-    await queue_welcome(event.session, decision, event.now, outbox=event.outbox)
+    await queue_welcome(event.session, decision, event.now)
     bot = event.bot
     if bot is not None:
         spawn_after_commit(event.session, lambda: carry_out(bot, decision, event.now))

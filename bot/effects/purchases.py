@@ -28,7 +28,6 @@ from bot.i18n import use_locale
 from bot.runtime import me
 from bot.runtime.cards import CardEdit, CardEditor, keyboard_json
 from bot.runtime.notices import Attachment, tell
-from bot.runtime.outbox import OutboxWorker, wake_after_commit
 from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
 from bot.services import members as roster
 from bot.services import purchases
@@ -107,12 +106,11 @@ async def _card_sent(session: AsyncSession, argument: str, chat_id: int, message
 
 
 async def opened(session: AsyncSession, purchase: Purchase, now: datetime, *, bot: Bot,
-                 scheduler: Scheduler, outbox: OutboxWorker, linked: bool = False) -> None:
+                 scheduler: Scheduler, linked: bool = False) -> None:
     """After ``open_purchase``: the card (and its copies if asked), and the settlement armed at
     the deadline."""
     await post_card(session, purchase, now, await me.username(bot), linked=linked)
     scheduler.arm(session, jobs_for(purchase.id, purchase.deadline))
-    wake_after_commit(session, outbox)
 
 
 # -- messages --------------------------------------------------------------------------------------

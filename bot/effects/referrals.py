@@ -25,7 +25,6 @@ from bot.i18n import use_locale
 from bot.runtime.cards import CardEdit, CardEditor
 from bot.runtime.fsm_storage import drop_abandoned, forms_in_progress
 from bot.runtime.notices import Render, tell
-from bot.runtime.outbox import OutboxWorker, wake_after_commit
 from bot.runtime.scheduler import JobContext, JobSpec, Scheduler
 from bot.services import alliances, people, settings
 from bot.services import members as roster
@@ -164,10 +163,10 @@ async def refresh_cards(session: AsyncSession, cards: CardEditor, referral_id: i
 
 
 async def after_move(session: AsyncSession, referral: Referral, *, now: datetime,
-                     cards: CardEditor, plan: Scheduler, outbox: OutboxWorker) -> None:
-    """What every move in a handler owes: ``announce`` it, then wake the outbox and commit."""
+                     cards: CardEditor, plan: Scheduler) -> None:
+    """What every move in a handler owes: ``announce`` it, then commit (which wakes the outbox
+    for its notices)."""
     await announce(session, referral, now=now, cards=cards, plan=plan)
-    wake_after_commit(session, outbox)
     await session.commit()
 
 

@@ -20,7 +20,6 @@ from bot.effects import requests as request_effects
 from bot.runtime import me
 from bot.runtime.cards import CardEditor
 from bot.runtime.notices import tell
-from bot.runtime.outbox import OutboxWorker, wake_after_commit
 from bot.services import resources
 from bot.views import resources as views
 from storage.models import Alliance, Member
@@ -29,7 +28,7 @@ if TYPE_CHECKING:
     from bot.runtime.app import AllianceApp
 
 
-def withdrawer(bot: Bot, cards: CardEditor, outbox: OutboxWorker) -> membership_effects.RemovedHook:
+def withdrawer(bot: Bot, cards: CardEditor) -> membership_effects.RemovedHook:
     async def withdraw(session: AsyncSession, alliance: Alliance, member: Member,
                        now: datetime) -> None:
         removed = await resources.on_member_removed(session, member.id, now)
@@ -47,10 +46,9 @@ def withdrawer(bot: Bot, cards: CardEditor, outbox: OutboxWorker) -> membership_
                 await tell(session, [person_id], lambda kinds=kinds: (  # type: ignore[misc]
                     views.removal_notice(member.name, alliance.name, kinds), None),
                     now=now, alliance_id=alliance.id, key=f"member_removed:{member.id}")
-        wake_after_commit(session, outbox)
 
     return withdraw
 
 
 def install(app: AllianceApp) -> None:
-    membership_effects.on_removed("resources", withdrawer(app.bot, app.cards, app.outbox))
+    membership_effects.on_removed("resources", withdrawer(app.bot, app.cards))

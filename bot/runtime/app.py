@@ -111,13 +111,11 @@ class AllianceApp:
         index_dispatch(self.dispatcher)
         self.outbox = OutboxWorker(self.bot, self.sessions, self.clock, config.outbox,
                                    poll_interval=outbox_poll_interval)
-        self.dispatcher["outbox"] = self.outbox
         self.outbox.wake_on_commit(self.sessions)
         self.cards = CardEditor(self.bot, self.sessions, interval=card_interval,
                                 shared=self.engine.dialect.name == "postgresql")
         self.dispatcher["cards"] = self.cards
-        self.scheduler = Scheduler(self.sessions, self.clock, bot=self.bot, outbox=self.outbox,
-                                   cards=self.cards)
+        self.scheduler = Scheduler(self.sessions, self.clock, bot=self.bot, cards=self.cards)
         self.dispatcher["scheduler"] = self.scheduler
         self.ballot_box = BallotBox(self.sessions, self.clock, bot=self.bot,
                                     default_locale=config.defaults.locale)

@@ -44,7 +44,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 
 from bot.config import OutboxConfig
-from bot.runtime.aftercommit import after_commit
 from bot.runtime.clock import Clock
 from bot.runtime.telegram_requests import no_retry
 from bot.services import outgoing as store
@@ -278,14 +277,14 @@ class OutboxWorker:
                                                              reason))
 
     async def _run_hook(self, kind: str, call: Callable[[AsyncSession], Awaitable[None]]) -> None:
-        """A hook's own session and commit: its failure is logged, the item's outcome stays."""
+        """A hook's own session and commit (which wakes the outbox if the hook queued something,
+        a report): its failure is logged, the item's outcome stays."""
         try:
             async with self.sessions() as session:
                 await call(session)
                 await session.commit()
         except Exception as error:
             log.error("outbox: hook %s failed: %s", kind, type(error).__name__, exc_info=error)
-        self.wake()  # a hook may have queued something (a report): look now
 
     async def _retry(self, item: OutboxItem, delay: timedelta, reason: str,
                      *, count_attempt: bool) -> None:
@@ -344,10 +343,3 @@ class OutboxWorker:
                 log.info("outbox: could not pin in %s: %s", item.chat_id, error.message)
         return sent.message_id
 
-
-def wake_after_commit(session: AsyncSession, outbox: OutboxWorker | None) -> None:
-    """Deliver what ``session`` enqueued as soon as it commits, instead of at the next poll; a
-    rollback drops the wake with the messages. Job runners need not call it: the scheduler wakes
-    the outbox after every job that ran. Without a worker at hand the next poll delivers."""
-    if outbox is not None:
-        after_commit(session, outbox.wake)

@@ -58,7 +58,6 @@ if TYPE_CHECKING:
     from aiogram import Bot
 
     from bot.runtime.cards import CardEditor
-    from bot.runtime.outbox import OutboxWorker
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +96,6 @@ class JobContext:
     now: datetime
     due_at: datetime
     bot: Bot
-    outbox: OutboxWorker
     cards: CardEditor
     scheduler: Scheduler
 
@@ -110,11 +108,10 @@ Armer = Callable[[AsyncSession, datetime, datetime], Awaitable[Iterable[JobSpec]
 
 class Scheduler:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, *,
-                 bot: Bot, outbox: OutboxWorker, cards: CardEditor) -> None:
+                 bot: Bot, cards: CardEditor) -> None:
         self.sessions = sessions
         self.clock = clock
         self.bot = bot
-        self.outbox = outbox
         self.cards = cards
         self._aps = AsyncIOScheduler(timezone=UTC)
         self._running: set[asyncio.Task[None]] = set()
@@ -350,31 +347,30 @@ class Scheduler:
     async def _run(self, spec: JobSpec) -> None:
         try:
             async with self._slots:
-                ran = await self._run_once(spec)
+                await self._run_once(spec)
         except Exception as error:
             self._retry_later(spec, error)
         else:
             self._failures.pop(spec.id, None)
-            if ran:
-                self.outbox.wake()
         finally:
             self._in_flight.discard(spec.id)
 
-    async def _run_once(self, spec: JobSpec) -> bool:
+    async def _run_once(self, spec: JobSpec) -> None:
+        """Claim the run and carry it out in one transaction; what it queued for the outbox
+        goes when that commits (``OutboxWorker.wake_on_commit``)."""
         now = self.clock.now()
         async with self.sessions() as session:
             if not await job_runs.claim(session, spec.id, spec.at, now):
                 await session.rollback()
-                return False
+                return
             job = JobContext(session=session, now=now, due_at=spec.at, bot=self.bot,
-                             outbox=self.outbox, cards=self.cards, scheduler=self)
+                             cards=self.cards, scheduler=self)
             try:
                 await self._runners[spec.kind](job, **spec.args)
                 await session.commit()
             except BaseException:
                 await session.rollback()
                 raise
-        return True
 
     def _retry_later(self, spec: JobSpec, error: Exception) -> None:
         failures = self._failures.get(spec.id, 0)

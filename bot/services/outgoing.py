@@ -138,6 +138,8 @@ async def rehold(session: AsyncSession, alliance: Alliance, now: datetime) -> in
                OutboxItem.not_before > now)
         .values(not_before=end or now)
     )
+    if result.rowcount:
+        session.info[QUEUED] = True  # released or re-timed: the outbox looks again on the commit
     return result.rowcount or 0
 
 

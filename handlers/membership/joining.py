@@ -33,7 +33,6 @@ from bot.effects.membership import (
 from bot.i18n import set_locale
 from bot.runtime import me
 from bot.runtime.context import Ctx
-from bot.runtime.outbox import OutboxWorker
 from bot.runtime.replies import refuse
 from bot.runtime.wizard import Data, Deps, Event, Prompt, Send, Step, Wizard, deliver
 from bot.services import alliances, people, settings
@@ -314,7 +313,7 @@ async def cancel(message: Message, state: FSMContext, ctx: Ctx) -> None:
 
 
 async def decide(query: CallbackQuery, callback_data: DecideCb, state: FSMContext, bot: Bot,
-                 ctx: Ctx, outbox: OutboxWorker) -> None:
+                 ctx: Ctx) -> None:
     person_id = ctx.person_id
     if callback_data.approve:
         decision = await joining.decide_application(
@@ -324,7 +323,7 @@ async def decide(query: CallbackQuery, callback_data: DecideCb, state: FSMContex
         application = await joining.check_decider(ctx.session, callback_data.application_id,
                                                   person_id)
     if callback_data.approve:
-        await queue_welcome(ctx.session, decision, ctx.now, outbox=outbox)
+        await queue_welcome(ctx.session, decision, ctx.now)
         await query.answer(views.approved_toast())
         await carry_out(bot, decision, ctx.now)
         return

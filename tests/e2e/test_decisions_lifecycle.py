@@ -178,9 +178,8 @@ async def test_outcome_hook_of_a_subject_runs_in_the_closing_transaction(
                 session, draft, author_id=None, now=harness.clock.now(),
                 subject=decisions.Subject(kind="test_subject", ref="7"))
             await effects.opened(session, proposal, harness.clock.now(),
-                              scheduler=harness.app.scheduler, outbox=harness.app.outbox)
+                                 scheduler=harness.app.scheduler)
             await session.commit()
-        harness.app.outbox.wake()
         await harness.world.settle()
         card = card_in(harness, group)
         await people[0].press(card, "Yes")

@@ -283,3 +283,18 @@ async def test_many_overdue_jobs_run_a_few_at_a_time_each_once(any_db: Harness) 
     await harness.world.settle()
     assert running["runs"] == 4 * RUN_SLOTS and await job_runs(harness) == 4 * RUN_SLOTS
     assert 1 <= running["peak"] <= RUN_SLOTS
+
+
+async def test_what_a_job_queues_goes_when_its_run_commits(harness: Harness, plan: Plan) -> None:
+    """A job's notice goes when the run's transaction commits, not at the outbox's next poll
+    (here a minute away): nothing but that commit wakes the outbox."""
+    mei = harness.world.user("Mei")
+    harness.outbox_poll = 60.0
+    app = await harness.restart()
+    plan.specs.append(JobSpec(id="ping:soon", at=harness.clock.now() + timedelta(hours=1),
+                              kind="test.ping", args={"chat_id": mei.id, "text": "on time"}))
+    harness.clock.advance(timedelta(hours=1, seconds=1))
+    await app.scheduler.refresh()  # no harness.advance: it would wake the outbox itself
+    await harness.world.settle(timeout=20)
+    assert plan.runs == ["on time"]
+    assert [m.text for m in harness.world.messages_to(mei)] == ["on time"]

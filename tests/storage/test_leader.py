@@ -76,7 +76,7 @@ async def test_a_replica_that_does_not_lead_has_the_leader_arm_its_jobs(database
     engines = [create_engine(database_url), create_engine(database_url)]
     schedulers, leaders = [], []
     for engine in engines:
-        scheduler = Scheduler(session_factory(engine), Clock(), bot=None, outbox=None,  # type: ignore[arg-type]
+        scheduler = Scheduler(session_factory(engine), Clock(), bot=None,  # type: ignore[arg-type]
                               cards=None)  # type: ignore[arg-type]
         scheduler.add_runner("test.ring", ring)
         scheduler.tell_leader = True
@@ -135,7 +135,7 @@ async def test_a_change_of_many_jobs_on_a_replica_that_does_not_lead_refreshes_t
         return []
 
     for engine in engines:
-        scheduler = Scheduler(session_factory(engine), Clock(), bot=None, outbox=None,  # type: ignore[arg-type]
+        scheduler = Scheduler(session_factory(engine), Clock(), bot=None,  # type: ignore[arg-type]
                               cards=None)  # type: ignore[arg-type]
         scheduler.add_armer(counting)
         scheduler.tell_leader = True

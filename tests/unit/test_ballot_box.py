@@ -11,12 +11,10 @@ from aiogram import Bot
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import OutboxConfig
 from bot.effects.decisions import after_count
 from bot.runtime.ballot_box import BallotBox
 from bot.runtime.cards import CardEditor
 from bot.runtime.clock import FakeClock
-from bot.runtime.outbox import OutboxWorker
 from bot.runtime.scheduler import Scheduler
 from bot.services import tally
 from bot.services.ballots import Press
@@ -32,10 +30,9 @@ async def box(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[Ballo
     bot = Bot(TOKEN)
     clock = FakeClock(NOW)
     cards = CardEditor(bot, sessions, interval=0.05)
-    outbox = OutboxWorker(bot, sessions, clock, OutboxConfig())
-    scheduler = Scheduler(sessions, clock, bot=bot, outbox=outbox, cards=cards)
+    scheduler = Scheduler(sessions, clock, bot=bot, cards=cards)
     box = BallotBox(sessions, clock, bot=bot, default_locale="en")
-    box.on_counted(after_count(cards=cards, scheduler=scheduler, bot=bot, outbox=outbox))
+    box.on_counted(after_count(cards=cards, scheduler=scheduler, bot=bot))
     yield box
     await cards.close()
     await bot.session.close()

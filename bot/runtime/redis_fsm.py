@@ -22,19 +22,19 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
-from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 from bot.runtime.aftercommit import spawn_after_commit
 from bot.runtime.context import update_session
+
+if TYPE_CHECKING:  # redis is imported only when it stores the state (``redis_fsm``)
+    from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,12 @@ class _Draft:
 def redis_fsm(url: str, prefix: str, ttl: timedelta) -> tuple[HeldRedisStorage, RedisEventIsolation]:
     """The storage and the isolation for ``url``: one connection pool, one key builder (keys
     ``<prefix>:<bot>:<chat>:<user>:<destiny>:state|data|lock``)."""
+    from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+    from redis.asyncio import Redis
+
+    if not event.contains(Session, "after_commit", _committed):
+        event.listen(Session, "after_commit", _committed)
+        event.listen(Session, "after_transaction_end", _dropped)
     redis = Redis.from_url(url)
     keys = DefaultKeyBuilder(prefix=prefix, with_bot_id=True, with_destiny=True)
     storage = RedisStorage(redis, key_builder=keys, state_ttl=ttl, data_ttl=ttl)
@@ -70,9 +76,20 @@ class HeldRedisStorage(BaseStorage):
         session = update_session.get()
         return None if session is None else session.sync_session.info.setdefault(_HELD, {})
 
+    @staticmethod
+    def _earlier(key: StorageKey) -> _Draft | None:
+        """What this update wrote for ``key`` in a transaction already committed (a handler's
+        message commits mid-update) but not yet written to Redis: newer than Redis."""
+        session = update_session.get()
+        if session is None:
+            return None
+        return session.sync_session.info.get(_COMMITTED, {}).get(key)
+
     async def _draft(self, held: dict[StorageKey, _Draft], key: StorageKey) -> _Draft:
         if key not in held:
-            held[key] = _Draft(await self.redis.get_state(key), await self.redis.get_data(key))
+            earlier = self._earlier(key)
+            held[key] = (_Draft(earlier.state, dict(earlier.data)) if earlier is not None else
+                         _Draft(await self.redis.get_state(key), await self.redis.get_data(key)))
         return held[key]
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
@@ -87,6 +104,8 @@ class HeldRedisStorage(BaseStorage):
         held = self._held()
         if held and key in held:
             return held[key].state
+        if (earlier := self._earlier(key)) is not None:
+            return earlier.state
         return await self.redis.get_state(key)
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
@@ -100,6 +119,8 @@ class HeldRedisStorage(BaseStorage):
         held = self._held()
         if held and key in held:
             return dict(held[key].data)
+        if (earlier := self._earlier(key)) is not None:
+            return dict(earlier.data)
         return await self.redis.get_data(key)
 
     async def write_committed(self, session: AsyncSession) -> None:
@@ -117,7 +138,7 @@ class HeldRedisStorage(BaseStorage):
     async def forget_person(self, person_id: int, scrub: Callable[[Any], Any]) -> None:
         """/forget: the person's own drafts (their id as the chat or the user) go; any other
         draft quoting them is rewritten by ``scrub``."""
-        redis: Redis = self.redis.redis
+        redis = self.redis.redis
         prefix = f"{self.redis.key_builder.prefix}:"  # type: ignore[attr-defined]
         async for raw in redis.scan_iter(match=f"{prefix}*", count=500):
             name = raw.decode() if isinstance(raw, bytes) else raw
@@ -138,6 +159,8 @@ class HeldRedisStorage(BaseStorage):
     async def ping(self) -> None:
         """At start: a Redis that does not answer stops the start with one line naming the
         key, instead of every update failing."""
+        from redis.exceptions import RedisError
+
         try:
             await self.redis.redis.ping()
         except RedisError as error:
@@ -156,14 +179,12 @@ def forget_after_commit(session: AsyncSession, storage: BaseStorage, person_id: 
         spawn_after_commit(session, lambda: storage.forget_person(person_id, scrub))
 
 
-@event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
     held = session.info.pop(_HELD, None)
     if held:
         session.info.setdefault(_COMMITTED, {}).update(held)
 
 
-@event.listens_for(Session, "after_transaction_end")
 def _dropped(session: Session, transaction: SessionTransaction) -> None:
     # After a commit nothing is left here; after a rollback the step's drafts go with it.
     if transaction.parent is None:

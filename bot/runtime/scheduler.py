@@ -116,6 +116,9 @@ class Scheduler:
         self._aps = AsyncIOScheduler(timezone=UTC)
         self._running: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(RUN_SLOTS)
+        # One refresh at a time (the periodic one, a NOTIFY from another replica, a settings
+        # change): one's record of the changes made meanwhile must not be another's.
+        self._refreshing = asyncio.Lock()
         self._in_flight: set[str] = set()
         self._failures: dict[str, int] = {}
         self._runners: dict[str, Runner] = {}
@@ -181,8 +184,11 @@ class Scheduler:
     async def refresh(self) -> None:
         """Re-derive the window's jobs from the database, as at start-up; drop alarms nothing
         implies any more (or that moved beyond the window)."""
-        if not self.active:
-            return
+        async with self._refreshing:
+            if self.active:
+                await self._refresh()
+
+    async def _refresh(self) -> None:
         now = self.clock.now()
         until = self.horizon(now)
         wanted: dict[str, JobSpec] = {}
@@ -347,7 +353,8 @@ class Scheduler:
     async def _run(self, spec: JobSpec) -> None:
         try:
             async with self._slots:
-                await self._run_once(spec)
+                if self.active:  # stopped meanwhile: the next leader's refresh re-derives it
+                    await self._run_once(spec)
         except Exception as error:
             self._retry_later(spec, error)
         else:

@@ -218,6 +218,21 @@ async def test_a_refresh_arming_many_jobs_lets_the_loop_run_between_chunks(
     assert sorted(app.scheduler.armed()) == sorted(spec.id for spec in plan.specs)
 
 
+async def test_two_refreshes_at_once_take_turns(harness: Harness, plan: Plan) -> None:
+    """The periodic refresh, another replica's NOTIFY and a settings change may ask at once:
+    they take turns (before, the second's bookkeeping broke the first's midway)."""
+    mei = harness.world.user("Mei")
+    app = harness.app
+    assert app is not None
+    soon = harness.clock.now() + timedelta(minutes=10)
+    plan.specs += [JobSpec(id=f"ping:many:{n}", at=soon + timedelta(seconds=n), kind="test.ping",
+                           args={"chat_id": mei.id, "text": f"many {n}"})
+                   for n in range(3 * ARM_CHUNK)]
+    await asyncio.gather(app.scheduler.refresh(), app.scheduler.refresh(),
+                         app.scheduler.refresh())
+    assert sorted(app.scheduler.armed()) == sorted(spec.id for spec in plan.specs)
+
+
 async def test_a_change_while_a_refresh_arms_stands(harness: Harness, plan: Plan) -> None:
     """A state change armed while the refresh yields between chunks is newer than the refresh's
     reads: the refresh leaves it as the change made it (a job moved, a job dropped)."""

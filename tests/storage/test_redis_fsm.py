@@ -95,3 +95,31 @@ async def test_a_second_replica_waits_for_the_first_and_reads_the_state_it_left(
     finally:
         for storage, _lock in replicas:
             await storage.close()
+
+
+async def test_a_step_that_sends_a_message_midway_keeps_what_it_wrote_before(
+        sessions: async_sessionmaker[AsyncSession], redis_prefix: str) -> None:
+    """A handler writes data, sends a message (which commits the update's transaction), then
+    reads and moves the state: what it wrote before the message is read back and reaches Redis,
+    not the state Redis held before the update (a join request resuming the questionnaire)."""
+    storage, _isolation = redis_fsm(REDIS_URL, redis_prefix, timedelta(hours=1))
+    try:
+        await storage.set_state(KEY, "Apply:name")
+        await storage.set_data(KEY, {"alliance_id": 7})
+        async with sessions() as session:
+            token = update_session.set(session)
+            try:
+                await session.execute(text("SELECT 1"))
+                await storage.update_data(KEY, {"join_chat_id": -100})
+                await session.commit()  # a message sent: committed before it goes
+                assert await storage.get_data(KEY) == {"alliance_id": 7, "join_chat_id": -100}
+                await session.execute(text("SELECT 1"))
+                await storage.set_state(KEY, "Apply:region")
+                await session.commit()
+            finally:
+                update_session.reset(token)
+            await storage.write_committed(session)
+        assert await storage.redis.get_state(KEY) == "Apply:region"
+        assert await storage.redis.get_data(KEY) == {"alliance_id": 7, "join_chat_id": -100}
+    finally:
+        await storage.close()

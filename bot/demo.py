@@ -432,6 +432,7 @@ async def _joint_purchase(world: World, lang: str, app: AllianceApp, clock: Fake
             await world.settle()
     await lin.press(world.last(lin), say("Skip"))  # no maximum
     await lin.press(world.last(lin), say("{days} days").format(days=3))
+    await lin.press(world.last(lin), say("📣 Linked chats too"))  # the card in both groups
     await lin.press(world.last(lin), say("✅ Publish"))
     card = world.last(group)
     pledge = _payload(card, say("🙋 Pledge"))

@@ -72,31 +72,30 @@ def _person_menu(person: Person | None, languages: dict[str | None, str]) -> str
 
 
 async def refresh(session: AsyncSession, now: datetime, *, person_id: int | None = None,
-                  chat_id: int | None = None, languages: dict[str | None, str]) -> bool:
+                  chat_id: int | None = None, languages: dict[str | None, str]) -> None:
     """Queue the chat's own menu in a transaction of its own, begun in the update's session
     once the update's transaction has committed: a menu that cannot be queued now is queued on
     a later update, and what the person did is never undone for it. The person is usually still
-    in the session's identity map, so this costs no read. Returns whether a menu was queued."""
+    in the session's identity map, so this costs no read; the commit wakes the outbox."""
     if person_id is not None:
         person = await session.get(Person, person_id)
         locale = _person_menu(person, languages)
         if person is None or locale is None:
-            return False
+            return
         person.menu = tag(locale)
         await _queue(session, now, person.id, None, "chat", _commands(locale, "private"))
     elif chat_id is not None:
         chat = await session.scalar(select(Chat).where(Chat.tg_chat_id == chat_id))
         alliance = await session.get(Alliance, chat.alliance_id) if chat and chat.alliance_id else None
         if chat is None or alliance is None or chat.menu == tag(alliance.locale):
-            return False
+            return
         chat.menu = tag(alliance.locale)
         for scope, commands in (("chat", "group"), ("chat_administrators", "group_admin")):
             await _queue(session, now, chat_id, alliance.id, scope,
                          _commands(alliance.locale, commands))
     else:
-        return False
+        return
     await session.commit()
-    return True
 
 
 async def _queue(session: AsyncSession, now: datetime, chat_id: int, alliance_id: int | None,
